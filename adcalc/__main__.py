@@ -1,0 +1,6 @@
+"""``python -m adcalc``."""
+
+from adcalc.cli import run
+
+if __name__ == "__main__":
+    run()

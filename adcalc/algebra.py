@@ -1,0 +1,140 @@
+"""Algebras the derivative rules are written against.
+
+* ``FLOAT``: each primitive is its float function, so a rule yields numbers.
+* ``PrintAlgebra``: each primitive builds text, so a rule yields the formula of a local
+  partial (``2·v1``, ``cos(v3)``) for the trace tables; the same class prints whole
+  expressions for messages.
+
+The symbolic algebra is the tape itself (``Tape.apply``).
+"""
+
+from __future__ import annotations
+
+import math
+
+from adcalc.primitives import (
+    BY_NAME,
+    PREC_ADD,
+    PREC_ATOM,
+    PREC_MUL,
+    PREC_NEG,
+    PREC_POW,
+    PRIMITIVES,
+    Primitive,
+)
+
+
+class FloatAlgebra:
+    """Primitives on Python floats (methods are attached from the table below)."""
+
+
+for _p in PRIMITIVES:
+    setattr(FloatAlgebra, _p.name, staticmethod(_p.value))
+
+FLOAT = FloatAlgebra()
+
+Text = tuple[str, int]
+"""Printed form of a value: its text and the precedence of its outermost operation."""
+
+
+def format_number(x: float) -> str:
+    """The shortest text that reads back as ``x``; integers without a trailing ``.0``."""
+    if math.isfinite(x) and x == int(x) and abs(x) < 1e16:
+        return str(int(x))
+    return repr(float(x))
+
+
+def literal(x: float) -> Text:
+    text = format_number(x)
+    return text, PREC_NEG if text.startswith("-") else PREC_ATOM
+
+
+class PrintAlgebra:
+    """Builds infix text; literal floats may be mixed with ``Text`` values.
+
+    ``mul`` is the multiplication sign: ``·`` in traces, ``*`` where the text must
+    parse again.  Products and sums with 0, 1 and -1 are simplified as they print.
+    """
+
+    def __init__(self, mul: str = "·") -> None:
+        self.mul_sign = mul
+
+    def wrap(self, x: Text | float) -> Text:
+        return literal(x) if isinstance(x, (int, float)) else x
+
+    def apply(self, prim: Primitive, args: list[Text | float], c: float | None = None) -> Text:
+        """The text of ``prim`` applied to ``args`` (and literal ``c``)."""
+        simple = self._simplify(prim.name, args, c)
+        if simple is not None:
+            return self.wrap(simple)
+        xs = [self.wrap(a) for a in args]
+        if prim.takes_const:
+            base = _paren(xs[0], xs[0][1] <= PREC_POW)
+            exponent = _paren(literal(c), c < 0)  # type: ignore[arg-type]
+            return f"{base}^{exponent}", PREC_POW
+        if prim.name == "neg":
+            inner = xs[0]
+            return "-" + _paren(inner, inner[1] < PREC_MUL or inner[1] == PREC_NEG), PREC_NEG
+        if prim.symbol is not None:
+            return self._infix(prim, xs[0], xs[1])
+        return f"{prim.name}({', '.join(t for t, _ in xs)})", PREC_ATOM
+
+    def _infix(self, prim: Primitive, left: Text, right: Text) -> Text:
+        p = prim.prec
+        if p == PREC_POW:  # right-associative
+            return f"{_paren(left, left[1] <= p)}^{_paren(right, right[1] < p)}", p
+        right_paren = (
+            right[1] < p
+            or right[1] == PREC_NEG
+            or (right[1] == p and prim.name in ("sub", "div"))
+        )
+        symbol = self.mul_sign if prim.name == "mul" else prim.symbol
+        if p == PREC_ADD:
+            symbol = f" {symbol} "
+        return f"{_paren(left, left[1] < p)}{symbol}{_paren(right, right_paren)}", p
+
+    @staticmethod
+    def _simplify(name: str, args: list, c: float | None) -> Text | float | None:
+        a = args[0]
+        b = args[1] if len(args) > 1 else None
+        num_a, num_b = isinstance(a, (int, float)), isinstance(b, (int, float))
+        if name == "mul":
+            if (num_a and a == 0) or (num_b and b == 0):
+                return 0.0
+            if num_a and a == 1:
+                return b
+            if num_b and b == 1:
+                return a
+        elif name == "add":
+            if num_a and a == 0:
+                return b
+            if num_b and b == 0:
+                return a
+        elif (
+            (name == "sub" and num_b and b == 0)
+            or (name == "div" and num_b and b == 1)
+            or (name == "powc" and c == 1)
+        ):
+            return a
+        if all(isinstance(x, (int, float)) for x in args):
+            prim = BY_NAME[name]
+            try:
+                x = prim.value(*args, c) if prim.takes_const else prim.value(*args)
+            except (ArithmeticError, ValueError):
+                return None
+            return x if math.isfinite(x) else None
+        return None
+
+    def __getattr__(self, name: str):
+        prim = BY_NAME.get(name)
+        if prim is None:
+            raise AttributeError(name)
+        if prim.takes_const:
+            return lambda a, c: self.apply(prim, [a], c)
+        return lambda *args: self.apply(prim, list(args))
+
+
+def _paren(x: Text, needed: bool) -> str:
+    return f"({x[0]})" if needed else x[0]
+
+

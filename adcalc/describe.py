@@ -1,0 +1,77 @@
+"""Text for one node: its operation in trace labels, its subexpression in source names."""
+
+from __future__ import annotations
+
+from adcalc.algebra import PrintAlgebra, Text, literal
+from adcalc.primitives import CONST, INPUT, PRIMITIVES
+from adcalc.tape import Tape
+
+TRACE = PrintAlgebra("·")
+PLAIN = PrintAlgebra("*")
+
+
+def operand(tape: Tape, labels: list[str | None], i: int) -> Text | float:
+    """Node ``i`` as an operand: its label, or the literal itself."""
+    if tape.ops[i] == CONST:
+        return tape.consts[i]  # type: ignore[return-value]
+    return labels[i] or "?", 5
+
+
+def args_of(tape: Tape, i: int) -> list[int]:
+    return [tape.a0[i]] if tape.a1[i] < 0 else [tape.a0[i], tape.a1[i]]
+
+
+def operation(tape: Tape, labels: list[str | None], i: int) -> str:
+    """The operation of node ``i`` over labels, e.g. ``v-1 + v0`` or ``sin(v3)``."""
+    op = tape.ops[i]
+    if op == INPUT:
+        return next(name for name, j in tape.var_node.items() if j == i)
+    if op == CONST:
+        return literal(tape.consts[i])[0]  # type: ignore[arg-type]
+    args = [operand(tape, labels, a) for a in args_of(tape, i)]
+    return TRACE.apply(PRIMITIVES[op], args, tape.consts[i])[0]
+
+
+def partial_formulas(tape: Tape, labels: list[str | None], i: int) -> list[str]:
+    """The local partials of node ``i`` written over labels (``2·v1``, ``cos(v3)``)."""
+    prim = PRIMITIVES[tape.ops[i]]
+    args = [operand(tape, labels, a) for a in args_of(tape, i)]
+    b = args[1] if len(args) > 1 else None
+    parts = prim.partials(TRACE, (labels[i] or "?", 5), args[0], b, tape.consts[i])
+    return [TRACE.wrap(p)[0] for p in parts]
+
+
+def subexpression(tape: Tape, i: int, limit: int = 80) -> str | None:
+    """Node ``i`` as an expression in the user's names, or ``None`` if it is too long."""
+    cone = sorted(_cone(tape, i, limit))
+    if not cone:
+        return None
+    text: dict[int, Text | float] = {}
+    for j in cone:
+        op = tape.ops[j]
+        if op == INPUT:
+            text[j] = operation(tape, [], j), 5
+        elif op == CONST:
+            text[j] = tape.consts[j]  # type: ignore[assignment]
+        else:
+            args = [text[a] for a in args_of(tape, j)]
+            text[j] = PLAIN.apply(PRIMITIVES[op], args, tape.consts[j])
+            if len(text[j][0]) > limit:  # type: ignore[index]
+                return None
+    return PLAIN.wrap(text[i])[0]
+
+
+def _cone(tape: Tape, i: int, limit: int) -> set[int]:
+    """Nodes that node ``i`` depends on; empty when there are more than ``limit``."""
+    seen = {i}
+    stack = [i]
+    while stack:
+        j = stack.pop()
+        if tape.ops[j] >= 0:
+            for a in args_of(tape, j):
+                if a not in seen:
+                    seen.add(a)
+                    stack.append(a)
+                    if len(seen) > limit:
+                        return set()
+    return seen

@@ -1,0 +1,154 @@
+"""The gradient of a scalar expression at a point, by forward or reverse mode."""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from adcalc.errors import InputError
+from adcalc.evaluate import primal
+from adcalc.forward import TangentSweep, tangent_sweep
+from adcalc.parse import parse
+from adcalc.reverse import AdjointSweep, adjoint_sweep
+from adcalc.tape import Tape
+
+MODES = ("reverse", "forward")
+
+
+@dataclass
+class Gradient:
+    """Everything one gradient computation produced, for the API and the renderers."""
+
+    expression: str
+    tape: Tape
+    order: list[str]
+    point: dict[str, float]
+    mode: str
+    values: list[float]
+    value: float
+    gradient: dict[str, float]
+    tangents: list[TangentSweep] = field(default_factory=list)
+    adjoint: AdjointSweep | None = None
+    seed: dict[str, float] | None = None
+    directional: float | None = None
+    """With a seed direction: the directional derivative ∇f·s."""
+
+    @property
+    def sweeps(self) -> int:
+        """How many derivative sweeps were run."""
+        return len(self.tangents) if self.mode == "forward" else 1
+
+    @property
+    def nondiff(self) -> list[int]:
+        """Nodes where a non-differentiable point's convention was used."""
+        nodes = self.adjoint.nondiff if self.adjoint else []
+        nodes = nodes + [i for t in self.tangents for i in t.nondiff]
+        return sorted(set(nodes), reverse=True)
+
+
+class GradResult(NamedTuple):
+    """What ``adcalc.grad`` returns: the value and the gradient by variable name."""
+
+    value: float
+    gradient: dict[str, float]
+
+
+def variable_order(tape: Tape, order: Sequence[str] | None) -> list[str]:
+    """The variables in the order asked for (``--vars``), checked against the tape."""
+    if not order:
+        return list(tape.variables)
+    order = list(order)
+    known = set(tape.variables)
+    unknown = [n for n in order if n not in known]
+    if unknown:
+        near = _nearest(unknown[0], known - set(order))
+        hint = f" (did you mean {near}?)" if near else ""
+        raise InputError(f"--vars names {_names(unknown)}, which the expression does not use"
+                         f"{hint}; it uses {_names(tape.variables)}")
+    if len(set(order)) != len(order):
+        raise InputError("--vars names a variable twice")
+    missing = [n for n in tape.variables if n not in order]
+    if missing:
+        raise InputError(f"--vars leaves out {_names(missing)}; list every variable")
+    return order
+
+
+def check_point(tape: Tape, point: Mapping[str, float], what: str = "--at") -> dict[str, float]:
+    """The point as floats, with every variable given and no stray names."""
+    given = set(point)
+    missing = [n for n in tape.variables if n not in given]
+    stray = [n for n in point if n not in tape.var_node]
+    if missing:
+        near = _nearest(missing[0], set(stray))
+        hint = f" ({what} gives {near}: a typo for {missing[0]}?)" if near else ""
+        raise InputError(
+            f"no value for {_names(missing)}: give {'it' if len(missing) == 1 else 'them'} "
+            f"with {what} {missing[0]}=…{hint}")
+    if stray:
+        uses = _names(tape.variables) if tape.variables else "no variables"
+        raise InputError(f"{what} gives {_names(stray)}, which the expression does not use "
+                         f"(it uses {uses})")
+    out = {n: float(point[n]) for n in tape.variables}
+    bad = [n for n, v in out.items() if not math.isfinite(v)]
+    if bad:
+        raise InputError(f"{what} gives {bad[0]} = {out[bad[0]]}: values must be finite")
+    return out
+
+
+def gradient(expression: str | Tape, point: Mapping[str, float], mode: str = "reverse",
+             order: Sequence[str] | None = None, seed: Mapping[str, float] | None = None,
+             record: bool = False) -> Gradient:
+    """Value and gradient of ``expression`` at ``point``.
+
+    ``mode="reverse"`` runs one adjoint sweep; ``"forward"`` runs one tangent sweep per
+    variable, or a single sweep along ``seed``.  ``record`` keeps each adjoint
+    contribution for the trace tables.
+    """
+    if mode not in MODES:
+        raise InputError(f"unknown mode {mode!r}: use reverse or forward")
+    tape = parse(expression) if isinstance(expression, str) else expression
+    text = expression if isinstance(expression, str) else ""
+    names = variable_order(tape, order)
+    pt = check_point(tape, point)
+    vals = primal(tape, pt)
+    out = tape.output
+    result = Gradient(text, tape, names, pt, mode, vals, vals[out], {})
+    if seed is not None:
+        stray = [n for n in seed if n not in tape.var_node]
+        if stray:
+            raise InputError(f"--seed gives {_names(stray)}, which the expression does not use")
+        if mode != "forward":
+            raise InputError("--seed is a forward-mode direction: use it with --mode forward")
+        sweep = tangent_sweep(tape, vals, seed)
+        result.tangents = [sweep]
+        result.seed = {n: float(seed.get(n, 0.0)) for n in names}
+        result.directional = sweep.tangents[out]
+        return result
+    if mode == "forward":
+        for name in names:
+            sweep = tangent_sweep(tape, vals, {name: 1.0})
+            result.tangents.append(sweep)
+            result.gradient[name] = sweep.tangents[out]
+    else:
+        sweep = adjoint_sweep(tape, vals, record=record)
+        result.adjoint = sweep
+        result.gradient = {n: sweep.adjoints[tape.var_node[n]] for n in names}
+    return result
+
+
+def grad(expression: str, /, **point: float) -> GradResult:
+    """Value and gradient: ``adcalc.grad("x*y + x^2", x=2, y=3)`` → ``(10.0, {x: 7, y: 2})``."""
+    g = gradient(expression, point)
+    return GradResult(g.value, g.gradient)
+
+
+def _names(names: Sequence[str]) -> str:
+    return ", ".join(names)
+
+
+def _nearest(name: str, candidates: set[str]) -> str | None:
+    near = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=0.5)
+    return near[0] if near else None

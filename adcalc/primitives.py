@@ -1,0 +1,179 @@
+"""The table of primitives: everything about each primitive, in one place.
+
+Each entry holds the primitive's value on floats, its local partial derivatives, its
+domain, its non-differentiable points and how it prints.  The partials are written once
+against an *algebra* ``A`` (see ``adcalc.algebra``): with the float algebra they give
+numbers for the sweeps, with the print algebra the formula shown in the trace tables,
+and with a tape they build symbolic derivatives.  A rule only ever calls ``A``.
+
+A rule has the signature ``partials(A, out, a, b, c)``: ``out`` is the node's own value,
+``a`` and ``b`` its arguments (``b`` is ``None`` for unary primitives) and ``c`` the
+node's literal constant (the exponent of ``x^3``; ``None`` otherwise).  It returns one
+partial per argument.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+LN2 = math.log(2.0)
+LN10 = math.log(10.0)
+
+# Precedence levels used by every printer.
+PREC_ADD, PREC_MUL, PREC_NEG, PREC_POW, PREC_ATOM = 1, 2, 3, 4, 5
+
+Rule = Callable[[Any, Any, Any, Any, Any], tuple]
+
+
+@dataclass(frozen=True)
+class Primitive:
+    """One primitive operation of the tape."""
+
+    name: str
+    arity: int
+    value: Callable[..., float]
+    partials: Rule
+    domain: str = ""
+    nondiff: Callable[..., bool] | None = None
+    convention: str = ""
+    symbol: str | None = None
+    prec: int = PREC_ATOM
+    takes_const: bool = False
+    latex: str | None = None
+    user: bool = True
+    """Whether users may call it as a function by name."""
+
+
+def _sigmoid(a: float) -> float:
+    if a >= 0:
+        return 1.0 / (1.0 + math.exp(-a))
+    z = math.exp(a)
+    return z / (1.0 + z)
+
+
+def _softplus(a: float) -> float:
+    return max(a, 0.0) + math.log1p(math.exp(-abs(a)))
+
+
+def _sign(a: float) -> float:
+    return 0.0 if a == 0 else math.copysign(1.0, a)
+
+
+def _step(a: float) -> float:
+    return 1.0 if a > 0 else 0.0
+
+
+def _relu(a: float) -> float:
+    return a if a > 0 else 0.0
+
+
+
+def _at_zero(a: float, b: Any = None, c: Any = None) -> bool:
+    return a == 0
+
+
+def _tie(a: float, b: float, c: Any = None) -> bool:
+    return a == b
+
+
+_LOG_DOMAIN = "the logarithm is defined only for positive numbers"
+_POW_DOMAIN = "a negative number to a non-integer power, or 0 to a negative power, is undefined"
+_TIE = "the tie splits the derivative 0.5/0.5 between both arguments (as JAX does)"
+
+PRIMITIVES: list[Primitive] = [
+    Primitive("add", 2, operator.add, lambda A, out, a, b, c: (1.0, 1.0),
+              symbol="+", prec=PREC_ADD, user=False),
+    Primitive("sub", 2, operator.sub, lambda A, out, a, b, c: (1.0, -1.0),
+              symbol="-", prec=PREC_ADD, user=False),
+    Primitive("mul", 2, operator.mul, lambda A, out, a, b, c: (b, a),
+              symbol="*", prec=PREC_MUL, user=False),
+    Primitive("div", 2, operator.truediv,
+              lambda A, out, a, b, c: (A.div(1.0, b), A.neg(A.div(out, b))),
+              domain="division by zero", symbol="/", prec=PREC_MUL, user=False),
+    Primitive("neg", 1, operator.neg, lambda A, out, a, b, c: (-1.0,),
+              symbol="-", prec=PREC_NEG, user=False),
+    Primitive("powc", 1, math.pow,
+              lambda A, out, a, b, c: (A.mul(c, A.powc(a, c - 1.0)),),
+              domain=_POW_DOMAIN, symbol="^", prec=PREC_POW, takes_const=True, user=False),
+    Primitive("pow", 2, math.pow,
+              lambda A, out, a, b, c: (A.mul(b, A.pow(a, A.sub(b, 1.0))), A.mul(out, A.log(a))),
+              domain=_POW_DOMAIN + "; with a variable exponent the base must be positive",
+              symbol="^", prec=PREC_POW),
+    Primitive("sin", 1, math.sin, lambda A, out, a, b, c: (A.cos(a),), latex=r"\sin"),
+    Primitive("cos", 1, math.cos, lambda A, out, a, b, c: (A.neg(A.sin(a)),), latex=r"\cos"),
+    Primitive("tan", 1, math.tan, lambda A, out, a, b, c: (A.add(1.0, A.powc(out, 2.0)),),
+              latex=r"\tan"),
+    Primitive("asin", 1, math.asin,
+              lambda A, out, a, b, c: (A.div(1.0, A.sqrt(A.sub(1.0, A.powc(a, 2.0)))),),
+              domain="asin is defined only on [-1, 1]", latex=r"\arcsin"),
+    Primitive("acos", 1, math.acos,
+              lambda A, out, a, b, c: (A.neg(A.div(1.0, A.sqrt(A.sub(1.0, A.powc(a, 2.0))))),),
+              domain="acos is defined only on [-1, 1]", latex=r"\arccos"),
+    Primitive("atan", 1, math.atan,
+              lambda A, out, a, b, c: (A.div(1.0, A.add(1.0, A.powc(a, 2.0))),),
+              latex=r"\arctan"),
+    Primitive("sinh", 1, math.sinh, lambda A, out, a, b, c: (A.cosh(a),), latex=r"\sinh"),
+    Primitive("cosh", 1, math.cosh, lambda A, out, a, b, c: (A.sinh(a),), latex=r"\cosh"),
+    Primitive("tanh", 1, math.tanh, lambda A, out, a, b, c: (A.sub(1.0, A.powc(out, 2.0)),),
+              latex=r"\tanh"),
+    Primitive("exp", 1, math.exp, lambda A, out, a, b, c: (out,), latex=r"\exp"),
+    Primitive("log", 1, math.log, lambda A, out, a, b, c: (A.div(1.0, a),),
+              domain=_LOG_DOMAIN, latex=r"\log"),
+    Primitive("log2", 1, math.log2, lambda A, out, a, b, c: (A.div(1.0, A.mul(LN2, a)),),
+              domain=_LOG_DOMAIN, latex=r"\log_2"),
+    Primitive("log10", 1, math.log10, lambda A, out, a, b, c: (A.div(1.0, A.mul(LN10, a)),),
+              domain=_LOG_DOMAIN, latex=r"\log_{10}"),
+    Primitive("sqrt", 1, math.sqrt, lambda A, out, a, b, c: (A.div(0.5, out),),
+              domain="sqrt is defined only for numbers >= 0", latex=r"\sqrt"),
+    Primitive("abs", 1, abs, lambda A, out, a, b, c: (A.sign(a),),
+              nondiff=_at_zero, convention="the derivative is taken as 0 (as JAX and PyTorch do)"),
+    Primitive("sign", 1, _sign, lambda A, out, a, b, c: (0.0,),
+              nondiff=_at_zero, convention="the jump's derivative is taken as 0"),
+    Primitive("step", 1, _step, lambda A, out, a, b, c: (0.0,),
+              nondiff=_at_zero, convention="the jump's derivative is taken as 0"),
+    Primitive("sigmoid", 1, _sigmoid, lambda A, out, a, b, c: (A.mul(out, A.sub(1.0, out)),),
+              latex=r"\sigma"),
+    Primitive("relu", 1, _relu, lambda A, out, a, b, c: (A.step(a),),
+              nondiff=_at_zero, convention="the derivative is taken as 0 (as JAX and PyTorch do)",
+              latex=r"\operatorname{relu}"),
+    Primitive("softplus", 1, _softplus, lambda A, out, a, b, c: (A.sigmoid(a),),
+              latex=r"\operatorname{softplus}"),
+    Primitive("atan2", 2, math.atan2,
+              lambda A, out, a, b, c: (
+                  A.div(b, A.add(A.powc(a, 2.0), A.powc(b, 2.0))),
+                  A.neg(A.div(a, A.add(A.powc(a, 2.0), A.powc(b, 2.0)))),
+              ),
+              latex=r"\operatorname{atan2}"),
+    Primitive("min", 2, min,
+              lambda A, out, a, b, c: (
+                  A.mul(0.5, A.add(1.0, A.sign(A.sub(b, a)))),
+                  A.mul(0.5, A.sub(1.0, A.sign(A.sub(b, a)))),
+              ),
+              nondiff=_tie, convention=_TIE, latex=r"\min"),
+    Primitive("max", 2, max,
+              lambda A, out, a, b, c: (
+                  A.mul(0.5, A.add(1.0, A.sign(A.sub(a, b)))),
+                  A.mul(0.5, A.sub(1.0, A.sign(A.sub(a, b)))),
+              ),
+              nondiff=_tie, convention=_TIE, latex=r"\max"),
+    Primitive("hypot", 2, math.hypot,
+              lambda A, out, a, b, c: (A.div(a, out), A.div(b, out)),
+              latex=r"\operatorname{hypot}"),
+]
+
+# Op codes: a primitive's index in PRIMITIVES.  Inputs and literals are not primitives.
+INPUT = -1
+CONST = -2
+OPCODE: dict[str, int] = {p.name: i for i, p in enumerate(PRIMITIVES)}
+BY_NAME: dict[str, Primitive] = {p.name: p for p in PRIMITIVES}
+
+ADD, SUB, MUL, DIV, NEG, POWC, POW = (
+    OPCODE[n] for n in ("add", "sub", "mul", "div", "neg", "powc", "pow")
+)
+
+CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
+"""Names that denote constants, never inputs."""

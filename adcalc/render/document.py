@@ -1,0 +1,32 @@
+"""A neutral model of a report: paragraphs and tables of strings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Para:
+    """A line or two of prose; ``style`` is a hint for rich output (ignored in plain)."""
+
+    text: str
+    style: str = ""
+
+
+@dataclass
+class Table:
+    """A titled table; ``kinds`` tags rows (``input``, ``output``, ``sum``, ``fail``)."""
+
+    title: str
+    columns: list[str]
+    rows: list[list[str]] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)
+    right: set[int] = field(default_factory=set)
+    """Indices of right-aligned (numeric) columns."""
+
+    def add(self, row: list[str], kind: str = "") -> None:
+        self.rows.append(row)
+        self.kinds.append(kind)
+
+
+Block = Para | Table

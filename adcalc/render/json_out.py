@@ -1,0 +1,90 @@
+"""JSON for scripts: one object, full-precision numbers, a schema version."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from adcalc.check import RULE, CheckResult
+from adcalc.describe import args_of
+from adcalc.gradient import Gradient
+from adcalc.primitives import CONST, INPUT, PRIMITIVES
+
+SCHEMA = 1
+
+
+def number(x: float | None) -> float | str | None:
+    """JSON has no NaN or infinity: those become the strings "nan", "inf", "-inf"."""
+    if x is None or math.isfinite(x):
+        return x
+    return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
+
+
+def trace_rows(g: Gradient) -> list[dict[str, Any]]:
+    tape = g.tape
+    labels = tape.labels(g.order)
+    rows = []
+    order = [tape.var_node[n] for n in g.order] + [i for i, op in enumerate(tape.ops) if op >= 0]
+    for i in order:
+        op = tape.ops[i]
+        row: dict[str, Any] = {"id": labels[i]}
+        if op == INPUT:
+            row.update(op="input", name=next(n for n in g.order if tape.var_node[n] == i),
+                       args=[])
+        else:
+            row["op"] = PRIMITIVES[op].name
+            row["args"] = [number(tape.consts[a]) if tape.ops[a] == CONST else labels[a]
+                           for a in args_of(tape, i)]
+            if tape.consts[i] is not None:
+                row["const"] = number(tape.consts[i])
+        row["value"] = number(g.values[i])
+        if g.adjoint is not None:
+            row["adjoint"] = number(g.adjoint.adjoints[i])
+        elif g.seed is not None:
+            row["tangent"] = number(g.tangents[0].tangents[i])
+        else:
+            row["tangent"] = {n: number(t.tangents[i]) for n, t in zip(g.order, g.tangents,
+                                                                        strict=True)}
+        rows.append(row)
+    return rows
+
+
+def to_dict(g: Gradient, check: CheckResult | None = None, quiet: bool = False,
+            warnings: list[str] | None = None) -> dict[str, Any]:
+    if quiet:
+        return {"gradient": {n: number(v) for n, v in g.gradient.items()}}
+    out: dict[str, Any] = {
+        "schema": SCHEMA,
+        "expression": g.expression,
+        "variables": g.order,
+        "point": {n: number(v) for n, v in g.point.items()},
+        "value": number(g.value),
+        "gradient": {n: number(v) for n, v in g.gradient.items()},
+        "mode": g.mode,
+        "sweeps": g.sweeps,
+    }
+    if g.seed is not None:
+        out["seed"] = {n: number(v) for n, v in g.seed.items()}
+        out["directional_derivative"] = number(g.directional)
+    out["trace"] = trace_rows(g)
+    if warnings:
+        out["warnings"] = warnings
+    if check is not None:
+        out["check"] = {
+            "method": "central differences, h = cbrt(eps)*max(1, |x|)",
+            "rule": RULE,
+            "tol": check.tol,
+            "passed": check.passed,
+            "rows": [
+                {"variable": r.name, "ad": number(r.ad), "fd": number(r.fd), "step": r.step,
+                 "abs_error": number(r.abs_error), "rel_error": number(r.rel_error),
+                 "passed": r.passed, **({"note": r.note} if r.note else {})}
+                for r in check.rows
+            ],
+        }
+    return out
+
+
+def dumps(data: dict[str, Any]) -> str:
+    return json.dumps(data, allow_nan=False, ensure_ascii=False, indent=2) + "\n"

@@ -1,0 +1,227 @@
+"""The tape (Wengert list): a flat, topologically ordered list of nodes.
+
+Node ``i`` is ``(ops[i], a0[i], a1[i], consts[i])``: an op code from
+``adcalc.primitives`` applied to earlier nodes ``a0``/``a1`` (``-1`` when absent) and a
+literal constant (the exponent of ``x^3``).  Building a node a second time returns the
+existing one (hash-consing), so a subexpression written twice is one node and its
+adjoint collects both uses.  Zeros and ones are simplified and constants folded as
+nodes are made.  Values, tangents and adjoints live in lists indexed by node id, never
+on the nodes, so one tape is evaluated at many points.
+"""
+
+from __future__ import annotations
+
+import math
+
+from adcalc.primitives import (
+    ADD,
+    CONST,
+    DIV,
+    INPUT,
+    MUL,
+    NEG,
+    OPCODE,
+    POW,
+    POWC,
+    PRIMITIVES,
+    SUB,
+)
+
+
+class Tape:
+    """A Wengert list under construction or complete; see the module docstring."""
+
+    __slots__ = ("_index", "a0", "a1", "consts", "ops", "outputs", "var_node", "variables")
+
+    def __init__(self) -> None:
+        self.ops: list[int] = []
+        self.a0: list[int] = []
+        self.a1: list[int] = []
+        self.consts: list[float | None] = []
+        self._index: dict[tuple, int] = {}
+        self.variables: list[str] = []
+        """Input names in order of first appearance."""
+        self.var_node: dict[str, int] = {}
+        self.outputs: list[int] = []
+
+    def __len__(self) -> int:
+        return len(self.ops)
+
+    # -- building -------------------------------------------------------------------
+    def _push(self, key: tuple, op: int, a: int, b: int, c: float | None) -> int:
+        i = len(self.ops)
+        self.ops.append(op)
+        self.a0.append(a)
+        self.a1.append(b)
+        self.consts.append(c)
+        self._index[key] = i
+        return i
+
+    def input(self, name: str) -> int:
+        """The input node for variable ``name`` (made on first use)."""
+        i = self.var_node.get(name)
+        if i is None:
+            i = self._push((INPUT, name), INPUT, -1, -1, None)
+            self.var_node[name] = i
+            self.variables.append(name)
+        return i
+
+    def const(self, x: float) -> int:
+        """The literal node for ``x`` (``1`` and ``1.0`` are one node)."""
+        x = float(x)
+        key = (CONST, x)
+        i = self._index.get(key)
+        return self._push(key, CONST, -1, -1, x) if i is None else i
+
+    def is_const(self, i: int) -> bool:
+        return self.ops[i] == CONST
+
+    def value_of(self, i: int) -> float | None:
+        """The literal value of node ``i``, or ``None`` when it is not a literal."""
+        return self.consts[i] if self.ops[i] == CONST else None
+
+    def node(self, op: int, a: int, b: int = -1, c: float | None = None) -> int:
+        """Node ``op(a, b; c)``, simplified, folded and hash-consed."""
+        lit = self.value_of
+        va = lit(a)
+        vb = lit(b) if b >= 0 else None
+        if op == ADD:
+            if va == 0:
+                return b
+            if vb == 0:
+                return a
+        elif op == SUB:
+            if vb == 0:
+                return a
+            if va == 0:
+                return self.node(NEG, b)
+        elif op == MUL:
+            if va == 0 or vb == 0:
+                return self.const(0.0)
+            if va == 1:
+                return b
+            if vb == 1:
+                return a
+            if va == -1:
+                return self.node(NEG, b)
+            if vb == -1:
+                return self.node(NEG, a)
+        elif op == DIV:
+            if vb == 1:
+                return a
+            if vb == -1:
+                return self.node(NEG, a)
+        elif op == NEG:
+            if self.ops[a] == NEG:
+                return self.a0[a]
+        elif op == POWC:
+            if c == 1:
+                return a
+            if c == 0:
+                return self.const(1.0)
+        elif op == POW and vb is not None:
+            return self.node(POWC, a, -1, vb)
+        if va is not None and (b < 0 or vb is not None):
+            folded = _fold(op, va, vb, c)
+            if folded is not None:
+                return self.const(folded)
+        key = (op, a, b, c)
+        i = self._index.get(key)
+        return self._push(key, op, a, b, c) if i is None else i
+
+    def apply(self, name: str, *args: float, c: float | None = None) -> int:
+        """Node for primitive ``name``; float arguments become literal nodes."""
+        ids = [self.const(x) if isinstance(x, (int, float)) else x for x in args]
+        return self.node(OPCODE[name], ids[0], ids[1] if len(ids) > 1 else -1, c)
+
+    # -- reading --------------------------------------------------------------------
+    def labels(self, order: list[str] | None = None) -> list[str | None]:
+        """Trace labels as in the literature: inputs ``v(1-n) … v0``, then ``v1 … vl``.
+
+        ``order`` lists the variables (default: first appearance).  Literal nodes have
+        no label: they print inside the operation that uses them.
+        """
+        order = order or self.variables
+        n = len(order)
+        labels: list[str | None] = [None] * len(self.ops)
+        for k, name in enumerate(order):
+            labels[self.var_node[name]] = f"v{k + 1 - n}"
+        count = 0
+        for i, op in enumerate(self.ops):
+            if op >= 0:
+                count += 1
+                labels[i] = f"v{count}"
+        return labels
+
+    def live(self) -> list[bool]:
+        """Which nodes the outputs depend on (inputs always count as live)."""
+        alive = [False] * len(self.ops)
+        for o in self.outputs:
+            alive[o] = True
+        ops, a0, a1 = self.ops, self.a0, self.a1
+        for i in range(len(ops) - 1, -1, -1):
+            if alive[i] and ops[i] >= 0:
+                alive[a0[i]] = True
+                if a1[i] >= 0:
+                    alive[a1[i]] = True
+        for i in self.var_node.values():
+            alive[i] = True
+        return alive
+
+    def pruned(self) -> Tape:
+        """This tape without the nodes no output depends on (self if there are none)."""
+        alive = self.live()
+        if all(alive):
+            return self
+        new = Tape()
+        remap = [-1] * len(self.ops)
+        name_of = {i: name for name, i in self.var_node.items()}
+        for i, keep in enumerate(alive):
+            if not keep:
+                continue
+            op, a, b, c = self.ops[i], self.a0[i], self.a1[i], self.consts[i]
+            a = remap[a] if a >= 0 else -1
+            b = remap[b] if b >= 0 else -1
+            if op == INPUT:
+                remap[i] = new.input(name_of[i])
+            elif op == CONST:
+                remap[i] = new.const(c)  # type: ignore[arg-type]
+            else:
+                remap[i] = new._push((op, a, b, c), op, a, b, c)
+        new.variables = list(self.variables)
+        new.var_node = {name: remap[i] for name, i in self.var_node.items()}
+        new.outputs = [remap[o] for o in self.outputs]
+        return new
+
+    @property
+    def output(self) -> int:
+        """The (single) output node."""
+        return self.outputs[-1]
+
+    def __getattr__(self, name: str):
+        """The tape is an algebra: ``tape.sin(i)`` appends a node (symbolic rules)."""
+        if name in OPCODE:
+            prim = PRIMITIVES[OPCODE[name]]
+            if prim.takes_const:
+                return lambda a, c: self.apply(name, a, c=c)
+            return lambda *args: self.apply(name, *args)
+        raise AttributeError(name)
+
+
+def _fold(op: int, a: float, b: float | None, c: float | None) -> float | None:
+    """The value of a primitive on literals, or ``None`` if it fails or is not finite.
+
+    A literal expression outside the domain (``log(0)``) stays a node, so evaluation
+    reports it with its place in the trace.
+    """
+    prim = PRIMITIVES[op]
+    try:
+        if prim.takes_const:
+            x = prim.value(a, c)
+        elif prim.arity == 1:
+            x = prim.value(a)
+        else:
+            x = prim.value(a, b)
+    except (ArithmeticError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
