@@ -1,0 +1,39 @@
+"""Shared fixtures: a CLI runner with a fixed width and no colour settings leaking in."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from click.testing import CliRunner, Result
+
+from adcalc.cli import main
+
+
+@pytest.fixture(autouse=True)
+def _stable_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "120")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+
+
+@pytest.fixture
+def cli():
+    """``cli("grad", "x^2", "--at", "x=1")`` runs the command and returns click's Result."""
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | None = None) -> Result:
+        return runner.invoke(main, list(args), input=input, catch_exceptions=False)
+
+    return invoke
+
+
+def close(a: float, b: float, rel: float = 1e-12, abs_: float = 1e-12) -> bool:
+    return math.isclose(a, b, rel_tol=rel, abs_tol=abs_)
+
+
+def ulps(a: float, b: float) -> int:
+    """Distance between two doubles in units in the last place."""
+    if a == b:
+        return 0
+    return round(abs(a - b) / math.ulp(max(abs(a), abs(b))))

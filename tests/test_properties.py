@@ -1,0 +1,79 @@
+"""Property tests: on random expressions forward and reverse mode agree, and match FD."""
+
+from __future__ import annotations
+
+import math
+
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from adcalc.check import central_difference
+from adcalc.errors import DomainError
+from adcalc.gradient import gradient
+
+VARS = ["x", "y", "z"]
+UNARY = ["sin", "cos", "tanh", "atan", "sigmoid", "softplus", "exp", "log", "sqrt", "abs"]
+BINARY = ["+", "-", "*", "/", "^"]
+
+
+def expressions() -> st.SearchStrategy[str]:
+    leaves = st.sampled_from(VARS) | st.sampled_from(["2", "0.5", "3", "1.25"])
+
+    def extend(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+        unary = st.tuples(st.sampled_from(UNARY), inner).map(lambda t: f"{t[0]}({t[1]})")
+        binary = st.tuples(inner, st.sampled_from(BINARY), inner).map(
+            lambda t: f"({t[0]} {t[1]} {t[2]})")
+        two = st.tuples(st.sampled_from(["max", "min", "hypot", "atan2"]), inner, inner).map(
+            lambda t: f"{t[0]}({t[1]}, {t[2]})")
+        return unary | binary | two
+
+    return st.recursive(leaves, extend, max_leaves=12)
+
+
+POINTS = st.fixed_dictionaries(
+    {v: st.floats(min_value=-2.0, max_value=2.0, allow_nan=False) for v in VARS})
+# Finite differences need the function smooth on the scale of h: keep points on a grid
+# away from 0 and the literals, where random quotients put their poles.
+GRID_POINTS = st.fixed_dictionaries(
+    {v: st.integers(-14, 14).map(lambda k: k / 7 + 0.0123) for v in VARS})
+
+
+def full(text: str) -> str:
+    """Every variable appears, so every point is a valid point."""
+    return f"{text} + 0*x + 0*y + 0*z"
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(expressions(), POINTS)
+def test_forward_equals_reverse(text: str, point: dict[str, float]) -> None:
+    try:
+        rev = gradient(full(text), point, mode="reverse")
+        fwd = gradient(full(text), point, mode="forward")
+    except DomainError:
+        assume(False)
+        return
+    for n in VARS:
+        r, f = rev.gradient[n], fwd.gradient[n]
+        scale = max(1.0, abs(r), abs(f))
+        assert abs(r - f) <= 1e-12 * scale, (text, n, r, f)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(expressions(), GRID_POINTS)
+def test_reverse_matches_central_differences(text: str, point: dict[str, float]) -> None:
+    try:
+        g = gradient(full(text), point)
+        fds = {n: central_difference(g.tape, g.point, n)[0] for n in VARS}
+    except DomainError:
+        assume(False)
+        return
+    assume(not g.nondiff)
+    for n in VARS:
+        ad, fd = g.gradient[n], fds[n]
+        assume(math.isfinite(fd) and abs(ad) < 1e6)
+        # A kink (abs, max, relu) within h of the point makes FD meaningless there.
+        h = 1e-4
+        near = [gradient(full(text), {**point, n: point[n] + d})
+                for d in (-h, h)]
+        assume(all(abs(k.gradient[n] - ad) < 1e-2 * max(1.0, abs(ad)) for k in near))
+        assert abs(ad - fd) <= 1e-5 * max(1.0, abs(ad)), (text, n, ad, fd)
