@@ -184,7 +184,7 @@ def _intermediates(tape: Tape) -> list[int]:
 
 
 def _wrap(formula: str) -> str:
-    return f"({formula})" if any(s in formula for s in (" + ", " - ", "/")) else formula
+    return f"({formula})" if any(s in formula for s in (" + ", " - ", "/", "·")) else formula
 
 
 def _short(x: float | None) -> str:
