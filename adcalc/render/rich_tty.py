@@ -13,8 +13,7 @@ ROW_STYLE = {"input": "cyan", "output": "bold", "sum": "bold", "fail": "bold red
 
 
 def to_rich(table: Table) -> RichTable:
-    out = RichTable(title=table.title, title_justify="left", title_style="bold",
-                    box=box.SIMPLE_HEAD, header_style="bold magenta")
+    out = RichTable(box=box.SIMPLE_HEAD, show_edge=False, header_style="bold magenta")
     for k, name in enumerate(table.columns):
         out.add_column(name, justify="right" if k in table.right else "left",
                        no_wrap=k in table.right)
@@ -24,9 +23,16 @@ def to_rich(table: Table) -> RichTable:
 
 
 def render(blocks: list[Block], console: Console) -> None:
-    """Print the document; user text goes in as ``Text``, never as markup."""
-    for block in blocks:
+    """Print the document; user text goes in as ``Text``, never as markup.
+
+    Table titles print as their own lines so that a long title never wraps to the
+    table's width.
+    """
+    for k, block in enumerate(blocks):
+        if k:
+            console.print()
         if isinstance(block, Para):
             console.print(Text(block.text, style=block.style or ""), highlight=False)
         else:
+            console.print(Text(block.title, style="bold underline"), highlight=False)
             console.print(to_rich(block), highlight=False)
