@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from adcalc.derive import Diff, derivatives, diff
 from adcalc.errors import AdcalcError, CheckFailed, DomainError, InputError, ParseError
 from adcalc.gradient import Gradient, GradResult, grad, gradient
 from adcalc.parse import parse
@@ -16,12 +17,15 @@ __version__ = "0.1.0"
 __all__ = [
     "AdcalcError",
     "CheckFailed",
+    "Diff",
     "DomainError",
     "GradResult",
     "Gradient",
     "InputError",
     "ParseError",
     "__version__",
+    "derivatives",
+    "diff",
     "grad",
     "gradient",
     "parse",

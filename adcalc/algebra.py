@@ -33,8 +33,24 @@ for _p in PRIMITIVES:
 
 FLOAT = FloatAlgebra()
 
-Text = tuple[str, int]
-"""Printed form of a value: its text and the precedence of its outermost operation."""
+Rope = str | tuple
+"""Text as nested tuples of strings: joining is O(1), flattening is one loop."""
+
+Text = tuple[Rope, int]
+"""Printed form of a value: its rope and the precedence of its outermost operation."""
+
+
+def flatten(rope: Rope) -> str:
+    """The string a rope stands for (iterative, so any depth works)."""
+    out: list[str] = []
+    stack = [rope]
+    while stack:
+        r = stack.pop()
+        if isinstance(r, str):
+            out.append(r)
+        else:
+            stack.extend(reversed(r))
+    return "".join(out)
 
 
 def format_number(x: float) -> str:
@@ -54,35 +70,64 @@ class PrintAlgebra:
 
     ``mul`` is the multiplication sign: ``·`` in traces, ``*`` where the text must
     parse again.  Products and sums with 0, 1 and -1 are simplified as they print.
+    Subclasses change the notation (``LatexAlgebra``); precedence and parentheses stay
+    here.
     """
+
+    lparen, rparen = "(", ")"
 
     def __init__(self, mul: str = "·") -> None:
         self.mul_sign = mul
 
+    def number(self, x: float) -> Text:
+        return literal(x)
+
+    def name(self, name: str) -> Text:
+        return name, PREC_ATOM
+
     def wrap(self, x: Text | float) -> Text:
-        return literal(x) if isinstance(x, (int, float)) else x
+        return self.number(x) if isinstance(x, (int, float)) else x
+
+    def text(self, x: Text | float) -> str:
+        return flatten(self.wrap(x)[0])
+
+    def paren(self, x: Text, needed: bool) -> Rope:
+        return (self.lparen, x[0], self.rparen) if needed else x[0]
 
     def apply(self, prim: Primitive, args: list[Text | float], c: float | None = None) -> Text:
         """The text of ``prim`` applied to ``args`` (and literal ``c``)."""
         simple = self._simplify(prim.name, args, c)
         if simple is not None:
             return self.wrap(simple)
-        xs = [self.wrap(a) for a in args]
+        return self.compose(prim, [self.wrap(a) for a in args], c)
+
+    def compose(self, prim: Primitive, xs: list[Text], c: float | None = None) -> Text:
+        """The notation of ``prim`` over already printed arguments."""
         if prim.takes_const:
-            base = _paren(xs[0], xs[0][1] <= PREC_POW)
-            exponent = _paren(literal(c), c < 0)  # type: ignore[arg-type]
-            return f"{base}^{exponent}", PREC_POW
+            return self.power(xs[0], self.number(c), exponent_literal=c)  # type: ignore[arg-type]
+        if prim.name == "pow":
+            return self.power(xs[0], xs[1])
         if prim.name == "neg":
             inner = xs[0]
-            return "-" + _paren(inner, inner[1] < PREC_MUL or inner[1] == PREC_NEG), PREC_NEG
+            return ("-", self.paren(inner, inner[1] < PREC_MUL or inner[1] == PREC_NEG)), PREC_NEG
         if prim.symbol is not None:
-            return self._infix(prim, xs[0], xs[1])
-        return f"{prim.name}({', '.join(t for t, _ in xs)})", PREC_ATOM
+            return self.infix(prim, xs[0], xs[1])
+        return self.function(prim, xs)
 
-    def _infix(self, prim: Primitive, left: Text, right: Text) -> Text:
+    def power(self, base: Text, exponent: Text, exponent_literal: float | None = None) -> Text:
+        """``base^exponent``, right-associative; a negative literal exponent in parens."""
+        right = exponent[1] < PREC_POW if exponent_literal is None else exponent_literal < 0
+        return (self.paren(base, base[1] <= PREC_POW), "^", self.paren(exponent, right)), PREC_POW
+
+    def function(self, prim: Primitive, xs: list[Text]) -> Text:
+        parts: list[Rope] = [prim.name, self.lparen]
+        for k, x in enumerate(xs):
+            parts += [", ", x[0]] if k else [x[0]]
+        parts.append(self.rparen)
+        return tuple(parts), PREC_ATOM
+
+    def infix(self, prim: Primitive, left: Text, right: Text) -> Text:
         p = prim.prec
-        if p == PREC_POW:  # right-associative
-            return f"{_paren(left, left[1] <= p)}^{_paren(right, right[1] < p)}", p
         right_paren = (
             right[1] < p
             or right[1] == PREC_NEG
@@ -91,7 +136,7 @@ class PrintAlgebra:
         symbol = self.mul_sign if prim.name == "mul" else prim.symbol
         if p == PREC_ADD:
             symbol = f" {symbol} "
-        return f"{_paren(left, left[1] < p)}{symbol}{_paren(right, right_paren)}", p
+        return (self.paren(left, left[1] < p), symbol, self.paren(right, right_paren)), p
 
     @staticmethod
     def _simplify(name: str, args: list, c: float | None) -> Text | float | None:
@@ -132,9 +177,3 @@ class PrintAlgebra:
         if prim.takes_const:
             return lambda a, c: self.apply(prim, [a], c)
         return lambda *args: self.apply(prim, list(args))
-
-
-def _paren(x: Text, needed: bool) -> str:
-    return f"({x[0]})" if needed else x[0]
-
-

@@ -29,7 +29,7 @@ def operation(tape: Tape, labels: list[str | None], i: int) -> str:
     if op == CONST:
         return literal(tape.consts[i])[0]  # type: ignore[arg-type]
     args = [operand(tape, labels, a) for a in args_of(tape, i)]
-    return TRACE.apply(PRIMITIVES[op], args, tape.consts[i])[0]
+    return TRACE.text(TRACE.apply(PRIMITIVES[op], args, tape.consts[i]))
 
 
 def partial_formulas(tape: Tape, labels: list[str | None], i: int) -> list[str]:
@@ -38,7 +38,7 @@ def partial_formulas(tape: Tape, labels: list[str | None], i: int) -> list[str]:
     args = [operand(tape, labels, a) for a in args_of(tape, i)]
     b = args[1] if len(args) > 1 else None
     parts = prim.partials(TRACE, (labels[i] or "?", 5), args[0], b, tape.consts[i])
-    return [TRACE.wrap(p)[0] for p in parts]
+    return [TRACE.text(p) for p in parts]
 
 
 def subexpression(tape: Tape, i: int, limit: int = 80) -> str | None:
@@ -56,9 +56,8 @@ def subexpression(tape: Tape, i: int, limit: int = 80) -> str | None:
         else:
             args = [text[a] for a in args_of(tape, j)]
             text[j] = PLAIN.apply(PRIMITIVES[op], args, tape.consts[j])
-            if len(text[j][0]) > limit:  # type: ignore[index]
-                return None
-    return PLAIN.wrap(text[i])[0]
+    out = PLAIN.text(text[i])
+    return out if len(out) <= limit else None
 
 
 def _cone(tape: Tape, i: int, limit: int) -> set[int]:

@@ -39,6 +39,8 @@ _TOKEN_TEXT = {
     "_LPAR": "'('",
     "_RPAR": "')'",
     "_COMMA": "','",
+    "_SEMI": "';'",
+    "_ASSIGN": "'='",
     "_PLUS": "'+'",
     "_MINUS": "'-'",
     "_STAR": "'*'",
@@ -66,6 +68,28 @@ class _Builder:
     def __init__(self) -> None:
         self.tape = Tape()
         self.text = ""
+        self.bindings: dict[str, int] = {}
+
+    def reset(self, text: str) -> None:
+        self.tape = Tape()
+        self.text = text
+        self.bindings = {}
+
+    def start(self, c: list) -> int:
+        return c[-1]
+
+    def binding(self, c: list) -> None:
+        token, node = c
+        name = str(token)
+        at = token.start_pos
+        if name in FUNCTIONS or name in CONSTANTS:
+            kind = "function" if name in FUNCTIONS else "constant"
+            raise ParseError(f"{name} is a {kind}; a binding needs another name", self.text, at)
+        if name in self.bindings:
+            raise ParseError(f"{name} is defined twice", self.text, at)
+        if name in self.tape.var_node:
+            raise ParseError(f"{name} is used before it is defined", self.text, at)
+        self.bindings[name] = node
 
     def add(self, c: list) -> int:
         return self.tape.node(OPCODE["add"], c[0], c[1])
@@ -107,7 +131,8 @@ class _Builder:
         if name in FUNCTIONS:
             raise ParseError(f"{name} is a function: call it as {name}(...)", self.text,
                              token.start_pos)
-        return self.tape.input(name)
+        bound = self.bindings.get(name)
+        return self.tape.input(name) if bound is None else bound
 
     def args(self, c: list) -> list[int]:
         return c
@@ -189,8 +214,7 @@ def parse(text: str) -> Tape:
 
     with _lock:
         lark, builder = _parser()
-        builder.tape = Tape()
-        builder.text = text
+        builder.reset(text)
         try:
             out = lark.parse(text)
         except UnexpectedCharacters as e:
@@ -203,9 +227,7 @@ def parse(text: str) -> Tape:
         except UnexpectedToken as e:
             raise _syntax_error(text, e.token, set(e.expected)) from None
         tape = builder.tape
-        builder.tape = Tape()
-    if isinstance(out, list):  # pragma: no cover - grammar guarantees one expression
-        raise ParseError("expected one expression", text, 0)
+        builder.reset("")
     tape.outputs.append(out)
     return tape.pruned()
 
@@ -215,6 +237,10 @@ def _syntax_error(text: str, tok: Any, expected: set[str]) -> ParseError:
     if tok.type == "$END":
         pos = len(text.rstrip())
         what = "the expression ended too early"
+        if "_SEMI" in expected and "_RPAR" not in expected:
+            return ParseError(
+                f"syntax error at column {pos + 1}: {what}; a program ends with the "
+                "expression to compute, as in a = x + 1; a^2", text, pos)
         if "_RPAR" in expected:
             return ParseError(
                 f"syntax error at column {pos + 1}: {what}; expected ')' to close a "

@@ -130,9 +130,20 @@ class Tape:
         return self._push(key, op, a, b, c) if i is None else i
 
     def apply(self, name: str, *args: float, c: float | None = None) -> int:
-        """Node for primitive ``name``; float arguments become literal nodes."""
-        ids = [self.const(x) if isinstance(x, (int, float)) else x for x in args]
+        """Node for primitive ``name``: ``int`` arguments are node ids, ``float`` literals."""
+        ids = [self.const(x) if isinstance(x, float) else int(x) for x in args]
         return self.node(OPCODE[name], ids[0], ids[1] if len(ids) > 1 else -1, c)
+
+    def copy(self) -> Tape:
+        """An independent tape with the same nodes (to extend without touching this one)."""
+        new = Tape()
+        new.ops, new.a0, new.a1 = list(self.ops), list(self.a0), list(self.a1)
+        new.consts = list(self.consts)
+        new._index = dict(self._index)
+        new.variables = list(self.variables)
+        new.var_node = dict(self.var_node)
+        new.outputs = list(self.outputs)
+        return new
 
     # -- reading --------------------------------------------------------------------
     def labels(self, order: list[str] | None = None) -> list[str | None]:

@@ -1,0 +1,68 @@
+"""LaTeX notation: the print algebra with \\frac, \\sqrt, \\left( \\right) and subscripts."""
+
+from __future__ import annotations
+
+import re
+
+from adcalc.algebra import PrintAlgebra, Text, format_number
+from adcalc.primitives import PREC_ATOM, PREC_MUL, PREC_NEG, PREC_POW, Primitive
+
+GREEK = {
+    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
+    "lambda", "mu", "nu", "xi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega",
+    "Gamma", "Delta", "Theta", "Lambda", "Xi", "Sigma", "Phi", "Psi", "Omega",
+}
+
+
+def latex_name(name: str) -> str:
+    """``x1`` → ``x_{1}``, ``x_1`` → ``x_{1}``, ``theta2`` → ``\\theta_{2}``."""
+    m = re.fullmatch(r"([A-Za-z]+?)_?(\d+)", name) or re.fullmatch(r"([A-Za-z]+)_(\w+)", name)
+    base, sub = (m.group(1), m.group(2)) if m else (name, "")
+    if base in GREEK:
+        base = "\\" + base
+    elif len(base) > 1:
+        escaped = base.replace("_", "\\_")
+        base = f"\\mathrm{{{escaped}}}"
+    return f"{base}_{{{sub}}}" if sub else base
+
+
+class LatexAlgebra(PrintAlgebra):
+    lparen, rparen = r"\left(", r"\right)"
+
+    def __init__(self) -> None:
+        super().__init__(r" \cdot ")
+
+    def number(self, x: float) -> Text:
+        text = format_number(x)
+        if "e" in text:
+            mantissa, exponent = text.split("e")
+            text = f"{mantissa} \\cdot 10^{{{int(exponent)}}}"
+        return text, PREC_NEG if text.startswith("-") else PREC_ATOM
+
+    def name(self, name: str) -> Text:
+        return latex_name(name), PREC_ATOM
+
+    def power(self, base: Text, exponent: Text, exponent_literal: float | None = None) -> Text:
+        return (self.paren(base, base[1] <= PREC_POW), "^{", exponent[0], "}"), PREC_POW
+
+    def function(self, prim: Primitive, xs: list[Text]) -> Text:
+        name = prim.latex or f"\\operatorname{{{prim.name}}}"
+        parts: list = [name, self.lparen]
+        for k, x in enumerate(xs):
+            parts += [", ", x[0]] if k else [x[0]]
+        parts.append(self.rparen)
+        return tuple(parts), PREC_ATOM
+
+    def compose(self, prim: Primitive, xs: list[Text], c: float | None = None) -> Text:
+        if prim.name == "div":
+            return (r"\frac{", xs[0][0], "}{", xs[1][0], "}"), PREC_ATOM
+        if prim.name == "sqrt":
+            return (r"\sqrt{", xs[0][0], "}"), PREC_ATOM
+        if prim.name == "abs":
+            return (r"\left|", xs[0][0], r"\right|"), PREC_ATOM
+        if prim.name == "exp":
+            return ("e^{", xs[0][0], "}"), PREC_POW
+        if prim.name == "mul" and xs[0][1] == PREC_ATOM and xs[0][0][:1].isdigit():
+            return (xs[0][0], " ", self.paren(xs[1], xs[1][1] < PREC_MUL or xs[1][1] ==
+                                               PREC_NEG)), PREC_MUL
+        return super().compose(prim, xs, c)

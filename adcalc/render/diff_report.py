@@ -1,0 +1,66 @@
+"""Reports of symbolic derivatives: plain/rich document, LaTeX, JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adcalc.algebra import format_number
+from adcalc.derive import Diff, label, latex_label
+from adcalc.describe import PLAIN
+from adcalc.formula import formulas
+from adcalc.latex import LatexAlgebra, latex_name
+from adcalc.render.document import Block, Para, Table
+from adcalc.render.json_out import SCHEMA, number
+from adcalc.render.trace import num
+
+
+def report(d: Diff, cse: bool = False) -> list[Block]:
+    f = formulas(d.tape, PLAIN, cse)
+    blocks: list[Block] = [Para(f"f({', '.join(d.variables)}) = {d.expression.strip()}",
+                                "bold")]
+    if f.lets:
+        lines = ["where"] + [f"  {name} = {PLAIN.text(t)}" for name, t in f.lets]
+        blocks.append(Para("\n".join(lines), "dim"))
+    blocks.append(Para("\n".join(f"{label(k)} = {PLAIN.text(t)}"
+                                 for k, t in zip(d.keys, f.outputs, strict=True)), "green"))
+    if d.values is not None and d.point is not None:
+        at = ", ".join(f"{n} = {format_number(v)}" for n, v in d.point.items())
+        table = Table(f"Values at {at}", ["derivative", "value"], right={1})
+        for k, v in zip(d.keys, d.values, strict=True):
+            table.add([label(k), num(v)])
+        blocks.append(table)
+    return blocks
+
+
+def latex(d: Diff, cse: bool = False) -> str:
+    algebra = LatexAlgebra()
+    f = formulas(d.tape, algebra, cse)
+    rows = [f"{latex_name(name)} &= {algebra.text(t)}" for name, t in f.lets]
+    rows += [f"{latex_label(k)} &= {algebra.text(t)}"
+             for k, t in zip(d.keys, f.outputs, strict=True)]
+    return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}\n"
+
+
+def to_dict(d: Diff, cse: bool = False) -> dict[str, Any]:
+    plain = formulas(d.tape, PLAIN, cse)
+    algebra = LatexAlgebra()
+    tex = formulas(d.tape, algebra, cse)
+    out: dict[str, Any] = {
+        "schema": SCHEMA,
+        "expression": d.expression,
+        "variables": d.variables,
+        "order": d.order,
+        "let": [{"name": name, "formula": PLAIN.text(t), "latex": algebra.text(lt)}
+                for (name, t), (_, lt) in zip(plain.lets, tex.lets, strict=True)],
+        "derivatives": [],
+    }
+    for n, key in enumerate(d.keys):
+        item: dict[str, Any] = {"wrt": list(key), "label": label(key),
+                                "formula": PLAIN.text(plain.outputs[n]),
+                                "latex": algebra.text(tex.outputs[n])}
+        if d.values is not None:
+            item["value"] = number(d.values[n])
+        out["derivatives"].append(item)
+    if d.point is not None:
+        out["point"] = {n: number(v) for n, v in d.point.items()}
+    return out
