@@ -145,6 +145,7 @@ def diff(expression: str | Tape, wrt: Sequence[str] | None = None, order: int = 
     result = Diff(text, dtape, keys, list(tape.variables), order)
     if at is not None:
         point = check_point(tape, at)
+        primal(tape, point)  # f must be defined there, or its derivatives mean nothing
         vals = primal(dtape, point)
         result.point = point
         result.values = [vals[o] for o in dtape.outputs]

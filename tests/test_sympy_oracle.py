@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 
 import pytest
@@ -74,3 +75,66 @@ def test_random_polynomial_trig_expressions_against_sympy() -> None:
         got = gradient(text, point).gradient
         for n in point:
             assert got.get(n, 0.0) == pytest.approx(want[n], rel=1e-12, abs=1e-13), (text, n)
+
+
+SMOOTH_DOMAINS = {  # where each function is smooth: points are drawn from here
+    "asin": (-0.9, 0.9), "acos": (-0.9, 0.9), "log": (0.2, 3.0), "log2": (0.2, 3.0),
+    "log10": (0.2, 3.0), "sqrt": (0.2, 3.0), "pow": (0.2, 3.0), "tan": (-1.2, 1.2),
+}
+KINKED = {"abs", "sign", "step", "relu", "min", "max"}
+LOCALS.update({"sign": sympy.sign, "step": sympy.Lambda(X, sympy.Heaviside(X)),
+               "pow": sympy.Pow, "atan2": sympy.atan2})
+REAL = {"x": sympy.Symbol("x", real=True), "y": sympy.Symbol("y", real=True)}
+EXACT = {repr(math.log(10)): "log(10)", repr(math.log(2)): "log(2)"}
+
+
+def to_sympy(text: str):
+    for literal, exact in EXACT.items():
+        text = text.replace(literal, exact)
+    return parse_expr(text, local_dict={**LOCALS, **REAL},
+                      transformations=(*standard_transformations, convert_xor))
+
+
+def our_formulas(text: str):
+    from adcalc.derive import derivatives
+    from adcalc.formula import program
+    from adcalc.parse import parse
+
+    tape, keys = derivatives(parse(text))
+    return tape, keys, [program(tape, n) for n in range(len(keys))]
+
+
+def user_functions() -> list[str]:
+    from adcalc.parse import FUNCTIONS
+
+    return sorted(FUNCTIONS)
+
+
+@pytest.mark.parametrize("name", user_functions())
+def test_symbolic_derivative_of_each_function_matches_sympy(name: str) -> None:
+    from adcalc.evaluate import primal
+    from adcalc.parse import FUNCTIONS
+
+    binary = FUNCTIONS[name].arity == 2
+    text = f"{name}(x, y)" if binary else f"{name}(x)"
+    tape, keys, printed = our_formulas(text)
+    reference = to_sympy(text)
+    lo, hi = SMOOTH_DOMAINS.get(name, (-2.0, 2.0))
+    rng = random.Random(name)
+    for _ in range(6):
+        point = {"x": rng.uniform(lo, hi), "y": rng.uniform(0.3, 2.0)}
+        if name in KINKED and abs(point["x"] - (point["y"] if binary else 0.0)) < 1e-3:
+            continue
+        vals = primal(tape, {v: point[v] for v in tape.variables})
+        subs = {REAL[v]: point[v] for v in tape.variables}
+        for (var,), out in zip(keys, tape.outputs, strict=True):
+            want = float(sympy.diff(reference, REAL[var]).evalf(30, subs=subs))
+            assert vals[out] == pytest.approx(want, rel=1e-12, abs=1e-13), (name, var, point)
+    if name in KINKED:
+        return
+    for (var,), formula in zip(keys, printed, strict=True):
+        theirs = sympy.diff(reference, REAL[var])
+        if sympy.count_ops(sympy.simplify(theirs)) > 20:
+            continue
+        ours = to_sympy(formula)
+        assert sympy.simplify(ours - theirs) == 0, (name, var, formula, theirs)
