@@ -111,6 +111,7 @@ def gradient(expression: str | Tape, point: Mapping[str, float], mode: str = "re
         raise InputError(f"unknown mode {mode!r}: use reverse or forward")
     tape = parse(expression) if isinstance(expression, str) else expression
     text = expression if isinstance(expression, str) else ""
+    require_scalar(tape, "grad")
     names = variable_order(tape, order)
     pt = check_point(tape, point)
     vals = primal(tape, pt)
@@ -137,6 +138,14 @@ def gradient(expression: str | Tape, point: Mapping[str, float], mode: str = "re
         result.adjoint = sweep
         result.gradient = {n: sweep.adjoints[tape.var_node[n]] for n in names}
     return result
+
+
+def require_scalar(tape: Tape, command: str) -> None:
+    """A gradient or Hessian needs one scalar result."""
+    m = len(tape.outputs)
+    if m != 1:
+        raise InputError(f"{command} needs a scalar expression, and this one has {m} "
+                         "results; use jacobian (or jvp / vjp) for vector functions")
 
 
 def grad(expression: str, /, **point: float) -> GradResult:

@@ -8,7 +8,6 @@ process, or loaded from the user's own cache folder.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import os
 import threading
@@ -16,28 +15,20 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from adcalc.build import FUNCTIONS, Builder, Vector
 from adcalc.errors import ParseError
-from adcalc.primitives import (
-    CONSTANTS,
-    DIV,
-    OPCODE,
-    POW,
-    PRIMITIVES,
-    Primitive,
-)
 from adcalc.tape import Tape
 
-FUNCTIONS: dict[str, Primitive] = {p.name: p for p in PRIMITIVES if p.user}
-"""Functions users may call, by name."""
-
-VARIADIC = ("min", "max", "hypot")
-"""Binary primitives that take two or more arguments (folded from the left)."""
+__all__ = ["FUNCTIONS", "grammar_text", "parse"]
 
 _TOKEN_TEXT = {
     "NUMBER": "a number",
     "NAME": "a name",
     "_LPAR": "'('",
     "_RPAR": "')'",
+    "_LBRA": "'['",
+    "_RBRA": "']'",
+    "_NL": "a new line",
     "_COMMA": "','",
     "_SEMI": "';'",
     "_ASSIGN": "'='",
@@ -49,7 +40,43 @@ _TOKEN_TEXT = {
     "$END": "the end of the expression",
 }
 _OPERATORS = {"_PLUS", "_MINUS", "_STAR", "_SLASH", "_POW"}
-_OPERANDS = {"NUMBER", "NAME", "_LPAR"}
+_OPERANDS = {"NUMBER", "NAME", "_LPAR", "_LBRA"}
+_CONTINUES = {"_PLUS", "_MINUS", "_STAR", "_SLASH", "_POW", "_COMMA", "_ASSIGN", "_SEMI",
+              "_LPAR", "_LBRA", "_NL", None}
+"""After these a new line continues the program rather than ending a statement."""
+
+
+_LEADS_ON = {"_PLUS", "_MINUS", "_STAR", "_SLASH", "_POW", "_RPAR", "_RBRA", "_COMMA",
+             "_ASSIGN", "_SEMI", "$END"}
+"""A line that starts with these continues the line before it."""
+
+
+class _Newlines:
+    """Postlexer: a new line separates statements only outside brackets, after a
+    complete operand and before a new one, so an expression may wrap over lines."""
+
+    always_accept = ("_NL",)
+
+    def process(self, stream):
+        depth = 0
+        previous = None
+        pending = None
+        for token in stream:
+            kind = token.type
+            if kind == "_NL":
+                if depth == 0 and previous not in _CONTINUES:
+                    pending = token
+                continue
+            if pending is not None:
+                if kind not in _LEADS_ON:
+                    yield pending
+                pending = None
+            if kind in ("_LPAR", "_LBRA"):
+                depth += 1
+            elif kind in ("_RPAR", "_RBRA"):
+                depth -= 1
+            previous = kind
+            yield token
 
 
 def grammar_text() -> str:
@@ -60,113 +87,6 @@ def grammar_text() -> str:
     return (Path(__file__).resolve().parent.parent / "grammars" / "adcalc.lark").read_text(
         encoding="utf-8"
     )
-
-
-class _Builder:
-    """Lark callbacks: each reduction appends a node to ``self.tape``."""
-
-    def __init__(self) -> None:
-        self.tape = Tape()
-        self.text = ""
-        self.bindings: dict[str, int] = {}
-
-    def reset(self, text: str) -> None:
-        self.tape = Tape()
-        self.text = text
-        self.bindings = {}
-
-    def start(self, c: list) -> int:
-        return c[-1]
-
-    def binding(self, c: list) -> None:
-        token, node = c
-        name = str(token)
-        at = token.start_pos
-        if name in FUNCTIONS or name in CONSTANTS:
-            kind = "function" if name in FUNCTIONS else "constant"
-            raise ParseError(f"{name} is a {kind}; a binding needs another name", self.text, at)
-        if name in self.bindings:
-            raise ParseError(f"{name} is defined twice", self.text, at)
-        if name in self.tape.var_node:
-            raise ParseError(f"{name} is used before it is defined", self.text, at)
-        self.bindings[name] = node
-
-    def add(self, c: list) -> int:
-        return self.tape.node(OPCODE["add"], c[0], c[1])
-
-    def sub(self, c: list) -> int:
-        return self.tape.node(OPCODE["sub"], c[0], c[1])
-
-    def mul(self, c: list) -> int:
-        return self.tape.node(OPCODE["mul"], c[0], c[1])
-
-    def div(self, c: list) -> int:
-        return self.tape.node(DIV, c[0], c[1])
-
-    def neg(self, c: list) -> int:
-        return self.tape.node(OPCODE["neg"], c[0])
-
-    def pow(self, c: list) -> int:
-        return self.power(c[0], c[1])
-
-    def power(self, base: int, exponent: int) -> int:
-        tape = self.tape
-        if tape.value_of(base) == CONSTANTS["e"]:
-            return tape.node(OPCODE["exp"], exponent)
-        return tape.node(POW, base, exponent)
-
-    def number(self, c: list) -> int:
-        token = c[0]
-        x = float(token)
-        if x == float("inf"):
-            raise ParseError(f"the number {token} is too large for a double", self.text,
-                             token.start_pos)
-        return self.tape.const(x)
-
-    def name(self, c: list) -> int:
-        token = c[0]
-        name = str(token)
-        if name in CONSTANTS:
-            return self.tape.const(CONSTANTS[name])
-        if name in FUNCTIONS:
-            raise ParseError(f"{name} is a function: call it as {name}(...)", self.text,
-                             token.start_pos)
-        bound = self.bindings.get(name)
-        return self.tape.input(name) if bound is None else bound
-
-    def args(self, c: list) -> list[int]:
-        return c
-
-    def call(self, c: list) -> int:
-        token, args = c
-        name = str(token)
-        at = token.start_pos
-        prim = FUNCTIONS.get(name)
-        if prim is None:
-            if name in CONSTANTS:
-                raise ParseError(f"{name} is a constant, not a function", self.text, at)
-            near = difflib.get_close_matches(name, list(FUNCTIONS), n=1, cutoff=0.5)
-            hint = f"; did you mean {near[0]}?" if near else ""
-            raise ParseError(f"unknown function {name!r}{hint}", self.text, at)
-        tape = self.tape
-        n = len(args)
-        if name == "log" and n == 2:
-            log = OPCODE["log"]
-            return tape.node(DIV, tape.node(log, args[0]), tape.node(log, args[1]))
-        if name in VARIADIC and n >= 2:
-            acc = args[0]
-            for x in args[1:]:
-                acc = tape.node(OPCODE[name], acc, x)
-            return acc
-        if n != prim.arity:
-            want = {"log": "1 or 2 arguments"}.get(name) or (
-                "at least 2 arguments" if name in VARIADIC
-                else f"{prim.arity} argument{'s' if prim.arity > 1 else ''}"
-            )
-            raise ParseError(f"{name} takes {want}, got {n}", self.text, at)
-        if name == "pow":
-            return self.power(args[0], args[1])
-        return tape.node(OPCODE[name], args[0], args[1] if n > 1 else -1)
 
 
 _lock = threading.Lock()
@@ -189,19 +109,20 @@ def _cache_path(grammar: str) -> Path | None:
     return folder / f"lalr-{digest}.cache"
 
 
-def _parser() -> tuple[Any, _Builder]:
+def _parser() -> tuple[Any, Builder]:
     """The process's Lark parser and the builder its callbacks write into."""
     if "lark" not in _state:
         from lark import Lark
 
         grammar = grammar_text()
-        builder = _Builder()
+        builder = Builder()
         cache = _cache_path(grammar)
         _state["lark"] = Lark(
             grammar,
             parser="lalr",
             lexer="basic",
             transformer=builder,
+            postlex=_Newlines(),
             cache=str(cache) if cache else False,
         )
         _state["builder"] = builder
@@ -209,7 +130,7 @@ def _parser() -> tuple[Any, _Builder]:
 
 
 def parse(text: str) -> Tape:
-    """Parse ``text`` into a tape whose single output is the expression."""
+    """Parse ``text`` into a tape whose outputs are the result (one, or a vector's)."""
     from lark.exceptions import UnexpectedCharacters, UnexpectedToken
 
     with _lock:
@@ -219,7 +140,7 @@ def parse(text: str) -> Tape:
             out = lark.parse(text)
         except UnexpectedCharacters as e:
             raise ParseError(
-                f"syntax error at column {e.column}: unexpected character "
+                f"syntax error at {_place(text, e.pos_in_stream)}: unexpected character "
                 f"{text[e.pos_in_stream]!r}; expressions are made of numbers, names, "
                 "+ - * / ^ **, parentheses and commas",
                 text, e.pos_in_stream,
@@ -228,7 +149,7 @@ def parse(text: str) -> Tape:
             raise _syntax_error(text, e.token, set(e.expected)) from None
         tape = builder.tape
         builder.reset("")
-    tape.outputs.append(out)
+    tape.outputs.extend(out if isinstance(out, Vector) else [out])
     return tape.pruned()
 
 
@@ -239,25 +160,34 @@ def _syntax_error(text: str, tok: Any, expected: set[str]) -> ParseError:
         what = "the expression ended too early"
         if "_SEMI" in expected and "_RPAR" not in expected:
             return ParseError(
-                f"syntax error at column {pos + 1}: {what}; a program ends with the "
+                f"syntax error at {_place(text, pos)}: {what}; a program ends with the "
                 "expression to compute, as in a = x + 1; a^2", text, pos)
         if "_RPAR" in expected:
             return ParseError(
-                f"syntax error at column {pos + 1}: {what}; expected ')' to close a "
+                f"syntax error at {_place(text, pos)}: {what}; expected ')' to close a "
                 "parenthesis", text, pos)
         return ParseError(
-            f"syntax error at column {pos + 1}: {what}; {_expected(expected)}", text, pos)
+            f"syntax error at {_place(text, pos)}: {what}; {_expected(expected)}", text, pos)
     before = text[: tok.start_pos]
     if before.count("(") <= before.count(")"):  # LALR merges states: prune the impossible
         expected = expected - {"_RPAR", "_COMMA"}
     else:
         expected = expected - {"$END"}
     kind = {"NAME": "name ", "NUMBER": "number "}.get(tok.type, "")
-    message = f"syntax error at column {tok.column}: unexpected {kind}{str(tok)!r}; "
+    message = f"syntax error at {_place(text, tok.start_pos)}: unexpected {kind}{str(tok)!r}; "
     message += _expected(expected)
-    if tok.type in ("NAME", "NUMBER", "_LPAR") and _OPERATORS & expected:
+    if tok.type in ("NAME", "NUMBER", "_LPAR") and _OPERATORS & expected and "\n" not in str(tok):
         message += " (a product needs '*': write 2*x, not 2x)"
     return ParseError(message, text, tok.start_pos)
+
+
+def _place(text: str, pos: int) -> str:
+    """``column C`` (1-based), or ``line L, column C`` in a program of several lines."""
+    line_start = text.rfind("\n", 0, pos) + 1
+    column = pos - line_start + 1
+    if "\n" not in text.strip("\n"):
+        return f"column {column}"
+    return f"line {text.count(chr(10), 0, pos) + 1}, column {column}"
 
 
 def _expected(names: set[str]) -> str:
@@ -266,7 +196,7 @@ def _expected(names: set[str]) -> str:
         return "check the expression"
     parts: list[str] = []
     if names >= _OPERANDS:
-        parts.append("a number, a name or '('")
+        parts.append("a number, a name, '(' or '['")
         names = names - _OPERANDS - {"_MINUS", "_PLUS"}
     if names >= _OPERATORS:
         parts.append("an operator (+ - * / ^)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from adcalc.algebra import FLOAT
@@ -13,34 +14,36 @@ from adcalc.tape import Tape
 class AdjointSweep:
     """The record of one reverse sweep.
 
-    ``edges`` lists each contribution ``v̄_i += v̄_j · ∂v_j/∂v_i`` in the order the sweep
-    made it, as ``(j, i, k, partial)`` with ``k`` the argument position of ``i`` in ``j``;
-    it is filled only when the sweep is asked to record.
+    ``seeds`` gives the starting adjoints of output nodes (``{output: 1.0}`` for a
+    gradient).  ``edges`` lists each contribution ``v̄_i += v̄_j · ∂v_j/∂v_i`` in the
+    order the sweep made it, as ``(j, i, k, partial)`` with ``k`` the argument position
+    of ``i`` in ``j``; it is filled only when the sweep is asked to record.
     """
 
-    output: int
+    seeds: dict[int, float]
     adjoints: list[float]
     edges: list[tuple[int, int, int, float]] = field(default_factory=list)
     nondiff: list[int] = field(default_factory=list)
 
 
-def adjoint_sweep(tape: Tape, vals: list[float], output: int | None = None,
+def adjoint_sweep(tape: Tape, vals: list[float], seeds: Mapping[int, float] | None = None,
                   record: bool = False) -> AdjointSweep:
-    """Adjoints of all nodes for ``output`` (default: the tape's output).
+    """Adjoints of all nodes, from ``seeds`` (default: 1 on the tape's output).
 
     A node whose adjoint is exactly zero passes nothing back, so its local partials are
     not evaluated (the same policy as the tangent sweep).
     """
-    out = tape.output if output is None else output
+    seeds = {tape.output: 1.0} if seeds is None else dict(seeds)
     ops, a0, a1, consts = tape.ops, tape.a0, tape.a1, tape.consts
     bar = [0.0] * len(ops)
-    bar[out] = 1.0
+    for node, weight in seeds.items():
+        bar[node] += weight
     edges: list[tuple[int, int, int, float]] = []
     odd: list[int] = []
     rules, nondiff, F = RULES, NONDIFF, FLOAT
-    j = out
+    j = start = max(seeds, default=-1)
     try:
-        for j in range(out, -1, -1):
+        for j in range(start, -1, -1):
             op = ops[j]
             g = bar[j]
             if op < 0 or not g:
@@ -65,4 +68,4 @@ def adjoint_sweep(tape: Tape, vals: list[float], output: int | None = None,
     except (ValueError, ArithmeticError) as exc:
         raise not_differentiable(tape, j, vals, exc) from None
     check_finite(tape, bar, "adjoint")
-    return AdjointSweep(out, bar, edges, odd)
+    return AdjointSweep(seeds, bar, edges, odd)

@@ -31,7 +31,8 @@ from adcalc.primitives import (
 class Tape:
     """A Wengert list under construction or complete; see the module docstring."""
 
-    __slots__ = ("_index", "a0", "a1", "consts", "ops", "outputs", "var_node", "variables")
+    __slots__ = ("_index", "a0", "a1", "consts", "names", "ops", "outputs", "var_node",
+                 "variables")
 
     def __init__(self) -> None:
         self.ops: list[int] = []
@@ -43,6 +44,8 @@ class Tape:
         """Input names in order of first appearance."""
         self.var_node: dict[str, int] = {}
         self.outputs: list[int] = []
+        self.names: dict[int, str] = {}
+        """Names that a program's bindings gave to nodes (shown beside their labels)."""
 
     def __len__(self) -> int:
         return len(self.ops)
@@ -143,6 +146,7 @@ class Tape:
         new.variables = list(self.variables)
         new.var_node = dict(self.var_node)
         new.outputs = list(self.outputs)
+        new.names = dict(self.names)
         return new
 
     # -- reading --------------------------------------------------------------------
@@ -202,6 +206,7 @@ class Tape:
         new.variables = list(self.variables)
         new.var_node = {name: remap[i] for name, i in self.var_node.items()}
         new.outputs = [remap[o] for o in self.outputs]
+        new.names = {remap[i]: n for i, n in self.names.items() if remap[i] >= 0}
         return new
 
     @property

@@ -7,13 +7,14 @@ side in one run: adcalc's time for all partials (parse, derivative tape, printed
 and the size of what it prints (tokens), and sympy's time and size for ``diff`` of every
 variable, alone and followed by ``cse``.  Sizes are tokens for adcalc and
 ``count_ops`` for sympy (both count operations and leaves roughly alike).  Sympy is
-skipped at sizes after one took longer than the budget.
+stopped (by an alarm) when one size takes longer than the budget, and skipped after.
 """
 
 from __future__ import annotations
 
 import argparse
 import re
+import signal
 import sys
 from pathlib import Path
 
@@ -55,11 +56,16 @@ def sympy_diff(text: str) -> tuple[float, int, float, int]:
     return t_diff, size, t_diff + t_cse, cse_size
 
 
+def _timeout(signum: int, frame: object) -> None:
+    raise TimeoutError
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--max-nodes", type=int, default=100_000)
     ap.add_argument("--sympy-budget", type=float, default=60.0)
     args = ap.parse_args()
+    signal.signal(signal.SIGALRM, _timeout)
     sizes = [n for n in (10, 100, 1_000, 10_000, 100_000) if n <= args.max_nodes]
     rows = []
     sympy_ok = True
@@ -68,15 +74,20 @@ def main() -> None:
         t_ad, size_ad = adcalc_diff(text)
         row = [f"{n:,}", f"{t_ad:.3f}", f"{size_ad:,}", f"{size_ad / n:.1f}"]
         if sympy_ok:
+            signal.alarm(int(args.sympy_budget))
             try:
                 t_sd, size_sd, t_sc, size_sc = sympy_diff(text)
             except RecursionError:
                 row += ["RecursionError"] + [""] * 5
                 sympy_ok = False
+            except TimeoutError:
+                row += [f"> {args.sympy_budget:.0f} s"] + [""] * 5
+                sympy_ok = False
             else:
                 row += [f"{t_sd:.3f}", f"{size_sd:,}", f"{t_sc:.3f}", f"{size_sc:,}",
                         f"{t_sd / t_ad:.1f}x", f"{size_sd / size_ad:.1f}x"]
-                sympy_ok = t_sc < args.sympy_budget
+            finally:
+                signal.alarm(0)
         else:
             row += ["skipped"] + [""] * 5
         rows.append(row)

@@ -9,7 +9,7 @@ import pytest
     ("expr", "column", "expected"),
     [
         ("log((x1+x2)^2 + sin(x1*x2)", 27, "expected ')' to close a parenthesis"),
-        ("x +* 2", 4, "unexpected '*'; expected a number, a name or '('"),
+        ("x +* 2", 4, "unexpected '*'; expected a number, a name, '(' or '['"),
         ("2x", 2, "a product needs '*'"),
         ("x $ 2", 3, "unexpected character '$'"),
         ("", 1, "ended too early"),

@@ -1,14 +1,24 @@
-"""The step-by-step report of a gradient: primal, tangent or adjoint trace, summary."""
+"""Step-by-step reports: primal, tangent and adjoint traces, matrices, summaries.
+
+The table builders take the tape, its labels and a sweep record, so every command
+(grad, jacobian, hessian, jvp, vjp) shows its sweeps the same way.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from adcalc.algebra import format_number
 from adcalc.check import RULE, CheckResult
 from adcalc.describe import args_of, operation, partial_formulas
+from adcalc.forward import TangentSweep
 from adcalc.gradient import Gradient
 from adcalc.primitives import CONST, INPUT, PRIMITIVES
 from adcalc.render.document import Block, Para, Table
+from adcalc.reverse import AdjointSweep
 from adcalc.tape import Tape
+
+Labels = list[str | None]
 
 
 def num(x: float | None) -> str:
@@ -24,97 +34,135 @@ def dot(label: str) -> str:
     return label[0] + "\u0307" + label[1:]
 
 
-def header(g: Gradient) -> list[Block]:
-    names = ", ".join(g.order)
-    point = ", ".join(f"{n} = {format_number(g.point[n])}" for n in g.order)
-    lines = [f"f({names}) = {g.expression.strip()}"]
-    if point:
-        lines.append(f"at {point}")
-    return [Para("\n".join(lines), "bold")]
+def node_label(tape: Tape, labels: Labels, i: int) -> str:
+    """``v3``, or ``v3 (a)`` when a binding named the node."""
+    name = tape.names.get(i)
+    return f"{labels[i]} ({name})" if name else str(labels[i])
 
 
-def primal_table(g: Gradient, labels: list[str | None]) -> Table:
+def header(expression: str, order: Sequence[str], point: dict[str, float]) -> Para:
+    names = ", ".join(order)
+    at = ", ".join(f"{n} = {format_number(point[n])}" for n in order)
+    text = expression.strip()
+    lines = [f"f({names}) = {text}" if "\n" not in text else f"f({names}) =\n  " +
+             text.replace("\n", "\n  ")]
+    if at:
+        lines.append(f"at {at}")
+    return Para("\n".join(lines), "bold")
+
+
+def primal_table(tape: Tape, labels: Labels, order: Sequence[str], values: list[float]
+                 ) -> Table:
     table = Table("Primal trace (forward sweep)", ["node", "operation", "value"], right={2})
-    tape = g.tape
-    for name in g.order:
+    outputs = set(tape.outputs)
+    for name in order:
         i = tape.var_node[name]
-        table.add([labels[i], name, num(g.values[i])], "input")  # type: ignore[list-item]
-    for i in _intermediates(tape):
-        kind = "output" if i == tape.output else ""
-        table.add([labels[i], operation(tape, labels, i), num(g.values[i])], kind)  # type: ignore[list-item]
+        table.add([str(labels[i]), name, num(values[i])], "input")
+    for i in intermediates(tape):
+        table.add([node_label(tape, labels, i), operation(tape, labels, i), num(values[i])],
+                  "output" if i in outputs else "")
     return table
 
 
-def tangent_table(g: Gradient, labels: list[str | None], k: int) -> Table:
-    tape = g.tape
-    sweep = g.tangents[k]
-    if g.seed is not None:
-        title = "Tangent trace, one sweep along the seed " + ", ".join(
-            f"{dot(labels[tape.var_node[n]])} = {format_number(v)}"  # type: ignore[arg-type]
-            for n, v in g.seed.items())
-    else:
-        title = (f"Tangent trace, sweep {k + 1} of {len(g.tangents)}: seed "
-                 f"{dot(labels[tape.var_node[g.order[k]]])} = 1 (for ∂f/∂{g.order[k]})")  # type: ignore[arg-type]
+def tangent_table(tape: Tape, labels: Labels, order: Sequence[str], sweep: TangentSweep,
+                  title: str) -> Table:
     table = Table(title, ["node", "tangent", "local partials", "value"], right={3})
-    for name in g.order:
+    outputs = set(tape.outputs)
+    for name in order:
         i = tape.var_node[name]
-        table.add([labels[i], f"{dot(labels[i])} = {format_number(sweep.tangents[i])}", "",  # type: ignore[arg-type,list-item]
-                   num(sweep.tangents[i])], "input")
-    for i in _intermediates(tape):
+        table.add([str(labels[i]), f"{dot(str(labels[i]))} = "
+                   f"{format_number(sweep.tangents[i])}", "", num(sweep.tangents[i])], "input")
+    for i in intermediates(tape):
         terms, partials = [], []
         for formula, a in zip(partial_formulas(tape, labels, i), args_of(tape, i), strict=True):
             if tape.ops[a] == CONST:
                 continue
             factor = "" if formula == "1" else ("-" if formula == "-1" else f"{_wrap(formula)}·")
-            terms.append(f"{factor}{dot(labels[a])}")  # type: ignore[arg-type]
+            terms.append(f"{factor}{dot(str(labels[a]))}")
             partials.append(f"∂{labels[i]}/∂{labels[a]} = {formula}")
         rule = " + ".join(terms).replace("+ -", "- ")
-        kind = "output" if i == tape.output else ""
-        table.add([labels[i], f"{dot(labels[i])} = {rule}", "; ".join(partials),  # type: ignore[arg-type,list-item]
-                   num(sweep.tangents[i])], kind)
+        table.add([node_label(tape, labels, i), f"{dot(str(labels[i]))} = {rule}",
+                   "; ".join(partials), num(sweep.tangents[i])],
+                  "output" if i in outputs else "")
     return table
 
 
-def adjoint_table(g: Gradient, labels: list[str | None]) -> Table:
+def adjoint_table(tape: Tape, labels: Labels, sweep: AdjointSweep, title: str) -> Table:
     """One row per contribution v̄_i += v̄_j·∂v_j/∂v_i, and a sum where there are several."""
-    tape = g.tape
-    sweep = g.adjoint
-    assert sweep is not None
     into: dict[int, list[tuple[int, int, float]]] = {}
     for j, i, k, partial in sweep.edges:
         if tape.ops[i] != CONST:
             into.setdefault(i, []).append((j, k, partial))
-    table = Table("Adjoint trace (reverse sweep, from the output back to the inputs)",
-                  ["node", "adjoint", "local partial", "partial", "contribution", "adjoint value"],
-                  right={3, 4, 5})
+    table = Table(title, ["node", "adjoint", "local partial", "partial", "contribution",
+                          "adjoint value"], right={3, 4, 5})
     formulas: dict[int, list[str]] = {}
-    for i in range(len(tape) - 1, -1, -1):
+    start = max(sweep.seeds, default=-1)
+    for i in range(start, -1, -1):
         if labels[i] is None:
             continue
-        label = labels[i]
+        label = str(labels[i])
+        shown = node_label(tape, labels, i)
         kind = "input" if tape.ops[i] == INPUT else ""
         adj = num(sweep.adjoints[i])
-        if i == sweep.output:
-            table.add([label, f"{bar(label)} = 1 (seed)", "", "", "", adj], "output")  # type: ignore[arg-type,list-item]
-            continue
         uses = into.get(i, [])
-        if not uses:
-            table.add([label, f"{bar(label)} = 0 (no derivative flows back)", "", "", "", adj],  # type: ignore[arg-type,list-item]
-                      kind)
-            continue
-        for n, (j, k, partial) in enumerate(uses):
+        rows: list[list[str]] = []
+        seed = sweep.seeds.get(i)
+        if seed is not None:
+            rows.append([f"{bar(label)} = {format_number(seed)} (seed)", "", "", "",
+                         adj if not uses else ""])
+        elif not uses:
+            rows.append([f"{bar(label)} = 0 (no derivative flows back)", "", "", "", adj])
+        for j, k, partial in uses:
             if j not in formulas:
                 formulas[j] = partial_formulas(tape, labels, j)
-            sign = "=" if len(uses) == 1 else "+="
-            update = f"{bar(label)} {sign} {bar(labels[j])}·∂{labels[j]}/∂{label}"  # type: ignore[arg-type]
-            contribution = sweep.adjoints[j] * partial
-            last = len(uses) == 1
-            table.add([label if n == 0 else "", update, formulas[j][k], num(partial),  # type: ignore[list-item]
-                       num(contribution), adj if last else ""], kind)
-        if len(uses) > 1:
-            table.add(["", f"{bar(label)} = sum of {len(uses)} contributions", "", "", "", adj],  # type: ignore[arg-type]
-                      "sum")
+            sign = "=" if len(uses) == 1 and seed is None else "+="
+            rows.append([f"{bar(label)} {sign} {bar(str(labels[j]))}·∂{labels[j]}/∂{label}",
+                         formulas[j][k], num(partial), num(sweep.adjoints[j] * partial),
+                         adj if len(uses) == 1 and seed is None else ""])
+        if len(rows) > 1:
+            rows.append([f"{bar(label)} = sum of {len(rows)} contributions", "", "", "", adj])
+        for n, row in enumerate(rows):
+            last_sum = n == len(rows) - 1 and len(rows) > 1
+            table.add([shown if n == 0 else "", *row],
+                      "sum" if last_sum else ("output" if seed is not None else kind))
     return table
+
+
+def matrix_table(title: str, corner: str, rows: Sequence[str], columns: Sequence[str],
+                 matrix: Sequence[Sequence[float]]) -> Table:
+    table = Table(title, [corner, *columns], right=set(range(1, len(columns) + 1)))
+    for name, row in zip(rows, matrix, strict=True):
+        table.add([name, *(num(x) for x in row)])
+    return table
+
+
+def check_table(result: CheckResult) -> Table:
+    table = Table(f"Finite-difference check (central differences, h = cbrt(eps)·max(1, |x|); "
+                  f"{RULE}, tol = {result.tol:g})",
+                  ["variable", "AD", "FD", "abs error", "rel error", "result"],
+                  right={1, 2, 3, 4})
+    for r in result.rows:
+        verdict = "pass" if r.passed else ("FAIL " + r.note).strip()
+        table.add([r.name, num(r.ad), num(r.fd), _short(r.abs_error), _short(r.rel_error),
+                   verdict], "pass" if r.passed else "fail")
+    return table
+
+
+def nondiff_warnings(tape: Tape, order: Sequence[str], values: list[float],
+                     nodes: Sequence[int]) -> list[str]:
+    """One line for each node evaluated at a non-differentiable point."""
+    labels = tape.labels(list(order))
+    out = []
+    for i in sorted(set(nodes), reverse=True):
+        prim = PRIMITIVES[tape.ops[i]]
+        at = ", ".join(f"{labels[a]} = {num(values[a])}" for a in args_of(tape, i)
+                       if labels[a] is not None)
+        out.append(f"warning: {labels[i]} = {operation(tape, labels, i)} is not "
+                   f"differentiable at {at}; {prim.convention}")
+    return out
+
+
+# -- grad ----------------------------------------------------------------------------
 
 
 def summary_table(g: Gradient) -> Table:
@@ -134,39 +182,32 @@ def summary_table(g: Gradient) -> Table:
     return table
 
 
-def check_table(result: CheckResult) -> Table:
-    table = Table(f"Finite-difference check (central differences, h = cbrt(eps)·max(1, |x|); "
-                  f"{RULE}, tol = {result.tol:g})",
-                  ["variable", "AD", "FD", "abs error", "rel error", "result"],
-                  right={1, 2, 3, 4})
-    for r in result.rows:
-        verdict = "pass" if r.passed else ("FAIL " + r.note).strip()
-        table.add([r.name, num(r.ad), num(r.fd), _short(r.abs_error), _short(r.rel_error),
-                   verdict], "pass" if r.passed else "fail")
-    return table
-
-
 def warnings(g: Gradient) -> list[str]:
-    """One line for each node evaluated at a non-differentiable point."""
-    labels = g.tape.labels(g.order)
-    out = []
-    for i in g.nondiff:
-        prim = PRIMITIVES[g.tape.ops[i]]
-        at = ", ".join(f"{labels[a]} = {num(g.values[a])}" for a in args_of(g.tape, i)
-                       if labels[a] is not None)
-        out.append(f"warning: {labels[i]} = {operation(g.tape, labels, i)} is not "
-                   f"differentiable at {at}; {prim.convention}")
-    return out
+    return nondiff_warnings(g.tape, g.order, g.values, g.nondiff)
 
 
 def report(g: Gradient, check: CheckResult | None = None) -> list[Block]:
-    """The full report: header, primal trace, derivative trace(s), result, check."""
-    labels = g.tape.labels(g.order)
-    blocks: list[Block] = [*header(g), primal_table(g, labels)]
+    """The full report of ``grad``: header, primal trace, derivative trace(s), result."""
+    tape = g.tape
+    labels = tape.labels(g.order)
+    blocks: list[Block] = [header(g.expression, g.order, g.point),
+                           primal_table(tape, labels, g.order, g.values)]
     if g.mode == "forward":
-        blocks += [tangent_table(g, labels, k) for k in range(len(g.tangents))]
+        for k, sweep in enumerate(g.tangents):
+            if g.seed is not None:
+                title = "Tangent trace, one sweep along the seed " + ", ".join(
+                    f"{dot(str(labels[tape.var_node[n]]))} = {format_number(v)}"
+                    for n, v in g.seed.items())
+            else:
+                title = (f"Tangent trace, sweep {k + 1} of {len(g.tangents)}: seed "
+                         f"{dot(str(labels[tape.var_node[g.order[k]]]))} = 1 "
+                         f"(for ∂f/∂{g.order[k]})")
+            blocks.append(tangent_table(tape, labels, g.order, sweep, title))
     else:
-        blocks.append(adjoint_table(g, labels))
+        assert g.adjoint is not None
+        blocks.append(adjoint_table(tape, labels, g.adjoint,
+                                    "Adjoint trace (reverse sweep, from the output back to "
+                                    "the inputs)"))
     blocks.append(summary_table(g))
     if check is not None:
         blocks.append(check_table(check))
@@ -179,7 +220,7 @@ def quiet_lines(g: Gradient) -> str:
     return "".join(f"∂f/∂{n} = {num(v)}\n" for n, v in g.gradient.items())
 
 
-def _intermediates(tape: Tape) -> list[int]:
+def intermediates(tape: Tape) -> list[int]:
     return [i for i, op in enumerate(tape.ops) if op >= 0]
 
 
