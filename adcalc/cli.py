@@ -93,8 +93,51 @@ class NamesType(click.ParamType):
         return names
 
 
+class VectorType(click.ParamType):
+    """``x=1,y=-1`` (by name) or ``1,-1`` (by position)."""
+
+    name = "x=1,y=-1 | 1,-1"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+                ) -> dict[str, float] | list[float]:
+        if isinstance(value, (dict, list)):
+            return value
+        if "=" in str(value):
+            return POINT.convert(value, param, ctx)
+        out = []
+        for part in split_top_level(str(value)):
+            try:
+                out.append(constant_value(part.strip()))
+            except (click.BadParameter, AdcalcError) as exc:
+                self.fail(f"expected numbers separated by commas or name=value pairs; "
+                          f"{part.strip()!r}: {exc}", param, ctx)
+        return out
+
+
 POINT = PointType()
 NAMES = NamesType()
+VECTOR = VectorType()
+
+
+PROGRAMS = """
+EXPRESSION may be a vector [f1, f2, ...], a program of bindings separated by ';' or
+new lines (a = x + y; [a*x, a^2]) with '#' comments, @FILE to read one from a file,
+or - to read it from standard input."""
+
+
+def read_source(expression: str) -> str:
+    """The expression itself, or a program from ``@file`` or ``-`` (standard input)."""
+    if expression == "-":
+        return click.get_text_stream("stdin").read()
+    if expression.startswith("@"):
+        path = expression[1:]
+        try:
+            with open(path, encoding="utf-8") as f:
+                return f.read()
+        except OSError as exc:
+            raise click.BadParameter(f"cannot read {path}: {exc.strerror}",
+                                     param_hint="'EXPRESSION'") from None
+    return expression
 
 
 def merge_points(points: tuple[dict[str, float], ...]) -> dict[str, float]:
@@ -118,6 +161,8 @@ def main() -> None:
       adcalc grad "x*y + x^2" --at x=2,y=3 --mode forward
       adcalc grad "sin(x^2 + 1)" --at x=1.5 --check
       adcalc diff "x^3*sin(x)" --wrt x --order 2
+      adcalc jacobian "[x*y, sin(x) + y^2, exp(x*y)]" --at x=1,y=2
+      adcalc hessian "log((x1+x2)^2 + sin(x1*x2))" --at x1=1,x2=0.5
     """
 
 
@@ -135,8 +180,8 @@ Examples:
 The language: numbers (2, .5, 1e-3), names (x, x_1, alpha), + - * / ^ (or **),
 parentheses, the constants pi and e, and the functions sin cos tan asin acos atan
 sinh cosh tanh exp log (log(x, b) for base b) log2 log10 sqrt abs sign step sigmoid
-relu softplus pow atan2 min max hypot.
-"""
+relu softplus pow atan2 min max hypot, and sum prod dot norm logsumexp.
+""" + PROGRAMS
 
 
 @main.command(help=GRAD_HELP, context_settings={"ignore_unknown_options": True})
@@ -165,6 +210,7 @@ def grad(expression: str, at: tuple[dict[str, float], ...], mode: str | None,
     point = merge_points(at)
     if mode is None:
         mode = "forward" if seed is not None else "reverse"
+    expression = read_source(expression)
     with errors_reported():
         g = gradient(expression, point, mode=mode, order=order, seed=seed,
                      record=not quiet and fmt != "json")
@@ -244,6 +290,7 @@ def diff(expression: str, wrt: list[str] | None, order: int,
     from adcalc.render import diff_report
 
     point = merge_points(at) if at else None
+    expression = read_source(expression)
     with errors_reported():
         d = differentiate(expression, wrt, order, point)
         if fmt == "json":
@@ -254,6 +301,148 @@ def diff(expression: str, wrt: list[str] | None, order: int,
             click.echo(diff_report.latex(d, cse), nl=False)
         else:
             print_blocks(diff_report.report(d, cse), fmt)
+
+
+AT = click.option("--at", "at", type=POINT, multiple=True, metavar="x=1,y=2",
+                  help="The point: a value for every variable.")
+VARS = click.option("--vars", "order", type=NAMES, default=None, metavar="x2,x1",
+                    help="Order of the variables (default: order of first appearance).")
+FORMAT = click.option("--format", "fmt", type=click.Choice(["auto", "plain", "rich", "json"]),
+                      default="auto", show_default=True,
+                      help="auto: tables on a terminal, plain text when piped.")
+QUIET = click.option("--quiet", "-q", is_flag=True, help="Print only the numbers.")
+
+
+def emit_vector(blocks: list, data: dict, quiet_text: str, warnings: list[str], fmt: str,
+                quiet: bool) -> None:
+    for line in warnings:
+        click.echo(line, err=True)
+    if fmt == "json":
+        from adcalc.render.json_out import dumps
+
+        click.echo(dumps({**data, **({"warnings": warnings} if warnings else {})}), nl=False)
+    elif quiet:
+        click.echo(quiet_text, nl=False)
+    else:
+        print_blocks(blocks, fmt)
+
+
+@main.command(context_settings={"ignore_unknown_options": True}, help=f"""The Jacobian of a
+vector function, mode chosen by shape: forward (one tangent sweep per input) when there
+are fewer inputs than outputs, reverse (one adjoint sweep per output) otherwise.
+
+\b
+Examples:
+  adcalc jacobian "[x*y, sin(x) + y^2, exp(x*y)]" --at x=1,y=2
+  adcalc jacobian "softmax([a, b, c])" --at a=1,b=2,c=3 --mode forward
+  adcalc jacobian @examples/model.ad --at x=1,y=2 --format json
+{PROGRAMS}""")
+@click.argument("expression")
+@AT
+@click.option("--mode", type=click.Choice(["forward", "reverse"]), default=None,
+              help="Override the choice by shape.")
+@VARS
+@FORMAT
+@QUIET
+def jacobian(expression: str, at: tuple, mode: str | None, order: list[str] | None, fmt: str,
+             quiet: bool) -> None:
+    from adcalc.render import vector_report as vr
+    from adcalc.vector import jacobian as compute
+
+    point, expression = merge_points(at), read_source(expression)
+    with errors_reported():
+        r = compute(expression, point, mode, order, record=not quiet and fmt != "json")
+        emit_vector(vr.jacobian_report(r), vr.vector_dict(r, "jacobian", {}),
+                    vr.matrix_lines(r.matrix), vr.warnings(r), fmt, quiet)
+
+
+@main.command(context_settings={"ignore_unknown_options": True}, help=f"""The Hessian of a
+scalar expression by forward-over-reverse, with its eigenvalues (convexity at a glance).
+
+\b
+Examples:
+  adcalc hessian "log((x1+x2)^2 + sin(x1*x2))" --at x1=1,x2=0.5
+  adcalc hessian "(1 - x)^2 + 100*(y - x^2)^2" --at x=1,y=1 --format json
+{PROGRAMS}""")
+@click.argument("expression")
+@AT
+@VARS
+@FORMAT
+@QUIET
+def hessian(expression: str, at: tuple, order: list[str] | None, fmt: str, quiet: bool
+            ) -> None:
+    from adcalc.render import vector_report as vr
+    from adcalc.vector import hessian as compute
+
+    point, expression = merge_points(at), read_source(expression)
+    with errors_reported():
+        h = compute(expression, point, order)
+        emit_vector(vr.hessian_report(h), vr.hessian_dict(h), vr.matrix_lines(h.matrix), [],
+                    fmt, quiet)
+
+
+@main.command(context_settings={"ignore_unknown_options": True}, help=f"""Jacobian-vector
+product J·v with one tangent sweep (no Jacobian is formed).
+
+\b
+Examples:
+  adcalc jvp "[x*y, x+y]" --at x=1,y=2 --dir x=1,y=-1
+  adcalc jvp "[x*y, x+y]" --at x=1,y=2 --dir 1,-1
+{PROGRAMS}""")
+@click.argument("expression")
+@AT
+@click.option("--dir", "direction", type=VECTOR, required=True, metavar="x=1,y=-1 | 1,-1",
+              help="The vector v, by input name or by position.")
+@VARS
+@FORMAT
+@QUIET
+def jvp(expression: str, at: tuple, direction: Any, order: list[str] | None, fmt: str,
+        quiet: bool) -> None:
+    from adcalc.render import vector_report as vr
+    from adcalc.vector import jvp as compute
+
+    point, expression = merge_points(at), read_source(expression)
+    with errors_reported():
+        r = compute(expression, point, direction, order)
+        v = [r.tangents[0].seed.get(n, 0.0) for n in r.order]
+        emit_vector(vr.jvp_report(r), vr.vector_dict(r, "jvp", {"direction": dict(
+            zip(r.order, v, strict=True))}), "".join(f"{num(row[0])}\n" for row in r.matrix),
+            vr.warnings(r), fmt, quiet)
+
+
+@main.command(context_settings={"ignore_unknown_options": True}, help=f"""Vector-Jacobian
+product uᵀ·J with one adjoint sweep seeded on all outputs at once.
+
+\b
+Examples:
+  adcalc vjp "[x*y, x+y]" --at x=1,y=2 --cot 1,0
+  adcalc vjp "[x*y, x+y]" --at x=1,y=2 --cot f1=1,f2=0.5
+{PROGRAMS}""")
+@click.argument("expression")
+@AT
+@click.option("--cot", "cotangent", type=VECTOR, required=True, metavar="1,0 | f1=1,f2=0",
+              help="The vector u, by position or by output name (f1, f2, ...).")
+@VARS
+@FORMAT
+@QUIET
+def vjp(expression: str, at: tuple, cotangent: Any, order: list[str] | None, fmt: str,
+        quiet: bool) -> None:
+    from adcalc.render import vector_report as vr
+    from adcalc.vector import output_names, resolve_direction
+    from adcalc.vector import vjp as compute
+
+    point, expression = merge_points(at), read_source(expression)
+    with errors_reported():
+        r = compute(expression, point, cotangent, order, record=not quiet and fmt != "json")
+        u = resolve_direction(cotangent, output_names(r.tape), "--cot", "outputs")
+        emit_vector(vr.vjp_report(r, u), vr.vector_dict(r, "vjp", {"cotangent": u}),
+                    "".join(f"{n} {num(x)}\n" for n, x in zip(r.order, r.matrix[0],
+                                                               strict=True)),
+                    vr.warnings(r), fmt, quiet)
+
+
+def num(x: float) -> str:
+    return repr(float(x))
 
 
 class errors_reported:

@@ -1,0 +1,201 @@
+"""Vector functions: Jacobians, Hessians, Jacobian-vector and vector-Jacobian products.
+
+Each is a handful of the same sweeps: a tangent sweep gives one Jacobian column (J·v),
+an adjoint sweep one row (uᵀ·J).  The Hessian is forward-over-reverse: the reverse
+sweep is recorded as a tape (``derive.gradient_nodes`` with the tape as algebra), and
+one tangent sweep over that tape per input gives one Hessian column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from adcalc.derive import gradient_nodes
+from adcalc.errors import InputError
+from adcalc.evaluate import primal
+from adcalc.forward import TangentSweep, tangent_sweep
+from adcalc.gradient import check_point, require_scalar, variable_order
+from adcalc.parse import parse
+from adcalc.reverse import AdjointSweep, adjoint_sweep
+from adcalc.tape import Tape
+
+Direction = Mapping[str, float] | Sequence[float]
+
+
+@dataclass
+class VectorResult:
+    """What jacobian, jvp and vjp produced, for the API and the renderers."""
+
+    expression: str
+    tape: Tape
+    order: list[str]
+    point: dict[str, float]
+    values: list[float]
+    mode: str
+    reason: str
+    tangents: list[TangentSweep] = field(default_factory=list)
+    adjoints: list[AdjointSweep] = field(default_factory=list)
+    matrix: list[list[float]] = field(default_factory=list)
+    """The Jacobian (m rows, n columns); for jvp a column, for vjp a row."""
+
+    @property
+    def outputs(self) -> list[float]:
+        return [self.values[o] for o in self.tape.outputs]
+
+    @property
+    def nondiff(self) -> list[int]:
+        return [i for s in [*self.tangents, *self.adjoints] for i in s.nondiff]
+
+
+def output_names(tape: Tape) -> list[str]:
+    m = len(tape.outputs)
+    return ["f"] if m == 1 else [f"f{k + 1}" for k in range(m)]
+
+
+def _setup(expression: str | Tape, point: Mapping[str, float], order: Sequence[str] | None
+           ) -> tuple[Tape, str, list[str], dict[str, float], list[float]]:
+    tape = parse(expression) if isinstance(expression, str) else expression
+    text = expression if isinstance(expression, str) else ""
+    names = variable_order(tape, order)
+    pt = check_point(tape, point)
+    return tape, text, names, pt, primal(tape, pt)
+
+
+def jacobian(expression: str | Tape, point: Mapping[str, float], mode: str | None = None,
+             order: Sequence[str] | None = None, record: bool = False) -> VectorResult:
+    """The m×n Jacobian: n tangent sweeps (forward) or m adjoint sweeps (reverse).
+
+    Without ``mode`` the cheaper is chosen: forward when n < m, reverse otherwise.
+    """
+    tape, text, names, pt, vals = _setup(expression, point, order)
+    n, m = len(names), len(tape.outputs)
+    if mode is None:
+        mode = "forward" if n < m else "reverse"
+        if n == m:
+            reason = f"reverse mode: n = m = {n}, so either mode takes {n} sweep(s)"
+        elif n < m:
+            reason = (f"forward mode chosen because n = {n} inputs < m = {m} outputs: "
+                      f"{n} tangent sweep(s) instead of {m} adjoint sweeps")
+        else:
+            reason = (f"reverse mode chosen because m = {m} outputs < n = {n} inputs: "
+                      f"{m} adjoint sweep(s) instead of {n} tangent sweeps")
+    elif mode in ("forward", "reverse"):
+        reason = f"{mode} mode as asked: {n if mode == 'forward' else m} sweep(s)"
+    else:
+        raise InputError(f"unknown mode {mode!r}: use forward or reverse")
+    result = VectorResult(text, tape, names, pt, vals, mode, reason)
+    outs = tape.outputs
+    if mode == "forward":
+        columns = []
+        for name in names:
+            sweep = tangent_sweep(tape, vals, {name: 1.0})
+            result.tangents.append(sweep)
+            columns.append([sweep.tangents[o] for o in outs])
+        result.matrix = [[columns[j][i] for j in range(n)] for i in range(m)]
+    else:
+        for o in outs:
+            sweep = adjoint_sweep(tape, vals, {o: 1.0}, record=record)
+            result.adjoints.append(sweep)
+            result.matrix.append([sweep.adjoints[tape.var_node[x]] for x in names])
+    return result
+
+
+def resolve_direction(given: Direction, names: Sequence[str], option: str, what: str
+                      ) -> list[float]:
+    """A vector given by name (``x=1,y=-1``) or by position (``1,-1``), checked."""
+    if isinstance(given, Mapping):
+        stray = [k for k in given if k not in names]
+        if stray:
+            raise InputError(f"{option} names {', '.join(stray)}, which is not one of the "
+                             f"{what} ({', '.join(names)})")
+        return [float(given.get(k, 0.0)) for k in names]
+    values = [float(x) for x in given]
+    if len(values) != len(names):
+        raise InputError(f"{option} has {len(values)} entries, but there are {len(names)} "
+                         f"{what} ({', '.join(names)})")
+    return values
+
+
+def jvp(expression: str | Tape, point: Mapping[str, float], direction: Direction,
+        order: Sequence[str] | None = None) -> VectorResult:
+    """J·v with one tangent sweep."""
+    tape, text, names, pt, vals = _setup(expression, point, order)
+    v = resolve_direction(direction, names, "--dir", "inputs")
+    sweep = tangent_sweep(tape, vals, dict(zip(names, v, strict=True)))
+    result = VectorResult(text, tape, names, pt, vals, "forward",
+                          "one tangent sweep seeded with v gives J·v", tangents=[sweep])
+    result.matrix = [[sweep.tangents[o]] for o in tape.outputs]
+    return result
+
+
+def vjp(expression: str | Tape, point: Mapping[str, float], cotangent: Direction,
+        order: Sequence[str] | None = None, record: bool = False) -> VectorResult:
+    """uᵀ·J with one adjoint sweep seeded on all outputs at once."""
+    tape, text, names, pt, vals = _setup(expression, point, order)
+    u = resolve_direction(cotangent, output_names(tape), "--cot", "outputs")
+    seeds: dict[int, float] = {}
+    for o, weight in zip(tape.outputs, u, strict=True):
+        seeds[o] = seeds.get(o, 0.0) + weight
+    sweep = adjoint_sweep(tape, vals, seeds, record=record)
+    result = VectorResult(text, tape, names, pt, vals, "reverse",
+                          "one adjoint sweep seeded with u on the outputs gives uᵀ·J",
+                          adjoints=[sweep])
+    result.matrix = [[sweep.adjoints[tape.var_node[x]] for x in names]]
+    return result
+
+
+@dataclass
+class HessianResult:
+    expression: str
+    tape: Tape
+    gradient_tape: Tape
+    """The reverse sweep recorded as a tape: its outputs are ∂f/∂x_i."""
+    order: list[str]
+    point: dict[str, float]
+    value: float
+    gradient: list[float]
+    matrix: list[list[float]]
+    eigenvalues: list[float]
+    tangents: list[TangentSweep] = field(default_factory=list)
+
+    @property
+    def curvature(self) -> str:
+        lo, hi = min(self.eigenvalues, default=0.0), max(self.eigenvalues, default=0.0)
+        scale = max(1.0, *(abs(e) for e in self.eigenvalues)) * 1e-12
+        if lo > scale:
+            return "positive definite: f is locally strictly convex here (a minimum if ∇f = 0)"
+        if hi < -scale:
+            return "negative definite: f is locally strictly concave here (a maximum if ∇f = 0)"
+        if lo < -scale and hi > scale:
+            return "indefinite: a saddle shape here"
+        return "semidefinite: flat in some direction here"
+
+
+def hessian(expression: str | Tape, point: Mapping[str, float],
+            order: Sequence[str] | None = None) -> HessianResult:
+    """∇²f by forward-over-reverse: n tangent sweeps over the recorded reverse sweep."""
+    tape, text, names, pt, vals = _setup(expression, point, order)
+    require_scalar(tape, "hessian")
+    gtape = tape.copy()
+    gtape.outputs = gradient_nodes(gtape, gtape, gtape.output, names)
+    gvals = primal(gtape, pt)
+    columns, sweeps = [], []
+    for name in names:
+        sweep = tangent_sweep(gtape, gvals, {name: 1.0})
+        sweeps.append(sweep)
+        columns.append([sweep.tangents[o] for o in gtape.outputs])
+    n = len(names)
+    matrix = [[columns[j][i] for j in range(n)] for i in range(n)]
+    return HessianResult(text, tape, gtape, names, pt, vals[tape.output],
+                         [gvals[o] for o in gtape.outputs], matrix, eigenvalues(matrix), sweeps)
+
+
+def eigenvalues(matrix: list[list[float]]) -> list[float]:
+    """Eigenvalues of the symmetric part, ascending."""
+    if not matrix:
+        return []
+    import numpy as np
+
+    a = np.array(matrix, dtype=float)
+    return [float(x) for x in np.linalg.eigvalsh((a + a.T) / 2)]
