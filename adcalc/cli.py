@@ -128,7 +128,7 @@ or - to read it from standard input."""
 def read_source(expression: str) -> str:
     """The expression itself, or a program from ``@file`` or ``-`` (standard input)."""
     if expression == "-":
-        return click.get_text_stream("stdin").read()
+        return sys.stdin.read()
     if expression.startswith("@"):
         path = expression[1:]
         try:
