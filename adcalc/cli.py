@@ -163,6 +163,7 @@ def main() -> None:
       adcalc diff "x^3*sin(x)" --wrt x --order 2
       adcalc jacobian "[x*y, sin(x) + y^2, exp(x*y)]" --at x=1,y=2
       adcalc hessian "log((x1+x2)^2 + sin(x1*x2))" --at x1=1,x2=0.5
+      adcalc graph "log((x1+x2)^2 + sin(x1*x2))" --at x1=1,x2=0.5 -o graph.svg
     """
 
 
@@ -439,6 +440,65 @@ def vjp(expression: str, at: tuple, cotangent: Any, order: list[str] | None, fmt
                     "".join(f"{n} {num(x)}\n" for n, x in zip(r.order, r.matrix[0],
                                                                strict=True)),
                     vr.warnings(r), fmt, quiet)
+
+
+GRAPH_FORMATS = ("text", "dot", "svg", "png", "pdf")
+
+
+@main.command(context_settings={"ignore_unknown_options": True}, help=f"""Draw the
+computational graph: inputs, intermediates and outputs as a DAG (a shared
+subexpression appears once, with several out-edges). With --at, each node carries its
+value and adjoint (or, with --mode forward --seed, its tangent) and each edge its local
+partial.
+
+\b
+Examples:
+  adcalc graph "log((x1+x2)^2 + sin(x1*x2))" --at x1=1,x2=0.5
+  adcalc graph "log((x1+x2)^2 + sin(x1*x2))" --at x1=1,x2=0.5 -o graph.svg
+  adcalc graph "x*y + sin(x)" --at x=1,y=2 --format dot > graph.dot
+  adcalc graph "x*y + sin(x)" --at x=1,y=2 --mode forward --seed x=1 -o graph.png
+
+svg, png and pdf need Graphviz's dot program; text and dot need nothing.
+{PROGRAMS}""")
+@click.argument("expression")
+@click.option("--at", "at", type=POINT, multiple=True, metavar="x=1,y=2",
+              help="Show values and derivatives at this point.")
+@click.option("--mode", type=click.Choice(["reverse", "forward"]), default=None,
+              help="reverse (default): adjoints; forward: tangents for --seed.")
+@click.option("--seed", type=POINT, default=None, metavar="x=1",
+              help="Forward-mode seed (default: 1 on the first variable).")
+@VARS
+@click.option("--format", "fmt", type=click.Choice(["auto", *GRAPH_FORMATS]), default="auto",
+              show_default=True, help="auto: from -o's extension, else the text view.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write to this file (.dot, .svg, .png or .pdf).")
+@click.option("--max-nodes", type=click.IntRange(min=2), default=200, show_default=True,
+              help="Above this, collapse chains and leave out the farthest nodes.")
+def graph(expression: str, at: tuple, mode: str | None, seed: dict | None,
+          order: list[str] | None, fmt: str, output: str | None, max_nodes: int) -> None:
+    from adcalc.render.graph_image import render_graph
+
+    point, expression = merge_points(at), read_source(expression)
+    if fmt == "auto":
+        ext = output.rsplit(".", 1)[-1].lower() if output and "." in output else None
+        if output and ext not in GRAPH_FORMATS[1:]:
+            raise click.BadParameter(f"cannot tell the format from {output!r}: use an "
+                                     ".svg, .png, .pdf or .dot name, or --format",
+                                     param_hint="'-o'")
+        fmt = ext or "text"
+    if fmt in ("png", "pdf") and output is None and sys.stdout.isatty():
+        raise click.UsageError(f"{fmt} is binary: give -o FILE (or pipe the output)")
+    with errors_reported():
+        result = render_graph(expression, point if at else None, mode, seed, order, fmt,
+                              max_nodes)
+        if isinstance(result, list):
+            print_blocks(result, "auto")
+        elif output:
+            with open(output, "wb") as f:
+                f.write(result)
+            click.echo(f"wrote {output}", err=True)
+        else:
+            sys.stdout.buffer.write(result)
 
 
 def num(x: float) -> str:

@@ -22,6 +22,7 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert len(commands) == 2
     install_and_run, test = commands
     assert "pip install ." in install_and_run and "adcalc grad" in install_and_run
-    assert "pytest" in test
+    script = (ROOT / test.split()[-1]).read_text()
+    assert "pytest" in script and ".[test]" in script and "graphviz" in script
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     assert test in ci

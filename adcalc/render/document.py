@@ -30,3 +30,11 @@ class Table:
 
 
 Block = Para | Table
+
+
+def clip(text: str, limit: int = 160) -> str:
+    """``text`` on one line, cut to ``limit`` characters with a note of the full length."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    return f"{flat[: limit - 30]}… ({len(flat):,} characters)"

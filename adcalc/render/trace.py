@@ -14,7 +14,7 @@ from adcalc.describe import args_of, operation, partial_formulas
 from adcalc.forward import TangentSweep
 from adcalc.gradient import Gradient
 from adcalc.primitives import CONST, INPUT, PRIMITIVES
-from adcalc.render.document import Block, Para, Table
+from adcalc.render.document import Block, Para, Table, clip
 from adcalc.reverse import AdjointSweep
 from adcalc.tape import Tape
 
@@ -44,8 +44,10 @@ def header(expression: str, order: Sequence[str], point: dict[str, float]) -> Pa
     names = ", ".join(order)
     at = ", ".join(f"{n} = {format_number(point[n])}" for n in order)
     text = expression.strip()
-    lines = [f"f({names}) = {text}" if "\n" not in text else f"f({names}) =\n  " +
-             text.replace("\n", "\n  ")]
+    if "\n" in text and len(text) <= 2000:
+        lines = [f"f({names}) =\n  " + text.replace("\n", "\n  ")]
+    else:
+        lines = [f"f({names}) = {clip(text, 400)}"]
     if at:
         lines.append(f"at {at}")
     return Para("\n".join(lines), "bold")

@@ -1,0 +1,69 @@
+"""From an expression to a graph in the asked format: text blocks, DOT, or an image."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Mapping, Sequence
+
+from adcalc.algebra import format_number
+from adcalc.errors import AdcalcError, InputError
+from adcalc.evaluate import primal
+from adcalc.forward import tangent_sweep
+from adcalc.gradient import check_point, variable_order
+from adcalc.graph import build_graph
+from adcalc.parse import parse
+from adcalc.render.document import clip
+from adcalc.render.dot import to_dot
+from adcalc.render.graph_text import graph_blocks
+from adcalc.reverse import adjoint_sweep
+
+INSTALL_HINT = ("Graphviz's dot program is needed for {fmt} output and was not found. "
+                "Install it (Debian/Ubuntu: apt-get install graphviz; macOS: brew install "
+                "graphviz), or use --format dot or the text view, which need nothing.")
+
+
+def render_graph(expression: str, point: Mapping[str, float] | None, mode: str | None,
+                 seed: Mapping[str, float] | None, order: Sequence[str] | None, fmt: str,
+                 max_nodes: int) -> list | bytes:
+    """Text blocks for ``fmt == "text"``, else the bytes of the DOT text or image."""
+    tape = parse(expression)
+    names = variable_order(tape, order)
+    values = derivatives = kind = None
+    what = ""
+    if seed is not None and mode == "reverse":
+        raise InputError("--seed is a forward-mode direction: use it with --mode forward")
+    if point is not None:
+        pt = check_point(tape, point)
+        values = primal(tape, pt)
+        where = ", ".join(f"{n} = {format_number(pt[n])}" for n in names)
+        if mode == "forward" or seed is not None:
+            if seed is not None and (stray := [n for n in seed if n not in tape.var_node]):
+                raise InputError(f"--seed gives {', '.join(stray)}, which the expression "
+                                 "does not use")
+            direction = dict(seed) if seed else ({names[0]: 1.0} if names else {})
+            derivatives = tangent_sweep(tape, values, direction).tangents
+            kind = "tangent"
+            seeds = ", ".join(f"{n} = {format_number(v)}" for n, v in direction.items())
+            what = f" at {where}; forward mode, tangents v̇ for the seed {seeds}"
+        else:
+            seeds = dict.fromkeys(tape.outputs, 1.0)
+            derivatives = adjoint_sweep(tape, values, seeds).adjoints
+            kind = "adjoint"
+            of = "f" if len(tape.outputs) == 1 else "(the sum of the outputs)"
+            what = f" at {where}; reverse mode, adjoints v̄ = ∂{of}/∂v"
+    graph = build_graph(tape, names, values, derivatives, kind, max_nodes)
+    title = f"f({', '.join(names)}) = {clip(expression)}{what}"
+    if fmt == "text":
+        return graph_blocks(graph, title)
+    dot = to_dot(graph, title)
+    if fmt == "dot":
+        return dot.encode()
+    program = shutil.which("dot")
+    if program is None:
+        raise AdcalcError(INSTALL_HINT.format(fmt=fmt))
+    done = subprocess.run([program, f"-T{fmt}"], input=dot.encode(), capture_output=True,
+                          check=False)
+    if done.returncode != 0:
+        raise AdcalcError(f"Graphviz's dot failed: {done.stderr.decode(errors='replace')}")
+    return done.stdout
