@@ -39,7 +39,7 @@ def primal(tape: Tape, point: Mapping[str, float]) -> list[float]:
                 vals[i] = value[op](vals[a0[i]], consts[i])
     except (ValueError, ArithmeticError) as exc:
         raise domain_error(tape, i, vals, exc) from None
-    if not math.isfinite(math.fsum(vals[i] for i in range(len(vals)) if vals[i] is not None)):
+    if not all(math.isfinite(v) for v in vals if v is not None):
         for i, v in enumerate(vals):
             if v is not None and not math.isfinite(v):
                 raise domain_error(tape, i, vals, OverflowError())

@@ -85,7 +85,7 @@ def not_differentiable(tape: Tape, i: int, vals: list[float], exc: BaseException
 
 def check_finite(tape: Tape, xs: list[float], what: str) -> None:
     """Raise ``DomainError`` at the first node whose ``what`` (tangent/adjoint) overflowed."""
-    if math.isfinite(math.fsum(xs)):
+    if all(map(math.isfinite, xs)):
         return
     labels = tape.labels()
     for i, x in enumerate(xs):
