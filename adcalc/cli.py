@@ -177,6 +177,8 @@ Examples:
   adcalc grad "sin(x^2 + 1)" --at x=1.5 --check
   adcalc grad "exp(2*x1) + x1*x2^2" --at x1=1,x2=pi/2 --format json
   adcalc grad -- "-x^2" --at x=3
+  adcalc grad "log((x1+x2)^2 + sin(x1*x2))" --points points.csv > grads.csv
+  cat points.csv | adcalc grad "x*y" --points - --format json
 
 The language: numbers (2, .5, 1e-3), names (x, x_1, alpha), + - * / ^ (or **),
 parentheses, the constants pi and e, and the functions sin cos tan asin acos atan
@@ -202,9 +204,14 @@ relu softplus pow atan2 min max hypot, and sum prod dot norm logsumexp.
               default="auto", show_default=True,
               help="auto: tables on a terminal, plain text when piped.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the gradient.")
+@click.option("--points", default=None, metavar="FILE|-",
+              help="Evaluate at every row of a CSV file (header names the variables); "
+                   "writes CSV, or JSON Lines with --format json.")
+@click.option("--strict", is_flag=True,
+              help="With --points: stop at the first row that cannot be evaluated.")
 def grad(expression: str, at: tuple[dict[str, float], ...], mode: str | None,
          seed: dict[str, float] | None, order: list[str] | None, check: bool, tol: float,
-         fmt: str, quiet: bool) -> None:
+         fmt: str, quiet: bool, points: str | None, strict: bool) -> None:
     from adcalc.check import check_gradient
     from adcalc.gradient import gradient
 
@@ -212,6 +219,14 @@ def grad(expression: str, at: tuple[dict[str, float], ...], mode: str | None,
     if mode is None:
         mode = "forward" if seed is not None else "reverse"
     expression = read_source(expression)
+    if points is not None:
+        for given, flag in ((at, "--at"), (seed, "--seed"), (check, "--check")):
+            if given:
+                raise click.UsageError(f"{flag} does not go with --points (the points come "
+                                       "from the file)")
+        with errors_reported():
+            batch(expression, points, fmt, mode, order, strict)
+        return
     with errors_reported():
         g = gradient(expression, point, mode=mode, order=order, seed=seed,
                      record=not quiet and fmt != "json")
@@ -220,6 +235,29 @@ def grad(expression: str, at: tuple[dict[str, float], ...], mode: str | None,
         if result is not None and not result.passed:
             raise CheckFailed(f"the finite-difference check failed for "
                               f"{', '.join(result.failed)} (tol = {tol:g})")
+
+
+def batch(expression: str, points: str, fmt: str, mode: str, order: list[str] | None,
+          strict: bool) -> None:
+    """``grad --points``: stream the rows through the array sweeps."""
+    from adcalc.gradient import require_scalar, variable_order
+    from adcalc.parse import parse
+    from adcalc.points_io import Progress, bad_rows_message, open_points, run_batch
+
+    tape = parse(expression)
+    require_scalar(tape, "grad")
+    names = variable_order(tape, order)
+    stream, size = open_points(points)
+    progress = Progress(size if sys.stderr.isatty() else None)
+    try:
+        summary = run_batch(tape, stream, sys.stdout, "json" if fmt == "json" else "csv", mode,
+                            names, strict, progress)
+    finally:
+        progress.close()
+        if stream is not sys.stdin:
+            stream.close()
+    if summary.bad:
+        click.echo(bad_rows_message(summary), err=True)
 
 
 def emit(g: Any, check: Any, fmt: str, quiet: bool) -> None:

@@ -46,6 +46,9 @@ class Primitive:
     latex: str | None = None
     user: bool = True
     """Whether users may call it as a function by name."""
+    array: str | Callable[..., Any] | None = None
+    """Its value on NumPy arrays: a NumPy function name (default: ``name``) or a function.
+    NumPy is imported only when arrays are used."""
 
 
 def _sigmoid(a: float) -> float:
@@ -72,6 +75,43 @@ def _relu(a: float) -> float:
 
 
 
+def _sigmoid_array(a: Any) -> Any:
+    import numpy as np
+
+    z = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
+
+
+def _softplus_array(a: Any) -> Any:
+    import numpy as np
+
+    return np.logaddexp(0.0, a)
+
+
+def _power_array(a: Any, c: float) -> Any:
+    import numpy as np
+
+    if c == 1.0:
+        return a
+    if c == 2.0:
+        return a * a
+    if c == 0.5:
+        return np.sqrt(a)
+    return np.power(a, c)
+
+
+def _step_array(a: Any) -> Any:
+    import numpy as np
+
+    return np.where(a > 0, 1.0, 0.0)
+
+
+def _relu_array(a: Any) -> Any:
+    import numpy as np
+
+    return np.where(a > 0, a, 0.0)
+
+
 def _at_zero(a: float, b: Any = None, c: Any = None) -> bool:
     return a == 0
 
@@ -86,36 +126,37 @@ _TIE = "the tie splits the derivative 0.5/0.5 between both arguments (as JAX doe
 
 PRIMITIVES: list[Primitive] = [
     Primitive("add", 2, operator.add, lambda A, out, a, b, c: (1.0, 1.0),
-              symbol="+", prec=PREC_ADD, user=False),
+              symbol="+", prec=PREC_ADD, user=False, array="add"),
     Primitive("sub", 2, operator.sub, lambda A, out, a, b, c: (1.0, -1.0),
-              symbol="-", prec=PREC_ADD, user=False),
+              symbol="-", prec=PREC_ADD, user=False, array="subtract"),
     Primitive("mul", 2, operator.mul, lambda A, out, a, b, c: (b, a),
-              symbol="*", prec=PREC_MUL, user=False),
+              symbol="*", prec=PREC_MUL, user=False, array="multiply"),
     Primitive("div", 2, operator.truediv,
               lambda A, out, a, b, c: (A.div(1.0, b), A.neg(A.div(out, b))),
-              domain="division by zero", symbol="/", prec=PREC_MUL, user=False),
+              domain="division by zero", symbol="/", prec=PREC_MUL, user=False, array="divide"),
     Primitive("neg", 1, operator.neg, lambda A, out, a, b, c: (-1.0,),
-              symbol="-", prec=PREC_NEG, user=False),
+              symbol="-", prec=PREC_NEG, user=False, array="negative"),
     Primitive("powc", 1, math.pow,
               lambda A, out, a, b, c: (A.mul(c, A.powc(a, c - 1.0)),),
-              domain=_POW_DOMAIN, symbol="^", prec=PREC_POW, takes_const=True, user=False),
+              domain=_POW_DOMAIN, symbol="^", prec=PREC_POW, takes_const=True, user=False,
+              array=_power_array),
     Primitive("pow", 2, math.pow,
               lambda A, out, a, b, c: (A.mul(b, A.pow(a, A.sub(b, 1.0))), A.mul(out, A.log(a))),
               domain=_POW_DOMAIN + "; with a variable exponent the base must be positive",
-              symbol="^", prec=PREC_POW),
+              symbol="^", prec=PREC_POW, array="power"),
     Primitive("sin", 1, math.sin, lambda A, out, a, b, c: (A.cos(a),), latex=r"\sin"),
     Primitive("cos", 1, math.cos, lambda A, out, a, b, c: (A.neg(A.sin(a)),), latex=r"\cos"),
     Primitive("tan", 1, math.tan, lambda A, out, a, b, c: (A.add(1.0, A.powc(out, 2.0)),),
               latex=r"\tan"),
     Primitive("asin", 1, math.asin,
               lambda A, out, a, b, c: (A.div(1.0, A.sqrt(A.sub(1.0, A.powc(a, 2.0)))),),
-              domain="asin is defined only on [-1, 1]", latex=r"\arcsin"),
+              domain="asin is defined only on [-1, 1]", latex=r"\arcsin", array="arcsin"),
     Primitive("acos", 1, math.acos,
               lambda A, out, a, b, c: (A.neg(A.div(1.0, A.sqrt(A.sub(1.0, A.powc(a, 2.0))))),),
-              domain="acos is defined only on [-1, 1]", latex=r"\arccos"),
+              domain="acos is defined only on [-1, 1]", latex=r"\arccos", array="arccos"),
     Primitive("atan", 1, math.atan,
               lambda A, out, a, b, c: (A.div(1.0, A.add(1.0, A.powc(a, 2.0))),),
-              latex=r"\arctan"),
+              latex=r"\arctan", array="arctan"),
     Primitive("sinh", 1, math.sinh, lambda A, out, a, b, c: (A.cosh(a),), latex=r"\sinh"),
     Primitive("cosh", 1, math.cosh, lambda A, out, a, b, c: (A.sinh(a),), latex=r"\cosh"),
     Primitive("tanh", 1, math.tanh, lambda A, out, a, b, c: (A.sub(1.0, A.powc(out, 2.0)),),
@@ -134,32 +175,33 @@ PRIMITIVES: list[Primitive] = [
     Primitive("sign", 1, _sign, lambda A, out, a, b, c: (0.0,),
               nondiff=_at_zero, convention="the jump's derivative is taken as 0"),
     Primitive("step", 1, _step, lambda A, out, a, b, c: (0.0,),
-              nondiff=_at_zero, convention="the jump's derivative is taken as 0"),
+              nondiff=_at_zero, convention="the jump's derivative is taken as 0",
+              array=_step_array),
     Primitive("sigmoid", 1, _sigmoid, lambda A, out, a, b, c: (A.mul(out, A.sub(1.0, out)),),
-              latex=r"\sigma"),
+              latex=r"\sigma", array=_sigmoid_array),
     Primitive("relu", 1, _relu, lambda A, out, a, b, c: (A.step(a),),
               nondiff=_at_zero, convention="the derivative is taken as 0 (as JAX and PyTorch do)",
-              latex=r"\operatorname{relu}"),
+              latex=r"\operatorname{relu}", array=_relu_array),
     Primitive("softplus", 1, _softplus, lambda A, out, a, b, c: (A.sigmoid(a),),
-              latex=r"\operatorname{softplus}"),
+              latex=r"\operatorname{softplus}", array=_softplus_array),
     Primitive("atan2", 2, math.atan2,
               lambda A, out, a, b, c: (
                   A.div(b, A.add(A.powc(a, 2.0), A.powc(b, 2.0))),
                   A.neg(A.div(a, A.add(A.powc(a, 2.0), A.powc(b, 2.0)))),
               ),
-              latex=r"\operatorname{atan2}"),
+              latex=r"\operatorname{atan2}", array="arctan2"),
     Primitive("min", 2, min,
               lambda A, out, a, b, c: (
                   A.mul(0.5, A.add(1.0, A.sign(A.sub(b, a)))),
                   A.mul(0.5, A.sub(1.0, A.sign(A.sub(b, a)))),
               ),
-              nondiff=_tie, convention=_TIE, latex=r"\min"),
+              nondiff=_tie, convention=_TIE, latex=r"\min", array="minimum"),
     Primitive("max", 2, max,
               lambda A, out, a, b, c: (
                   A.mul(0.5, A.add(1.0, A.sign(A.sub(a, b)))),
                   A.mul(0.5, A.sub(1.0, A.sign(A.sub(a, b)))),
               ),
-              nondiff=_tie, convention=_TIE, latex=r"\max"),
+              nondiff=_tie, convention=_TIE, latex=r"\max", array="maximum"),
     Primitive("hypot", 2, math.hypot,
               lambda A, out, a, b, c: (A.div(a, out), A.div(b, out)),
               latex=r"\operatorname{hypot}"),

@@ -1,0 +1,148 @@
+"""Batch evaluation: equal to the scalar path at every row; CSV and JSON Lines; bad rows."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import random
+
+import numpy as np
+import pytest
+
+from adcalc.batch import sweep_arrays
+from adcalc.errors import DomainError, InputError
+from adcalc.gradient import gradient
+from adcalc.parse import parse
+from adcalc.points_io import run_batch
+
+SEED = "log((x1+x2)^2 + sin(x1*x2))"
+EXPRESSIONS = [SEED, "sqrt(x1) * atan2(x2, x1) + relu(x1 - x2)",
+               "x1^x2 + abs(x1 - 1) * max(x1, x2)", "sigmoid(x1*x2) + softplus(-x1) / x2",
+               "a = x1 + x2; b = x1*x2; log(a^2 + sin(b)) * tanh(b)"]
+
+
+def points(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x1, x2 = rng.uniform(-2, 2, n), rng.uniform(-2, 2, n)
+    x1[:4] = [0.0, 1.0, 0.0, -1.0]  # kinks and domain edges
+    x2[:4] = [0.0, 1.0, 2.0, 0.0]
+    return x1, x2
+
+
+@pytest.mark.parametrize("text", EXPRESSIONS)
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_batch_equals_the_scalar_path_at_every_row(text: str, mode: str) -> None:
+    tape = parse(text)
+    x1, x2 = points(300, len(text))
+    result = sweep_arrays(tape, {"x1": x1, "x2": x2}, mode)
+    bad = dict(result.bad)
+    for r in range(len(x1)):
+        try:
+            g = gradient(tape, {"x1": float(x1[r]), "x2": float(x2[r])}, mode=mode)
+        except DomainError as exc:
+            assert r in bad and bad[r] == str(exc)
+            assert math.isnan(result.values[r])
+            continue
+        assert r not in bad
+        assert result.values[r] == pytest.approx(g.value, rel=1e-14, abs=1e-300)
+        for n in ("x1", "x2"):
+            assert result.gradient[n][r] == pytest.approx(g.gradient[n], rel=1e-13,
+                                                          abs=1e-300), (text, r, n)
+
+
+def run(text: str, data: str, fmt: str = "csv", **kw) -> tuple[str, object]:
+    out = io.StringIO()
+    summary = run_batch(parse(text), io.StringIO(data), out, fmt, **kw)
+    return out.getvalue(), summary
+
+
+def test_csv_round_trip_with_passthrough_columns() -> None:
+    rng = random.Random(1)
+    rows = [(rng.uniform(0.1, 2), rng.uniform(0.1, 2), f"id{k}") for k in range(50)]
+    data = "x1,x2,label\n" + "".join(f"{a!r},{b!r},{c}\n" for a, b, c in rows)
+    text, summary = run(SEED, data)
+    table = list(csv.reader(io.StringIO(text)))
+    assert table[0] == ["x1", "x2", "label", "f", "df/dx1", "df/dx2"]
+    for (a, b, c), row in zip(rows, table[1:], strict=True):
+        g = gradient(SEED, {"x1": a, "x2": b})
+        assert row[:3] == [repr(a), repr(b), c]
+        assert [float(x) for x in row[3:]] == [g.value, g.gradient["x1"], g.gradient["x2"]]
+    assert summary.rows == 50 and not summary.bad
+
+
+def test_json_lines_round_trip() -> None:
+    data = "x2,x1,w\n0.5,1,7\n3,2,8\n"
+    text, _ = run(SEED, data, "json")
+    items = [json.loads(line) for line in text.splitlines()]
+    assert [i["row"] for i in items] == [1, 2]
+    assert items[0]["point"] == {"x1": 1.0, "x2": 0.5}
+    assert items[0]["columns"] == {"w": "7"}
+    g = gradient(SEED, {"x1": 1.0, "x2": 0.5})
+    assert items[0]["value"] == g.value and items[0]["gradient"] == g.gradient
+
+
+def test_bad_rows_are_nan_and_counted_and_strict_stops() -> None:
+    data = "x1,x2\n1,0.5\n0,0\n2,3\n0,0\n"
+    text, summary = run(SEED, data)
+    rows = list(csv.reader(io.StringIO(text)))[1:]
+    assert rows[1][2:] == ["nan", "nan", "nan"] and rows[3][2:] == ["nan", "nan", "nan"]
+    assert float(rows[2][2]) == gradient(SEED, {"x1": 2.0, "x2": 3.0}).value
+    assert [r for r, _ in summary.bad] == [2, 4]
+    assert "log of" in summary.bad[0][1] or "logarithm" in summary.bad[0][1]
+    with pytest.raises(DomainError) as e:
+        run(SEED, data, strict=True)
+    assert str(e.value).startswith("row 2: math error at v6 = log(v5)")
+    text, _ = run(SEED, data, "json")
+    bad = json.loads(text.splitlines()[1])
+    assert bad["value"] is None and "logarithm" in bad["error"]
+
+
+def test_row_numbers_continue_across_chunks() -> None:
+    data = "x1,x2\n" + "1,1\n" * 7 + "0,0\n" + "2,2\n" * 3
+    whole, s1 = run(SEED, data)
+    chunked, s2 = run(SEED, data, chunk_rows=3)
+    assert whole == chunked
+    assert [r for r, _ in s1.bad] == [r for r, _ in s2.bad] == [8]
+    with pytest.raises(InputError) as e:
+        run("x1*x2", "x1,x2\n" + "1,1\n" * 5 + "1,oops\n", chunk_rows=2)
+    assert str(e.value) == "row 6, column x2: 'oops' is not a number"
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ("", "the points are empty"),
+    ("\n", "the points are empty"),
+    ("x1,y\n1,2\n", "the points have no column for x2; their header is: x1, y"),
+    ("x1,x_2\n1,2\n", "a typo: x_2 for x2?"),
+    ("x1,x2\n1,2,3\n", "row 1 has 3 cells, but the header has 2"),
+    ("x1,x2\n1,\n", "row 1, column x2: '' is not a number"),
+])
+def test_input_errors(data: str, message: str) -> None:
+    with pytest.raises(InputError) as e:
+        run("x1*x2", data)
+    assert message in str(e.value)
+
+
+def test_header_only_gives_header_only() -> None:
+    text, summary = run("x1*x2", "x1,x2\n")
+    assert text == "x1,x2,f,df/dx1,df/dx2\n" and summary.rows == 0
+
+
+def test_cli_points(cli, tmp_path) -> None:
+    path = tmp_path / "points.csv"
+    path.write_text("x1,x2\n1,0.5\n0,0\n")
+    r = cli("grad", SEED, "--points", str(path))
+    assert r.exit_code == 0
+    assert r.stdout.splitlines()[1].startswith("1,0.5,1.0040911616346275,")
+    assert "warning: 1 of 2 rows could not be evaluated and are NaN (row 2)" in r.stderr
+    r = cli("grad", SEED, "--points", "-", "--format", "json", input=path.read_text())
+    assert json.loads(r.stdout.splitlines()[0])["gradient"]["x1"] == 1.2598956199053317
+    r = cli("grad", SEED, "--points", str(path), "--strict")
+    assert r.exit_code == 1 and "error: row 2: math error" in r.stderr
+    r = cli("grad", SEED, "--points", str(path), "--at", "x1=1")
+    assert r.exit_code == 2 and "--at does not go with --points" in r.stderr
+    r = cli("grad", SEED, "--points", str(tmp_path / "missing.csv"))
+    assert r.exit_code == 2 and "cannot read the points file" in r.stderr
+    r = cli("grad", "[x1, x2]", "--points", str(path))
+    assert r.exit_code == 2 and "scalar" in r.stderr
