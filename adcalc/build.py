@@ -9,7 +9,6 @@ every derivative rule still lives in ``adcalc.primitives``.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -151,6 +150,8 @@ class Builder:
         if prim is None:
             if name in CONSTANTS:
                 raise ParseError(f"{name} is a constant, not a function", self.text, at)
+            import difflib
+
             near = difflib.get_close_matches(name, KNOWN, n=1, cutoff=0.5)
             hint = f"; did you mean {near[0]}?" if near else ""
             raise ParseError(f"unknown function {name!r}{hint}", self.text, at)

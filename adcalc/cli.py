@@ -209,11 +209,16 @@ relu softplus pow atan2 min max hypot, and sum prod dot norm logsumexp.
                    "writes CSV, or JSON Lines with --format json.")
 @click.option("--strict", is_flag=True,
               help="With --points: stop at the first row that cannot be evaluated.")
+@click.option("--profile", is_flag=True,
+              help="Print the time of each stage to stderr (or set ADCALC_PROFILE=1).")
 def grad(expression: str, at: tuple[dict[str, float], ...], mode: str | None,
          seed: dict[str, float] | None, order: list[str] | None, check: bool, tol: float,
-         fmt: str, quiet: bool, points: str | None, strict: bool) -> None:
+         fmt: str, quiet: bool, points: str | None, strict: bool, profile: bool) -> None:
     from adcalc.check import check_gradient
     from adcalc.gradient import gradient
+    from adcalc.profile import RECORDER, stage
+
+    RECORDER.enabled = RECORDER.enabled or profile
 
     point = merge_points(at)
     if mode is None:
@@ -224,14 +229,22 @@ def grad(expression: str, at: tuple[dict[str, float], ...], mode: str | None,
             if given:
                 raise click.UsageError(f"{flag} does not go with --points (the points come "
                                        "from the file)")
-        with errors_reported():
+        with errors_reported(), stage("batch"):
             batch(expression, points, fmt, mode, order, strict)
+        if RECORDER.enabled:
+            click.echo(RECORDER.report(), err=True)
         return
     with errors_reported():
         g = gradient(expression, point, mode=mode, order=order, seed=seed,
                      record=not quiet and fmt != "json")
-        result = check_gradient(g.tape, g.point, g.gradient, tol) if check else None
-        emit(g, result, fmt, quiet)
+        result = None
+        if check:
+            with stage("check"):
+                result = check_gradient(g.tape, g.point, g.gradient, tol)
+        with stage("output"):
+            emit(g, result, fmt, quiet)
+        if RECORDER.enabled:
+            click.echo(RECORDER.report(), err=True)
         if result is not None and not result.passed:
             raise CheckFailed(f"the finite-difference check failed for "
                               f"{', '.join(result.failed)} (tol = {tol:g})")

@@ -8,7 +8,6 @@ derivatives share their pieces with each other and with the original function.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations_with_replacement
@@ -49,6 +48,8 @@ def check_wrt(tape: Tape, wrt: Sequence[str] | None) -> list[str]:
         return list(tape.variables)
     for name in wrt:
         if name not in tape.var_node:
+            import difflib
+
             near = difflib.get_close_matches(name, tape.variables, n=1, cutoff=0.5)
             hint = f"; did you mean {near[0]}?" if near else ""
             uses = ", ".join(tape.variables) or "no variables"

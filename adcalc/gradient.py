@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -12,6 +11,7 @@ from adcalc.errors import InputError
 from adcalc.evaluate import primal
 from adcalc.forward import TangentSweep, tangent_sweep
 from adcalc.parse import parse
+from adcalc.profile import stage
 from adcalc.reverse import AdjointSweep, adjoint_sweep
 from adcalc.tape import Tape
 
@@ -109,12 +109,14 @@ def gradient(expression: str | Tape, point: Mapping[str, float], mode: str = "re
     """
     if mode not in MODES:
         raise InputError(f"unknown mode {mode!r}: use reverse or forward")
-    tape = parse(expression) if isinstance(expression, str) else expression
+    with stage("parse + tape"):
+        tape = parse(expression) if isinstance(expression, str) else expression
     text = expression if isinstance(expression, str) else ""
     require_scalar(tape, "grad")
     names = variable_order(tape, order)
     pt = check_point(tape, point)
-    vals = primal(tape, pt)
+    with stage("primal sweep"):
+        vals = primal(tape, pt)
     out = tape.output
     result = Gradient(text, tape, names, pt, mode, vals, vals[out], {})
     if seed is not None:
@@ -123,18 +125,21 @@ def gradient(expression: str | Tape, point: Mapping[str, float], mode: str = "re
             raise InputError(f"--seed gives {_names(stray)}, which the expression does not use")
         if mode != "forward":
             raise InputError("--seed is a forward-mode direction: use it with --mode forward")
-        sweep = tangent_sweep(tape, vals, seed)
+        with stage("tangent sweep"):
+            sweep = tangent_sweep(tape, vals, seed)
         result.tangents = [sweep]
         result.seed = {n: float(seed.get(n, 0.0)) for n in names}
         result.directional = sweep.tangents[out]
         return result
     if mode == "forward":
         for name in names:
-            sweep = tangent_sweep(tape, vals, {name: 1.0})
+            with stage(f"tangent sweep ∂/∂{name}"):
+                sweep = tangent_sweep(tape, vals, {name: 1.0})
             result.tangents.append(sweep)
             result.gradient[name] = sweep.tangents[out]
     else:
-        sweep = adjoint_sweep(tape, vals, record=record)
+        with stage("adjoint sweep"):
+            sweep = adjoint_sweep(tape, vals, record=record)
         result.adjoint = sweep
         result.gradient = {n: sweep.adjoints[tape.var_node[n]] for n in names}
     return result
@@ -159,5 +164,7 @@ def _names(names: Sequence[str]) -> str:
 
 
 def _nearest(name: str, candidates: set[str]) -> str | None:
+    import difflib
+
     near = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=0.5)
     return near[0] if near else None

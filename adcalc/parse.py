@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -80,13 +79,11 @@ class _Newlines:
 
 
 def grammar_text() -> str:
-    """The grammar: packaged inside the wheel, or from the source tree."""
-    packaged = resources.files("adcalc").joinpath("grammars/adcalc.lark")
-    if packaged.is_file():
-        return packaged.read_text(encoding="utf-8")
-    return (Path(__file__).resolve().parent.parent / "grammars" / "adcalc.lark").read_text(
-        encoding="utf-8"
-    )
+    """The grammar: inside the installed package, or at the top of the source tree."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "grammars" / "adcalc.lark"
+    source = packaged if packaged.is_file() else here.parent / "grammars" / "adcalc.lark"
+    return source.read_text(encoding="utf-8")
 
 
 _lock = threading.Lock()
@@ -126,6 +123,10 @@ def _parser() -> tuple[Any, Builder]:
             cache=str(cache) if cache else False,
         )
         _state["builder"] = builder
+        if cache is not None:
+            for stale in cache.parent.glob("lalr-*.cache"):
+                if stale != cache:
+                    stale.unlink(missing_ok=True)
     return _state["lark"], _state["builder"]
 
 
