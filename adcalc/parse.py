@@ -16,6 +16,7 @@ from typing import Any
 
 from adcalc.build import FUNCTIONS, Builder, Vector
 from adcalc.errors import ParseError
+from adcalc.fastparse import FastParser, GiveUp
 from adcalc.tape import Tape
 
 __all__ = ["FUNCTIONS", "grammar_text", "parse"]
@@ -123,6 +124,7 @@ def _parser() -> tuple[Any, Builder]:
             cache=str(cache) if cache else False,
         )
         _state["builder"] = builder
+        _state["fast"] = FastParser(_state["lark"], _CONTINUES, _LEADS_ON)
         if cache is not None:
             for stale in cache.parent.glob("lalr-*.cache"):
                 if stale != cache:
@@ -130,15 +132,24 @@ def _parser() -> tuple[Any, Builder]:
     return _state["lark"], _state["builder"]
 
 
-def parse(text: str) -> Tape:
-    """Parse ``text`` into a tape whose outputs are the result (one, or a vector's)."""
+def parse(text: str, *, fast: bool = True) -> Tape:
+    """Parse ``text`` into a tape whose outputs are the result (one, or a vector's).
+
+    ``fast=False`` runs Lark's own parser loop instead of the lean driver (for tests).
+    """
     from lark.exceptions import UnexpectedCharacters, UnexpectedToken
 
     with _lock:
         lark, builder = _parser()
         builder.reset(text)
         try:
-            out = lark.parse(text)
+            out = _state["fast"].parse(text) if fast else None
+        except GiveUp:  # a syntax error: Lark parses again and says what is wrong
+            builder.reset(text)
+            out = None
+        try:
+            if out is None:
+                out = lark.parse(text)
         except UnexpectedCharacters as e:
             raise ParseError(
                 f"syntax error at {_place(text, e.pos_in_stream)}: unexpected character "

@@ -1,39 +1,45 @@
-"""Scaling: parse (with the tape built during the parse), gradient and peak memory.
+"""Scaling: parse (the tape is built during the parse), gradient, and peak memory.
 
     python benchmarks/scaling.py [--max-nodes 1000000]
 
 For random expressions of 10^3 … 10^6 operations, and nestings sin(sin(…x…)) to 10^5
-deep, it prints the time of each stage, the microseconds per tape row, the peak traced
-memory (tracemalloc, the stage's own allocations), and the slope of log(time) against
-log(size): 1.0 is linear.
+(and 10^6) deep, each size runs in a fresh process: the time of each stage, the
+microseconds per tape row, the process's peak resident memory, and the slope of
+log(time) against log(rows) (1.00 is linear).
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
+import json
 import math
+import resource
+import subprocess
 import sys
-import tracemalloc
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import random_expression, table, timed
-
-from adcalc.gradient import gradient
-from adcalc.parse import parse
+from common import random_expression, table
 
 
-def measure(text: str) -> tuple[int, float, float, float]:
-    gc.collect()
-    tracemalloc.start()
-    t_parse, tape = timed(lambda: parse(text))
+def one(kind: str, n: int) -> None:
+    """Measure one size in this process and print it as JSON."""
+    from adcalc.gradient import gradient
+    from adcalc.parse import parse
+
+    text = random_expression(n, 4, n) if kind == "random" else "sin(" * n + "x" + ")" * n
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t0 = time.perf_counter()
+    tape = parse(text)
+    t1 = time.perf_counter()
     point = {v: 0.1 + 0.2 * k for k, v in enumerate(tape.variables)}
-    t_grad, _ = timed(lambda: gradient(tape, point))
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
+    gradient(tape, point)
+    t2 = time.perf_counter()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     rows = sum(1 for op in tape.ops if op >= 0)
-    return rows, t_parse, t_grad, peak / 2**20
+    print(json.dumps({"rows": rows, "parse": t1 - t0, "grad": t2 - t1,
+                      "peak_mb": peak / 1024, "text_mb": (peak - base) / 1024}))
 
 
 def slope(xs: list[float], ys: list[float]) -> float:
@@ -43,31 +49,38 @@ def slope(xs: list[float], ys: list[float]) -> float:
         (a - mx) ** 2 for a in lx)
 
 
-def report(title: str, texts: list[str]) -> None:
-    rows, out = [], []
-    for text in texts:
-        n, tp, tg, mb = measure(text)
-        rows.append((n, tp, tg))
-        out.append([f"{n:,}", f"{tp:.3f}", f"{tg:.3f}", f"{(tp + tg) / n * 1e6:.2f}",
-                    f"{mb:.0f}"])
-        print(f"  done {n:,}", file=sys.stderr)
+def report(title: str, kind: str, sizes: list[int]) -> None:
+    results = []
+    for n in sizes:
+        done = subprocess.run([sys.executable, __file__, "--one", kind, str(n)],
+                              capture_output=True, text=True, check=True)
+        results.append(json.loads(done.stdout))
+        print(f"  done {kind} {n:,}", file=sys.stderr)
     print(title)
-    print(table(["rows", "parse+tape s", "gradient s", "µs/row", "peak MB"], out))
-    if len(rows) > 2:
-        ns = [r[0] for r in rows]
-        print(f"slope of log(time) vs log(rows): parse {slope(ns, [r[1] for r in rows]):.2f}, "
-              f"gradient {slope(ns, [r[2] for r in rows]):.2f} (1.00 = linear)")
+    print(table(["rows", "parse+tape s", "gradient s", "µs/row (both)", "peak RSS MB"],
+                [[f"{r['rows']:,}", f"{r['parse']:.3f}", f"{r['grad']:.3f}",
+                  f"{(r['parse'] + r['grad']) / r['rows'] * 1e6:.2f}", f"{r['peak_mb']:.0f}"]
+                 for r in results]))
+    if len(results) > 2:
+        ns = [r["rows"] for r in results]
+        print(f"slope of log(time) vs log(rows): parse "
+              f"{slope(ns, [r['parse'] for r in results]):.2f}, gradient "
+              f"{slope(ns, [r['grad'] for r in results]):.2f} (1.00 = linear)")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--max-nodes", type=int, default=1_000_000)
+    ap.add_argument("--one", nargs=2, metavar=("KIND", "N"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.one:
+        one(args.one[0], int(args.one[1]))
+        return
     sizes = [n for n in (1_000, 10_000, 100_000, 1_000_000) if n <= args.max_nodes]
-    report("Random expressions", [random_expression(n, 4, n) for n in sizes])
-    depths = [d for d in (1_000, 10_000, 100_000) if d <= args.max_nodes]
+    report("Random expressions", "random", sizes)
     print()
-    report("Deep nesting sin(sin(…x…))", ["sin(" * d + "x" + ")" * d for d in depths])
+    depths = [d for d in (1_000, 10_000, 100_000, 1_000_000) if d <= args.max_nodes]
+    report("Deep nesting sin(sin(…x…))", "deep", depths)
 
 
 if __name__ == "__main__":

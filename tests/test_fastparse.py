@@ -1,0 +1,48 @@
+"""The lean LALR driver builds exactly the tapes Lark's own loop builds."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+
+from adcalc.errors import ParseError
+from adcalc.parse import parse
+from tests.test_properties import expressions
+
+
+def same(text: str) -> None:
+    a, b = parse(text), parse(text, fast=False)
+    assert (a.ops, a.a0, a.a1, a.consts) == (b.ops, b.a0, b.a1, b.consts)
+    assert (a.variables, a.outputs, a.names) == (b.variables, b.outputs, b.names)
+
+
+@pytest.mark.parametrize("text", [
+    "log((x1+x2)^2 + sin(x1*x2))", "-x^2", "2^-1*x", "2**3**2 + x", "x*-y", "+x - -y",
+    "a = x1 + x2; b = x1*x2; log(a^2 + sin(b))",
+    "# comment\na = x1 + x2  # the sum\nb = x1*x2\n\nlog(a^2\n    + sin(b))\n",
+    "a = x\n  + y\n[a, a^2,\n a*x]", "softmax([x, y, z]) * 2", "dot([x, y], [y, x]);",
+    "max(x, y, 1) + hypot(x, y) + log(x, 2) + pow(x, y)", ".5 + 1e-3 + 6.02E23*x",
+])
+def test_same_tapes_on_examples(text: str) -> None:
+    same(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(expressions())
+def test_same_tapes_on_random_expressions(text: str) -> None:
+    same(text)
+
+
+@pytest.mark.parametrize("text", ["sin(x", "x +* 2", "2x", "x $ 2", "", "a = 1", "[x,"])
+def test_errors_are_lark_s_own(text: str) -> None:
+    with pytest.raises(ParseError) as fast:
+        parse(text)
+    with pytest.raises(ParseError) as slow:
+        parse(text, fast=False)
+    assert str(fast.value) == str(slow.value)
+
+
+def test_semantic_errors_from_callbacks_still_point_at_the_name() -> None:
+    with pytest.raises(ParseError) as e:
+        parse("x + sni(y)")
+    assert str(e.value).endswith("  x + sni(y)\n      ^")
