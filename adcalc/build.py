@@ -13,7 +13,18 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from adcalc.errors import ParseError
-from adcalc.primitives import ADD, CONSTANTS, DIV, MUL, NEG, OPCODE, POW, PRIMITIVES, Primitive
+from adcalc.primitives import (
+    ADD,
+    CONSTANTS,
+    DIV,
+    MUL,
+    NEG,
+    OPCODE,
+    POW,
+    PRIMITIVES,
+    SUB,
+    Primitive,
+)
 from adcalc.tape import Tape
 
 FUNCTIONS: dict[str, Primitive] = {p.name: p for p in PRIMITIVES if p.user}
@@ -26,6 +37,10 @@ REDUCTIONS = ("sum", "prod", "dot", "norm", "softmax", "logsumexp")
 """Functions written with the primitives; all but ``softmax`` give a scalar."""
 
 KNOWN = sorted([*FUNCTIONS, *REDUCTIONS])
+
+SIMPLE = {name: OPCODE[name] for name, p in FUNCTIONS.items()
+          if p.arity == 1 and not p.takes_const and name not in VARIADIC}
+"""One-argument functions whose call is just their node."""
 
 
 class Vector(tuple):
@@ -98,17 +113,21 @@ class Builder:
 
     # -- arithmetic -------------------------------------------------------------------
     def add(self, c: list) -> Value:
-        return self.elementwise("+", lambda a, b: self.tape.node(ADD, a, b), c[0], c[1])
+        return self.binary(ADD, "+", c[0], c[1])
 
     def sub(self, c: list) -> Value:
-        return self.elementwise("-", lambda a, b: self.tape.node(OPCODE["sub"], a, b),
-                                c[0], c[1])
+        return self.binary(SUB, "-", c[0], c[1])
 
     def mul(self, c: list) -> Value:
-        return self.elementwise("*", lambda a, b: self.tape.node(MUL, a, b), c[0], c[1])
+        return self.binary(MUL, "*", c[0], c[1])
 
     def div(self, c: list) -> Value:
-        return self.elementwise("/", lambda a, b: self.tape.node(DIV, a, b), c[0], c[1])
+        return self.binary(DIV, "/", c[0], c[1])
+
+    def binary(self, op: int, what: str, a: Value, b: Value) -> Value:
+        if type(a) is int and type(b) is int:  # the common case, kept fast
+            return self.tape.node(op, a, b)
+        return self.elementwise(what, lambda x, y: self.tape.node(op, x, y), a, b)
 
     def pow(self, c: list) -> Value:
         return self.elementwise("^", self.power, c[0], c[1])
@@ -143,7 +162,11 @@ class Builder:
     # -- functions --------------------------------------------------------------------
     def call(self, c: list) -> Value:
         token, args = c
-        name, at = str(token), token.start_pos
+        name = str(token)
+        op = SIMPLE.get(name)
+        if op is not None and len(args) == 1 and type(args[0]) is int:
+            return self.tape.node(op, args[0])  # sin(x) and the like: the common case
+        at = token.start_pos
         if name in REDUCTIONS:
             return self.reduction(name, args, at)
         prim = FUNCTIONS.get(name)

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+SHIFT, UNIT, REDUCE = "shift", "unit", "reduce"
+
 
 class Word:
     """A NAME or NUMBER token: what the builder callbacks read from a token."""
@@ -31,12 +33,36 @@ class Word:
         return float(self.value)
 
 
+def _lean(callback: Any) -> Any:
+    """Lark's child filter as a direct pick of the kept children (same result, less work).
+
+    Rules that inline a sub-rule's children keep Lark's own filter.
+    """
+    from lark.parse_tree_builder import ExpandSingleChild
+
+    include = getattr(callback, "to_include", None)
+    build = getattr(callback, "node_builder", None)
+    if include is None or build is None or any(expand for _, expand in include):
+        return callback
+    keep = tuple(i for i, _ in include)
+    if isinstance(build, ExpandSingleChild) and len(keep) == 1:
+        only = keep[0]
+        return lambda children: children[only]
+    if keep == (0, 2):
+        return lambda children: build([children[0], children[2]])
+    if len(keep) == 1:
+        one = keep[0]
+        return lambda children: build([children[one]])
+    return lambda children: build([children[i] for i in keep])
+
+
 class GiveUp(Exception):
     """The fast path met something it does not handle: let Lark parse (and explain)."""
 
 
 class FastParser:
     def __init__(self, lark: Any, continues: set, leads_on: set) -> None:
+        from lark.parse_tree_builder import ExpandSingleChild
         from lark.parsers.lalr_analysis import Shift
 
         parser = lark.parser.parser.parser
@@ -46,26 +72,59 @@ class FastParser:
         self.end = table.end_states["start"]
         self.states: dict[int, dict[str, tuple]] = {}
         for state, actions in table.states.items():
-            row = {}
+            row: dict[str, tuple] = {}
             for token, (action, arg) in actions.items():
+                callback = None if action is Shift else callbacks[arg]
                 if action is Shift:
-                    row[token] = (True, arg)
+                    row[token] = (SHIFT, arg)
+                elif len(arg.expansion) == 1 and isinstance(callback, ExpandSingleChild):
+                    row[token] = (UNIT, arg.origin.name)  # ?rule: the child is the value
                 else:
-                    row[token] = (False, len(arg.expansion), callbacks[arg], arg.origin.name)
+                    row[token] = (REDUCE, len(arg.expansion), _lean(callback),
+                                  arg.origin.name)
             self.states[state] = row
         terminals = sorted(lark.terminals, key=lambda t: (-t.priority, -t.pattern.max_width,
                                                           -len(t.pattern.value), t.name))
-        self.ignore = set(lark.ignore_tokens) if hasattr(lark, "ignore_tokens") else set(
+        ignore = set(lark.ignore_tokens) if hasattr(lark, "ignore_tokens") else set(
             lark.lexer_conf.ignore)
-        self.regex = re.compile("|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})"
-                                         for t in terminals))
+        blank = f"(?:{'|'.join(t.pattern.to_regexp() for t in terminals if t.name in ignore)})*"
+        # One match per token: ignored text (spaces, comments) is skipped in front of it.
+        self.regex = re.compile(blank + "(?:" + "|".join(
+            f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals
+            if t.name not in ignore) + ")")
+        self.blank = re.compile(blank)
         self.continues = continues
         self.leads_on = leads_on
 
-    def tokens(self, text: str):
-        """(type, value) pairs, with the postlexer's new-line rules applied."""
-        match = self.regex.match
-        ignore, continues, leads_on = self.ignore, self.continues, self.leads_on
+    @staticmethod
+    def _feed(states: dict, state_stack: list, values: list, kind: str, value: Any) -> None:
+        """Shift one token after the reductions it triggers; ``GiveUp`` if it cannot."""
+        while True:
+            action = states[state_stack[-1]].get(kind)
+            if action is None:
+                raise GiveUp
+            tag = action[0]
+            if tag is SHIFT:
+                state_stack.append(action[1])
+                values.append(value)
+                return
+            if tag is UNIT:
+                state_stack[-1] = states[state_stack[-2]][action[1]][1]
+                continue
+            _, size, callback, origin = action
+            children = values[-size:]
+            del state_stack[-size:]
+            del values[-size:]
+            values.append(callback(children))
+            state_stack.append(states[state_stack[-1]][origin][1])
+
+    def parse(self, text: str) -> Any:
+        """The value of the start rule, or ``GiveUp`` at anything unexpected."""
+        states = self.states
+        state_stack = [self.start]
+        values: list[Any] = []
+        push_state, push_value = state_stack.append, values.append
+        match, continues, leads_on = self.regex.match, self.continues, self.leads_on
         pos, n = 0, len(text)
         depth = 0
         previous = None
@@ -73,55 +132,56 @@ class FastParser:
         while pos < n:
             m = match(text, pos)
             if m is None:
+                if self.blank.match(text, pos).end() == n:
+                    break  # only spaces and comments are left
                 raise GiveUp
             kind = m.lastgroup
-            start, pos = pos, m.end()
-            if kind in ignore:
-                continue
-            if kind == "_NL":
+            pos = m.end()
+            if kind == "_NL":  # the new-line rules of parse._Newlines
                 if depth == 0 and previous not in continues:
                     pending = True
                 continue
             if pending:
-                if kind not in leads_on:
-                    yield "_NL", None
                 pending = False
-            if kind == "_LPAR" or kind == "_LBRA":
-                depth += 1
-            elif kind == "_RPAR" or kind == "_RBRA":
-                depth -= 1
+                if kind not in leads_on:
+                    self._feed(states, state_stack, values, "_NL", None)
+            if kind[0] == "_":
+                if kind == "_LPAR" or kind == "_LBRA":
+                    depth += 1
+                elif kind == "_RPAR" or kind == "_RBRA":
+                    depth -= 1
+                value = None
+            else:
+                value = Word(kind, m.group(kind), m.start(kind))
             previous = kind
-            yield kind, (Word(kind, m.group(), start) if kind[0] != "_" else None)
-
-    def parse(self, text: str) -> Any:
-        states = self.states
-        state_stack = [self.start]
-        values: list[Any] = []
-        push_state, push_value = state_stack.append, values.append
-        for kind, value in self.tokens(text):
-            while True:
+            while True:  # _feed, inlined: this loop is the hot path
                 action = states[state_stack[-1]].get(kind)
                 if action is None:
                     raise GiveUp
-                if action[0]:
+                tag = action[0]
+                if tag is SHIFT:
                     push_state(action[1])
                     push_value(value)
                     break
+                if tag is UNIT:
+                    state_stack[-1] = states[state_stack[-2]][action[1]][1]
+                    continue
                 _, size, callback, origin = action
-                if size:
-                    children = values[-size:]
-                    del state_stack[-size:]
-                    del values[-size:]
-                else:
-                    children = []
+                children = values[-size:]
+                del state_stack[-size:]
+                del values[-size:]
                 push_value(callback(children))
                 push_state(states[state_stack[-1]][origin][1])
         while True:
             action = states[state_stack[-1]].get("$END")
-            if action is None:
+            if action is None or action[0] is SHIFT:
                 raise GiveUp
-            if action[0]:  # pragma: no cover - the grammar never shifts $END
-                raise GiveUp
+            if action[0] is UNIT:
+                goto = states[state_stack[-2]][action[1]][1]
+                if goto == self.end:
+                    return values[-1]
+                state_stack[-1] = goto
+                continue
             _, size, callback, origin = action
             if size:
                 children = values[-size:]
