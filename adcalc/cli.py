@@ -275,6 +275,11 @@ def batch(expression: str, points: str, fmt: str, mode: str, order: list[str] | 
 
 def emit(g: Any, check: Any, fmt: str, quiet: bool) -> None:
     """Print the gradient record in the chosen format; warnings go to stderr."""
+    if quiet and fmt != "json" and check is None and not g.nondiff:
+        from adcalc.render.quiet import quiet_lines
+
+        click.echo(quiet_lines(g), nl=False)  # the common scripted case: nothing heavy
+        return
     from adcalc.render import trace
 
     warnings = trace.warnings(g)
@@ -286,7 +291,9 @@ def emit(g: Any, check: Any, fmt: str, quiet: bool) -> None:
         click.echo(dumps(to_dict(g, check, quiet, warnings)), nl=False)
         return
     if quiet:
-        click.echo(trace.quiet_lines(g), nl=False)
+        from adcalc.render.quiet import quiet_lines
+
+        click.echo(quiet_lines(g), nl=False)
         if check is not None:
             from adcalc.render.plain import render_table
 

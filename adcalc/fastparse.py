@@ -3,9 +3,11 @@
 Lark computes the tables, the terminals and the reduction callbacks from
 ``grammars/adcalc.lark``; this module only runs them in a tighter loop: one master
 regular expression built from Lark's terminal definitions (in Lark's own order),
-no token objects for punctuation, and the action table flattened into tuples.  It keeps
-the new-line rules of ``parse._Newlines``.  On any syntax error it gives up and the
-caller re-parses with Lark itself, so every error message is Lark's and ours as before.
+no token objects for punctuation, and the action table flattened into tuples.  The
+tables and the shape of each reduction are plain data (``tables_from_lark``), so they are
+kept as JSON and a usual run never imports Lark.  It keeps the new-line rules of
+``parse._Newlines``.  On any syntax error it gives up and the caller re-parses with
+Lark itself, so every error message is Lark's and ours as before.
 """
 
 from __future__ import annotations
@@ -33,27 +35,119 @@ class Word:
         return float(self.value)
 
 
-def _lean(callback: Any) -> Any:
-    """Lark's child filter as a direct pick of the kept children (same result, less work).
+FORMAT = 1
+"""Version of the table file's layout."""
 
-    Rules that inline a sub-rule's children keep Lark's own filter.
+
+def _spec(callback: Any) -> list | None:
+    """A rule's reduction as data, or ``None`` if it is not one of the known shapes.
+
+    ``["pick", method | None, [i, ...]]``: call ``method`` with the listed children
+    (``None``: make them a list, for an inlined ``_rule`` its parent spreads);
+    ``["child", i]``: the value is child ``i``;
+    ``["expand", method | None, [[i, expand], ...]]``: Lark's inlining of ``_rule``
+    children (``None`` makes a plain list for a parent to spread);
+    ``["call", method]``: ``method`` gets all the children.
     """
+    import functools
+
     from lark.parse_tree_builder import ExpandSingleChild
+
+    def name(build: Any) -> str | bool | None:
+        if isinstance(build, functools.partial):  # Tree(...) of an inlined _rule
+            return None
+        owner = getattr(build, "__self__", None)
+        method = getattr(build, "__name__", None)
+        return method if owner is not None and method else False
 
     include = getattr(callback, "to_include", None)
     build = getattr(callback, "node_builder", None)
-    if include is None or build is None or any(expand for _, expand in include):
-        return callback
-    keep = tuple(i for i, _ in include)
+    if include is None:
+        method = name(callback)
+        return ["call", method] if method else None
+    if any(expand for _, expand in include):
+        method = name(build)
+        return None if method is False else ["expand", method, [list(x) for x in include]]
+    keep = [i for i, _ in include]
     if isinstance(build, ExpandSingleChild) and len(keep) == 1:
-        only = keep[0]
+        return ["child", keep[0]]
+    method = name(build)
+    return None if method is False else ["pick", method, keep]
+
+
+def tables_from_lark(lark: Any, key: str) -> dict | None:
+    """Lark's tables and terminals as JSON-ready data (``None`` if they do not fit)."""
+    from lark.parse_tree_builder import ExpandSingleChild
+    from lark.parsers.lalr_analysis import Shift
+
+    parser = lark.parser.parser.parser
+    table = parser.parse_table
+    callbacks = parser.callbacks
+    rules: list[list] = []
+    index: dict[Any, int] = {}
+    states: dict[str, dict[str, list]] = {}
+    for state, actions in table.states.items():
+        row: dict[str, list] = {}
+        for token, (action, arg) in actions.items():
+            if action is Shift:
+                row[token] = ["s", arg]
+                continue
+            callback = callbacks[arg]
+            size = len(arg.expansion)
+            if size == 1 and isinstance(callback, ExpandSingleChild):
+                row[token] = ["u", arg.origin.name]  # ?rule: the child is the value
+                continue
+            if arg not in index:
+                spec = _spec(callback)
+                if spec is None:
+                    return None
+                index[arg] = len(rules)
+                rules.append([size, arg.origin.name, spec])
+            row[token] = ["r", index[arg]]
+        states[str(state)] = row
+    terminals = sorted(lark.terminals, key=lambda t: (-t.priority, -t.pattern.max_width,
+                                                      -len(t.pattern.value), t.name))
+    ignore = set(lark.ignore_tokens) if hasattr(lark, "ignore_tokens") else set(
+        lark.lexer_conf.ignore)
+    blank = f"(?:{'|'.join(t.pattern.to_regexp() for t in terminals if t.name in ignore)})*"
+    token = "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals
+                     if t.name not in ignore)
+    return {"format": FORMAT, "key": key, "start": table.start_states["start"],
+            "end": table.end_states["start"], "blank": blank, "token": token,
+            "rules": rules, "states": states}
+
+
+def _reducer(spec: list, builder: Any) -> Any:
+    kind = spec[0]
+    if kind == "child":
+        only = spec[1]
         return lambda children: children[only]
-    if keep == (0, 2):
-        return lambda children: build([children[0], children[2]])
-    if len(keep) == 1:
-        one = keep[0]
-        return lambda children: build([children[one]])
-    return lambda children: build([children[i] for i in keep])
+    if kind == "call":
+        return getattr(builder, spec[1])
+    build = getattr(builder, spec[1]) if spec[1] else None
+    if kind == "pick" and build is None:  # an inlined _rule: a list its parent spreads
+        picks = tuple(spec[2])
+        return lambda children: [children[i] for i in picks]
+    if kind == "pick":
+        keep = tuple(spec[2])
+        if keep == (0, 2):
+            return lambda children: build([children[0], children[2]])
+        if len(keep) == 1:
+            one = keep[0]
+            return lambda children: build([children[one]])
+        return lambda children: build([children[i] for i in keep])
+    include = [(i, bool(e)) for i, e in spec[2]]
+
+    def expand(children: list) -> Any:
+        out: list = []
+        for i, spread in include:
+            if spread:
+                out.extend(children[i])
+            else:
+                out.append(children[i])
+        return build(out) if build is not None else out
+
+    return expand
 
 
 class GiveUp(Exception):
@@ -61,37 +155,24 @@ class GiveUp(Exception):
 
 
 class FastParser:
-    def __init__(self, lark: Any, continues: set, leads_on: set) -> None:
-        from lark.parse_tree_builder import ExpandSingleChild
-        from lark.parsers.lalr_analysis import Shift
-
-        parser = lark.parser.parser.parser
-        table = parser.parse_table
-        callbacks = parser.callbacks
-        self.start = table.start_states["start"]
-        self.end = table.end_states["start"]
+    def __init__(self, tables: dict, builder: Any, continues: set, leads_on: set) -> None:
+        reducers = [(REDUCE, size, _reducer(spec, builder), origin)
+                    for size, origin, spec in tables["rules"]]
+        self.start, self.end = tables["start"], tables["end"]
         self.states: dict[int, dict[str, tuple]] = {}
-        for state, actions in table.states.items():
+        for state, actions in tables["states"].items():
             row: dict[str, tuple] = {}
-            for token, (action, arg) in actions.items():
-                callback = None if action is Shift else callbacks[arg]
-                if action is Shift:
+            for token, (tag, arg) in actions.items():
+                if tag == "s":
                     row[token] = (SHIFT, arg)
-                elif len(arg.expansion) == 1 and isinstance(callback, ExpandSingleChild):
-                    row[token] = (UNIT, arg.origin.name)  # ?rule: the child is the value
+                elif tag == "u":
+                    row[token] = (UNIT, arg)
                 else:
-                    row[token] = (REDUCE, len(arg.expansion), _lean(callback),
-                                  arg.origin.name)
-            self.states[state] = row
-        terminals = sorted(lark.terminals, key=lambda t: (-t.priority, -t.pattern.max_width,
-                                                          -len(t.pattern.value), t.name))
-        ignore = set(lark.ignore_tokens) if hasattr(lark, "ignore_tokens") else set(
-            lark.lexer_conf.ignore)
-        blank = f"(?:{'|'.join(t.pattern.to_regexp() for t in terminals if t.name in ignore)})*"
+                    row[token] = reducers[arg]
+            self.states[int(state)] = row
+        blank = tables["blank"]
         # One match per token: ignored text (spaces, comments) is skipped in front of it.
-        self.regex = re.compile(blank + "(?:" + "|".join(
-            f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals
-            if t.name not in ignore) + ")")
+        self.regex = re.compile(f"{blank}(?:{tables['token']})")
         self.blank = re.compile(blank)
         self.continues = continues
         self.leads_on = leads_on

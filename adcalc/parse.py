@@ -2,21 +2,23 @@
 
 The grammar lives in ``grammars/adcalc.lark``.  Lark's LALR parser keeps its own
 explicit stack, and the callbacks below append tape nodes, so nothing recurses and a
-100,000-deep nesting parses like a flat sum.  The parse tables are built once per
-process, or loaded from the user's own cache folder.
+100,000-deep nesting parses like a flat sum.  Lark makes the parse tables from the
+grammar once; they are kept as JSON in the user's own cache folder and run by the lean
+driver in ``adcalc.fastparse``, so a usual run never imports Lark (it comes back to
+explain a syntax error).
 """
 
 from __future__ import annotations
 
-import hashlib
+import json
 import os
 import threading
-from pathlib import Path
+import zlib
 from typing import Any
 
 from adcalc.build import FUNCTIONS, Builder, Vector
 from adcalc.errors import ParseError
-from adcalc.fastparse import FastParser, GiveUp
+from adcalc.fastparse import FORMAT, FastParser, GiveUp, tables_from_lark
 from adcalc.tape import Tape
 
 __all__ = ["FUNCTIONS", "grammar_text", "parse"]
@@ -81,55 +83,92 @@ class _Newlines:
 
 def grammar_text() -> str:
     """The grammar: inside the installed package, or at the top of the source tree."""
-    here = Path(__file__).resolve().parent
-    packaged = here / "grammars" / "adcalc.lark"
-    source = packaged if packaged.is_file() else here.parent / "grammars" / "adcalc.lark"
-    return source.read_text(encoding="utf-8")
+    here = os.path.dirname(os.path.abspath(__file__))
+    packaged = os.path.join(here, "grammars", "adcalc.lark")
+    if not os.path.isfile(packaged):
+        packaged = os.path.join(os.path.dirname(here), "grammars", "adcalc.lark")
+    with open(packaged, encoding="utf-8") as f:
+        return f.read()
 
 
 _lock = threading.Lock()
 _state: dict[str, Any] = {}
 
 
-def _cache_path(grammar: str) -> Path | None:
-    """Where the LALR tables are cached: the user's own cache folder, never /tmp."""
+def _cache_file(key: str) -> str | None:
+    """Where the parse tables are kept: the user's own cache folder, never /tmp."""
     if os.environ.get("ADCALC_NO_CACHE"):
         return None
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    import lark
-
-    digest = hashlib.sha256((grammar + lark.__version__).encode()).hexdigest()[:16]
-    folder = Path(base) / "adcalc"
+    folder = os.path.join(base, "adcalc")
     try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.makedirs(folder, mode=0o700, exist_ok=True)
     except OSError:
         return None
-    return folder / f"lalr-{digest}.cache"
+    return os.path.join(folder, f"tables-{key}.json")
 
 
-def _parser() -> tuple[Any, Builder]:
-    """The process's Lark parser and the builder its callbacks write into."""
+def _key(grammar: str) -> str:
+    """The tables depend on the grammar and the file layout (not on which Lark made them:
+    an LALR table for this grammar is valid whatever version computed it)."""
+    return f"{zlib.crc32(grammar.encode()):08x}-{FORMAT}"
+
+
+def _builder() -> Builder:
+    if "builder" not in _state:
+        _state["builder"] = Builder()
+    return _state["builder"]
+
+
+def _lark() -> Any:
+    """Lark itself, built on demand: to make the tables and to explain syntax errors."""
     if "lark" not in _state:
         from lark import Lark
 
+        _state["lark"] = Lark(grammar_text(), parser="lalr", lexer="basic",
+                              transformer=_builder(), postlex=_Newlines())
+    return _state["lark"]
+
+
+def _fast() -> FastParser | None:
+    """The lean driver, from tables cached as JSON (made with Lark on a miss)."""
+    if "fast" not in _state:
         grammar = grammar_text()
-        builder = Builder()
-        cache = _cache_path(grammar)
-        _state["lark"] = Lark(
-            grammar,
-            parser="lalr",
-            lexer="basic",
-            transformer=builder,
-            postlex=_Newlines(),
-            cache=str(cache) if cache else False,
-        )
-        _state["builder"] = builder
-        _state["fast"] = FastParser(_state["lark"], _CONTINUES, _LEADS_ON)
-        if cache is not None:
-            for stale in cache.parent.glob("lalr-*.cache"):
-                if stale != cache:
-                    stale.unlink(missing_ok=True)
-    return _state["lark"], _state["builder"]
+        key = _key(grammar)
+        path = _cache_file(key)
+        tables = None
+        if path is not None and os.path.isfile(path):
+            try:
+                with open(path, encoding="utf-8") as f:
+                    tables = json.load(f)
+                if tables.get("key") != key or tables.get("format") != FORMAT:
+                    tables = None
+            except (OSError, ValueError):
+                tables = None
+        if tables is None:
+            tables = tables_from_lark(_lark(), key)
+            if tables is not None and path is not None:
+                _save(path, tables)
+        _state["fast"] = None if tables is None else FastParser(
+            tables, _builder(), _CONTINUES, _LEADS_ON)
+    return _state["fast"]
+
+
+def _save(path: str, tables: dict) -> None:
+    """Write atomically (a reader never sees half a file) and drop stale tables."""
+    import tempfile
+
+    folder = os.path.dirname(path)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(tables, f)
+        os.replace(tmp, path)
+        for name in os.listdir(folder):
+            if name.startswith(("tables-", "lalr-")) and os.path.join(folder, name) != path:
+                os.unlink(os.path.join(folder, name))
+    except OSError:
+        pass
 
 
 def parse(text: str, *, fast: bool = True) -> Tape:
@@ -137,32 +176,38 @@ def parse(text: str, *, fast: bool = True) -> Tape:
 
     ``fast=False`` runs Lark's own parser loop instead of the lean driver (for tests).
     """
-    from lark.exceptions import UnexpectedCharacters, UnexpectedToken
-
     with _lock:
-        lark, builder = _parser()
+        builder = _builder()
         builder.reset(text)
+        driver = _fast() if fast else None
         try:
-            out = _state["fast"].parse(text) if fast else None
+            out = driver.parse(text) if driver is not None else None
         except GiveUp:  # a syntax error: Lark parses again and says what is wrong
             builder.reset(text)
             out = None
-        try:
-            if out is None:
-                out = lark.parse(text)
-        except UnexpectedCharacters as e:
-            raise ParseError(
-                f"syntax error at {_place(text, e.pos_in_stream)}: unexpected character "
-                f"{text[e.pos_in_stream]!r}; expressions are made of numbers, names, "
-                "+ - * / ^ **, parentheses and commas",
-                text, e.pos_in_stream,
-            ) from None
-        except UnexpectedToken as e:
-            raise _syntax_error(text, e.token, set(e.expected)) from None
+        if out is None:
+            out = _lark_parse(text)
         tape = builder.tape
         builder.reset("")
     tape.outputs.extend(out if isinstance(out, Vector) else [out])
     return tape.pruned()
+
+
+def _lark_parse(text: str) -> Any:
+    """Lark's own parse, with its exceptions turned into our messages."""
+    from lark.exceptions import UnexpectedCharacters, UnexpectedToken
+
+    try:
+        return _lark().parse(text)
+    except UnexpectedCharacters as e:
+        raise ParseError(
+            f"syntax error at {_place(text, e.pos_in_stream)}: unexpected character "
+            f"{text[e.pos_in_stream]!r}; expressions are made of numbers, names, "
+            "+ - * / ^ **, parentheses and commas",
+            text, e.pos_in_stream,
+        ) from None
+    except UnexpectedToken as e:
+        raise _syntax_error(text, e.token, set(e.expected)) from None
 
 
 def _syntax_error(text: str, tok: Any, expected: set[str]) -> ParseError:

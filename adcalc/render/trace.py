@@ -216,12 +216,6 @@ def report(g: Gradient, check: CheckResult | None = None) -> list[Block]:
     return blocks
 
 
-def quiet_lines(g: Gradient) -> str:
-    if g.directional is not None:
-        return f"∇f·s = {num(g.directional)}\n"
-    return "".join(f"∂f/∂{n} = {num(v)}\n" for n, v in g.gradient.items())
-
-
 def intermediates(tape: Tape) -> list[int]:
     return [i for i, op in enumerate(tape.ops) if op >= 0]
 
