@@ -146,3 +146,24 @@ def test_cli_points(cli, tmp_path) -> None:
     assert r.exit_code == 2 and "cannot read the points file" in r.stderr
     r = cli("grad", "[x1, x2]", "--points", str(path))
     assert r.exit_code == 2 and "scalar" in r.stderr
+
+
+def test_progress_bar_appears_only_for_long_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time as clock
+
+    from adcalc.points_io import Progress
+
+    quick = Progress(total_chars=1000)
+    quick(1000, 10)
+    assert quick.bar is None  # all done fast: no bar
+    slow = Progress(total_chars=1_000_000)
+    slow.start = clock.perf_counter() - 0.5  # half a second for 1% of the input
+    slow(10_000, 100)
+    assert slow.bar is not None
+    slow(990_000, 9_900)
+    assert slow.bar.tasks[0].completed == 1_000_000
+    slow.close()
+    piped = Progress(total_chars=None)  # standard input, or stderr is not a terminal
+    piped.start -= 10
+    piped(10, 1)
+    assert piped.bar is None

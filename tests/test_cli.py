@@ -170,3 +170,16 @@ def test_broken_pipe_is_quiet() -> None:
     r = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True)
     assert r.stdout.startswith("f(x1, x2) = ")
     assert "Traceback" not in r.stderr and "BrokenPipe" not in r.stderr
+
+
+def test_profile_reports_each_stage(cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    from adcalc.profile import RECORDER
+
+    monkeypatch.setattr(RECORDER, "enabled", False)
+    monkeypatch.setattr(RECORDER, "stages", [])
+    r = cli("grad", SEED, "--at", AT, "-q", "--profile")
+    assert r.exit_code == 0
+    line = r.stderr.strip()
+    assert line.startswith("profile: parse + tape ")
+    for stage in ("primal sweep", "adjoint sweep", "output", "total"):
+        assert stage in line
