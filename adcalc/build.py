@@ -10,7 +10,6 @@ every derivative rule still lives in ``adcalc.primitives``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from adcalc.errors import ParseError
 from adcalc.primitives import (
@@ -239,7 +238,3 @@ class Builder:
         if name == "logsumexp":
             return tape.node(OPCODE["log"], total)
         return Vector(tape.node(DIV, e, total) for e in exps)  # softmax
-
-
-def describe_value(value: Any) -> str:
-    return f"a vector of {len(value)}" if isinstance(value, Vector) else "a number"
