@@ -177,28 +177,6 @@ class FastParser:
         self.continues = continues
         self.leads_on = leads_on
 
-    @staticmethod
-    def _feed(states: dict, state_stack: list, values: list, kind: str, value: Any) -> None:
-        """Shift one token after the reductions it triggers; ``GiveUp`` if it cannot."""
-        while True:
-            action = states[state_stack[-1]].get(kind)
-            if action is None:
-                raise GiveUp
-            tag = action[0]
-            if tag is SHIFT:
-                state_stack.append(action[1])
-                values.append(value)
-                return
-            if tag is UNIT:
-                state_stack[-1] = states[state_stack[-2]][action[1]][1]
-                continue
-            _, size, callback, origin = action
-            children = values[-size:]
-            del state_stack[-size:]
-            del values[-size:]
-            values.append(callback(children))
-            state_stack.append(states[state_stack[-1]][origin][1])
-
     def parse(self, text: str) -> Any:
         """The value of the start rule, or ``GiveUp`` at anything unexpected."""
         states = self.states
@@ -210,6 +188,7 @@ class FastParser:
         depth = 0
         previous = None
         pending = False
+        queued = None
         while pos < n:
             m = match(text, pos)
             if m is None:
@@ -222,10 +201,6 @@ class FastParser:
                 if depth == 0 and previous not in continues:
                     pending = True
                 continue
-            if pending:
-                pending = False
-                if kind not in leads_on:
-                    self._feed(states, state_stack, values, "_NL", None)
             if kind[0] == "_":
                 if kind == "_LPAR" or kind == "_LBRA":
                     depth += 1
@@ -234,8 +209,13 @@ class FastParser:
                 value = None
             else:
                 value = Word(kind, m.group(kind), m.start(kind))
-            previous = kind
-            while True:  # _feed, inlined: this loop is the hot path
+            if pending:  # a statement ended: feed the new line, then this token
+                pending = False
+                if kind not in leads_on:
+                    queued = (kind, value)
+                    kind, value = "_NL", None
+            previous = kind if queued is None else queued[0]
+            while True:  # shift the token after the reductions it triggers
                 action = states[state_stack[-1]].get(kind)
                 if action is None:
                     raise GiveUp
@@ -243,7 +223,10 @@ class FastParser:
                 if tag is SHIFT:
                     push_state(action[1])
                     push_value(value)
-                    break
+                    if queued is None:
+                        break
+                    (kind, value), queued = queued, None
+                    continue
                 if tag is UNIT:
                     state_stack[-1] = states[state_stack[-2]][action[1]][1]
                     continue
