@@ -26,3 +26,31 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert "pytest" in script and ".[test]" in script and "graphviz" in script
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     assert test in ci
+
+
+def readme_examples() -> list[tuple[list[str], str]]:
+    """(arguments, printed output) of each `$ adcalc …` shown in full in the README."""
+    import shlex
+
+    readme = (ROOT / "README.md").read_text()
+    examples = []
+    for block in re.findall(r"```text\n(.*?)```", readme, re.S):
+        lines = block.splitlines()
+        starts = [k for k, line in enumerate(lines) if line.startswith("$ adcalc ")]
+        for k, start in enumerate(starts):
+            end = starts[k + 1] if k + 1 < len(starts) else len(lines)
+            command = lines[start][2:]
+            output = "\n".join(lines[start + 1:end]).rstrip("\n")
+            partial = "#" in command  # "# (traces above this)": only the end is shown
+            if partial or not output or "…" in output or "..." in output or " -o " in command:
+                continue
+            examples.append((shlex.split(command)[1:], output))
+    return examples
+
+
+def test_readme_examples_print_what_the_readme_shows(cli) -> None:
+    examples = readme_examples()
+    assert len(examples) >= 6
+    for args, shown in examples:
+        r = cli(*args)
+        assert r.stdout.rstrip("\n") == shown, args
