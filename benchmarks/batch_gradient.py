@@ -105,7 +105,7 @@ def main() -> None:
     missing = {"PyTorch autograd", "JAX jit(vmap(grad))", "sympy lambdify(diff)"} - set(runs)
     if missing:
         print(f"not installed, so not measured: {', '.join(sorted(missing))} "
-              "(pip install '.[bench]'; torch separately)")
+              "(pip install '.[bench]')")
 
 
 if __name__ == "__main__":
