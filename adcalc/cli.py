@@ -458,6 +458,7 @@ Examples:
 def jvp(expression: str, at: tuple, direction: Any, order: list[str] | None, fmt: str,
         quiet: bool) -> None:
     from adcalc.render import vector_report as vr
+    from adcalc.render.document import num
     from adcalc.vector import jvp as compute
 
     point, expression = merge_points(at), read_source(expression)
@@ -487,6 +488,7 @@ Examples:
 def vjp(expression: str, at: tuple, cotangent: Any, order: list[str] | None, fmt: str,
         quiet: bool) -> None:
     from adcalc.render import vector_report as vr
+    from adcalc.render.document import num
     from adcalc.vector import output_names, resolve_direction
     from adcalc.vector import vjp as compute
 
@@ -557,10 +559,6 @@ def graph(expression: str, at: tuple, mode: str | None, seed: dict | None,
             click.echo(f"wrote {output}", err=True)
         else:
             sys.stdout.buffer.write(result)
-
-
-def num(x: float) -> str:
-    return repr(float(x))
 
 
 class errors_reported:

@@ -80,10 +80,6 @@ def to_columns(rows: list[list[str]], header: list[str], names: list[str], first
     return columns
 
 
-def number(x: float) -> str:
-    return repr(float(x))
-
-
 class CsvOut:
     def __init__(self, out: IO[str], header: list[str], names: list[str]) -> None:
         self.writer = csv.writer(out, lineterminator="\n")

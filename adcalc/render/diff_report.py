@@ -9,9 +9,8 @@ from adcalc.derive import Diff, label, latex_label
 from adcalc.describe import PLAIN
 from adcalc.formula import formulas
 from adcalc.latex import LatexAlgebra, latex_name
-from adcalc.render.document import Block, Para, Table
+from adcalc.render.document import Block, Para, Table, num
 from adcalc.render.json_out import SCHEMA, number
-from adcalc.render.trace import num
 
 
 def report(d: Diff, cse: bool = False) -> list[Block]:

@@ -32,6 +32,11 @@ class Table:
 Block = Para | Table
 
 
+def num(x: float | None) -> str:
+    """Full precision: the shortest text that reads back as the same double."""
+    return "n/a" if x is None else repr(float(x))
+
+
 def clip(text: str, limit: int = 160) -> str:
     """``text`` on one line, cut to ``limit`` characters with a note of the full length."""
     flat = " ".join(text.split())

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from adcalc.render.document import num
+
 
 def quiet_lines(g: Any) -> str:
     """``∂f/∂x = …`` per variable, or the directional derivative for a seed."""
     if g.directional is not None:
-        return f"∇f·s = {float(g.directional)!r}\n"
-    return "".join(f"∂f/∂{n} = {float(v)!r}\n" for n, v in g.gradient.items())
+        return f"∇f·s = {num(g.directional)}\n"
+    return "".join(f"∂f/∂{n} = {num(v)}\n" for n, v in g.gradient.items())

@@ -14,16 +14,11 @@ from adcalc.describe import args_of, operation, partial_formulas
 from adcalc.forward import TangentSweep
 from adcalc.gradient import Gradient
 from adcalc.primitives import CONST, INPUT, PRIMITIVES
-from adcalc.render.document import Block, Para, Table, clip
+from adcalc.render.document import Block, Para, Table, clip, num
 from adcalc.reverse import AdjointSweep
 from adcalc.tape import Tape
 
 Labels = list[str | None]
-
-
-def num(x: float | None) -> str:
-    """Full precision: the shortest text that reads back as the same double."""
-    return "n/a" if x is None else repr(float(x))
 
 
 def bar(label: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from adcalc.render.document import Block, Para, Table
+from adcalc.render.document import Block, Para, Table, num
 from adcalc.render.json_out import SCHEMA, number
 from adcalc.render.trace import (
     adjoint_table,
@@ -13,7 +13,6 @@ from adcalc.render.trace import (
     header,
     matrix_table,
     nondiff_warnings,
-    num,
     primal_table,
     tangent_table,
 )
