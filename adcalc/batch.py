@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from adcalc.errors import DomainError, InputError
-from adcalc.primitives import PRIMITIVES
+from adcalc.primitives import CONST, PRIMITIVES
 from adcalc.tape import Tape
 
 _ARRAY: list[Any] = []
@@ -109,7 +109,7 @@ def _adjoints(tape: Tape, vals: list[Any], algebra: ArrayAlgebra, rows: int) -> 
         parts = PRIMITIVES[op].partials(algebra, vals[j], vals[a], vals[b] if b >= 0 else None,
                                         consts[j])
         for arg, p in zip((a, b), parts, strict=False):
-            if ops[arg] == -2:  # a literal: nothing to pass back to
+            if ops[arg] == CONST:  # a literal: nothing to pass back to
                 continue
             contribution = _scaled(g, p)
             bar[arg] = contribution if bar[arg] is None else bar[arg] + contribution
