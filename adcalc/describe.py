@@ -25,7 +25,7 @@ def operation(tape: Tape, labels: list[str | None], i: int) -> str:
     """The operation of node ``i`` over labels, e.g. ``v-1 + v0`` or ``sin(v3)``."""
     op = tape.ops[i]
     if op == INPUT:
-        return next(name for name, j in tape.var_node.items() if j == i)
+        return tape.input_name[i]
     if op == CONST:
         return literal(tape.consts[i])[0]  # type: ignore[arg-type]
     args = [operand(tape, labels, a) for a in args_of(tape, i)]

@@ -62,14 +62,13 @@ def shared_names(tape: Tape, cse: bool = False) -> dict[int, str]:
 def formulas(tape: Tape, algebra: PrintAlgebra, cse: bool = False) -> Formulas:
     """Each output of ``tape`` as text, with the shared pieces as let-bindings."""
     names = shared_names(tape, cse)
-    name_of = {i: v for v, i in tape.var_node.items()}
     ops, a0, a1, consts = tape.ops, tape.a0, tape.a1, tape.consts
     text: list[Text | float | None] = [None] * len(ops)
     ref: list[Text | float | None] = [None] * len(ops)
     lets: list[tuple[str, Text]] = []
     for i, op in enumerate(ops):
         if op == INPUT:
-            t: Text | float = algebra.name(name_of[i])
+            t: Text | float = algebra.name(tape.input_name[i])
         elif op == CONST:
             t = consts[i]  # type: ignore[assignment]
         else:

@@ -237,10 +237,9 @@ def simplified(tape: Tape) -> Tape:
     out = Tape()
     s = Simplifier(out)
     remap: list[int] = []
-    name_of = {i: n for n, i in tape.var_node.items()}
     for i, op in enumerate(tape.ops):
         if op == INPUT:
-            remap.append(out.input(name_of[i]))
+            remap.append(out.input(tape.input_name[i]))
         elif op == CONST:
             remap.append(out.const(tape.consts[i]))  # type: ignore[arg-type]
         else:

@@ -31,8 +31,8 @@ from adcalc.primitives import (
 class Tape:
     """A Wengert list under construction or complete; see the module docstring."""
 
-    __slots__ = ("_index", "a0", "a1", "consts", "names", "ops", "outputs", "var_node",
-                 "variables")
+    __slots__ = ("_index", "a0", "a1", "consts", "input_name", "names", "ops", "outputs",
+                 "var_node", "variables")
 
     def __init__(self) -> None:
         self.ops: list[int] = []
@@ -43,6 +43,8 @@ class Tape:
         self.variables: list[str] = []
         """Input names in order of first appearance."""
         self.var_node: dict[str, int] = {}
+        self.input_name: dict[int, str] = {}
+        """The inverse of ``var_node``: an input node's variable name."""
         self.outputs: list[int] = []
         self.names: dict[int, str] = {}
         """Names that a program's bindings gave to nodes (shown beside their labels)."""
@@ -66,6 +68,7 @@ class Tape:
         if i is None:
             i = self._push((INPUT, name), INPUT, -1, -1, None)
             self.var_node[name] = i
+            self.input_name[i] = name
             self.variables.append(name)
         return i
 
@@ -145,6 +148,7 @@ class Tape:
         new._index = dict(self._index)
         new.variables = list(self.variables)
         new.var_node = dict(self.var_node)
+        new.input_name = dict(self.input_name)
         new.outputs = list(self.outputs)
         new.names = dict(self.names)
         return new
@@ -190,7 +194,6 @@ class Tape:
             return self
         new = Tape()
         remap = [-1] * len(self.ops)
-        name_of = {i: name for name, i in self.var_node.items()}
         for i, keep in enumerate(alive):
             if not keep:
                 continue
@@ -198,7 +201,7 @@ class Tape:
             a = remap[a] if a >= 0 else -1
             b = remap[b] if b >= 0 else -1
             if op == INPUT:
-                remap[i] = new.input(name_of[i])
+                remap[i] = new.input(self.input_name[i])
             elif op == CONST:
                 remap[i] = new.const(c)  # type: ignore[arg-type]
             else:

@@ -30,8 +30,7 @@ def trace_rows(g: Gradient) -> list[dict[str, Any]]:
         op = tape.ops[i]
         row: dict[str, Any] = {"id": labels[i]}
         if op == INPUT:
-            row.update(op="input", name=next(n for n in g.order if tape.var_node[n] == i),
-                       args=[])
+            row.update(op="input", name=tape.input_name[i], args=[])
         else:
             row["op"] = PRIMITIVES[op].name
             row["args"] = [number(tape.consts[a]) if tape.ops[a] == CONST else labels[a]
