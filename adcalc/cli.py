@@ -214,7 +214,6 @@ relu softplus pow atan2 min max hypot, and sum prod dot norm logsumexp.
 def grad(expression: str, at: tuple[dict[str, float], ...], mode: str | None,
          seed: dict[str, float] | None, order: list[str] | None, check: bool, tol: float,
          fmt: str, quiet: bool, points: str | None, strict: bool, profile: bool) -> None:
-    from adcalc.check import check_gradient
     from adcalc.gradient import gradient
     from adcalc.profile import RECORDER, stage
 
@@ -239,6 +238,8 @@ def grad(expression: str, at: tuple[dict[str, float], ...], mode: str | None,
                      record=not quiet and fmt != "json")
         result = None
         if check:
+            from adcalc.check import check_gradient
+
             with stage("check"):
                 result = check_gradient(g.tape, g.point, g.gradient, tol)
         with stage("output"):
