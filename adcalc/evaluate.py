@@ -58,12 +58,12 @@ def domain_error(tape: Tape, i: int, vals: list, exc: BaseException) -> DomainEr
         reason = prim.domain or str(exc)
     return DomainError(
         f"math error at {labels[i]} = {operation(tape, labels, i)}: {reason}"
-        f"{_arg_values(tape, labels, i, vals)}{_where(tape, i)}",
+        f"{argument_values(tape, labels, i, vals)}{where(tape, i)}",
         labels[i],
     )
 
 
-def _arg_values(tape: Tape, labels: list[str | None], i: int, vals: list) -> str:
+def argument_values(tape: Tape, labels: list[str | None], i: int, vals: list) -> str:
     parts = [
         f"{labels[a]} = {vals[a]!r}"
         for a in (tape.a0[i], tape.a1[i])
@@ -72,6 +72,6 @@ def _arg_values(tape: Tape, labels: list[str | None], i: int, vals: list) -> str
     return f" ({', '.join(parts)})" if parts else ""
 
 
-def _where(tape: Tape, i: int) -> str:
+def where(tape: Tape, i: int) -> str:
     text = subexpression(tape, i)
     return f", in {text}" if text else ""

@@ -68,7 +68,7 @@ def tangent_sweep(tape: Tape, vals: list[float], seed: Mapping[str, float]) -> T
 def not_differentiable(tape: Tape, i: int, vals: list[float], exc: BaseException) -> DomainError:
     """The message for a local partial that cannot be evaluated at node ``i``."""
     from adcalc.describe import operation, partial_formulas
-    from adcalc.evaluate import _arg_values, _where
+    from adcalc.evaluate import argument_values, where
 
     labels = tape.labels()
     formulas = " and ".join(partial_formulas(tape, labels, i))
@@ -77,8 +77,8 @@ def not_differentiable(tape: Tape, i: int, vals: list[float], exc: BaseException
     )
     return DomainError(
         f"not differentiable at {labels[i]} = {operation(tape, labels, i)}: its local "
-        f"partial ({formulas}) is undefined here ({why}){_arg_values(tape, labels, i, vals)}"
-        f"{_where(tape, i)}",
+        f"partial ({formulas}) is undefined here ({why}){argument_values(tape, labels, i, vals)}"
+        f"{where(tape, i)}",
         labels[i],
     )
 

@@ -120,11 +120,7 @@ def gradient(expression: str | Tape, point: Mapping[str, float], mode: str = "re
     out = tape.output
     result = Gradient(text, tape, names, pt, mode, vals, vals[out], {})
     if seed is not None:
-        stray = [n for n in seed if n not in tape.var_node]
-        if stray:
-            raise InputError(f"--seed gives {_names(stray)}, which the expression does not use")
-        if mode != "forward":
-            raise InputError("--seed is a forward-mode direction: use it with --mode forward")
+        check_seed(tape, seed, mode)
         with stage("tangent sweep"):
             sweep = tangent_sweep(tape, vals, seed)
         result.tangents = [sweep]
@@ -143,6 +139,15 @@ def gradient(expression: str | Tape, point: Mapping[str, float], mode: str = "re
         result.adjoint = sweep
         result.gradient = {n: sweep.adjoints[tape.var_node[n]] for n in names}
     return result
+
+
+def check_seed(tape: Tape, seed: Mapping[str, float], mode: str | None) -> None:
+    """A seed names variables of the expression and goes with forward mode."""
+    stray = [n for n in seed if n not in tape.var_node]
+    if stray:
+        raise InputError(f"--seed gives {_names(stray)}, which the expression does not use")
+    if mode == "reverse":
+        raise InputError("--seed is a forward-mode direction: use it with --mode forward")
 
 
 def require_scalar(tape: Tape, command: str) -> None:

@@ -7,10 +7,10 @@ import subprocess
 from collections.abc import Mapping, Sequence
 
 from adcalc.algebra import format_number
-from adcalc.errors import AdcalcError, InputError
+from adcalc.errors import AdcalcError
 from adcalc.evaluate import primal
 from adcalc.forward import tangent_sweep
-from adcalc.gradient import check_point, variable_order
+from adcalc.gradient import check_point, check_seed, variable_order
 from adcalc.graph import build_graph
 from adcalc.parse import parse
 from adcalc.render.document import clip
@@ -31,16 +31,13 @@ def render_graph(expression: str, point: Mapping[str, float] | None, mode: str |
     names = variable_order(tape, order)
     values = derivatives = kind = None
     what = ""
-    if seed is not None and mode == "reverse":
-        raise InputError("--seed is a forward-mode direction: use it with --mode forward")
+    if seed is not None:
+        check_seed(tape, seed, mode)
     if point is not None:
         pt = check_point(tape, point)
         values = primal(tape, pt)
         where = ", ".join(f"{n} = {format_number(pt[n])}" for n in names)
         if mode == "forward" or seed is not None:
-            if seed is not None and (stray := [n for n in seed if n not in tape.var_node]):
-                raise InputError(f"--seed gives {', '.join(stray)}, which the expression "
-                                 "does not use")
             direction = dict(seed) if seed else ({names[0]: 1.0} if names else {})
             derivatives = tangent_sweep(tape, values, direction).tangents
             kind = "tangent"
