@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import math
+import os
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import settings
 
 from adcalc.cli import main
+
+if os.environ.get("CI"):  # the same examples on every CI run: a red run reproduces
+    settings.register_profile("ci", derandomize=True, print_blob=True)
+    settings.load_profile("ci")
 
 
 @pytest.fixture(autouse=True)
