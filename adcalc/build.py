@@ -101,8 +101,14 @@ class Builder:
         bound = self.bindings.get(name)
         return self.tape.input(name) if bound is None else bound
 
+    def definitions(self, c: list) -> None:
+        return None  # each binding registered itself
+
     def args(self, c: list) -> list[Value]:
-        return c
+        if len(c) == 1:
+            return [c[0]]
+        c[0].append(c[1])  # args , expr: extend the list in place (linear, not quadratic)
+        return c[0]
 
     def vector(self, c: list) -> Vector:
         entries = c[0]

@@ -4,8 +4,8 @@ Lark computes the tables, the terminals and the reduction callbacks from
 ``grammars/adcalc.lark``; this module only runs them in a tighter loop: one master
 regular expression built from Lark's terminal definitions (in Lark's own order),
 no token objects for punctuation, and the action table flattened into tuples.  The
-tables and the shape of each reduction are plain data (``tables_from_lark``), so they are
-kept as JSON and a usual run never imports Lark.  It keeps the new-line rules of
+tables and the shape of each reduction are plain data (``tables_from_lark``), so they
+ship as JSON in the package and a usual run never imports Lark.  It keeps the new-line rules of
 ``parse._Newlines``.  On any syntax error it gives up and the caller re-parses with
 Lark itself, so every error message is Lark's and ours as before.
 """
@@ -83,14 +83,29 @@ def tables_from_lark(lark: Any, key: str) -> dict | None:
     parser = lark.parser.parser.parser
     table = parser.parse_table
     callbacks = parser.callbacks
+    # Lark numbers states in an order that varies between processes (set iteration);
+    # renumber them breadth-first from the start state, tokens in sorted order, so the
+    # same grammar always gives the same file.
+    number: dict[Any, int] = {table.start_states["start"]: 0}
+    queue = [table.start_states["start"]]
+    for state in queue:
+        for token in sorted(table.states[state]):
+            action, arg = table.states[state][token]
+            if action is Shift and arg not in number:
+                number[arg] = len(number)
+                queue.append(arg)
+    if len(number) != len(table.states):
+        return None
     rules: list[list] = []
     index: dict[Any, int] = {}
     states: dict[str, dict[str, list]] = {}
-    for state, actions in table.states.items():
+    for state in queue:
+        actions = table.states[state]
         row: dict[str, list] = {}
-        for token, (action, arg) in actions.items():
+        for token in sorted(actions):
+            action, arg = actions[token]
             if action is Shift:
-                row[token] = ["s", arg]
+                row[token] = ["s", number[arg]]
                 continue
             callback = callbacks[arg]
             size = len(arg.expansion)
@@ -104,7 +119,7 @@ def tables_from_lark(lark: Any, key: str) -> dict | None:
                 index[arg] = len(rules)
                 rules.append([size, arg.origin.name, spec])
             row[token] = ["r", index[arg]]
-        states[str(state)] = row
+        states[str(number[state])] = row
     terminals = sorted(lark.terminals, key=lambda t: (-t.priority, -t.pattern.max_width,
                                                       -len(t.pattern.value), t.name))
     ignore = set(lark.ignore_tokens) if hasattr(lark, "ignore_tokens") else set(
@@ -112,9 +127,8 @@ def tables_from_lark(lark: Any, key: str) -> dict | None:
     blank = f"(?:{'|'.join(t.pattern.to_regexp() for t in terminals if t.name in ignore)})*"
     token = "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals
                      if t.name not in ignore)
-    return {"format": FORMAT, "key": key, "start": table.start_states["start"],
-            "end": table.end_states["start"], "blank": blank, "token": token,
-            "rules": rules, "states": states}
+    return {"format": FORMAT, "key": key, "start": 0, "end": number[table.end_states["start"]],
+            "blank": blank, "token": token, "rules": rules, "states": states}
 
 
 def _reducer(spec: list, builder: Any) -> Any:
@@ -171,8 +185,10 @@ class FastParser:
                     row[token] = reducers[arg]
             self.states[int(state)] = row
         blank = tables["blank"]
-        # One match per token: ignored text (spaces, comments) is skipped in front of it.
-        self.regex = re.compile(f"{blank}(?:{tables['token']})")
+        # One match per token: ignored text (spaces, comments) is skipped in front of it,
+        # atomically: a comment never gives back characters for a token to match, as in
+        # Lark's lexer, which takes the whole ignored match (``x + # y`` is ``x +``).
+        self.regex = re.compile(f"(?>{blank})(?:{tables['token']})")
         self.blank = re.compile(blank)
         self.continues = continues
         self.leads_on = leads_on

@@ -3,9 +3,9 @@
 The grammar lives in ``grammars/adcalc.lark``.  Lark's LALR parser keeps its own
 explicit stack, and the callbacks below append tape nodes, so nothing recurses and a
 100,000-deep nesting parses like a flat sum.  Lark makes the parse tables from the
-grammar once; they are kept as JSON in the user's own cache folder and run by the lean
-driver in ``adcalc.fastparse``, so a usual run never imports Lark (it comes back to
-explain a syntax error).
+grammar at build time; they ship in the package (``parse_tables.json``) and are run by
+the lean driver in ``adcalc.fastparse``, so a usual run never imports Lark (it comes
+back to explain a syntax error).
 """
 
 from __future__ import annotations
@@ -94,18 +94,9 @@ def grammar_text() -> str:
 _lock = threading.Lock()
 _state: dict[str, Any] = {}
 
-
-def _cache_file(key: str) -> str | None:
-    """Where the parse tables are kept: the user's own cache folder, never /tmp."""
-    if os.environ.get("ADCALC_NO_CACHE"):
-        return None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    folder = os.path.join(base, "adcalc")
-    try:
-        os.makedirs(folder, mode=0o700, exist_ok=True)
-    except OSError:
-        return None
-    return os.path.join(folder, f"tables-{key}.json")
+TABLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "parse_tables.json")
+"""The LALR tables Lark makes from the grammar, generated at build time
+(``python scripts/make_tables.py``) and shipped read-only in the package."""
 
 
 def _key(grammar: str) -> str:
@@ -121,7 +112,7 @@ def _builder() -> Builder:
 
 
 def _lark() -> Any:
-    """Lark itself, built on demand: to make the tables and to explain syntax errors."""
+    """Lark itself, built on demand: to explain syntax errors (and to make the tables)."""
     if "lark" not in _state:
         from lark import Lark
 
@@ -130,45 +121,45 @@ def _lark() -> Any:
     return _state["lark"]
 
 
+def make_tables() -> dict | None:
+    """The tables, made by Lark from the grammar as it is now."""
+    return tables_from_lark(_lark(), _key(grammar_text()))
+
+
+def shipped_tables() -> dict | None:
+    """The tables shipped in the package, if they were made from this very grammar.
+
+    There is no cache to trust or clean up: the file is part of the package, and a test
+    proves it is what Lark makes from ``grammars/adcalc.lark``.  Should a grammar edit
+    leave it stale, the key differs and the tables are made in memory instead.
+    """
+    try:
+        with open(TABLES, encoding="utf-8") as f:
+            tables = json.load(f)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(tables, dict) or tables.get("key") != _key(grammar_text()):
+        return None
+    return tables
+
+
 def _fast() -> FastParser | None:
-    """The lean driver, from tables cached as JSON (made with Lark on a miss)."""
+    """The lean driver over the shipped tables (made with Lark if they are stale)."""
     if "fast" not in _state:
-        grammar = grammar_text()
-        key = _key(grammar)
-        path = _cache_file(key)
-        tables = None
-        if path is not None and os.path.isfile(path):
-            try:
-                with open(path, encoding="utf-8") as f:
-                    tables = json.load(f)
-                if tables.get("key") != key or tables.get("format") != FORMAT:
-                    tables = None
-            except (OSError, ValueError):
-                tables = None
-        if tables is None:
-            tables = tables_from_lark(_lark(), key)
-            if tables is not None and path is not None:
-                _save(path, tables)
+        tables = shipped_tables() or make_tables()
         _state["fast"] = None if tables is None else FastParser(
             tables, _builder(), _CONTINUES, _LEADS_ON)
     return _state["fast"]
 
 
-def _save(path: str, tables: dict) -> None:
-    """Write atomically (a reader never sees half a file) and drop stale tables."""
-    import tempfile
-
-    folder = os.path.dirname(path)
-    try:
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(tables, f)
-        os.replace(tmp, path)
-        for name in os.listdir(folder):
-            if name.startswith(("tables-", "lalr-")) and os.path.join(folder, name) != path:
-                os.unlink(os.path.join(folder, name))
-    except OSError:
-        pass
+def write_tables(path: str = TABLES) -> None:
+    """Regenerate the shipped tables from the grammar (run after editing the grammar)."""
+    tables = make_tables()
+    if tables is None:
+        raise SystemExit("the grammar's reductions do not fit the lean driver")
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(tables, f, indent=0, sort_keys=True)
+        f.write("\n")
 
 
 def parse(text: str, *, fast: bool = True) -> Tape:
@@ -262,4 +253,5 @@ def _expected(names: set[str]) -> str:
     if len(parts) == 1:
         return f"expected {parts[0]}"
     return "expected " + ", ".join(parts[:-1]) + " or " + parts[-1]
+
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from adcalc.errors import ParseError
 from adcalc.parse import parse
@@ -46,3 +47,44 @@ def test_semantic_errors_from_callbacks_still_point_at_the_name() -> None:
     with pytest.raises(ParseError) as e:
         parse("x + sni(y)")
     assert str(e.value).endswith("  x + sni(y)\n      ^")
+
+
+@pytest.mark.parametrize("text", ["x + # y", "x^3 * # cubed times x", "x*(# y\n2)",
+                                  "a = x # b = y\na + # y", "x #", "#\nx", "sin(#x)\nx)"])
+def test_a_comment_is_never_code(text: str) -> None:
+    """The text ends inside a comment: nothing of it may be read as tokens."""
+    outcome(text)  # the same on both parsers
+    if text.endswith("# y"):
+        with pytest.raises(ParseError):
+            parse(text)
+
+
+def outcome(text: str) -> None:
+    """Both parsers build identical tapes, or both fail with the same message."""
+    try:
+        a = parse(text)
+    except ParseError as exc:
+        with pytest.raises(ParseError) as slow:
+            parse(text, fast=False)
+        assert str(slow.value) == str(exc)
+        return
+    b = parse(text, fast=False)
+    assert (a.ops, a.a0, a.a1, a.consts) == (b.ops, b.a0, b.a1, b.consts)
+    assert (a.variables, a.outputs, a.names) == (b.variables, b.outputs, b.names)
+
+
+TOKENS = ["x", "y", "a", "sin", "log", "max", "softmax", "pi", "e", "2", "0", ".5", "1e3",
+          "1e999", "+", "-", "*", "/", "^", "**", "(", ")", "[", "]", ",", ";", "=", "#",
+          "# c", " ", "\n", "\t", "\r\n", "$", "é", "x1", "_", "3x"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(TOKENS), max_size=14).map("".join))
+def test_token_soups_parse_alike(text: str) -> None:
+    outcome(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=20))
+def test_random_text_parses_alike(text: str) -> None:
+    outcome(text)
