@@ -127,17 +127,12 @@ or - to read it from standard input."""
 
 def read_source(expression: str) -> str:
     """The expression itself, or a program from ``@file`` or ``-`` (standard input)."""
-    if expression == "-":
-        return sys.stdin.read()
-    if expression.startswith("@"):
-        path = expression[1:]
-        try:
-            with open(path, encoding="utf-8") as f:
-                return f.read()
-        except OSError as exc:
-            raise click.BadParameter(f"cannot read {path}: {exc.strerror}",
-                                     param_hint="'EXPRESSION'") from None
-    return expression
+    from adcalc.inputs import read_source as read
+
+    try:
+        return read(expression)
+    except AdcalcError as exc:
+        raise click.BadParameter(str(exc), param_hint="'EXPRESSION'") from None
 
 
 def merge_points(points: tuple[dict[str, float], ...]) -> dict[str, float]:
@@ -255,6 +250,7 @@ def batch(expression: str, points: str, fmt: str, mode: str, order: list[str] | 
           strict: bool) -> None:
     """``grad --points``: stream the rows through the array sweeps."""
     from adcalc.gradient import require_scalar, variable_order
+    from adcalc.inputs import release_stdin
     from adcalc.parse import parse
     from adcalc.points_io import Progress, bad_rows_message, open_points, run_batch
 
@@ -268,7 +264,9 @@ def batch(expression: str, points: str, fmt: str, mode: str, order: list[str] | 
                             names, strict, progress)
     finally:
         progress.close()
-        if stream is not sys.stdin:
+        if points == "-":
+            release_stdin(stream)
+        else:
             stream.close()
     if summary.bad:
         click.echo(bad_rows_message(summary), err=True)
@@ -576,5 +574,20 @@ class errors_reported:
 
 
 def run() -> None:
-    """Console entry point."""
-    main(prog_name="adcalc")
+    """Console entry point: output that cannot be written is a message, not a traceback."""
+    import errno
+    import os
+
+    try:
+        try:
+            main(prog_name="adcalc")
+        finally:
+            sys.stdout.flush()
+    except OSError as exc:
+        # Point stdout at the null device, so the flush at exit cannot fail again.
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        if exc.errno == errno.EPIPE:  # | head: the reader has all it wants
+            sys.exit(1)
+        click.echo(f"error: cannot write the output: {exc.strerror or exc}", err=True)
+        sys.exit(1)

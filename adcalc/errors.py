@@ -40,6 +40,12 @@ class DomainError(AdcalcError):
         super().__init__(message)
 
 
+class OutputError(AdcalcError):
+    """The output could not be written (a full disk, a file-size limit, a closed pipe)."""
+
+    exit_code = 1
+
+
 class CheckFailed(AdcalcError):
     """A finite-difference check disagreed with the AD result."""
 

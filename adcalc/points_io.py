@@ -1,8 +1,9 @@
 """Points in, gradients out: CSV with a header, streamed in chunks; CSV or JSON Lines.
 
-Rows are numbered from 1 after the header.  Columns that name no variable pass
-through to the output untouched; a missing variable column, a row of the wrong width or
-a cell that is not a number stops with a message naming the row and the column.
+Rows are the CSV records after the header, numbered from 1 (blank lines are not rows).
+Columns that name no variable pass through to the output untouched; a missing variable
+column, a row of the wrong width or a cell that is not a number stops with a message
+naming the row and the column.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from itertools import islice
 from typing import IO, Any
 
 from adcalc.batch import BatchResult, check_columns, sweep_arrays
-from adcalc.errors import DomainError, InputError
+from adcalc.errors import DomainError, InputError, OutputError
+from adcalc.inputs import MAX_TEXT, not_utf8, open_text, stdin_text
 from adcalc.tape import Tape
 
 CHUNK_ROWS = 65_536
@@ -30,43 +32,89 @@ class BatchSummary:
     """(row number, message) of every row that could not be evaluated."""
 
 
-def _lines(stream: IO[str], n: int) -> list[str]:
-    return list(islice(stream, n))
+class Records:
+    """The records of a CSV stream, as Python's csv module reads them.
+
+    Records, not lines: a quoted cell may hold new lines.  Lines and cells are bounded
+    (``MAX_TEXT`` characters each), so no input can fill the memory, and bad bytes or
+    bad quoting become messages.  ``chars`` counts what was read (for the progress bar).
+    """
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+        self.chars = 0
+        self.line = 0
+        csv.field_size_limit(max(csv.field_size_limit(), MAX_TEXT))
+        self.reader = csv.reader(self._lines())
+
+    def _lines(self) -> Iterator[str]:
+        readline = self.stream.readline
+        while True:
+            try:
+                line = readline(MAX_TEXT + 1)
+            except UnicodeDecodeError as exc:
+                raise not_utf8(f"line {self.line + 1} of the points", exc) from None
+            if not line:
+                return
+            self.line += 1
+            if len(line) > MAX_TEXT:
+                raise InputError(f"line {self.line} of the points is longer than "
+                                 f"{MAX_TEXT:,} characters")
+            self.chars += len(line)
+            yield line
+
+    def __iter__(self) -> Iterator[list[str]]:
+        """Every record that has a non-blank cell (blank lines are not rows)."""
+        reader = self.reader
+        while True:
+            try:
+                record = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raise InputError(f"line {self.line} of the points is not valid CSV: "
+                                 f"{exc}") from None
+            if any(cell.strip() for cell in record):
+                yield record
 
 
-def read_header(stream: IO[str]) -> list[str]:
-    first = _lines(stream, 1)
-    if not first or not first[0].strip():
+def read_header(records: Iterator[list[str]]) -> list[str]:
+    first = next(records, None)
+    if first is None:
         raise InputError("the points are empty: the first line must be a header naming the "
                          "variables, like x1,x2")
-    return [h.strip() for h in next(csv.reader(first))]
+    header = [h.strip() for h in first]
+    seen: dict[str, int] = {}
+    for k, name in enumerate(header, start=1):
+        if name in seen:
+            raise InputError(f"the header names column {name!r} twice (columns {seen[name]} "
+                             f"and {k}); every column needs its own name")
+        seen[name] = k
+    return header
 
 
-def chunks(stream: IO[str], width: int, chunk_rows: int = CHUNK_ROWS
-           ) -> Iterator[tuple[int, list[list[str]], int]]:
-    """(first row number, rows, characters read) for each chunk of the data."""
+def chunks(records: Iterator[list[str]], width: int, chunk_rows: int = CHUNK_ROWS
+           ) -> Iterator[tuple[int, list[list[str]]]]:
+    """(first row number, rows) for each chunk of data records, numbered from 1."""
     number = 1
     while True:
-        lines = _lines(stream, chunk_rows)
-        if not lines:
+        rows = list(islice(records, chunk_rows))
+        if not rows:
             return
-        rows = [r for r in csv.reader(lines)]
         for k, r in enumerate(rows):
-            if len(r) != width and any(cell.strip() for cell in r):
+            if len(r) != width:
                 raise InputError(f"row {number + k} has {len(r)} cells, but the header has "
                                  f"{width}")
-        rows = [r for r in rows if len(r) == width]
-        yield number, rows, sum(map(len, lines))
-        number += len(lines)
+        yield number, rows
+        number += len(rows)
 
 
-def to_columns(rows: list[list[str]], header: list[str], names: list[str], first: int
-               ) -> dict[str, Any]:
+def to_columns(rows: list[list[str]], index: dict[str, int], first: int) -> dict[str, Any]:
+    """Each variable's column (name → float64 array); ``index`` gives its cell."""
     import numpy as np
 
     columns = {}
-    for name in names:
-        k = header.index(name)
+    for name, k in index.items():
         cells = [r[k] for r in rows]
         try:
             columns[name] = np.array(cells, dtype=np.float64)
@@ -95,11 +143,11 @@ class CsvOut:
 
 
 class JsonLinesOut:
-    def __init__(self, out: IO[str], header: list[str], names: list[str], variables: list[str]
-                 ) -> None:
+    def __init__(self, out: IO[str], header: list[str], names: list[str],
+                 index: dict[str, int]) -> None:
         self.out, self.header, self.names = out, header, names
-        self.index = {v: header.index(v) for v in variables}
-        self.extra = [k for k, h in enumerate(header) if h not in self.index]
+        self.index = index
+        self.extra = [k for k, h in enumerate(header) if h not in index]
 
     def write(self, first: int, rows: list[list[str]], result: BatchResult) -> None:
         bad = dict(result.bad)
@@ -130,27 +178,98 @@ def run_batch(tape: Tape, stream: IO[str], out: IO[str], fmt: str = "csv", mode:
               order: list[str] | None = None, strict: bool = False,
               progress: Callable[[int, int], None] | None = None,
               chunk_rows: int = CHUNK_ROWS) -> BatchSummary:
-    """Stream points from ``stream`` to ``out``; ``progress(characters, rows)`` per chunk."""
-    header = read_header(stream)
+    """Stream points from ``stream`` to ``out``; ``progress(characters, rows)`` per chunk.
+
+    Output goes out a chunk at a time; if writing fails (a full disk, a file-size limit)
+    a regular file is cut back to its last whole chunk and ``OutputError`` says how many
+    rows it holds: never a row cut in half.
+    """
+    records = Records(stream)
+    rows_in = iter(records)
+    header = read_header(rows_in)
     check_columns(tape, header)
+    column = {name: k for k, name in enumerate(header)}
+    index = {v: column[v] for v in tape.variables}
     names = list(order or tape.variables)
-    writer: CsvOut | JsonLinesOut = (
-        JsonLinesOut(out, header, names, tape.variables) if fmt == "json"
-        else CsvOut(out, header, names))
     summary = BatchSummary()
-    for first, rows, size in chunks(stream, len(header), chunk_rows):
-        if not rows:
-            continue
-        result = sweep_arrays(tape, to_columns(rows, header, tape.variables, first), mode, names)
+    sink = Committed(out)
+    try:
+        writer: CsvOut | JsonLinesOut = (
+            JsonLinesOut(out, header, names, index) if fmt == "json"
+            else CsvOut(out, header, names))
+        sink.commit()
+    except OSError as exc:
+        raise sink.failed(exc, summary.rows) from None
+    read = records.chars
+    for first, rows in chunks(rows_in, len(header), chunk_rows):
+        result = sweep_arrays(tape, to_columns(rows, index, first), mode, names)
         if result.bad and strict:
             row, message = result.bad[0]
             raise DomainError(f"row {first + row}: {message}")
+        try:
+            writer.write(first, rows, result)
+            sink.commit()
+        except OSError as exc:
+            raise sink.failed(exc, summary.rows) from None
         summary.bad += [(first + r, m) for r, m in result.bad]
-        writer.write(first, rows, result)
         summary.rows += len(rows)
         if progress is not None:
-            progress(size, len(rows))
+            progress(records.chars - read, len(rows))
+            read = records.chars
     return summary
+
+
+class Committed:
+    """Where the output stands after the last whole chunk, to cut a failed write back to.
+
+    Only a regular file can be cut back; on a pipe or a terminal what was written stays.
+    After a failure the stream's descriptor is pointed at the null device, so the bytes
+    still in its buffer cannot land after the cut when Python flushes at exit.
+    """
+
+    def __init__(self, out: IO[str]) -> None:
+        import os
+        import stat
+
+        self.out = out
+        self.fd: int | None = None
+        try:
+            fd = out.fileno()
+            if stat.S_ISREG(os.fstat(fd).st_mode):
+                self.fd = fd
+        except (AttributeError, OSError, ValueError):
+            pass
+        self.good = self._position()
+
+    def _position(self) -> int | None:
+        import os
+
+        if self.fd is None:
+            return None
+        try:
+            return os.lseek(self.fd, 0, os.SEEK_CUR)
+        except OSError:
+            return None
+
+    def commit(self) -> None:
+        self.out.flush()
+        self.good = self._position()
+
+    def failed(self, exc: OSError, rows: int) -> OutputError:
+        import os
+
+        reason = exc.strerror or str(exc)
+        if self.fd is None or self.good is None:
+            return OutputError(f"cannot write the output: {reason}")
+        try:
+            os.ftruncate(self.fd, self.good)
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, self.fd)
+            os.close(null)
+        except OSError:
+            return OutputError(f"cannot write the output: {reason}")
+        return OutputError(f"cannot write the output: {reason}; it holds the header and the "
+                           f"first {rows:,} rows, each one whole")
 
 
 def bad_rows_message(summary: BatchSummary) -> str:
@@ -193,15 +312,14 @@ class Progress:
 
 
 def open_points(source: str) -> tuple[IO[str], int | None]:
-    """The points stream and its size in characters (None for standard input)."""
+    """The points stream (UTF-8, a byte-order mark dropped) and its size in bytes (None for
+    standard input)."""
     import os
-    import sys
 
     if source == "-":
-        return sys.stdin, None
+        return stdin_text("the points"), None
+    stream = open_text(source, "the points file")
     try:
-        size = os.path.getsize(source)
-        return open(source, encoding="utf-8", newline=""), size
-    except OSError as exc:
-        raise InputError(f"cannot read the points file {source}: {exc.strerror}") from None
-
+        return stream, os.fstat(stream.fileno()).st_size
+    except OSError:
+        return stream, None

@@ -189,7 +189,8 @@ def test_multi_line_errors_name_the_line() -> None:
     (["hessian", "[x, y]", "--at", "x=1,y=2"], "hessian needs a scalar expression"),
     (["jacobian", "[x, y] * [y]", "--at", "x=1,y=2"], "shape mismatch"),
     (["jacobian", "a = b; b = x; a", "--at", "x=1"], "b is used before it is defined"),
-    (["grad", "@no/such/file.ad", "--at", "x=1"], "cannot read no/such/file.ad"),
+    (["grad", "@no/such/file.ad", "--at", "x=1"],
+     "cannot read the expression file no/such/file.ad"),
 ])
 def test_cli_vector_errors_exit_2(cli, args: list[str], message: str) -> None:
     r = cli(*args)
