@@ -10,6 +10,8 @@ bad (NaN) with that message.
 
 from __future__ import annotations
 
+import math
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,17 +20,23 @@ from adcalc.errors import DomainError, InputError
 from adcalc.primitives import CONST, PRIMITIVES
 from adcalc.tape import Tape
 
-_ARRAY: list[Any] = []
+_ARRAY: list[list[Any]] = []
+_ARRAY_LOCK = threading.Lock()
 
 
 def array_functions() -> list[Any]:
-    """Each primitive's function on arrays (NumPy is imported here, on first use)."""
-    if not _ARRAY:
-        import numpy as np
+    """Each primitive's function on arrays (NumPy is imported here, on first use).
 
-        for p in PRIMITIVES:
-            _ARRAY.append(p.array if callable(p.array) else getattr(np, p.array or p.name))
-    return _ARRAY
+    Filled once, whole, under a lock: threads that start together never see it half made.
+    """
+    if not _ARRAY:
+        with _ARRAY_LOCK:
+            if not _ARRAY:
+                import numpy as np
+
+                _ARRAY.append([p.array if callable(p.array) else getattr(np, p.array or p.name)
+                               for p in PRIMITIVES])
+    return _ARRAY[0]
 
 
 class ArrayAlgebra:
@@ -159,7 +167,11 @@ def _settle_bad_rows(tape: Tape, columns: Mapping[str, Any], names: list[str], m
     nan = float("nan")
     for r in rows:
         point = {n: float(columns[n][r]) for n in tape.var_node}
+        given = [n for n in tape.variables if not math.isfinite(point[n])]
         try:
+            if given:
+                raise DomainError(f"the input {given[0]} = {point[given[0]]} is not a finite "
+                                  "number")
             g = gradient(tape, point, mode=mode, order=names)
         except DomainError as exc:
             result.values[r] = nan

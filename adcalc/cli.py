@@ -45,6 +45,9 @@ def constant_value(text: str) -> float:
         if tape.variables:
             raise click.BadParameter(f"{text!r} uses {', '.join(tape.variables)}; a value must "
                                      "be a number or a constant expression like pi/4") from None
+        if len(tape.outputs) != 1:
+            raise click.BadParameter(f"{text!r} is a vector of {len(tape.outputs)} numbers; a "
+                                     "value must be one number") from None
         x = primal(tape, {})[tape.output]
     if not math.isfinite(x):
         raise click.BadParameter(f"{text!r} is not a finite number")
@@ -160,6 +163,10 @@ def main() -> None:
       adcalc hessian "log((x1+x2)^2 + sin(x1*x2))" --at x1=1,x2=0.5
       adcalc graph "log((x1+x2)^2 + sin(x1*x2))" --at x1=1,x2=0.5 -o graph.svg
     """
+    from adcalc.errors import spell_options_as_flags
+
+    spell_options_as_flags(True)  # messages name --at, not the API's point
+    click.get_current_context().call_on_close(lambda: spell_options_as_flags(False))
 
 
 GRAD_HELP = """Value and gradient of EXPRESSION at a point, with the step-by-step trace.
@@ -250,7 +257,6 @@ def batch(expression: str, points: str, fmt: str, mode: str, order: list[str] | 
           strict: bool) -> None:
     """``grad --points``: stream the rows through the array sweeps."""
     from adcalc.gradient import require_scalar, variable_order
-    from adcalc.inputs import release_stdin
     from adcalc.parse import parse
     from adcalc.points_io import Progress, bad_rows_message, open_points, run_batch
 
@@ -264,9 +270,7 @@ def batch(expression: str, points: str, fmt: str, mode: str, order: list[str] | 
                             names, strict, progress)
     finally:
         progress.close()
-        if points == "-":
-            release_stdin(stream)
-        else:
+        if points != "-":
             stream.close()
     if summary.bad:
         click.echo(bad_rows_message(summary), err=True)

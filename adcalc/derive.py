@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations_with_replacement
 
-from adcalc.errors import InputError
+from adcalc.errors import InputError, option
 from adcalc.forward import RULES
 from adcalc.primitives import CONST
 from adcalc.simplify import Simplifier, simplified
@@ -53,10 +53,11 @@ def check_wrt(tape: Tape, wrt: Sequence[str] | None) -> list[str]:
             near = difflib.get_close_matches(name, tape.variables, n=1, cutoff=0.5)
             hint = f"; did you mean {near[0]}?" if near else ""
             uses = ", ".join(tape.variables) or "no variables"
-            raise InputError(f"--wrt names {name}, which the expression does not use{hint} "
+            raise InputError(f"{option('wrt')} names {name}, which the expression does not "
+                             f"use{hint} "
                              f"(it uses {uses})")
     if len(set(wrt)) != len(wrt):
-        raise InputError("--wrt names a variable twice")
+        raise InputError(f"{option('wrt')} names a variable twice")
     return list(wrt)
 
 
@@ -69,7 +70,7 @@ def derivatives(tape: Tape, wrt: Sequence[str] | None = None, order: int = 1,
     listed once each (they are symmetric), in the order of ``wrt``.
     """
     if order < 1:
-        raise InputError("--order must be at least 1")
+        raise InputError("the derivative order must be at least 1")
     names = check_wrt(tape, wrt)
     work = simplified(tape) if simplify else tape.copy()
     algebra = Simplifier(work) if simplify else work

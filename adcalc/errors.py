@@ -52,6 +52,22 @@ class CheckFailed(AdcalcError):
     exit_code = 1
 
 
+_FLAGS = {"point": "--at", "order": "--vars", "seed": "--seed", "wrt": "--wrt",
+          "direction": "--dir", "cotangent": "--cot", "mode": "--mode"}
+_SPELLING = {"cli": False}
+
+
+def option(parameter: str) -> str:
+    """How a message names an input: the command line's flag (``--at``) while a command
+    runs, the Python argument (``point``) when the API is called."""
+    return _FLAGS[parameter] if _SPELLING["cli"] else parameter
+
+
+def spell_options_as_flags(on: bool) -> None:
+    """The CLI turns this on for the duration of a command."""
+    _SPELLING["cli"] = on
+
+
 def caret(text: str, pos: int | None) -> str:
     """The line of ``text`` holding offset ``pos`` (0-based), a caret under it.
 

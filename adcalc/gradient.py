@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from adcalc.errors import InputError
+from adcalc.errors import InputError, option
 from adcalc.evaluate import primal
 from adcalc.forward import TangentSweep, tangent_sweep
 from adcalc.parse import parse
@@ -66,47 +66,59 @@ def variable_order(tape: Tape, order: Sequence[str] | None) -> list[str]:
     if unknown:
         near = _nearest(unknown[0], known - set(order))
         hint = f" (did you mean {near}?)" if near else ""
-        raise InputError(f"--vars names {_names(unknown)}, which the expression does not use"
+        raise InputError(f"{option('order')} names {_names(unknown)}, which the expression "
+                         f"does not use"
                          f"{hint}; it uses {_names(tape.variables)}")
     if len(set(order)) != len(order):
-        raise InputError("--vars names a variable twice")
+        raise InputError(f"{option('order')} names a variable twice")
     missing = [n for n in tape.variables if n not in order]
     if missing:
-        raise InputError(f"--vars leaves out {_names(missing)}; list every variable")
+        raise InputError(f"{option('order')} leaves out {_names(missing)}; list every variable")
     return order
 
 
-def check_point(tape: Tape, point: Mapping[str, float], what: str = "--at") -> dict[str, float]:
+def check_point(tape: Tape, point: Mapping[str, float], what: str = "point"
+                ) -> dict[str, float]:
     """The point as floats, with every variable given and no stray names."""
+    what = option(what)
     given = set(point)
     missing = [n for n in tape.variables if n not in given]
     stray = [n for n in point if n not in tape.var_node]
     if missing:
         near = _nearest(missing[0], set(stray))
         hint = f" ({what} gives {near}: a typo for {missing[0]}?)" if near else ""
+        how = f"{what} {missing[0]}=…" if what.startswith("-") else f"{what}={{'{missing[0]}': …}}"
         raise InputError(
             f"no value for {_names(missing)}: give {'it' if len(missing) == 1 else 'them'} "
-            f"with {what} {missing[0]}=…{hint}")
+            f"with {how}{hint}")
     if stray:
         uses = _names(tape.variables) if tape.variables else "no variables"
         raise InputError(f"{what} gives {_names(stray)}, which the expression does not use "
                          f"(it uses {uses})")
-    out = {n: float(point[n]) for n in tape.variables}
+    out = {}
+    for n in tape.variables:
+        try:
+            out[n] = float(point[n])
+        except (TypeError, ValueError):
+            raise InputError(f"{what} gives {n} = {point[n]!r}: values must be numbers"
+                             ) from None
     bad = [n for n, v in out.items() if not math.isfinite(v)]
     if bad:
         raise InputError(f"{what} gives {bad[0]} = {out[bad[0]]}: values must be finite")
     return out
 
 
-def gradient(expression: str | Tape, point: Mapping[str, float], mode: str = "reverse",
+def gradient(expression: str | Tape, point: Mapping[str, float], mode: str | None = None,
              order: Sequence[str] | None = None, seed: Mapping[str, float] | None = None,
              record: bool = False) -> Gradient:
     """Value and gradient of ``expression`` at ``point``.
 
-    ``mode="reverse"`` runs one adjoint sweep; ``"forward"`` runs one tangent sweep per
-    variable, or a single sweep along ``seed``.  ``record`` keeps each adjoint
-    contribution for the trace tables.
+    ``mode="reverse"`` (the default) runs one adjoint sweep; ``"forward"`` runs one
+    tangent sweep per variable, or a single sweep along ``seed`` (a seed implies
+    forward).  ``record`` keeps each adjoint contribution for the trace tables.
     """
+    if mode is None:
+        mode = "forward" if seed is not None else "reverse"
     if mode not in MODES:
         raise InputError(f"unknown mode {mode!r}: use reverse or forward")
     with stage("parse + tape"):
@@ -145,9 +157,11 @@ def check_seed(tape: Tape, seed: Mapping[str, float], mode: str | None) -> None:
     """A seed names variables of the expression and goes with forward mode."""
     stray = [n for n in seed if n not in tape.var_node]
     if stray:
-        raise InputError(f"--seed gives {_names(stray)}, which the expression does not use")
+        raise InputError(f"{option('seed')} gives {_names(stray)}, which the expression does "
+                         "not use")
     if mode == "reverse":
-        raise InputError("--seed is a forward-mode direction: use it with --mode forward")
+        raise InputError(f"{option('seed')} is a forward-mode direction: use it with "
+                         f"{option('mode')} forward")
 
 
 def require_scalar(tape: Tape, command: str) -> None:

@@ -1,80 +1,73 @@
 """What the user hands over as text: ``@file``, ``-`` (standard input) and points files.
 
-Everything is read as UTF-8 (a byte-order mark is dropped), with a bound on what is held
-in memory, and every failure is an ``InputError`` that says what to do, never a
-traceback: a missing or unreadable file, bytes that are not UTF-8, a closed standard
-input, or input past the bound (``/dev/zero`` stops at the bound, it does not fill the
-memory).
+Everything is read as bytes and decoded as UTF-8 (a byte-order mark is dropped), with a
+bound on what is held in memory, and every failure is an ``InputError`` that says what
+to do, never a traceback: a missing or unreadable file, bytes that are not UTF-8 (with
+where they are), a closed standard input, or input past the bound (``/dev/zero`` stops
+at the bound, it does not fill the memory).
 """
 
 from __future__ import annotations
 
-import io
+import codecs
 import sys
 from typing import IO
 
 from adcalc.errors import InputError
 
 MAX_TEXT = 64 * 2**20
-"""Characters of an expression or program read from ``@file`` or ``-`` (64 Mi; a random
-expression of a million operations is about 12 MB), and of one line or one cell of a
-points file."""
+"""Bytes of an expression or program read from ``@file`` or ``-`` (64 MiB; a random
+expression of a million operations is about 12 MB), and of one line of a points file."""
 
 
-def stdin_text(what: str) -> IO[str]:
-    """Standard input as UTF-8 text, universal new lines left to the caller."""
+def stdin_bytes(what: str) -> IO[bytes]:
+    """Standard input as bytes, or a message if it is closed."""
     stream = sys.stdin
     if stream is None or getattr(stream, "closed", False):
         raise InputError(f"standard input is closed: give {what} in a file instead of -")
     buffer = getattr(stream, "buffer", None)
-    if buffer is None:  # already text (an embedding application's stream)
-        return stream
-    return io.TextIOWrapper(buffer, encoding="utf-8-sig", newline="")
+    if buffer is None:  # a text stream without bytes beneath (an embedding application)
+        raise InputError(f"standard input has no bytes to read: give {what} in a file")
+    return buffer
 
 
-def release_stdin(stream: IO[str]) -> None:
-    """Let go of the text wrapper ``stdin_text`` made, leaving standard input open."""
-    if stream is not sys.stdin and isinstance(stream, io.TextIOWrapper):
-        stream.detach()
-
-
-def open_text(path: str, what: str) -> IO[str]:
+def open_bytes(path: str, what: str) -> IO[bytes]:
     try:
-        return open(path, encoding="utf-8-sig", newline="")
+        return open(path, "rb")
     except OSError as exc:
         raise InputError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
 
 
-def read_bounded(stream: IO[str], what: str, limit: int = MAX_TEXT) -> str:
-    """All of ``stream``, or an ``InputError`` past ``limit`` characters or at bad bytes."""
+def read_bounded(stream: IO[bytes], what: str, limit: int = MAX_TEXT) -> str:
+    """All of ``stream`` as text with ``\\n`` new lines, or an ``InputError`` past ``limit``
+    bytes or at bytes that are not UTF-8."""
     try:
-        text = stream.read(limit + 1)
-    except UnicodeDecodeError as exc:
-        raise not_utf8(what, exc) from None
+        data = stream.read(limit + 1)
     except OSError as exc:
         raise InputError(f"cannot read {what}: {exc.strerror or exc}") from None
-    if len(text) > limit:
-        raise InputError(f"{what} is longer than {limit:,} characters; adcalc reads at "
-                         "most that much")
-    return text
+    if len(data) > limit:
+        raise InputError(f"{what} is longer than {limit:,} bytes; adcalc reads at most that "
+                         "much")
+    return decode(data, what).replace("\r\n", "\n").replace("\r", "\n")
+
+
+def decode(data: bytes, what: str, first: bool = True) -> str:
+    """UTF-8 bytes as text (a leading byte-order mark dropped when ``first``)."""
+    if first and data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{what} is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset "
+                         f"{exc.start} cannot be decoded); save it as UTF-8") from None
 
 
 def read_source(source: str) -> str:
     """The program in ``@path`` or on standard input (``-``), else ``source`` itself."""
     if source == "-":
-        stream = stdin_text("the expression")
-        try:
-            return read_bounded(stream, "the expression on standard input")
-        finally:
-            release_stdin(stream)
+        return read_bounded(stdin_bytes("the expression"), "the expression on standard input")
     if source.startswith("@"):
         path = source[1:]
-        with open_text(path, "the expression file") as stream:
+        with open_bytes(path, "the expression file") as stream:
             return read_bounded(stream, f"the expression file {path}")
     return source
-
-
-def not_utf8(what: str, exc: UnicodeDecodeError) -> InputError:
-    bad = exc.object[exc.start:exc.start + 1].hex()
-    return InputError(f"{what} is not UTF-8 text (byte 0x{bad} cannot be decoded); save it "
-                      "as UTF-8")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -19,10 +20,11 @@ from typing import IO, Any
 
 from adcalc.batch import BatchResult, check_columns, sweep_arrays
 from adcalc.errors import DomainError, InputError, OutputError
-from adcalc.inputs import MAX_TEXT, not_utf8, open_text, stdin_text
+from adcalc.inputs import MAX_TEXT, decode, open_bytes, stdin_bytes
 from adcalc.tape import Tape
 
 CHUNK_ROWS = 65_536
+_LONE_CR = re.compile(r"(?<=\r)(?!\n)")
 
 
 @dataclass
@@ -35,15 +37,20 @@ class BatchSummary:
 class Records:
     """The records of a CSV stream, as Python's csv module reads them.
 
-    Records, not lines: a quoted cell may hold new lines.  Lines and cells are bounded
-    (``MAX_TEXT`` characters each), so no input can fill the memory, and bad bytes or
-    bad quoting become messages.  ``chars`` counts what was read (for the progress bar).
+    Records, not lines: a quoted cell may hold new lines.  The stream may give bytes
+    (files, standard input: decoded line by line as UTF-8, so a bad byte is placed
+    exactly) or text.  Lines end at ``\n``, ``\r\n`` or a lone ``\r``, as with
+    ``newline=""``.  A line is at most ``MAX_TEXT`` bytes, so no input can fill the memory;
+    bad bytes or bad quoting become messages.  ``chars`` counts what was read (for the
+    progress bar).
     """
 
-    def __init__(self, stream: IO[str]) -> None:
+    def __init__(self, stream: IO[bytes] | IO[str]) -> None:
         self.stream = stream
         self.chars = 0
         self.line = 0
+        self.carriage_return = False
+        """Whether any line held a ``\r`` (which CSV output must then quote)."""
         csv.field_size_limit(max(csv.field_size_limit(), MAX_TEXT))
         self.reader = csv.reader(self._lines())
 
@@ -52,16 +59,24 @@ class Records:
         while True:
             try:
                 line = readline(MAX_TEXT + 1)
-            except UnicodeDecodeError as exc:
-                raise not_utf8(f"line {self.line + 1} of the points", exc) from None
+            except OSError as exc:
+                raise InputError(f"cannot read the points: {exc.strerror or exc}") from None
             if not line:
                 return
             self.line += 1
             if len(line) > MAX_TEXT:
                 raise InputError(f"line {self.line} of the points is longer than "
-                                 f"{MAX_TEXT:,} characters")
+                                 f"{MAX_TEXT:,} bytes")
             self.chars += len(line)
-            yield line
+            if isinstance(line, bytes):
+                line = decode(line, f"line {self.line} of the points", self.line == 1)
+            if "\r" in line:
+                self.carriage_return = True
+                pieces = _LONE_CR.split(line)
+                self.line += len(pieces) - 1
+                yield from pieces
+            else:
+                yield line
 
     def __iter__(self) -> Iterator[list[str]]:
         """Every record that has a non-blank cell (blank lines are not rows)."""
@@ -129,17 +144,31 @@ def to_columns(rows: list[list[str]], index: dict[str, int], first: int) -> dict
 
 
 class CsvOut:
-    def __init__(self, out: IO[str], header: list[str], names: list[str]) -> None:
+    """CSV out, new lines as ``\n``.  Python's writer quotes a cell holding ``\n`` but
+    not one holding a bare ``\r`` (before 3.12), which readers then split: such rows are
+    written with every cell quoted, so every cell reads back as it came in."""
+
+    def __init__(self, out: IO[str], header: list[str], names: list[str],
+                 records: Records | None = None) -> None:
         self.writer = csv.writer(out, lineterminator="\n")
-        self.writer.writerow([*header, "f", *(f"df/d{n}" for n in names)])
+        self.quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
+        self.records = records
+        self._row([*header, "f", *(f"df/d{n}" for n in names)])
         self.names = names
+
+    def _row(self, row: list[str]) -> None:
+        (self.quoted if any("\r" in cell for cell in row) else self.writer).writerow(row)
 
     def write(self, first: int, rows: list[list[str]], result: BatchResult) -> None:
         grads = [result.gradient[n].tolist() for n in self.names]
         values = result.values.tolist()
-        self.writer.writerows(
-            [*row, repr(values[j]), *(repr(g[j]) for g in grads)] for j, row in enumerate(rows)
-        )
+        out = ([*row, repr(values[j]), *(repr(g[j]) for g in grads)]
+               for j, row in enumerate(rows))
+        if self.records is not None and self.records.carriage_return:
+            for row in out:  # the slow path, only for input that holds a \r
+                self._row(row)
+        else:
+            self.writer.writerows(out)
 
 
 class JsonLinesOut:
@@ -174,8 +203,8 @@ def _finite(x: float) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def run_batch(tape: Tape, stream: IO[str], out: IO[str], fmt: str = "csv", mode: str = "reverse",
-              order: list[str] | None = None, strict: bool = False,
+def run_batch(tape: Tape, stream: IO[bytes] | IO[str], out: IO[str], fmt: str = "csv",
+              mode: str = "reverse", order: list[str] | None = None, strict: bool = False,
               progress: Callable[[int, int], None] | None = None,
               chunk_rows: int = CHUNK_ROWS) -> BatchSummary:
     """Stream points from ``stream`` to ``out``; ``progress(characters, rows)`` per chunk.
@@ -196,7 +225,7 @@ def run_batch(tape: Tape, stream: IO[str], out: IO[str], fmt: str = "csv", mode:
     try:
         writer: CsvOut | JsonLinesOut = (
             JsonLinesOut(out, header, names, index) if fmt == "json"
-            else CsvOut(out, header, names))
+            else CsvOut(out, header, names, records))
         sink.commit()
     except OSError as exc:
         raise sink.failed(exc, summary.rows) from None
@@ -311,14 +340,13 @@ class Progress:
             self.bar.stop()
 
 
-def open_points(source: str) -> tuple[IO[str], int | None]:
-    """The points stream (UTF-8, a byte-order mark dropped) and its size in bytes (None for
-    standard input)."""
+def open_points(source: str) -> tuple[IO[bytes], int | None]:
+    """The points stream (bytes) and its size in bytes (None for standard input)."""
     import os
 
     if source == "-":
-        return stdin_text("the points"), None
-    stream = open_text(source, "the points file")
+        return stdin_bytes("the points"), None
+    stream = open_bytes(source, "the points file")
     try:
         return stream, os.fstat(stream.fileno()).st_size
     except OSError:

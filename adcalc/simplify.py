@@ -7,9 +7,13 @@ and quotients, gathers constants, brings products of fractions onto one fraction
 adds fractions over a shared denominator, and orders the terms of sums and products
 canonically (constants first in products and last in sums, then simpler terms first).
 Every rewrite is an identity wherever the original is defined; property tests check it.
+Literals are combined only where the result is a finite double (``(x^1e200)^1e200``
+stays as written rather than becoming ``x^inf``).
 """
 
 from __future__ import annotations
+
+from math import isfinite as finite
 
 from adcalc.primitives import ADD, CONST, DIV, INPUT, MUL, NEG, OPCODE, POWC, PRIMITIVES, SUB
 from adcalc.tape import Tape
@@ -55,7 +59,7 @@ class Simplifier:
             t = self.tape
             if t.ops[a] == SUB:
                 return self._sub(t.a1[a], t.a0[a])
-        if op == POWC and c is not None and c == int(c):
+        if op == POWC and c is not None and c.is_integer():
             return self._powi(a, c)
         return self.tape.node(op, a, b, c)
 
@@ -72,7 +76,7 @@ class Simplifier:
             return self._sub(a, t.const(-vb))
         ca, xa = self._coefficient(a)
         cb, xb = self._coefficient(b)
-        if xa == xb and not t.is_const(xa):
+        if xa == xb and not t.is_const(xa) and finite(ca + cb):
             return self._mul(t.const(ca + cb), xa)
         if t.ops[a] == DIV and t.ops[b] == DIV and t.a1[a] == t.a1[b]:
             return self._div(self._add(t.a0[a], t.a0[b]), t.a1[a])
@@ -100,7 +104,7 @@ class Simplifier:
             return t.node(NEG, self._add(t.a0[a], b))
         ca, xa = self._coefficient(a)
         cb, xb = self._coefficient(b)
-        if xa == xb and not t.is_const(xa):
+        if xa == xb and not t.is_const(xa) and finite(ca - cb):
             return self._mul(t.const(ca - cb), xa)
         if t.ops[a] == DIV and t.ops[b] == DIV and t.a1[a] == t.a1[b]:
             return self._div(self._sub(t.a0[a], t.a0[b]), t.a1[a])
@@ -119,8 +123,10 @@ class Simplifier:
             return self._neg(self._mul(t.const(-va), b))
         if t.ops[b] == MUL and t.is_const(t.a0[b]):  # a*(c*y) = c*(a*y): literals in front
             c = t.value_of(t.a0[b])
-            if va is not None:
+            if va is not None and finite(va * c):  # type: ignore[operator]
                 return self._mul(t.const(va * c), t.a1[b])  # type: ignore[operator]
+            if va is not None:
+                return t.node(MUL, a, b)
             return self._mul(t.a0[b], self._mul(a, t.a1[b]))
         if va is None and t.ops[a] == MUL and t.is_const(t.a0[a]):
             return self._mul(t.a0[a], self._mul(t.a1[a], b))
@@ -137,8 +143,8 @@ class Simplifier:
                     return self._mul(p, self._mul(x, q))
         ba, ea = self._power(a)
         bb, eb = self._power(b)
-        if ba == bb and not t.is_const(ba):
-            return self._powi(ba, ea + eb) if ea + eb == int(ea + eb) else t.node(
+        if ba == bb and not t.is_const(ba) and finite(ea + eb):
+            return self._powi(ba, ea + eb) if (ea + eb).is_integer() else t.node(
                 POWC, ba, -1, ea + eb)
         if not t.is_const(a) and self._key(b) < self._key(a):
             a, b = b, a
@@ -162,7 +168,7 @@ class Simplifier:
         ca, xa = self._coefficient(a)
         base, ea = self._power(xa)
         bb, eb = self._power(b)
-        if base == bb and not t.is_const(base) and (ea - eb) == int(ea - eb):
+        if base == bb and not t.is_const(base) and (ea - eb).is_integer():
             e = ea - eb  # c*x^m / x^n = c*x^(m-n), written as a quotient when m < n
             if e >= 0:
                 return self._mul(t.const(ca), self._powi(base, e))
@@ -178,9 +184,8 @@ class Simplifier:
         if t.ops[a] == NEG:
             inner = self._powi(t.a0[a], n)
             return inner if n % 2 == 0 else self._neg(inner)
-        if t.ops[a] == POWC:
-            k = t.consts[a]
-            return t.node(POWC, t.a0[a], -1, k * n)  # type: ignore[operator]
+        if t.ops[a] == POWC and finite(t.consts[a] * n):  # type: ignore[operator]
+            return t.node(POWC, t.a0[a], -1, t.consts[a] * n)  # type: ignore[operator]
         return t.node(POWC, a, -1, n)
 
     # -- helpers ----------------------------------------------------------------------

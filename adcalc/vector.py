@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from adcalc.derive import gradient_nodes
-from adcalc.errors import InputError
+from adcalc.errors import InputError, option
 from adcalc.evaluate import primal
 from adcalc.forward import TangentSweep, tangent_sweep
 from adcalc.gradient import check_point, require_scalar, variable_order
@@ -121,7 +121,7 @@ def jvp(expression: str | Tape, point: Mapping[str, float], direction: Direction
         order: Sequence[str] | None = None) -> VectorResult:
     """J·v with one tangent sweep."""
     tape, text, names, pt, vals = _setup(expression, point, order)
-    v = resolve_direction(direction, names, "--dir", "inputs")
+    v = resolve_direction(direction, names, option("direction"), "inputs")
     sweep = tangent_sweep(tape, vals, dict(zip(names, v, strict=True)))
     result = VectorResult(text, tape, names, pt, vals, "forward",
                           "one tangent sweep seeded with v gives J·v", tangents=[sweep])
@@ -133,7 +133,7 @@ def vjp(expression: str | Tape, point: Mapping[str, float], cotangent: Direction
         order: Sequence[str] | None = None, record: bool = False) -> VectorResult:
     """uᵀ·J with one adjoint sweep seeded on all outputs at once."""
     tape, text, names, pt, vals = _setup(expression, point, order)
-    u = resolve_direction(cotangent, output_names(tape), "--cot", "outputs")
+    u = resolve_direction(cotangent, output_names(tape), option("cotangent"), "outputs")
     seeds: dict[int, float] = {}
     for o, weight in zip(tape.outputs, u, strict=True):
         seeds[o] = seeds.get(o, 0.0) + weight

@@ -59,8 +59,33 @@ def render_graph(expression: str, point: Mapping[str, float] | None, mode: str |
     program = shutil.which("dot")
     if program is None:
         raise AdcalcError(INSTALL_HINT.format(fmt=fmt))
-    done = subprocess.run([program, f"-T{fmt}"], input=dot.encode(), capture_output=True,
-                          check=False)
+    return run_dot(program, fmt, dot)
+
+
+DOT_SECONDS = 30.0
+"""How long Graphviz may lay out a graph before adcalc gives up on it."""
+
+
+def run_dot(program: str, fmt: str, dot: str, seconds: float = DOT_SECONDS) -> bytes:
+    """The image Graphviz makes of ``dot``; a hung, killed or failing dot is a message."""
+    import signal
+
+    try:
+        done = subprocess.run([program, f"-T{fmt}"], input=dot.encode(), capture_output=True,
+                              check=False, timeout=seconds)
+    except subprocess.TimeoutExpired:
+        raise AdcalcError(f"Graphviz's dot did not finish in {seconds:g} s; lower --max-nodes "
+                          "or write --format dot and lay it out yourself") from None
+    except OSError as exc:
+        raise AdcalcError(f"Graphviz's dot could not be run: {exc.strerror or exc}") from None
     if done.returncode != 0:
-        raise AdcalcError(f"Graphviz's dot failed: {done.stderr.decode(errors='replace')}")
+        said = done.stderr.decode(errors="replace").strip()
+        if done.returncode < 0:
+            try:
+                why = f"it was stopped by {signal.Signals(-done.returncode).name}"
+            except ValueError:
+                why = f"it was stopped by signal {-done.returncode}"
+        else:
+            why = f"it exited with status {done.returncode}"
+        raise AdcalcError(f"Graphviz's dot failed ({why})" + (f": {said}" if said else ""))
     return done.stdout
