@@ -188,7 +188,8 @@ def check_columns(tape: Tape, header: Sequence[str]) -> None:
     """Every variable needs a column; name the missing ones (and near misses)."""
     import difflib
 
-    missing = [v for v in tape.variables if v not in header]
+    columns = set(header)
+    missing = [v for v in tape.variables if v not in columns]
     if missing:
         hints = []
         for m in missing:
