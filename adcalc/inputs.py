@@ -17,7 +17,7 @@ from adcalc.errors import InputError
 
 MAX_TEXT = 64 * 2**20
 """Bytes of an expression or program read from ``@file`` or ``-`` (64 MiB; a random
-expression of a million operations is about 12 MB), and of one line of a points file."""
+expression of a million operations is about 6 MB), and of one line of a points file."""
 
 
 def stdin_bytes(what: str) -> IO[bytes]:

@@ -48,7 +48,8 @@ def readme_examples() -> list[tuple[list[str], str]]:
     return examples
 
 
-def test_readme_examples_print_what_the_readme_shows(cli) -> None:
+def test_readme_examples_print_what_the_readme_shows(cli, monkeypatch) -> None:
+    monkeypatch.chdir(ROOT)  # examples name files under examples/
     examples = readme_examples()
     assert len(examples) >= 6
     for args, shown in examples:
