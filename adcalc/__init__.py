@@ -15,18 +15,19 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-# ``parse`` and ``gradient`` share their names with their modules: bind the functions
-# now, or importing the submodule would shadow them.  (Both modules import no lark or
-# numpy at import time.)
-from adcalc.gradient import Gradient, GradResult, grad, gradient
+# ``parse`` shares its name with its module: bind the function now, or importing the
+# submodule would shadow it.  (Neither import loads lark or numpy.)
+from adcalc.commands.grad import Gradient, GradResult, grad, gradient
 from adcalc.parse import parse
 
 _LAZY = {
     "AdcalcError": "adcalc.errors", "CheckFailed": "adcalc.errors",
     "DomainError": "adcalc.errors", "InputError": "adcalc.errors",
-    "ParseError": "adcalc.errors", "Diff": "adcalc.derive", "derivatives": "adcalc.derive",
-    "diff": "adcalc.derive", "jacobian": "adcalc.vector", "hessian": "adcalc.vector",
-    "jvp": "adcalc.vector", "vjp": "adcalc.vector", "sweep_arrays": "adcalc.batch",
+    "ParseError": "adcalc.errors", "Diff": "adcalc.commands.diff",
+    "derivatives": "adcalc.derive", "diff": "adcalc.commands.diff",
+    "jacobian": "adcalc.commands.vector", "hessian": "adcalc.commands.vector",
+    "jvp": "adcalc.commands.vector", "vjp": "adcalc.commands.vector",
+    "graph": "adcalc.commands.graph", "sweep_arrays": "adcalc.batch",
 }
 
 __all__ = ["GradResult", "Gradient", "__version__", "grad", "gradient", "parse", *sorted(_LAZY)]

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from adcalc.errors import AdcalcError
-from adcalc.evaluate import primal
+from adcalc.sweeps import primal
 from adcalc.tape import Tape
 
 EPS = 2.0**-52

@@ -5,8 +5,6 @@ Exit codes: 0 success, 1 a math error or a failed check, 2 a usage or parse erro
 
 from __future__ import annotations
 
-import math
-import re
 import sys
 from typing import Any
 
@@ -14,138 +12,12 @@ import click
 
 from adcalc import __version__
 from adcalc.errors import AdcalcError, CheckFailed
-
-NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def split_top_level(text: str, sep: str = ",") -> list[str]:
-    """Split at ``sep`` outside parentheses (``x=max(1,2),y=3`` is two parts)."""
-    parts, depth, start = [], 0, 0
-    for k, ch in enumerate(text):
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == sep and depth == 0:
-            parts.append(text[start:k])
-            start = k + 1
-    parts.append(text[start:])
-    return parts
-
-
-def constant_value(text: str) -> float:
-    """A number, or a constant expression such as ``pi/4`` (parsed, never eval'd)."""
-    try:
-        x = float(text)
-    except ValueError:
-        from adcalc.evaluate import primal
-        from adcalc.parse import parse
-
-        tape = parse(text)
-        if tape.variables:
-            raise click.BadParameter(f"{text!r} uses {', '.join(tape.variables)}; a value must "
-                                     "be a number or a constant expression like pi/4") from None
-        if len(tape.outputs) != 1:
-            raise click.BadParameter(f"{text!r} is a vector of {len(tape.outputs)} numbers; a "
-                                     "value must be one number") from None
-        x = primal(tape, {})[tape.output]
-    if not math.isfinite(x):
-        raise click.BadParameter(f"{text!r} is not a finite number")
-    return x
-
-
-class PointType(click.ParamType):
-    """``x1=1,x2=0.5``: names and values (numbers or constant expressions)."""
-
-    name = "name=value,..."
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-                ) -> dict[str, float]:
-        if isinstance(value, dict):
-            return value
-        out: dict[str, float] = {}
-        for part in split_top_level(str(value)):
-            name, eq, rhs = (s.strip() for s in part.partition("="))
-            if not eq or not NAME_RE.fullmatch(name) or not rhs:
-                self.fail(f"expected name=value pairs separated by commas, like x1=1,x2=0.5; "
-                          f"got {part.strip()!r}", param, ctx)
-            if name in out:
-                self.fail(f"{name} is given twice", param, ctx)
-            try:
-                out[name] = constant_value(rhs)
-            except click.BadParameter as exc:
-                self.fail(f"the value of {name}: {exc.message}", param, ctx)
-            except AdcalcError as exc:
-                self.fail(f"the value of {name} is not a number: {exc}", param, ctx)
-        return out
-
-
-class NamesType(click.ParamType):
-    """``x2,x1``: a comma-separated list of variable names."""
-
-    name = "name,..."
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-                ) -> list[str]:
-        if isinstance(value, list):
-            return value
-        names = [s.strip() for s in str(value).split(",")]
-        for n in names:
-            if not NAME_RE.fullmatch(n):
-                self.fail(f"{n!r} is not a variable name", param, ctx)
-        return names
-
-
-class VectorType(click.ParamType):
-    """``x=1,y=-1`` (by name) or ``1,-1`` (by position)."""
-
-    name = "x=1,y=-1 | 1,-1"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-                ) -> dict[str, float] | list[float]:
-        if isinstance(value, (dict, list)):
-            return value
-        if "=" in str(value):
-            return POINT.convert(value, param, ctx)
-        out = []
-        for part in split_top_level(str(value)):
-            try:
-                out.append(constant_value(part.strip()))
-            except (click.BadParameter, AdcalcError) as exc:
-                self.fail(f"expected numbers separated by commas or name=value pairs; "
-                          f"{part.strip()!r}: {exc}", param, ctx)
-        return out
-
-
-POINT = PointType()
-NAMES = NamesType()
-VECTOR = VectorType()
-
+from adcalc.options import NAMES, POINT, VECTOR, merge_points, read_source
 
 PROGRAMS = """
 EXPRESSION may be a vector [f1, f2, ...], a program of bindings separated by ';' or
 new lines (a = x + y; [a*x, a^2]) with '#' comments, @FILE to read one from a file,
 or - to read it from standard input."""
-
-
-def read_source(expression: str) -> str:
-    """The expression itself, or a program from ``@file`` or ``-`` (standard input)."""
-    from adcalc.inputs import read_source as read
-
-    try:
-        return read(expression)
-    except AdcalcError as exc:
-        raise click.BadParameter(str(exc), param_hint="'EXPRESSION'") from None
-
-
-def merge_points(points: tuple[dict[str, float], ...]) -> dict[str, float]:
-    merged: dict[str, float] = {}
-    for p in points:
-        for name, v in p.items():
-            if name in merged:
-                raise click.BadParameter(f"{name} is given twice", param_hint="'--at'")
-            merged[name] = v
-    return merged
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -197,7 +69,7 @@ relu softplus pow atan2 min max hypot, and sum prod dot norm logsumexp.
               help="reverse (default): one adjoint sweep; forward: one tangent sweep per input.")
 @click.option("--seed", type=POINT, default=None, metavar="x=1,y=0",
               help="Forward mode along this direction only (a directional derivative).")
-@click.option("--vars", "order", type=NAMES, default=None, metavar="x2,x1",
+@click.option("--vars", "variables", type=NAMES, default=None, metavar="x2,x1",
               help="Order of the variables (default: order of first appearance).")
 @click.option("--check", is_flag=True, help="Verify against central finite differences.")
 @click.option("--tol", type=click.FloatRange(min=0.0), default=1e-6, show_default=True,
@@ -214,9 +86,9 @@ relu softplus pow atan2 min max hypot, and sum prod dot norm logsumexp.
 @click.option("--profile", is_flag=True,
               help="Print the time of each stage to stderr (or set ADCALC_PROFILE=1).")
 def grad(expression: str, at: tuple[dict[str, float], ...], mode: str | None,
-         seed: dict[str, float] | None, order: list[str] | None, check: bool, tol: float,
+         seed: dict[str, float] | None, variables: list[str] | None, check: bool, tol: float,
          fmt: str, quiet: bool, points: str | None, strict: bool, profile: bool) -> None:
-    from adcalc.gradient import gradient
+    from adcalc.commands.grad import gradient
     from adcalc.profile import RECORDER, stage
 
     RECORDER.enabled = RECORDER.enabled or profile
@@ -231,12 +103,12 @@ def grad(expression: str, at: tuple[dict[str, float], ...], mode: str | None,
                 raise click.UsageError(f"{flag} does not go with --points (the points come "
                                        "from the file)")
         with errors_reported(), stage("batch"):
-            batch(expression, points, fmt, mode, order, strict)
+            batch(expression, points, fmt, mode, variables, strict)
         if RECORDER.enabled:
             click.echo(RECORDER.report(), err=True)
         return
     with errors_reported():
-        g = gradient(expression, point, mode=mode, order=order, seed=seed,
+        g = gradient(expression, point, mode=mode, variables=variables, seed=seed,
                      record=not quiet and fmt != "json")
         result = None
         if check:
@@ -253,16 +125,15 @@ def grad(expression: str, at: tuple[dict[str, float], ...], mode: str | None,
                               f"{', '.join(result.failed)} (tol = {tol:g})")
 
 
-def batch(expression: str, points: str, fmt: str, mode: str, order: list[str] | None,
+def batch(expression: str, points: str, fmt: str, mode: str, variables: list[str] | None,
           strict: bool) -> None:
     """``grad --points``: stream the rows through the array sweeps."""
-    from adcalc.gradient import require_scalar, variable_order
-    from adcalc.parse import parse
-    from adcalc.points_io import Progress, bad_rows_message, open_points, run_batch
+    from adcalc.commands.common import prepare
+    from adcalc.commands.points import run_batch
+    from adcalc.points_io import Progress, bad_rows_message, kink_rows_message, open_points
 
-    tape = parse(expression)
-    require_scalar(tape, "grad")
-    names = variable_order(tape, order)
+    s = prepare(expression, None, variables, scalar="grad")
+    tape, names = s.tape, s.variables
     stream, size = open_points(points)
     progress = Progress(size if sys.stderr.isatty() else None)
     try:
@@ -272,6 +143,8 @@ def batch(expression: str, points: str, fmt: str, mode: str, order: list[str] | 
         progress.close()
         if points != "-":
             stream.close()
+    if summary.kinks:
+        click.echo(kink_rows_message(summary), err=True)
     if summary.bad:
         click.echo(bad_rows_message(summary), err=True)
 
@@ -348,7 +221,7 @@ the output grows linearly with the expression; --cse names every shared piece.
               help="auto: rich on a terminal, plain text when piped.")
 def diff(expression: str, wrt: list[str] | None, order: int,
          at: tuple[dict[str, float], ...], cse: bool, fmt: str) -> None:
-    from adcalc.derive import diff as differentiate
+    from adcalc.commands.diff import diff as differentiate
     from adcalc.render import diff_report
 
     point = merge_points(at) if at else None
@@ -367,7 +240,7 @@ def diff(expression: str, wrt: list[str] | None, order: int,
 
 AT = click.option("--at", "at", type=POINT, multiple=True, metavar="x=1,y=2",
                   help="The point: a value for every variable.")
-VARS = click.option("--vars", "order", type=NAMES, default=None, metavar="x2,x1",
+VARS = click.option("--vars", "variables", type=NAMES, default=None, metavar="x2,x1",
                     help="Order of the variables (default: order of first appearance).")
 FORMAT = click.option("--format", "fmt", type=click.Choice(["auto", "plain", "rich", "json"]),
                       default="auto", show_default=True,
@@ -406,14 +279,14 @@ Examples:
 @VARS
 @FORMAT
 @QUIET
-def jacobian(expression: str, at: tuple, mode: str | None, order: list[str] | None, fmt: str,
-             quiet: bool) -> None:
+def jacobian(expression: str, at: tuple, mode: str | None, variables: list[str] | None,
+             fmt: str, quiet: bool) -> None:
+    from adcalc.commands.vector import jacobian as compute
     from adcalc.render import vector_report as vr
-    from adcalc.vector import jacobian as compute
 
     point, expression = merge_points(at), read_source(expression)
     with errors_reported():
-        r = compute(expression, point, mode, order, record=not quiet and fmt != "json")
+        r = compute(expression, point, mode, variables, record=not quiet and fmt != "json")
         emit_vector(vr.jacobian_report(r), vr.vector_dict(r, "jacobian", {}),
                     vr.matrix_lines(r.matrix), vr.warnings(r), fmt, quiet)
 
@@ -431,14 +304,14 @@ Examples:
 @VARS
 @FORMAT
 @QUIET
-def hessian(expression: str, at: tuple, order: list[str] | None, fmt: str, quiet: bool
+def hessian(expression: str, at: tuple, variables: list[str] | None, fmt: str, quiet: bool
             ) -> None:
+    from adcalc.commands.vector import hessian as compute
     from adcalc.render import vector_report as vr
-    from adcalc.vector import hessian as compute
 
     point, expression = merge_points(at), read_source(expression)
     with errors_reported():
-        h = compute(expression, point, order)
+        h = compute(expression, point, variables)
         emit_vector(vr.hessian_report(h), vr.hessian_dict(h), vr.matrix_lines(h.matrix), [],
                     fmt, quiet)
 
@@ -458,19 +331,18 @@ Examples:
 @VARS
 @FORMAT
 @QUIET
-def jvp(expression: str, at: tuple, direction: Any, order: list[str] | None, fmt: str,
+def jvp(expression: str, at: tuple, direction: Any, variables: list[str] | None, fmt: str,
         quiet: bool) -> None:
+    from adcalc.commands.vector import jvp as compute
     from adcalc.render import vector_report as vr
     from adcalc.render.document import num
-    from adcalc.vector import jvp as compute
 
     point, expression = merge_points(at), read_source(expression)
     with errors_reported():
-        r = compute(expression, point, direction, order)
-        v = [r.tangents[0].seed.get(n, 0.0) for n in r.order]
-        emit_vector(vr.jvp_report(r), vr.vector_dict(r, "jvp", {"direction": dict(
-            zip(r.order, v, strict=True))}), "".join(f"{num(row[0])}\n" for row in r.matrix),
-            vr.warnings(r), fmt, quiet)
+        r = compute(expression, point, direction, variables)
+        direction = dict(zip(r.variables, r.direction, strict=True))
+        emit_vector(vr.jvp_report(r), vr.vector_dict(r, "jvp", {"direction": direction}),
+                    "".join(f"{num(row[0])}\n" for row in r.matrix), vr.warnings(r), fmt, quiet)
 
 
 @main.command(context_settings={"ignore_unknown_options": True}, help=f"""Vector-Jacobian
@@ -488,19 +360,17 @@ Examples:
 @VARS
 @FORMAT
 @QUIET
-def vjp(expression: str, at: tuple, cotangent: Any, order: list[str] | None, fmt: str,
+def vjp(expression: str, at: tuple, cotangent: Any, variables: list[str] | None, fmt: str,
         quiet: bool) -> None:
+    from adcalc.commands.vector import vjp as compute
     from adcalc.render import vector_report as vr
     from adcalc.render.document import num
-    from adcalc.vector import output_names, resolve_direction
-    from adcalc.vector import vjp as compute
 
     point, expression = merge_points(at), read_source(expression)
     with errors_reported():
-        r = compute(expression, point, cotangent, order, record=not quiet and fmt != "json")
-        u = resolve_direction(cotangent, output_names(r.tape), "--cot", "outputs")
-        emit_vector(vr.vjp_report(r, u), vr.vector_dict(r, "vjp", {"cotangent": u}),
-                    "".join(f"{n} {num(x)}\n" for n, x in zip(r.order, r.matrix[0],
+        r = compute(expression, point, cotangent, variables, record=not quiet and fmt != "json")
+        emit_vector(vr.vjp_report(r), vr.vector_dict(r, "vjp", {"cotangent": r.direction}),
+                    "".join(f"{n} {num(x)}\n" for n, x in zip(r.variables, r.matrix[0],
                                                                strict=True)),
                     vr.warnings(r), fmt, quiet)
 
@@ -538,7 +408,8 @@ svg, png and pdf need Graphviz's dot program; text and dot need nothing.
 @click.option("--max-nodes", type=click.IntRange(min=2), default=200, show_default=True,
               help="Above this, collapse chains and leave out the farthest nodes.")
 def graph(expression: str, at: tuple, mode: str | None, seed: dict | None,
-          order: list[str] | None, fmt: str, output: str | None, max_nodes: int) -> None:
+          variables: list[str] | None, fmt: str, output: str | None, max_nodes: int) -> None:
+    from adcalc.commands.graph import graph as compute
     from adcalc.render.graph_image import render_graph
 
     point, expression = merge_points(at), read_source(expression)
@@ -552,8 +423,8 @@ def graph(expression: str, at: tuple, mode: str | None, seed: dict | None,
     if fmt in ("png", "pdf") and output is None and sys.stdout.isatty():
         raise click.UsageError(f"{fmt} is binary: give -o FILE (or pipe the output)")
     with errors_reported():
-        result = render_graph(expression, point if at else None, mode, seed, order, fmt,
-                              max_nodes)
+        result = render_graph(compute(expression, point if at else None, mode, seed, variables,
+                                      max_nodes), fmt)
         if isinstance(result, list):
             print_blocks(result, "auto")
         elif output:

@@ -1,45 +1,21 @@
-"""Derivative tapes: the reverse sweep run with the tape itself as the algebra.
+"""Derivative tapes: the adjoint sweep run with the tape itself as the algebra.
 
-The same rules that give numbers in ``adcalc.reverse`` here append nodes, so the result
-is a tape whose outputs are the derivatives; differentiating that tape again gives
-higher orders and mixed partials.  Everything lives on one working tape, so the
-derivatives share their pieces with each other and with the original function.
+The same rules that give numbers in the float sweeps here append nodes
+(``sweeps.gradient_nodes``), so the result is a tape whose outputs are the derivatives;
+differentiating that tape again gives higher orders and mixed partials.  Everything
+lives on one working tape, so the derivatives share their pieces with each other and
+with the original function.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from itertools import combinations_with_replacement
 
 from adcalc.errors import InputError, option
-from adcalc.forward import RULES
-from adcalc.primitives import CONST
 from adcalc.simplify import Simplifier, simplified
+from adcalc.sweeps import gradient_nodes
 from adcalc.tape import Tape
-
-
-def gradient_nodes(tape: Tape, algebra, output: int, wrt: Sequence[str]) -> list[int]:
-    """Append ∂output/∂x for each ``x`` in ``wrt`` to ``tape``; return their node ids.
-
-    ``algebra`` builds the nodes (a ``Simplifier`` over ``tape``, or the tape itself).
-    """
-    ops, a0, a1, consts = tape.ops, tape.a0, tape.a1, tape.consts
-    bar: dict[int, int] = {output: tape.const(1.0)}
-    zero = tape.const(0.0)
-    for j in range(output, -1, -1):
-        g = bar.get(j)
-        op = ops[j]
-        if g is None or op < 0 or g == zero:
-            continue
-        a, b = a0[j], a1[j]
-        parts = RULES[op](algebra, j, a, b if b >= 0 else None, consts[j])
-        for arg, p in zip((a, b), parts, strict=False):
-            if ops[arg] == CONST:
-                continue
-            contribution = algebra.mul(g, p)
-            bar[arg] = algebra.add(bar[arg], contribution) if arg in bar else contribution
-    return [bar.get(tape.var_node[x], zero) for x in wrt]
 
 
 def check_wrt(tape: Tape, wrt: Sequence[str] | None) -> list[str]:
@@ -118,37 +94,3 @@ def latex_label(key: Sequence[str]) -> str:
     bottom = r" \, ".join(rf"\partial {latex_name(n)}" + (f"^{{{m}}}" if m > 1 else "")
                           for n, m in _grouped(key))
     return rf"\frac{{{top}}}{{{bottom}}}"
-
-
-@dataclass
-class Diff:
-    """Symbolic derivatives of an expression, and their values at a point if given."""
-
-    expression: str
-    tape: Tape
-    """Outputs are the derivatives, in the order of ``keys``."""
-    keys: list[tuple[str, ...]]
-    variables: list[str]
-    order: int
-    point: dict[str, float] | None = None
-    values: list[float] | None = None
-
-
-def diff(expression: str | Tape, wrt: Sequence[str] | None = None, order: int = 1,
-         at: Mapping[str, float] | None = None) -> Diff:
-    """``adcalc.diff("x^3*sin(x)", wrt=["x"], order=2)``: derivative tapes and values."""
-    from adcalc.evaluate import primal
-    from adcalc.gradient import check_point
-    from adcalc.parse import parse
-
-    tape = parse(expression) if isinstance(expression, str) else expression
-    text = expression if isinstance(expression, str) else ""
-    dtape, keys = derivatives(tape, wrt, order)
-    result = Diff(text, dtape, keys, list(tape.variables), order)
-    if at is not None:
-        point = check_point(tape, at)
-        primal(tape, point)  # f must be defined there, or its derivatives mean nothing
-        vals = primal(dtape, point)
-        result.point = point
-        result.values = [vals[o] for o in dtape.outputs]
-    return result

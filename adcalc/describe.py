@@ -1,8 +1,10 @@
-"""Text for one node: its operation in trace labels, its subexpression in source names."""
+"""Text for one node: its operation in trace labels, its subexpression in source names,
+and the messages of the errors that name it (domain, not differentiable, not finite)."""
 
 from __future__ import annotations
 
 from adcalc.algebra import PrintAlgebra, Text, literal
+from adcalc.errors import DomainError
 from adcalc.primitives import CONST, INPUT, PRIMITIVES
 from adcalc.tape import Tape
 
@@ -74,3 +76,61 @@ def _cone(tape: Tape, i: int, limit: int) -> set[int]:
                     if len(seen) > limit:
                         return set()
     return seen
+
+
+def domain_error(tape: Tape, i: int, vals: list, exc: BaseException) -> DomainError:
+    """A message naming node ``i``, its operation, its arguments' values and the rule."""
+    labels = tape.labels()
+    prim = PRIMITIVES[tape.ops[i]]
+    if isinstance(exc, OverflowError):
+        reason = "overflow, the result is too large for a double"
+    elif isinstance(exc, ZeroDivisionError) and prim.name != "div":
+        reason = prim.domain or "division by zero"
+    else:
+        reason = prim.domain or str(exc)
+    return DomainError(
+        f"math error at {labels[i]} = {operation(tape, labels, i)}: {reason}"
+        f"{argument_values(tape, labels, i, vals)}{where(tape, i)}",
+        labels[i],
+    )
+
+
+def not_differentiable(tape: Tape, i: int, vals: list, exc: BaseException) -> DomainError:
+    """The message for a local partial that cannot be evaluated at node ``i``."""
+    labels = tape.labels()
+    formulas = " and ".join(partial_formulas(tape, labels, i))
+    why = "division by zero" if isinstance(exc, ZeroDivisionError) else (
+        "overflow" if isinstance(exc, OverflowError) else "outside its domain"
+    )
+    return DomainError(
+        f"not differentiable at {labels[i]} = {operation(tape, labels, i)}: its local "
+        f"partial ({formulas}) is undefined here ({why}){argument_values(tape, labels, i, vals)}"
+        f"{where(tape, i)}",
+        labels[i],
+    )
+
+
+def not_finite(tape: Tape, xs: list[float], what: str) -> DomainError:
+    """The first node whose ``what`` (value, tangent or adjoint) is not finite."""
+    import math
+
+    labels = tape.labels()
+    i = next(k for k, x in enumerate(xs) if not math.isfinite(x))
+    if what == "value":
+        return domain_error(tape, i, xs, OverflowError())
+    return DomainError(f"overflow: the {what} of {labels[i] or 'a literal'} is {xs[i]!r}, "
+                       "too large for a double", labels[i])
+
+
+def argument_values(tape: Tape, labels: list[str | None], i: int, vals: list) -> str:
+    parts = [
+        f"{labels[a]} = {vals[a]!r}"
+        for a in (tape.a0[i], tape.a1[i])
+        if a >= 0 and not isinstance(operand(tape, labels, a), float)
+    ]
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+def where(tape: Tape, i: int) -> str:
+    text = subexpression(tape, i)
+    return f", in {text}" if text else ""

@@ -52,7 +52,7 @@ class CheckFailed(AdcalcError):
     exit_code = 1
 
 
-_FLAGS = {"point": "--at", "order": "--vars", "seed": "--seed", "wrt": "--wrt",
+_FLAGS = {"point": "--at", "variables": "--vars", "seed": "--seed", "wrt": "--wrt",
           "direction": "--dir", "cotangent": "--cot", "mode": "--mode"}
 _SPELLING = {"cli": False}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from adcalc.algebra import PrintAlgebra, Text, format_number
+from adcalc.algebra import PrintAlgebra, Rope, Text, format_number
 from adcalc.primitives import PREC_ATOM, PREC_MUL, PREC_NEG, PREC_POW, Primitive
 
 GREEK = {
@@ -62,7 +62,16 @@ class LatexAlgebra(PrintAlgebra):
             return (r"\left|", xs[0][0], r"\right|"), PREC_ATOM
         if prim.name == "exp":
             return ("e^{", xs[0][0], "}"), PREC_POW
-        if prim.name == "mul" and xs[0][1] == PREC_ATOM and xs[0][0][:1].isdigit():
+        if prim.name == "mul" and xs[0][1] == PREC_ATOM and _first(xs[0][0]).isdigit():
             return (xs[0][0], " ", self.paren(xs[1], xs[1][1] < PREC_MUL or xs[1][1] ==
                                                PREC_NEG)), PREC_MUL
         return super().compose(prim, xs, c)
+
+
+def _first(rope: Rope) -> str:
+    """The first character of the text a rope stands for ('' if none)."""
+    while not isinstance(rope, str):
+        if not rope:
+            return ""
+        rope = rope[0]
+    return rope[:1]

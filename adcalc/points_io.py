@@ -10,28 +10,23 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 import re
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from itertools import islice
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from adcalc.batch import BatchResult, check_columns, sweep_arrays
-from adcalc.errors import DomainError, InputError, OutputError
+from adcalc.batch import BatchResult
+from adcalc.errors import InputError, OutputError
 from adcalc.inputs import MAX_TEXT, decode, open_bytes, stdin_bytes
+from adcalc.render.json_out import number
 from adcalc.tape import Tape
+
+if TYPE_CHECKING:
+    from adcalc.commands.points import BatchSummary
 
 CHUNK_ROWS = 65_536
 _LONE_CR = re.compile(r"(?<=\r)(?!\n)")
-
-
-@dataclass
-class BatchSummary:
-    rows: int = 0
-    bad: list[tuple[int, str]] = field(default_factory=list)
-    """(row number, message) of every row that could not be evaluated."""
 
 
 class Records:
@@ -173,79 +168,38 @@ class CsvOut:
 
 class JsonLinesOut:
     def __init__(self, out: IO[str], header: list[str], names: list[str],
-                 index: dict[str, int]) -> None:
+                 index: dict[str, int], tape: Tape) -> None:
         self.out, self.header, self.names = out, header, names
         self.index = index
+        self.tape = tape
         self.extra = [k for k, h in enumerate(header) if h not in index]
 
     def write(self, first: int, rows: list[list[str]], result: BatchResult) -> None:
         bad = dict(result.bad)
         values = result.values.tolist()
         grads = {n: result.gradient[n].tolist() for n in self.names}
+        kinked: set[int] = set()
+        if result.kinks:
+            import numpy as np
+
+            kinked = set(np.flatnonzero(np.logical_or.reduce(list(result.kinks.values())))
+                         .tolist())
         lines = []
         for j, row in enumerate(rows):
             item: dict[str, Any] = {
                 "row": first + j,
-                "point": {v: _finite(float(row[k])) for v, k in self.index.items()},
-                "value": _finite(values[j]),
-                "gradient": {n: _finite(grads[n][j]) for n in self.names},
+                "point": {v: number(float(row[k])) for v, k in self.index.items()},
+                "value": number(values[j]),
+                "gradient": {n: number(grads[n][j]) for n in self.names},
             }
             if self.extra:
                 item["columns"] = {self.header[k]: row[k] for k in self.extra}
+            if j in kinked:
+                item["warnings"] = kink_warnings(self.tape, self.names, result, j)
             if j in bad:
                 item["error"] = bad[j]
             lines.append(json.dumps(item, allow_nan=False, ensure_ascii=False))
         self.out.write("\n".join(lines) + ("\n" if lines else ""))
-
-
-def _finite(x: float) -> float | None:
-    """JSON has no NaN: a bad row's numbers are null."""
-    return x if math.isfinite(x) else None
-
-
-def run_batch(tape: Tape, stream: IO[bytes] | IO[str], out: IO[str], fmt: str = "csv",
-              mode: str = "reverse", order: list[str] | None = None, strict: bool = False,
-              progress: Callable[[int, int], None] | None = None,
-              chunk_rows: int = CHUNK_ROWS) -> BatchSummary:
-    """Stream points from ``stream`` to ``out``; ``progress(characters, rows)`` per chunk.
-
-    Output goes out a chunk at a time; if writing fails (a full disk, a file-size limit)
-    a regular file is cut back to its last whole chunk and ``OutputError`` says how many
-    rows it holds: never a row cut in half.
-    """
-    records = Records(stream)
-    rows_in = iter(records)
-    header = read_header(rows_in)
-    check_columns(tape, header)
-    column = {name: k for k, name in enumerate(header)}
-    index = {v: column[v] for v in tape.variables}
-    names = list(order or tape.variables)
-    summary = BatchSummary()
-    sink = Committed(out)
-    try:
-        writer: CsvOut | JsonLinesOut = (
-            JsonLinesOut(out, header, names, index) if fmt == "json"
-            else CsvOut(out, header, names, records))
-        sink.commit()
-    except OSError as exc:
-        raise sink.failed(exc, summary.rows) from None
-    read = records.chars
-    for first, rows in chunks(rows_in, len(header), chunk_rows):
-        result = sweep_arrays(tape, to_columns(rows, index, first), mode, names)
-        if result.bad and strict:
-            row, message = result.bad[0]
-            raise DomainError(f"row {first + row}: {message}")
-        try:
-            writer.write(first, rows, result)
-            sink.commit()
-        except OSError as exc:
-            raise sink.failed(exc, summary.rows) from None
-        summary.bad += [(first + r, m) for r, m in result.bad]
-        summary.rows += len(rows)
-        if progress is not None:
-            progress(records.chars - read, len(rows))
-            read = records.chars
-    return summary
 
 
 class Committed:
@@ -299,6 +253,22 @@ class Committed:
             return OutputError(f"cannot write the output: {reason}")
         return OutputError(f"cannot write the output: {reason}; it holds the header and the "
                            f"first {rows:,} rows, each one whole")
+
+
+def kink_warnings(tape: Tape, variables: list[str], result: BatchResult, row: int
+                  ) -> list[str]:
+    """The scalar path's warnings for one row that met a non-differentiable point."""
+    from adcalc.render.trace import nondiff_warnings
+
+    return nondiff_warnings(tape, variables, result.node_values(row), result.kinks_at(row))
+
+
+def kink_rows_message(summary: BatchSummary) -> str:
+    n = len(summary.kinks)
+    shown = ", ".join(str(r) for r in summary.kinks[:5]) + (", …" if n > 5 else "")
+    return (f"warning: {n} of {summary.rows:,} rows are at a point where the expression is "
+            f"not differentiable, and a convention gave the derivative (row{'s' if n > 1 else ''}"
+            f" {shown}); row {summary.kinks[0]}: {summary.kink_example}")
 
 
 def bad_rows_message(summary: BatchSummary) -> str:

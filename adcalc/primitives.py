@@ -39,7 +39,13 @@ class Primitive:
     partials: Rule
     domain: str = ""
     nondiff: Callable[..., bool] | None = None
+    """``nondiff(a, b, c)``: whether the primitive is not differentiable there; the rule
+    still gives the conventional partials, and the trace warns with ``convention``."""
     convention: str = ""
+    edge: tuple[Callable[..., bool], Rule] | None = None
+    """``(where, limits)``: where the rule's formula is indeterminate although the
+    derivative exists (``0^y``: ``0·log 0``), the partials are ``limits`` instead
+    (numeric sweeps only; a symbolic derivative keeps the formula)."""
     symbol: str | None = None
     prec: int = PREC_ATOM
     takes_const: bool = False
@@ -143,6 +149,7 @@ PRIMITIVES: list[Primitive] = [
     Primitive("pow", 2, math.pow,
               lambda A, out, a, b, c: (A.mul(b, A.pow(a, A.sub(b, 1.0))), A.mul(out, A.log(a))),
               domain=_POW_DOMAIN + "; with a variable exponent the base must be positive",
+              edge=(_at_zero, lambda A, out, a, b, c: (A.mul(b, A.pow(a, A.sub(b, 1.0))), 0.0)),
               symbol="^", prec=PREC_POW, array="power"),
     Primitive("sin", 1, math.sin, lambda A, out, a, b, c: (A.cos(a),), latex=r"\sin"),
     Primitive("cos", 1, math.cos, lambda A, out, a, b, c: (A.neg(A.sin(a)),), latex=r"\cos"),
@@ -212,6 +219,10 @@ INPUT = -1
 CONST = -2
 OPCODE: dict[str, int] = {p.name: i for i, p in enumerate(PRIMITIVES)}
 BY_NAME: dict[str, Primitive] = {p.name: p for p in PRIMITIVES}
+
+RULES = [p.partials for p in PRIMITIVES]
+NONDIFF = [p.nondiff for p in PRIMITIVES]
+EDGES = [p.edge for p in PRIMITIVES]
 
 ADD, SUB, MUL, DIV, NEG, POWC, POW = (
     OPCODE[n] for n in ("add", "sub", "mul", "div", "neg", "powc", "pow")

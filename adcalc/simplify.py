@@ -238,20 +238,12 @@ class Simplifier:
 
 
 def simplified(tape: Tape) -> Tape:
-    """The same function rebuilt through the simplifier (for tests and display)."""
+    """The same function rebuilt through the simplifier: the primal walk over the
+    ``Symbols`` algebra, whose values are the new tape's nodes."""
+    from adcalc.sweeps import Symbols, primal
+
     out = Tape()
-    s = Simplifier(out)
-    remap: list[int] = []
-    for i, op in enumerate(tape.ops):
-        if op == INPUT:
-            remap.append(out.input(tape.input_name[i]))
-        elif op == CONST:
-            remap.append(out.const(tape.consts[i]))  # type: ignore[arg-type]
-        else:
-            b = tape.a1[i]
-            remap.append(s.node(op, remap[tape.a0[i]], remap[b] if b >= 0 else -1,
-                                tape.consts[i]))
+    inputs = {name: out.input(name) for name in tape.variables}
+    remap = primal(tape, inputs, Symbols(out, Simplifier(out)))
     out.outputs = [remap[o] for o in tape.outputs]
-    for name in tape.variables:
-        out.input(name)
     return out.pruned()

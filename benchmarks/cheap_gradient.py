@@ -18,10 +18,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import best_of, random_expression, table
 
-from adcalc.evaluate import primal
-from adcalc.forward import tangent_sweep
 from adcalc.parse import parse
-from adcalc.reverse import adjoint_sweep
+from adcalc.sweeps import adjoint, primal, tangent
 
 
 def sweeps(nodes: int) -> list[str]:
@@ -30,9 +28,9 @@ def sweeps(nodes: int) -> list[str]:
     vals = primal(tape, point)
     repeat = 5 if nodes <= 100_000 else 2
     t_primal = best_of(lambda: primal(tape, point), repeat)
-    t_reverse = best_of(lambda: adjoint_sweep(tape, vals), repeat)
+    t_reverse = best_of(lambda: adjoint(tape, vals, {tape.output: 1.0}), repeat)
     first = tape.variables[0]
-    t_forward = best_of(lambda: tangent_sweep(tape, vals, {first: 1.0}), repeat)
+    t_forward = best_of(lambda: tangent(tape, vals, {first: 1.0}), repeat)
     rows = sum(1 for op in tape.ops if op >= 0)
     return [f"{rows:,}", f"{t_primal * 1e3:.2f}", f"{t_forward * 1e3:.2f}",
             f"{t_reverse * 1e3:.2f}", f"{t_reverse / t_primal:.2f}",
@@ -45,8 +43,8 @@ def many_inputs(n: int) -> list[str]:
     tape = parse(text)
     point = {v: 0.5 + 0.01 * k for k, v in enumerate(tape.variables)}
     vals = primal(tape, point)
-    t_rev = best_of(lambda: adjoint_sweep(tape, vals), 3)
-    t_fwd = best_of(lambda: [tangent_sweep(tape, vals, {v: 1.0}) for v in tape.variables], 3)
+    t_rev = best_of(lambda: adjoint(tape, vals, {tape.output: 1.0}), 3)
+    t_fwd = best_of(lambda: [tangent(tape, vals, {v: 1.0}) for v in tape.variables], 3)
     return [str(n), f"{len(tape):,}", f"{t_fwd * 1e3:.2f}", f"{t_rev * 1e3:.2f}",
             f"{t_fwd / t_rev:.1f}x"]
 

@@ -25,7 +25,7 @@ from common import random_expression, table
 
 def one(kind: str, n: int) -> None:
     """Measure one size in this process and print it as JSON."""
-    from adcalc.gradient import gradient
+    from adcalc import gradient
     from adcalc.parse import parse
 
     text = random_expression(n, 4, n) if kind == "random" else "sin(" * n + "x" + ")" * n

@@ -11,11 +11,11 @@ import random
 import numpy as np
 import pytest
 
+from adcalc import gradient
 from adcalc.batch import sweep_arrays
+from adcalc.commands.points import run_batch
 from adcalc.errors import DomainError, InputError
-from adcalc.gradient import gradient
 from adcalc.parse import parse
-from adcalc.points_io import run_batch
 
 SEED = "log((x1+x2)^2 + sin(x1*x2))"
 EXPRESSIONS = [SEED, "sqrt(x1) * atan2(x2, x1) + relu(x1 - x2)",

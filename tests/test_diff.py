@@ -10,12 +10,13 @@ import re
 import pytest
 
 import adcalc
-from adcalc.derive import derivatives, diff, label
+from adcalc import gradient
+from adcalc.commands.diff import diff
+from adcalc.derive import derivatives, label
 from adcalc.describe import PLAIN
-from adcalc.evaluate import primal
 from adcalc.formula import formulas, program
-from adcalc.gradient import gradient
 from adcalc.parse import parse
+from adcalc.sweeps import primal
 
 SEED = "log((x1+x2)^2 + sin(x1*x2))"
 

@@ -7,8 +7,8 @@ import math
 import pytest
 
 import adcalc
+from adcalc import gradient
 from adcalc.check import central_difference, check_gradient
-from adcalc.gradient import gradient
 from tests.conftest import ulps
 
 SEED = "log((x1+x2)^2 + sin(x1*x2))"

@@ -7,9 +7,9 @@ import math
 import pytest
 
 from adcalc.describe import operation
-from adcalc.evaluate import primal
 from adcalc.parse import parse
 from adcalc.primitives import CONST
+from adcalc.sweeps import primal
 
 
 def value(text: str, **point: float) -> float:

@@ -17,8 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import adcalc
+from adcalc.commands.points import run_batch
 from adcalc.errors import AdcalcError, InputError
-from adcalc.points_io import run_batch
 
 ADCALC = [sys.executable, "-m", "adcalc"]
 
@@ -246,8 +246,8 @@ def test_api_errors_name_arguments_not_flags() -> None:
                             "typo for y?)")
     with pytest.raises(InputError, match=r"^seed gives z, which"):
         adcalc.gradient("x*y", {"x": 1.0, "y": 2.0}, seed={"z": 1.0})
-    with pytest.raises(InputError, match=r"^order names z"):
-        adcalc.gradient("x*y", {"x": 1.0, "y": 2.0}, order=["x", "z"])
+    with pytest.raises(InputError, match=r"^variables names z"):
+        adcalc.gradient("x*y", {"x": 1.0, "y": 2.0}, variables=["x", "z"])
     with pytest.raises(InputError, match=r"^direction has 1 entries"):
         adcalc.jvp("[x, y]", {"x": 1.0, "y": 2.0}, [1.0])
     g = adcalc.gradient("x*y", {"x": 1.0, "y": 2.0}, seed={"x": 1.0, "y": -1.0})

@@ -7,9 +7,9 @@ import math
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from adcalc import gradient
 from adcalc.check import central_difference
 from adcalc.errors import DomainError
-from adcalc.gradient import gradient
 
 VARS = ["x", "y", "z"]
 UNARY = ["sin", "cos", "tanh", "atan", "sigmoid", "softplus", "exp", "log", "sqrt", "abs"]

@@ -9,7 +9,7 @@ import math
 
 import pytest
 
-from adcalc.gradient import gradient
+from adcalc import gradient
 from adcalc.parse import parse
 from adcalc.render.plain import render
 from adcalc.render.trace import report

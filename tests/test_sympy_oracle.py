@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from adcalc.gradient import gradient
+from adcalc import gradient
 
 sympy = pytest.importorskip("sympy")
 from sympy.parsing.sympy_parser import (  # noqa: E402
@@ -112,8 +112,8 @@ def user_functions() -> list[str]:
 
 @pytest.mark.parametrize("name", user_functions())
 def test_symbolic_derivative_of_each_function_matches_sympy(name: str) -> None:
-    from adcalc.evaluate import primal
     from adcalc.parse import FUNCTIONS
+    from adcalc.sweeps import primal
 
     binary = FUNCTIONS[name].arity == 2
     text = f"{name}(x, y)" if binary else f"{name}(x)"

@@ -8,11 +8,11 @@ import random
 
 import pytest
 
+from adcalc import gradient
+from adcalc.commands.vector import hessian, jacobian, jvp, vjp
 from adcalc.errors import InputError, ParseError
-from adcalc.evaluate import primal
-from adcalc.gradient import gradient
 from adcalc.parse import parse
-from adcalc.vector import hessian, jacobian, jvp, vjp
+from adcalc.sweeps import primal
 
 F3 = "[x*y, sin(x) + y^2, exp(x*y)]"
 
@@ -116,7 +116,7 @@ def hessian_by_fd_of_gradients(text: str, point: dict[str, float]) -> list[list[
 ])
 def test_hessian_against_fd_of_gradients_and_symmetric(text: str, point: dict) -> None:
     h = hessian(text, point)
-    n = len(h.order)
+    n = len(h.variables)
     for i in range(n):
         for j in range(n):
             assert h.matrix[i][j] == pytest.approx(h.matrix[j][i], rel=1e-12, abs=1e-12)

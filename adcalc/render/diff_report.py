@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from adcalc.algebra import format_number
-from adcalc.derive import Diff, label, latex_label
+from adcalc.commands.diff import Diff
+from adcalc.derive import label, latex_label
 from adcalc.describe import PLAIN
 from adcalc.formula import formulas
 from adcalc.latex import LatexAlgebra, latex_name

@@ -1,59 +1,42 @@
-"""From an expression to a graph in the asked format: text blocks, DOT, or an image."""
+"""A graph record in the asked format: text blocks, DOT, or an image through Graphviz."""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Mapping, Sequence
 
 from adcalc.algebra import format_number
+from adcalc.commands.graph import GraphResult
 from adcalc.errors import AdcalcError
-from adcalc.evaluate import primal
-from adcalc.forward import tangent_sweep
-from adcalc.gradient import check_point, check_seed, variable_order
-from adcalc.graph import build_graph
-from adcalc.parse import parse
 from adcalc.render.document import clip
 from adcalc.render.dot import to_dot
 from adcalc.render.graph_text import graph_blocks
-from adcalc.reverse import adjoint_sweep
 
 INSTALL_HINT = ("Graphviz's dot program is needed for {fmt} output and was not found. "
                 "Install it (Debian/Ubuntu: apt-get install graphviz; macOS: brew install "
                 "graphviz), or use --format dot or the text view, which need nothing.")
 
 
-def render_graph(expression: str, point: Mapping[str, float] | None, mode: str | None,
-                 seed: Mapping[str, float] | None, order: Sequence[str] | None, fmt: str,
-                 max_nodes: int) -> list | bytes:
-    """Text blocks for ``fmt == "text"``, else the bytes of the DOT text or image."""
-    tape = parse(expression)
-    names = variable_order(tape, order)
-    values = derivatives = kind = None
+def title(r: GraphResult) -> str:
+    """``f(x1, x2) = …`` and, with a point, where and which derivative the nodes carry."""
+    names = r.variables
     what = ""
-    if seed is not None:
-        check_seed(tape, seed, mode)
-    if point is not None:
-        pt = check_point(tape, point)
-        values = primal(tape, pt)
-        where = ", ".join(f"{n} = {format_number(pt[n])}" for n in names)
-        if mode == "forward" or seed is not None:
-            direction = dict(seed) if seed else ({names[0]: 1.0} if names else {})
-            derivatives = tangent_sweep(tape, values, direction).tangents
-            kind = "tangent"
-            seeds = ", ".join(f"{n} = {format_number(v)}" for n, v in direction.items())
+    if r.point is not None:
+        where = ", ".join(f"{n} = {format_number(r.point[n])}" for n in names)
+        if r.direction is not None:
+            seeds = ", ".join(f"{n} = {format_number(v)}" for n, v in r.direction.items())
             what = f" at {where}; forward mode, tangents v̇ for the seed {seeds}"
         else:
-            seeds = dict.fromkeys(tape.outputs, 1.0)
-            derivatives = adjoint_sweep(tape, values, seeds).adjoints
-            kind = "adjoint"
-            of = "f" if len(tape.outputs) == 1 else "(the sum of the outputs)"
+            of = "f" if r.outputs == 1 else "(the sum of the outputs)"
             what = f" at {where}; reverse mode, adjoints v̄ = ∂{of}/∂v"
-    graph = build_graph(tape, names, values, derivatives, kind, max_nodes)
-    title = f"f({', '.join(names)}) = {clip(expression)}{what}"
+    return f"f({', '.join(names)}) = {clip(r.expression)}{what}"
+
+
+def render_graph(r: GraphResult, fmt: str) -> list | bytes:
+    """Text blocks for ``fmt == "text"``, else the bytes of the DOT text or image."""
     if fmt == "text":
-        return graph_blocks(graph, title)
-    dot = to_dot(graph, title)
+        return graph_blocks(r.graph, title(r))
+    dot = to_dot(r.graph, title(r))
     if fmt == "dot":
         return dot.encode()
     program = shutil.which("dot")

@@ -7,26 +7,28 @@ import math
 from typing import Any
 
 from adcalc.check import RULE, CheckResult
+from adcalc.commands.grad import Gradient
 from adcalc.describe import args_of
-from adcalc.gradient import Gradient
 from adcalc.primitives import CONST, INPUT, PRIMITIVES
 
 SCHEMA = 1
 
 
-def number(x: float | None) -> float | str | None:
-    """JSON has no NaN or infinity: those become the strings "nan", "inf", "-inf"."""
+def number(x: float | None) -> float | None:
+    """JSON has no NaN or infinity; adcalc writes every number that is not finite as
+    ``null``, in every command's JSON and in JSON Lines (a bad row's numbers)."""
     if x is None or math.isfinite(x):
         return x
-    return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
+    return None
 
 
 def trace_rows(g: Gradient) -> list[dict[str, Any]]:
     tape = g.tape
-    labels = tape.labels(g.order)
+    labels = tape.labels(g.variables)
     rows = []
-    order = [tape.var_node[n] for n in g.order] + [i for i, op in enumerate(tape.ops) if op >= 0]
-    for i in order:
+    rows_in_order = [tape.var_node[n] for n in g.variables] + [
+        i for i, op in enumerate(tape.ops) if op >= 0]
+    for i in rows_in_order:
         op = tape.ops[i]
         row: dict[str, Any] = {"id": labels[i]}
         if op == INPUT:
@@ -43,7 +45,7 @@ def trace_rows(g: Gradient) -> list[dict[str, Any]]:
         elif g.seed is not None:
             row["tangent"] = number(g.tangents[0].tangents[i])
         else:
-            row["tangent"] = {n: number(t.tangents[i]) for n, t in zip(g.order, g.tangents,
+            row["tangent"] = {n: number(t.tangents[i]) for n, t in zip(g.variables, g.tangents,
                                                                         strict=True)}
         rows.append(row)
     return rows
@@ -56,7 +58,7 @@ def to_dict(g: Gradient, check: CheckResult | None = None, quiet: bool = False,
     out: dict[str, Any] = {
         "schema": SCHEMA,
         "expression": g.expression,
-        "variables": g.order,
+        "variables": g.variables,
         "point": {n: number(v) for n, v in g.point.items()},
         "value": number(g.value),
         "gradient": {n: number(v) for n, v in g.gradient.items()},

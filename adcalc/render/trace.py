@@ -10,12 +10,11 @@ from collections.abc import Sequence
 
 from adcalc.algebra import format_number
 from adcalc.check import RULE, CheckResult
+from adcalc.commands.grad import Gradient
 from adcalc.describe import args_of, operation, partial_formulas
-from adcalc.forward import TangentSweep
-from adcalc.gradient import Gradient
 from adcalc.primitives import CONST, INPUT, PRIMITIVES
 from adcalc.render.document import Block, Para, Table, clip, num
-from adcalc.reverse import AdjointSweep
+from adcalc.sweeps import AdjointSweep, TangentSweep
 from adcalc.tape import Tape
 
 Labels = list[str | None]
@@ -180,15 +179,15 @@ def summary_table(g: Gradient) -> Table:
 
 
 def warnings(g: Gradient) -> list[str]:
-    return nondiff_warnings(g.tape, g.order, g.values, g.nondiff)
+    return nondiff_warnings(g.tape, g.variables, g.values, g.nondiff)
 
 
 def report(g: Gradient, check: CheckResult | None = None) -> list[Block]:
     """The full report of ``grad``: header, primal trace, derivative trace(s), result."""
     tape = g.tape
-    labels = tape.labels(g.order)
-    blocks: list[Block] = [header(g.expression, g.order, g.point),
-                           primal_table(tape, labels, g.order, g.values)]
+    labels = tape.labels(g.variables)
+    blocks: list[Block] = [header(g.expression, g.variables, g.point),
+                           primal_table(tape, labels, g.variables, g.values)]
     if g.mode == "forward":
         for k, sweep in enumerate(g.tangents):
             if g.seed is not None:
@@ -197,9 +196,9 @@ def report(g: Gradient, check: CheckResult | None = None) -> list[Block]:
                     for n, v in g.seed.items())
             else:
                 title = (f"Tangent trace, sweep {k + 1} of {len(g.tangents)}: seed "
-                         f"{dot(str(labels[tape.var_node[g.order[k]]]))} = 1 "
-                         f"(for ∂f/∂{g.order[k]})")
-            blocks.append(tangent_table(tape, labels, g.order, sweep, title))
+                         f"{dot(str(labels[tape.var_node[g.variables[k]]]))} = 1 "
+                         f"(for ∂f/∂{g.variables[k]})")
+            blocks.append(tangent_table(tape, labels, g.variables, sweep, title))
     else:
         assert g.adjoint is not None
         blocks.append(adjoint_table(tape, labels, g.adjoint,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from adcalc.commands.vector import HessianResult, VectorResult, output_names
 from adcalc.render.document import Block, Para, Table, num
 from adcalc.render.json_out import SCHEMA, number
 from adcalc.render.trace import (
@@ -16,15 +17,14 @@ from adcalc.render.trace import (
     primal_table,
     tangent_table,
 )
-from adcalc.vector import HessianResult, VectorResult, output_names
 
 
 def warnings(r: VectorResult) -> list[str]:
-    return nondiff_warnings(r.tape, r.order, r.values, r.nondiff)
+    return nondiff_warnings(r.tape, r.variables, r.values, r.nondiff)
 
 
 def _outputs_table(r: VectorResult) -> Table:
-    labels = r.tape.labels(r.order)
+    labels = r.tape.labels(r.variables)
     table = Table("Outputs", ["output", "node", "value"], right={2})
     for name, o in zip(output_names(r.tape), r.tape.outputs, strict=True):
         table.add([name, str(labels[o] or "literal"), num(r.values[o])], "output")
@@ -33,19 +33,19 @@ def _outputs_table(r: VectorResult) -> Table:
 
 def _sweeps(r: VectorResult, kind: str) -> list[Block]:
     tape = r.tape
-    labels = tape.labels(r.order)
+    labels = tape.labels(r.variables)
     names = output_names(tape)
     blocks: list[Block] = []
     for k, sweep in enumerate(r.tangents):
         if kind == "jvp":
             title = "Tangent trace, one sweep seeded with v: " + ", ".join(
                 f"{dot(str(labels[tape.var_node[n]]))} = {num(sweep.seed.get(n, 0.0))}"
-                for n in r.order)
+                for n in r.variables)
         else:
-            name = r.order[k]
+            name = r.variables[k]
             title = (f"Tangent trace, sweep {k + 1} of {len(r.tangents)}: seed "
                      f"{dot(str(labels[tape.var_node[name]]))} = 1 (column ∂/∂{name})")
-        blocks.append(tangent_table(tape, labels, r.order, sweep, title))
+        blocks.append(tangent_table(tape, labels, r.variables, sweep, title))
     for k, sweep in enumerate(r.adjoints):
         if kind == "vjp":
             title = "Adjoint trace, one sweep seeded with u on the outputs"
@@ -58,57 +58,54 @@ def _sweeps(r: VectorResult, kind: str) -> list[Block]:
 
 
 def jacobian_report(r: VectorResult) -> list[Block]:
-    labels = r.tape.labels(r.order)
-    cols = [f"∂/∂{n}" for n in r.order]
-    return [header(r.expression, r.order, r.point),
-            primal_table(r.tape, labels, r.order, r.values), *_sweeps(r, "jacobian"),
+    labels = r.tape.labels(r.variables)
+    cols = [f"∂/∂{n}" for n in r.variables]
+    return [header(r.expression, r.variables, r.point),
+            primal_table(r.tape, labels, r.variables, r.values), *_sweeps(r, "jacobian"),
             _outputs_table(r), Para(r.reason.capitalize() + "."),
             matrix_table("Jacobian (rows: outputs, columns: inputs)", "",
                          output_names(r.tape), cols, r.matrix)]
 
 
 def jvp_report(r: VectorResult) -> list[Block]:
-    labels = r.tape.labels(r.order)
+    labels = r.tape.labels(r.variables)
     table = Table("J·v (one tangent sweep)", ["output", "value"], right={1})
     for name, row in zip(output_names(r.tape), r.matrix, strict=True):
         table.add([name, num(row[0])], "output")
-    return [header(r.expression, r.order, r.point),
-            primal_table(r.tape, labels, r.order, r.values), *_sweeps(r, "jvp"),
+    return [header(r.expression, r.variables, r.point),
+            primal_table(r.tape, labels, r.variables, r.values), *_sweeps(r, "jvp"),
             _outputs_table(r), table]
 
 
-def vjp_report(r: VectorResult, cotangent: list[float]) -> list[Block]:
-    labels = r.tape.labels(r.order)
-    seeds = ", ".join(f"{n} = {num(u)}" for n, u in zip(output_names(r.tape), cotangent,
+def vjp_report(r: VectorResult) -> list[Block]:
+    labels = r.tape.labels(r.variables)
+    seeds = ", ".join(f"{n} = {num(u)}" for n, u in zip(output_names(r.tape), r.direction,
                                                           strict=True))
     table = Table(f"uᵀ·J with u: {seeds} (one adjoint sweep)", ["input", "value"], right={1})
-    for name, value in zip(r.order, r.matrix[0], strict=True):
+    for name, value in zip(r.variables, r.matrix[0], strict=True):
         table.add([name, num(value)])
-    return [header(r.expression, r.order, r.point),
-            primal_table(r.tape, labels, r.order, r.values), *_sweeps(r, "vjp"),
+    return [header(r.expression, r.variables, r.point),
+            primal_table(r.tape, labels, r.variables, r.values), *_sweeps(r, "vjp"),
             _outputs_table(r), table]
 
 
 def hessian_report(h: HessianResult) -> list[Block]:
-    labels = h.tape.labels(h.order)
-    n = len(h.order)
-    from adcalc.evaluate import primal
-
-    values = primal(h.tape, h.point)
+    labels = h.tape.labels(h.variables)
+    n = len(h.variables)
     method = (f"Forward-over-reverse: the reverse sweep was recorded as a tape of "
               f"{len(h.gradient_tape)} nodes whose outputs are ∂f/∂x, then {n} tangent "
               f"sweep{'s' if n != 1 else ''} over it, one per input, gave the columns.")
     grad = Table("Gradient", ["quantity", "value"], right={1})
     grad.add(["f", num(h.value)], "output")
-    for name, g in zip(h.order, h.gradient, strict=True):
+    for name, g in zip(h.variables, h.gradient, strict=True):
         grad.add([f"∂f/∂{name}", num(g)])
     eig = Table("Eigenvalues", ["", "value"], right={1})
     for k, e in enumerate(h.eigenvalues):
         eig.add([f"λ{k + 1}", num(e)])
-    return [header(h.expression, h.order, h.point),
-            primal_table(h.tape, labels, h.order, values), Para(method), grad,
-            matrix_table("Hessian (symmetric)", "", [f"∂/∂{a}" for a in h.order],
-                         [f"∂/∂{b}" for b in h.order], h.matrix),
+    return [header(h.expression, h.variables, h.point),
+            primal_table(h.tape, labels, h.variables, h.values), Para(method), grad,
+            matrix_table("Hessian (symmetric)", "", [f"∂/∂{a}" for a in h.variables],
+                         [f"∂/∂{b}" for b in h.variables], h.matrix),
             eig, Para(f"The Hessian is {h.curvature}.", "bold")]
 
 
@@ -118,7 +115,7 @@ def matrix_lines(matrix: list[list[float]]) -> str:
 
 def vector_dict(r: VectorResult, kind: str, extra: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "schema": SCHEMA, "expression": r.expression, "variables": r.order,
+        "schema": SCHEMA, "expression": r.expression, "variables": r.variables,
         "point": {n: number(v) for n, v in r.point.items()},
         "outputs": [number(x) for x in r.outputs], "mode": r.mode, "reason": r.reason,
         "sweeps": len(r.tangents) + len(r.adjoints), **extra,
@@ -128,16 +125,16 @@ def vector_dict(r: VectorResult, kind: str, extra: dict[str, Any]) -> dict[str, 
     elif kind == "jvp":
         out["jvp"] = [number(row[0]) for row in r.matrix]
     else:
-        out["vjp"] = {n: number(x) for n, x in zip(r.order, r.matrix[0], strict=True)}
+        out["vjp"] = {n: number(x) for n, x in zip(r.variables, r.matrix[0], strict=True)}
     return out
 
 
 def hessian_dict(h: HessianResult) -> dict[str, Any]:
     return {
-        "schema": SCHEMA, "expression": h.expression, "variables": h.order,
+        "schema": SCHEMA, "expression": h.expression, "variables": h.variables,
         "point": {n: number(v) for n, v in h.point.items()}, "value": number(h.value),
-        "gradient": {n: number(g) for n, g in zip(h.order, h.gradient, strict=True)},
+        "gradient": {n: number(g) for n, g in zip(h.variables, h.gradient, strict=True)},
         "hessian": [[number(x) for x in row] for row in h.matrix],
         "eigenvalues": [number(e) for e in h.eigenvalues], "curvature": h.curvature,
-        "method": "forward-over-reverse", "sweeps": {"reverse": 1, "tangent": len(h.order)},
+        "method": "forward-over-reverse", "sweeps": {"reverse": 1, "tangent": len(h.variables)},
     }

@@ -2,7 +2,7 @@
 
 Each is a handful of the same sweeps: a tangent sweep gives one Jacobian column (J·v),
 an adjoint sweep one row (uᵀ·J).  The Hessian is forward-over-reverse: the reverse
-sweep is recorded as a tape (``derive.gradient_nodes`` with the tape as algebra), and
+sweep is recorded as a tape (``sweeps.gradient_nodes`` with the tape as algebra), and
 one tangent sweep over that tape per input gives one Hessian column.
 """
 
@@ -11,13 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from adcalc.derive import gradient_nodes
+from adcalc.commands.common import prepare
 from adcalc.errors import InputError, option
-from adcalc.evaluate import primal
-from adcalc.forward import TangentSweep, tangent_sweep
-from adcalc.gradient import check_point, require_scalar, variable_order
-from adcalc.parse import parse
-from adcalc.reverse import AdjointSweep, adjoint_sweep
+from adcalc.sweeps import AdjointSweep, TangentSweep, adjoint, gradient_nodes, primal, tangent
 from adcalc.tape import Tape
 
 Direction = Mapping[str, float] | Sequence[float]
@@ -29,7 +25,7 @@ class VectorResult:
 
     expression: str
     tape: Tape
-    order: list[str]
+    variables: list[str]
     point: dict[str, float]
     values: list[float]
     mode: str
@@ -38,6 +34,8 @@ class VectorResult:
     adjoints: list[AdjointSweep] = field(default_factory=list)
     matrix: list[list[float]] = field(default_factory=list)
     """The Jacobian (m rows, n columns); for jvp a column, for vjp a row."""
+    direction: list[float] = field(default_factory=list)
+    """jvp: v over the inputs; vjp: u over the outputs."""
 
     @property
     def outputs(self) -> list[float]:
@@ -53,22 +51,14 @@ def output_names(tape: Tape) -> list[str]:
     return ["f"] if m == 1 else [f"f{k + 1}" for k in range(m)]
 
 
-def _setup(expression: str | Tape, point: Mapping[str, float], order: Sequence[str] | None
-           ) -> tuple[Tape, str, list[str], dict[str, float], list[float]]:
-    tape = parse(expression) if isinstance(expression, str) else expression
-    text = expression if isinstance(expression, str) else ""
-    names = variable_order(tape, order)
-    pt = check_point(tape, point)
-    return tape, text, names, pt, primal(tape, pt)
-
-
 def jacobian(expression: str | Tape, point: Mapping[str, float], mode: str | None = None,
-             order: Sequence[str] | None = None, record: bool = False) -> VectorResult:
+             variables: Sequence[str] | None = None, record: bool = False) -> VectorResult:
     """The m×n Jacobian: n tangent sweeps (forward) or m adjoint sweeps (reverse).
 
     Without ``mode`` the cheaper is chosen: forward when n < m, reverse otherwise.
     """
-    tape, text, names, pt, vals = _setup(expression, point, order)
+    s = prepare(expression, point, variables)
+    tape, text, names, pt, vals = s.tape, s.expression, s.variables, s.point, s.values
     n, m = len(names), len(tape.outputs)
     if mode is None:
         mode = "forward" if n < m else "reverse"
@@ -89,13 +79,13 @@ def jacobian(expression: str | Tape, point: Mapping[str, float], mode: str | Non
     if mode == "forward":
         columns = []
         for name in names:
-            sweep = tangent_sweep(tape, vals, {name: 1.0})
+            sweep = tangent(tape, vals, {name: 1.0})
             result.tangents.append(sweep)
             columns.append([sweep.tangents[o] for o in outs])
         result.matrix = [[columns[j][i] for j in range(n)] for i in range(m)]
     else:
         for o in outs:
-            sweep = adjoint_sweep(tape, vals, {o: 1.0}, record=record)
+            sweep = adjoint(tape, vals, {o: 1.0}, record=record)
             result.adjoints.append(sweep)
             result.matrix.append([sweep.adjoints[tape.var_node[x]] for x in names])
     return result
@@ -118,30 +108,34 @@ def resolve_direction(given: Direction, names: Sequence[str], option: str, what:
 
 
 def jvp(expression: str | Tape, point: Mapping[str, float], direction: Direction,
-        order: Sequence[str] | None = None) -> VectorResult:
+        variables: Sequence[str] | None = None) -> VectorResult:
     """J·v with one tangent sweep."""
-    tape, text, names, pt, vals = _setup(expression, point, order)
+    s = prepare(expression, point, variables)
+    tape, text, names, pt, vals = s.tape, s.expression, s.variables, s.point, s.values
     v = resolve_direction(direction, names, option("direction"), "inputs")
-    sweep = tangent_sweep(tape, vals, dict(zip(names, v, strict=True)))
+    sweep = tangent(tape, vals, dict(zip(names, v, strict=True)))
     result = VectorResult(text, tape, names, pt, vals, "forward",
                           "one tangent sweep seeded with v gives J·v", tangents=[sweep])
     result.matrix = [[sweep.tangents[o]] for o in tape.outputs]
+    result.direction = v
     return result
 
 
 def vjp(expression: str | Tape, point: Mapping[str, float], cotangent: Direction,
-        order: Sequence[str] | None = None, record: bool = False) -> VectorResult:
+        variables: Sequence[str] | None = None, record: bool = False) -> VectorResult:
     """uᵀ·J with one adjoint sweep seeded on all outputs at once."""
-    tape, text, names, pt, vals = _setup(expression, point, order)
+    s = prepare(expression, point, variables)
+    tape, text, names, pt, vals = s.tape, s.expression, s.variables, s.point, s.values
     u = resolve_direction(cotangent, output_names(tape), option("cotangent"), "outputs")
     seeds: dict[int, float] = {}
     for o, weight in zip(tape.outputs, u, strict=True):
         seeds[o] = seeds.get(o, 0.0) + weight
-    sweep = adjoint_sweep(tape, vals, seeds, record=record)
+    sweep = adjoint(tape, vals, seeds, record=record)
     result = VectorResult(text, tape, names, pt, vals, "reverse",
                           "one adjoint sweep seeded with u on the outputs gives uᵀ·J",
                           adjoints=[sweep])
     result.matrix = [[sweep.adjoints[tape.var_node[x]] for x in names]]
+    result.direction = u
     return result
 
 
@@ -151,8 +145,10 @@ class HessianResult:
     tape: Tape
     gradient_tape: Tape
     """The reverse sweep recorded as a tape: its outputs are ∂f/∂x_i."""
-    order: list[str]
+    variables: list[str]
     point: dict[str, float]
+    values: list[float]
+    """Every node's value (of ``tape``) at the point."""
     value: float
     gradient: list[float]
     matrix: list[list[float]]
@@ -162,7 +158,7 @@ class HessianResult:
     @property
     def curvature(self) -> str:
         lo, hi = min(self.eigenvalues, default=0.0), max(self.eigenvalues, default=0.0)
-        scale = max(1.0, *(abs(e) for e in self.eigenvalues)) * 1e-12
+        scale = max([1.0, *(abs(e) for e in self.eigenvalues)]) * 1e-12
         if lo > scale:
             return "positive definite: f is locally strictly convex here (a minimum if ∇f = 0)"
         if hi < -scale:
@@ -173,21 +169,21 @@ class HessianResult:
 
 
 def hessian(expression: str | Tape, point: Mapping[str, float],
-            order: Sequence[str] | None = None) -> HessianResult:
+            variables: Sequence[str] | None = None) -> HessianResult:
     """∇²f by forward-over-reverse: n tangent sweeps over the recorded reverse sweep."""
-    tape, text, names, pt, vals = _setup(expression, point, order)
-    require_scalar(tape, "hessian")
+    s = prepare(expression, point, variables, scalar="hessian")
+    tape, text, names, pt, vals = s.tape, s.expression, s.variables, s.point, s.values
     gtape = tape.copy()
     gtape.outputs = gradient_nodes(gtape, gtape, gtape.output, names)
     gvals = primal(gtape, pt)
     columns, sweeps = [], []
     for name in names:
-        sweep = tangent_sweep(gtape, gvals, {name: 1.0})
+        sweep = tangent(gtape, gvals, {name: 1.0})
         sweeps.append(sweep)
         columns.append([sweep.tangents[o] for o in gtape.outputs])
     n = len(names)
     matrix = [[columns[j][i] for j in range(n)] for i in range(n)]
-    return HessianResult(text, tape, gtape, names, pt, vals[tape.output],
+    return HessianResult(text, tape, gtape, names, pt, vals, vals[tape.output],
                          [gvals[o] for o in gtape.outputs], matrix, eigenvalues(matrix), sweeps)
 
 

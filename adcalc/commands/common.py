@@ -1,0 +1,132 @@
+"""What every command does first, written once: parse the expression if it is text,
+choose the variables, check the point, run the primal sweep; and the checks of the
+inputs the commands share."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from adcalc.errors import InputError, option
+from adcalc.parse import parse
+from adcalc.profile import stage
+from adcalc.sweeps import primal
+from adcalc.tape import Tape
+
+
+@dataclass
+class Setup:
+    """The common start of a command's record."""
+
+    expression: str
+    """The text as given ('' when a tape was passed in)."""
+    tape: Tape
+    variables: list[str]
+    """The inputs, in the order asked for (numbering of the trace follows it)."""
+    point: dict[str, float]
+    values: list[float]
+    """Every node's value at the point (empty without a point)."""
+
+
+def prepare(expression: str | Tape, point: Mapping[str, float] | None,
+            variables: Sequence[str] | None = None, scalar: str | None = None) -> Setup:
+    """Parse (if text), order the variables, check the point and run the primal sweep.
+
+    ``scalar`` names the command when it needs one result (a gradient, a Hessian).
+    ``point=None``: no point (symbolic work, a graph without numbers).
+    """
+    with stage("parse + tape"):
+        tape = parse(expression) if isinstance(expression, str) else expression
+    text = expression if isinstance(expression, str) else ""
+    if scalar is not None:
+        require_scalar(tape, scalar)
+    names = variable_order(tape, variables)
+    if point is None:
+        return Setup(text, tape, names, {}, [])
+    pt = check_point(tape, point)
+    with stage("primal sweep"):
+        vals = primal(tape, pt)
+    return Setup(text, tape, names, pt, vals)
+
+
+def variable_order(tape: Tape, variables: Sequence[str] | None) -> list[str]:
+    """The variables in the order asked for (``--vars``), checked against the tape."""
+    if not variables:
+        return list(tape.variables)
+    variables = list(variables)
+    known = set(tape.variables)
+    unknown = [n for n in variables if n not in known]
+    what = option("variables")
+    if unknown:
+        near = nearest(unknown[0], known - set(variables))
+        hint = f" (did you mean {near}?)" if near else ""
+        raise InputError(f"{what} names {names(unknown)}, which the expression does not use"
+                         f"{hint}; it uses {names(tape.variables)}")
+    if len(set(variables)) != len(variables):
+        raise InputError(f"{what} names a variable twice")
+    missing = [n for n in tape.variables if n not in variables]
+    if missing:
+        raise InputError(f"{what} leaves out {names(missing)}; list every variable")
+    return variables
+
+
+def check_point(tape: Tape, point: Mapping[str, float], what: str = "point"
+                ) -> dict[str, float]:
+    """The point as floats, with every variable given and no stray names."""
+    what = option(what)
+    given = set(point)
+    missing = [n for n in tape.variables if n not in given]
+    stray = [n for n in point if n not in tape.var_node]
+    if missing:
+        near = nearest(missing[0], set(stray))
+        hint = f" ({what} gives {near}: a typo for {missing[0]}?)" if near else ""
+        how = f"{what} {missing[0]}=…" if what.startswith("-") else f"{what}={{'{missing[0]}': …}}"
+        raise InputError(
+            f"no value for {names(missing)}: give {'it' if len(missing) == 1 else 'them'} "
+            f"with {how}{hint}")
+    if stray:
+        uses = names(tape.variables) if tape.variables else "no variables"
+        raise InputError(f"{what} gives {names(stray)}, which the expression does not use "
+                         f"(it uses {uses})")
+    out = {}
+    for n in tape.variables:
+        try:
+            out[n] = float(point[n])
+        except (TypeError, ValueError):
+            raise InputError(f"{what} gives {n} = {point[n]!r}: values must be numbers"
+                             ) from None
+    bad = [n for n, v in out.items() if not math.isfinite(v)]
+    if bad:
+        raise InputError(f"{what} gives {bad[0]} = {out[bad[0]]}: values must be finite")
+    return out
+
+
+def check_seed(tape: Tape, seed: Mapping[str, float], mode: str | None) -> None:
+    """A seed names variables of the expression and goes with forward mode."""
+    stray = [n for n in seed if n not in tape.var_node]
+    if stray:
+        raise InputError(f"{option('seed')} gives {names(stray)}, which the expression does "
+                         "not use")
+    if mode == "reverse":
+        raise InputError(f"{option('seed')} is a forward-mode direction: use it with "
+                         f"{option('mode')} forward")
+
+
+def require_scalar(tape: Tape, command: str) -> None:
+    """A gradient or Hessian needs one scalar result."""
+    m = len(tape.outputs)
+    if m != 1:
+        raise InputError(f"{command} needs a scalar expression, and this one has {m} "
+                         "results; use jacobian (or jvp / vjp) for vector functions")
+
+
+def names(items: Sequence[str]) -> str:
+    return ", ".join(items)
+
+
+def nearest(name: str, candidates: set[str]) -> str | None:
+    import difflib
+
+    near = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=0.5)
+    return near[0] if near else None
