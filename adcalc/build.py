@@ -239,8 +239,12 @@ class Builder:
         if name == "norm":
             squares = [tape.node(OPCODE["powc"], x, -1, 2.0) for x in entries]
             return tape.node(OPCODE["sqrt"], self.fold(ADD, squares))
-        exps = [tape.node(OPCODE["exp"], x) for x in entries]
+        # Shifted by the largest entry m, as PyTorch and JAX do, so no exp overflows and
+        # ties cost nothing: m carries no derivative (stop_gradient), and none is needed,
+        # since the result does not depend on the shift.
+        m = tape.node(OPCODE["stop_gradient"], self.fold(OPCODE["max"], entries))
+        exps = [tape.node(OPCODE["exp"], tape.node(SUB, x, m)) for x in entries]
         total = self.fold(ADD, exps)
         if name == "logsumexp":
-            return tape.node(OPCODE["log"], total)
+            return tape.node(ADD, m, tape.node(OPCODE["log"], total))
         return Vector(tape.node(DIV, e, total) for e in exps)  # softmax

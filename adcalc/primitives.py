@@ -106,6 +106,10 @@ def _power_array(a: Any, c: float) -> Any:
     return np.power(a, c)
 
 
+def _identity_array(a: Any) -> Any:
+    return a
+
+
 def _step_array(a: Any) -> Any:
     import numpy as np
 
@@ -209,6 +213,8 @@ PRIMITIVES: list[Primitive] = [
                   A.mul(0.5, A.sub(1.0, A.sign(A.sub(a, b)))),
               ),
               nondiff=_tie, convention=_TIE, latex=r"\max", array="maximum"),
+    Primitive("stop_gradient", 1, float, lambda A, out, a, b, c: (0.0,),
+              latex=r"\operatorname{stop\_gradient}", array=_identity_array),
     Primitive("hypot", 2, math.hypot,
               lambda A, out, a, b, c: (A.div(a, out), A.div(b, out)),
               latex=r"\operatorname{hypot}"),

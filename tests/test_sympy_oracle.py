@@ -17,7 +17,20 @@ from sympy.parsing.sympy_parser import (  # noqa: E402
 )
 
 X = sympy.Symbol("x")
+
+
+class StopGradient(sympy.Function):
+    """JAX's stop_gradient: the value of its argument, a derivative of 0 by definition."""
+
+    def fdiff(self, argindex: int = 1):
+        return sympy.S.Zero
+
+    def _eval_evalf(self, prec: int):
+        return self.args[0].evalf(prec)
+
+
 LOCALS = {
+    "stop_gradient": StopGradient,
     "sigmoid": sympy.Lambda(X, 1 / (1 + sympy.exp(-X))),
     "softplus": sympy.Lambda(X, sympy.log(1 + sympy.exp(X))),
     "relu": sympy.Lambda(X, sympy.Max(0, X)),
