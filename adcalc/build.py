@@ -29,11 +29,21 @@ from adcalc.tape import Tape
 FUNCTIONS: dict[str, Primitive] = {p.name: p for p in PRIMITIVES if p.user}
 """Primitive functions users may call, by name."""
 
-VARIADIC = ("min", "max", "hypot")
+VARIADIC = tuple(name for name, p in FUNCTIONS.items() if p.variadic)
 """Binary primitives that reduce any number of arguments (folded from the left)."""
 
-REDUCTIONS = ("sum", "prod", "dot", "norm", "softmax", "logsumexp")
-"""Functions written with the primitives; all but ``softmax`` give a scalar."""
+REDUCTIONS: dict[str, tuple[str, str]] = {
+    "sum": ("sum([a, b, …])", "the sum of the entries"),
+    "prod": ("prod([a, b, …])", "the product of the entries"),
+    "dot": ("dot([a, b], [c, d])", "the dot product of two vectors"),
+    "norm": ("norm([a, b, …])", "the Euclidean norm sqrt(a^2 + b^2 + …)"),
+    "softmax": ("softmax([a, b, …])", "the vector exp(a_i)/Σ exp(a_j), shifted by the largest "
+                "entry so nothing overflows"),
+    "logsumexp": ("logsumexp([a, b, …])", "log(Σ exp(a_i)), shifted by the largest entry so "
+                  "nothing overflows"),
+}
+"""Functions written with the primitives (signature, one line); all but ``softmax`` give
+a scalar."""
 
 KNOWN = sorted([*FUNCTIONS, *REDUCTIONS])
 

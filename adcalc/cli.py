@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from adcalc import __version__
+from adcalc.catalog import help_paragraph
 from adcalc.errors import AdcalcError, CheckFailed
 from adcalc.options import NAMES, POINT, VECTOR, merge_points, read_source
 
@@ -34,6 +35,7 @@ def main() -> None:
       adcalc jacobian "[x*y, sin(x) + y^2, exp(x*y)]" --at x=1,y=2
       adcalc hessian "log((x1+x2)^2 + sin(x1*x2))" --at x1=1,x2=0.5
       adcalc graph "log((x1+x2)^2 + sin(x1*x2))" --at x1=1,x2=0.5 -o graph.svg
+      adcalc functions
     """
     from adcalc.errors import spell_options_as_flags
 
@@ -54,11 +56,7 @@ Examples:
   adcalc grad "log((x1+x2)^2 + sin(x1*x2))" --points points.csv > grads.csv
   cat points.csv | adcalc grad "x*y" --points - --format json
 
-The language: numbers (2, .5, 1e-3), names (x, x_1, alpha), + - * / ^ (or **),
-parentheses, the constants pi and e, and the functions sin cos tan asin acos atan
-sinh cosh tanh exp log (log(x, b) for base b) log2 log10 sqrt abs sign step sigmoid
-relu softplus pow atan2 min max hypot, and sum prod dot norm logsumexp.
-""" + PROGRAMS
+""" + help_paragraph() + "\n" + PROGRAMS
 
 
 @main.command(help=GRAD_HELP, context_settings={"ignore_unknown_options": True})
@@ -433,6 +431,32 @@ def graph(expression: str, at: tuple, mode: str | None, seed: dict | None,
             click.echo(f"wrote {output}", err=True)
         else:
             sys.stdout.buffer.write(result)
+
+
+@main.command(help="""Every function, reduction and constant an expression may use, with
+its domain and what adcalc does at its kinks.
+
+\b
+Examples:
+  adcalc functions
+  adcalc functions --format json
+""")
+@click.option("--format", "fmt", type=click.Choice(["auto", "plain", "rich", "json"]),
+              default="auto", show_default=True,
+              help="auto: a table on a terminal, plain text when piped.")
+def functions(fmt: str) -> None:
+    from adcalc.catalog import entries
+    from adcalc.render.document import Table
+
+    if fmt == "json":
+        from adcalc.render.json_out import dumps
+
+        click.echo(dumps({"functions": [e.__dict__ for e in entries()]}), nl=False)
+        return
+    table = Table("What an expression may use", ["call", "what it is", "domain and conventions"])
+    for e in entries():
+        table.add([e.signature, e.doc, e.notes])
+    print_blocks([table], fmt)
 
 
 class errors_reported:

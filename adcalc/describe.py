@@ -99,8 +99,10 @@ def not_differentiable(tape: Tape, i: int, vals: list, exc: BaseException) -> Do
     """The message for a local partial that cannot be evaluated at node ``i``."""
     labels = tape.labels()
     formulas = " and ".join(partial_formulas(tape, labels, i))
+    prim = PRIMITIVES[tape.ops[i]]
     why = "division by zero" if isinstance(exc, ZeroDivisionError) else (
         "overflow" if isinstance(exc, OverflowError) else "outside its domain"
+        + (f": {prim.derivative_domain}" if prim.derivative_domain else "")
     )
     return DomainError(
         f"not differentiable at {labels[i]} = {operation(tape, labels, i)}: its local "

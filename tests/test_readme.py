@@ -55,3 +55,25 @@ def test_readme_examples_print_what_the_readme_shows(cli, monkeypatch) -> None:
     for args, shown in examples:
         r = cli(*args)
         assert r.stdout.rstrip("\n") == shown, args
+
+
+def test_readme_lists_every_function_from_the_table() -> None:
+    from adcalc.catalog import markdown
+
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("<!-- functions:")
+    start = readme.index("\n", start) + 1
+    end = readme.index("<!-- end of functions -->")
+    assert readme[start:end].strip() == markdown()
+
+
+def test_help_and_did_you_mean_know_every_function(cli) -> None:
+    from adcalc.catalog import callable_names
+
+    text = " ".join(cli("grad", "--help").stdout.split())
+    listing = cli("functions", "--format", "plain").stdout
+    for name in callable_names():
+        assert f" {name}" in text, name
+        assert f"{name}(" in listing, name
+        r = cli("grad", f"{name + name[-1]}(x)", "--at", "x=1")  # sinn, maxx, …
+        assert r.exit_code == 2 and f"did you mean {name}?" in r.stderr, name
