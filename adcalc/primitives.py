@@ -44,10 +44,6 @@ class Primitive:
     convention: str = ""
     derivative_domain: str = ""
     """Where the derivative exists, when that is less than where the value does."""
-    edge: tuple[Callable[..., bool], Rule] | None = None
-    """``(where, limits)``: where the rule's formula is indeterminate although the
-    derivative exists (``0^y``: ``0·log 0``), the partials are ``limits`` instead
-    (numeric sweeps only; a symbolic derivative keeps the formula)."""
     symbol: str | None = None
     prec: int = PREC_ATOM
     takes_const: bool = False
@@ -114,6 +110,16 @@ def _power_array(a: Any, c: float) -> Any:
     return np.power(a, c)
 
 
+def _xlogy(x: float, y: float) -> float:
+    return 0.0 if x == 0 else x * math.log(y)
+
+
+def _xlogy_array(x: Any, y: Any) -> Any:
+    import numpy as np
+
+    return np.where(x == 0, 0.0, x * np.log(y))
+
+
 def _identity_array(a: Any) -> Any:
     return a
 
@@ -165,11 +171,10 @@ PRIMITIVES: list[Primitive] = [
               array=_power_array,
               doc="a to a literal power (x^2, x^-1, x^0.5)"),
     Primitive("pow", 2, math.pow,
-              lambda A, out, a, b, c: (A.mul(b, A.pow(a, A.sub(b, 1.0))), A.mul(out, A.log(a))),
+              lambda A, out, a, b, c: (A.mul(b, A.pow(a, A.sub(b, 1.0))), A.xlogy(out, a)),
               domain=_POW_DOMAIN,
               derivative_domain="x^y has a derivative in y only for a base x >= 0 (PyTorch and "
                                 "JAX return NaN for a negative base; at x = 0 it is 0)",
-              edge=(_at_zero, lambda A, out, a, b, c: (A.mul(b, A.pow(a, A.sub(b, 1.0))), 0.0)),
               symbol="^", prec=PREC_POW, array="power",
               doc="a to the power b (also a^b or a**b)"),
     Primitive("sin", 1, math.sin, lambda A, out, a, b, c: (A.cos(a),), latex=r"\sin",
@@ -255,6 +260,10 @@ PRIMITIVES: list[Primitive] = [
               nondiff=_tie, convention=_TIE, latex=r"\max", array="maximum",
               variadic=True, signature="max(a, b, …)",
               doc="the largest of two or more numbers"),
+    Primitive("xlogy", 2, _xlogy, lambda A, out, a, b, c: (A.log(b), A.div(a, b)),
+              domain=_LOG_DOMAIN, user=False, array=_xlogy_array,
+              doc="x·log(y), and 0 where x = 0 whatever y (∂/∂y of x^y: 0 at x = 0, as in "
+                  "JAX and PyTorch); printed as x*log(y)"),
     Primitive("stop_gradient", 1, float, lambda A, out, a, b, c: (0.0,),
               latex=r"\operatorname{stop\_gradient}", array=_identity_array,
               doc="x itself, through which no derivative flows (as JAX's stop_gradient)"),
@@ -273,7 +282,6 @@ BY_NAME: dict[str, Primitive] = {p.name: p for p in PRIMITIVES}
 
 RULES = [p.partials for p in PRIMITIVES]
 NONDIFF = [p.nondiff for p in PRIMITIVES]
-EDGES = [p.edge for p in PRIMITIVES]
 
 ADD, SUB, MUL, DIV, NEG, POWC, POW = (
     OPCODE[n] for n in ("add", "sub", "mul", "div", "neg", "powc", "pow")

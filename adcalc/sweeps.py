@@ -38,7 +38,7 @@ from functools import partial
 from typing import Any, ClassVar
 
 from adcalc.algebra import FLOAT
-from adcalc.primitives import CONST, EDGES, NONDIFF, PRIMITIVES, RULES
+from adcalc.primitives import CONST, NONDIFF, PRIMITIVES, RULES
 from adcalc.tape import Tape
 
 KIND = [3 if p.takes_const else p.arity for p in PRIMITIVES]
@@ -101,12 +101,6 @@ class Floats:
     def kink(found: list[int], i: int, where: Any, d: Any) -> None:
         if where:
             found.append(i)
-
-    @staticmethod
-    def edge(e: tuple, rule: Any, R: Any, out: Any, a: Any, b: Any, c: Any) -> tuple:
-        """The partials where the rule's formula is indeterminate (``e[0]`` holds) are
-        the limits ``e[1]`` gives (``0^y``: ∂/∂y = 0); elsewhere the rule's."""
-        return e[1](R, out, a, b, c) if e[0](a, b, c) else rule(R, out, a, b, c)
 
     def domain_error(self, tape: Tape, i: int, vals: list, exc: BaseException) -> Exception:
         from adcalc.describe import domain_error
@@ -205,17 +199,6 @@ class Arrays(Floats):
         if rows.any():
             found[i] = found[i] | rows if i in found else rows
 
-    @staticmethod
-    def edge(e: tuple, rule: Any, R: Any, out: Any, a: Any, b: Any, c: Any) -> tuple:
-        import numpy as np
-
-        parts = rule(R, out, a, b, c)
-        where = e[0](a, b, c)
-        if not np.any(where):
-            return parts
-        limits = e[1](R, out, a, b, c)
-        return tuple(np.where(where, x, p) for p, x in zip(parts, limits, strict=True))
-
     def finish(self, tape: Tape, xs: list, what: str) -> list:
         import numpy as np
 
@@ -255,10 +238,6 @@ class Symbols(Floats):
     @staticmethod
     def kink(found: list[int], i: int, where: Any, d: Any) -> None:
         return None
-
-    @staticmethod
-    def edge(e: tuple, rule: Any, R: Any, out: Any, a: Any, b: Any, c: Any) -> tuple:
-        return rule(R, out, a, b, c)  # the formula itself: no point, no indeterminate form
 
     def finish(self, tape: Tape, xs: list, what: str) -> list:
         return xs
@@ -302,7 +281,7 @@ def tangent(tape: Tape, vals: Sequence[Any], seed: Mapping[str, Any], S: Floats 
     for name, d in seed.items():
         dot[tape.var_node[name]] = d
     found = S.kinks()
-    rules, nondiff, edges, R = RULES, NONDIFF, EDGES, S.rules
+    rules, nondiff, R = RULES, NONDIFF, S.rules
     nothing, scale, add, kink = S.nothing, S.scale, S.add, S.kink
     i = -1
     with S.context():
@@ -315,9 +294,7 @@ def tangent(tape: Tape, vals: Sequence[Any], seed: Mapping[str, Any], S: Floats 
                 if b < 0:
                     if nothing(da):
                         continue
-                    e = edges[op]
-                    parts = (rules[op](R, vals[i], vals[a], None, consts[i]) if e is None else
-                             S.edge(e, rules[op], R, vals[i], vals[a], None, consts[i]))
+                    parts = rules[op](R, vals[i], vals[a], None, consts[i])
                     dot[i] = scale(da, parts[0])
                     if nondiff[op] is not None:
                         kink(found, i, nondiff[op](vals[a], None, consts[i]), da)
@@ -326,9 +303,7 @@ def tangent(tape: Tape, vals: Sequence[Any], seed: Mapping[str, Any], S: Floats 
                 za, zb = nothing(da), nothing(db)
                 if za and zb:
                     continue
-                e = edges[op]
-                parts = (rules[op](R, vals[i], vals[a], vals[b], consts[i]) if e is None else
-                         S.edge(e, rules[op], R, vals[i], vals[a], vals[b], consts[i]))
+                parts = rules[op](R, vals[i], vals[a], vals[b], consts[i])
                 if za:
                     dot[i] = scale(db, parts[1])
                 elif zb:
@@ -353,7 +328,7 @@ def adjoint(tape: Tape, vals: Sequence[Any], seeds: Mapping[int, Any], S: Floats
         bar[node] = weight if bar[node] is zero else S.add(bar[node], weight)
     found = S.kinks()
     recorded: list[tuple[int, int, int, Any]] = []
-    rules, nondiff, edges, R = RULES, NONDIFF, EDGES, S.rules
+    rules, nondiff, R = RULES, NONDIFF, S.rules
     nothing, scale, add, kink = S.nothing, S.scale, S.add, S.kink
     j = start = max(seeds, default=-1)
     with S.context():
@@ -367,9 +342,7 @@ def adjoint(tape: Tape, vals: Sequence[Any], seeds: Mapping[int, Any], S: Floats
                     continue
                 a, b = a0[j], a1[j]
                 vb = vals[b] if b >= 0 else None
-                e = edges[op]
-                parts = (rules[op](R, vals[j], vals[a], vb, consts[j]) if e is None else
-                         S.edge(e, rules[op], R, vals[j], vals[a], vb, consts[j]))
+                parts = rules[op](R, vals[j], vals[a], vb, consts[j])
                 if nondiff[op] is not None:
                     kink(found, j, nondiff[op](vals[a], vb, consts[j]), g)
                 if ops[a] != CONST:
