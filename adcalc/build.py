@@ -71,11 +71,11 @@ class Builder:
         self.bindings: dict[str, Value] = {}
 
     # -- programs ---------------------------------------------------------------------
-    def start(self, c: list) -> Value:
-        return c[-1]
+    def start(self, children: list) -> Value:
+        return children[-1]
 
-    def binding(self, c: list) -> None:
-        token, value = c
+    def binding(self, children: list) -> None:
+        token, value = children
         name, at = str(token), token.start_pos
         if name in FUNCTIONS or name in REDUCTIONS or name in CONSTANTS:
             kind = "constant" if name in CONSTANTS else "function"
@@ -92,16 +92,16 @@ class Builder:
                 self.tape.names.setdefault(node, label)
 
     # -- operands ---------------------------------------------------------------------
-    def number(self, c: list) -> int:
-        token = c[0]
+    def number(self, children: list) -> int:
+        token = children[0]
         x = float(token)
         if x == float("inf"):
             raise ParseError(f"the number {token} is too large for a double", self.text,
                              token.start_pos)
         return self.tape.const(x)
 
-    def name(self, c: list) -> Value:
-        token = c[0]
+    def name(self, children: list) -> Value:
+        token = children[0]
         name = str(token)
         if name in CONSTANTS:
             return self.tape.const(CONSTANTS[name])
@@ -111,44 +111,44 @@ class Builder:
         bound = self.bindings.get(name)
         return self.tape.input(name) if bound is None else bound
 
-    def definitions(self, c: list) -> None:
+    def definitions(self, children: list) -> None:
         return None  # each binding registered itself
 
-    def args(self, c: list) -> list[Value]:
-        if len(c) == 1:
-            return [c[0]]
-        c[0].append(c[1])  # args , expr: extend the list in place (linear, not quadratic)
-        return c[0]
+    def args(self, children: list) -> list[Value]:
+        if len(children) == 1:
+            return [children[0]]
+        children[0].append(children[1])  # args , expr: extended in place (linear time)
+        return children[0]
 
-    def vector(self, c: list) -> Vector:
-        entries = c[0]
+    def vector(self, children: list) -> Vector:
+        entries = children[0]
         if any(isinstance(x, Vector) for x in entries):
             raise ParseError("a vector's entries must be numbers, not vectors", self.text)
         return Vector(entries)
 
     # -- arithmetic -------------------------------------------------------------------
-    def add(self, c: list) -> Value:
-        return self.binary(ADD, "+", c[0], c[1])
+    def add(self, children: list) -> Value:
+        return self.binary(ADD, "+", children[0], children[1])
 
-    def sub(self, c: list) -> Value:
-        return self.binary(SUB, "-", c[0], c[1])
+    def sub(self, children: list) -> Value:
+        return self.binary(SUB, "-", children[0], children[1])
 
-    def mul(self, c: list) -> Value:
-        return self.binary(MUL, "*", c[0], c[1])
+    def mul(self, children: list) -> Value:
+        return self.binary(MUL, "*", children[0], children[1])
 
-    def div(self, c: list) -> Value:
-        return self.binary(DIV, "/", c[0], c[1])
+    def div(self, children: list) -> Value:
+        return self.binary(DIV, "/", children[0], children[1])
 
     def binary(self, op: int, what: str, a: Value, b: Value) -> Value:
         if type(a) is int and type(b) is int:  # the common case, kept fast
             return self.tape.node(op, a, b)
         return self.elementwise(what, lambda x, y: self.tape.node(op, x, y), a, b)
 
-    def pow(self, c: list) -> Value:
-        return self.elementwise("^", self.power, c[0], c[1])
+    def pow(self, children: list) -> Value:
+        return self.elementwise("^", self.power, children[0], children[1])
 
-    def neg(self, c: list) -> Value:
-        return self.map(lambda a: self.tape.node(NEG, a), c[0])
+    def neg(self, children: list) -> Value:
+        return self.map(lambda a: self.tape.node(NEG, a), children[0])
 
     def power(self, base: int, exponent: int) -> int:
         tape = self.tape
@@ -175,8 +175,8 @@ class Builder:
         return Vector(f(a, y) for y in b)  # type: ignore[arg-type,union-attr]
 
     # -- functions --------------------------------------------------------------------
-    def call(self, c: list) -> Value:
-        token, args = c
+    def call(self, children: list) -> Value:
+        token, args = children
         name = str(token)
         op = SIMPLE.get(name)
         if op is not None and len(args) == 1 and type(args[0]) is int:

@@ -51,11 +51,11 @@ class Graph:
     notes: list[str] = field(default_factory=list)
 
 
-def build_graph(tape: Tape, order: Sequence[str], values: list[float] | None = None,
+def build_graph(tape: Tape, variables: Sequence[str], values: list[float] | None = None,
                 derivatives: list[float] | None = None, derivative: str | None = None,
                 max_nodes: int = DEFAULT_MAX_NODES) -> Graph:
-    labels = tape.labels(list(order))
-    rows = [tape.var_node[n] for n in order] + [i for i, op in enumerate(tape.ops) if op >= 0]
+    labels = tape.labels(list(variables))
+    rows = [tape.var_node[n] for n in variables] + [i for i, op in enumerate(tape.ops) if op >= 0]
     group = _chains(tape, rows) if len(rows) > max_nodes else {i: i for i in rows}
     heads = sorted({g for g in group.values()})
     members: dict[int, list[int]] = {}
@@ -67,7 +67,7 @@ def build_graph(tape: Tape, order: Sequence[str], values: list[float] | None = N
         notes.append(f"{collapsed} chain{'s' if collapsed > 1 else ''} of single-use steps "
                      f"collapsed into one node each ({len(rows)} rows shown as {len(heads)} "
                      "nodes)")
-    inputs = {tape.var_node[n] for n in order}
+    inputs = {tape.var_node[n] for n in variables}
     kept = set(heads)
     if len(heads) > max_nodes:
         keep_ops = [h for h in heads if h not in inputs][-(max(max_nodes - len(inputs), 1)):]

@@ -154,16 +154,16 @@ class Tape:
         return new
 
     # -- reading --------------------------------------------------------------------
-    def labels(self, order: list[str] | None = None) -> list[str | None]:
+    def labels(self, variables: list[str] | None = None) -> list[str | None]:
         """Trace labels as in the literature: inputs ``v(1-n) … v0``, then ``v1 … vl``.
 
-        ``order`` lists the variables (default: first appearance).  Literal nodes have
-        no label: they print inside the operation that uses them.
+        ``variables`` lists the inputs in order (default: first appearance).  Literal
+        nodes have no label: they print inside the operation that uses them.
         """
-        order = order or self.variables
-        n = len(order)
+        variables = variables or self.variables
+        n = len(variables)
         labels: list[str | None] = [None] * len(self.ops)
-        for k, name in enumerate(order):
+        for k, name in enumerate(variables):
             labels[self.var_node[name]] = f"v{k + 1 - n}"
         count = 0
         for i, op in enumerate(self.ops):

@@ -34,9 +34,9 @@ def node_label(tape: Tape, labels: Labels, i: int) -> str:
     return f"{labels[i]} ({name})" if name else str(labels[i])
 
 
-def header(expression: str, order: Sequence[str], point: dict[str, float]) -> Para:
-    names = ", ".join(order)
-    at = ", ".join(f"{n} = {format_number(point[n])}" for n in order)
+def header(expression: str, variables: Sequence[str], point: dict[str, float]) -> Para:
+    names = ", ".join(variables)
+    at = ", ".join(f"{n} = {format_number(point[n])}" for n in variables)
     text = expression.strip()
     if "\n" in text and len(text) <= 2000:
         lines = [f"f({names}) =\n  " + text.replace("\n", "\n  ")]
@@ -47,11 +47,11 @@ def header(expression: str, order: Sequence[str], point: dict[str, float]) -> Pa
     return Para("\n".join(lines), "bold")
 
 
-def primal_table(tape: Tape, labels: Labels, order: Sequence[str], values: list[float]
+def primal_table(tape: Tape, labels: Labels, variables: Sequence[str], values: list[float]
                  ) -> Table:
     table = Table("Primal trace (forward sweep)", ["node", "operation", "value"], right={2})
     outputs = set(tape.outputs)
-    for name in order:
+    for name in variables:
         i = tape.var_node[name]
         table.add([str(labels[i]), name, num(values[i])], "input")
     for i in intermediates(tape):
@@ -60,11 +60,11 @@ def primal_table(tape: Tape, labels: Labels, order: Sequence[str], values: list[
     return table
 
 
-def tangent_table(tape: Tape, labels: Labels, order: Sequence[str], sweep: TangentSweep,
+def tangent_table(tape: Tape, labels: Labels, variables: Sequence[str], sweep: TangentSweep,
                   title: str) -> Table:
     table = Table(title, ["node", "tangent", "local partials", "value"], right={3})
     outputs = set(tape.outputs)
-    for name in order:
+    for name in variables:
         i = tape.var_node[name]
         table.add([str(labels[i]), f"{dot(str(labels[i]))} = "
                    f"{format_number(sweep.tangents[i])}", "", num(sweep.tangents[i])], "input")
@@ -144,10 +144,10 @@ def check_table(result: CheckResult) -> Table:
     return table
 
 
-def nondiff_warnings(tape: Tape, order: Sequence[str], values: list[float],
+def nondiff_warnings(tape: Tape, variables: Sequence[str], values: list[float],
                      nodes: Sequence[int]) -> list[str]:
     """One line for each node evaluated at a non-differentiable point."""
-    labels = tape.labels(list(order))
+    labels = tape.labels(list(variables))
     out = []
     for i in sorted(set(nodes), reverse=True):
         prim = PRIMITIVES[tape.ops[i]]

@@ -1,0 +1,200 @@
+"""One table over every primitive and every path, in the style of JAX's lax_autodiff_test.
+
+For each primitive: points inside its domain, and its kinks and edges.  At every point
+the reverse sweep, the forward sweep, the symbolic derivative (the derivative tape
+evaluated there), the array sweeps of ``--points`` and a five-point finite difference
+give the same gradient, and every path prints the same warnings.  At kinks and edges
+the expected derivative is written down next to what JAX and PyTorch give.  A primitive
+without a row fails the test.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+
+from adcalc import gradient
+from adcalc.batch import sweep_arrays
+from adcalc.commands.diff import diff
+from adcalc.errors import DomainError
+from adcalc.parse import parse
+from adcalc.points_io import kink_warnings
+from adcalc.primitives import PRIMITIVES
+from adcalc.render.trace import nondiff_warnings, warnings
+from tests.conftest import ulps
+
+X, Y = 0.7, -1.3
+
+
+@dataclass
+class Row:
+    expression: str
+    points: list[dict[str, float]]
+    """Inside the domain, away from kinks: all paths agree with finite differences."""
+    kinks: list[tuple[dict[str, float], dict[str, float], bool]] = field(default_factory=list)
+    """(point, the gradient adcalc gives — and JAX and PyTorch give —, whether it warns)."""
+    errors: list[tuple[dict[str, float], str]] = field(default_factory=list)
+    """Points where the gradient is refused, with a part of the message."""
+    fd: bool = True
+    """Whether finite differences are an oracle (not for stop_gradient, by definition)."""
+
+
+def p(x: float, y: float | None = None) -> dict[str, float]:
+    return {"x": x} if y is None else {"x": x, "y": y}
+
+
+TABLE: dict[str, Row] = {
+    "add": Row("x + y", [p(X, Y)]),
+    "sub": Row("x - y", [p(X, Y)]),
+    "mul": Row("x*y", [p(X, Y), p(0.0, 2.0)]),
+    "div": Row("x/y", [p(X, Y)], errors=[(p(1.0, 0.0), "division by zero")]),
+    "neg": Row("-x", [p(X)]),
+    "powc": Row("x^3 + x^-2 + x^0.5", [p(0.8), p(2.5)],
+                errors=[(p(0.0), "math error")]),
+    # x^y at x = 0: ∂/∂y is the limit 0 (JAX and PyTorch: 0, 0).  At x < 0 both return
+    # NaN for ∂/∂y; adcalc refuses with the reason (a NaN in a gradient hides the cause).
+    "pow": Row("x^y", [p(1.7, 0.6), p(0.3, -2.0)], kinks=[(p(0.0, 2.0), p(0.0, 0.0), False)],
+               errors=[(p(-2.0, 2.0), "derivative in y only for a base x >= 0")]),
+    "sin": Row("sin(x)", [p(X), p(-2.0)]),
+    "cos": Row("cos(x)", [p(X), p(-2.0)]),
+    "tan": Row("tan(x)", [p(X), p(-1.2)]),
+    "asin": Row("asin(x)", [p(X), p(-0.9)], errors=[(p(1.0), "not differentiable")]),
+    "acos": Row("acos(x)", [p(X), p(-0.9)], errors=[(p(-1.0), "not differentiable")]),
+    "atan": Row("atan(x)", [p(X), p(-3.0)]),
+    "sinh": Row("sinh(x)", [p(X), p(-2.0)]),
+    "cosh": Row("cosh(x)", [p(X), p(-2.0)]),
+    "tanh": Row("tanh(x)", [p(X), p(-2.0)]),
+    "exp": Row("exp(x)", [p(X), p(-2.0)]),
+    "log": Row("log(x)", [p(X), p(40.0)], errors=[(p(0.0), "math error")]),
+    "log2": Row("log2(x)", [p(X), p(40.0)]),
+    "log10": Row("log10(x)", [p(X), p(40.0)]),
+    # sqrt at 0: JAX and PyTorch give inf; adcalc refuses (an infinite partial).
+    "sqrt": Row("sqrt(x)", [p(X), p(40.0)], errors=[(p(0.0), "not differentiable")]),
+    # The kinks: JAX and PyTorch take abs'(0) = relu'(0) = sign'(0) = 0 and split a tie
+    # of max/min 0.5/0.5; adcalc does the same and warns.
+    "abs": Row("abs(x)", [p(X), p(-2.0)], kinks=[(p(0.0), p(0.0), True)]),
+    "sign": Row("sign(x)", [p(X), p(-2.0)], kinks=[(p(0.0), p(0.0), True)]),
+    "step": Row("step(x)", [p(X), p(-2.0)], kinks=[(p(0.0), p(0.0), True)]),
+    "relu": Row("relu(x)", [p(X), p(-2.0)], kinks=[(p(0.0), p(0.0), True)]),
+    "sigmoid": Row("sigmoid(x)", [p(X), p(-30.0), p(30.0)]),
+    "softplus": Row("softplus(x)", [p(X), p(-30.0), p(30.0)]),
+    "atan2": Row("atan2(y, x)", [p(X, Y), p(-1.0, 0.5)],
+                 errors=[(p(0.0, 0.0), "not differentiable")]),
+    "min": Row("min(x, y)", [p(X, Y), p(Y, X)], kinks=[(p(1.5, 1.5), p(0.5, 0.5), True)]),
+    "max": Row("max(x, y)", [p(X, Y), p(Y, X)], kinks=[(p(1.5, 1.5), p(0.5, 0.5), True)]),
+    "hypot": Row("hypot(x, y)", [p(X, Y), p(3e200, 4e200)],
+                 errors=[(p(0.0, 0.0), "not differentiable")]),
+    "xlogy": Row("x*log(y) + x^y", [p(X, 1.9)]),  # xlogy is x^y's derivative in y
+    # By definition no derivative flows through it (JAX: 0); differences see 1.
+    "stop_gradient": Row("stop_gradient(x)*y", [p(X, Y)], fd=False),
+}
+
+
+def test_every_primitive_has_a_row() -> None:
+    assert set(TABLE) == {prim.name for prim in PRIMITIVES}
+
+
+def each_path(expression: str, point: dict[str, float]) -> dict[str, tuple[dict, list[str]]]:
+    """The gradient and the warnings on every path, by path."""
+    out = {}
+    for mode in ("reverse", "forward"):
+        g = gradient(expression, point, mode=mode)
+        out[mode] = g.gradient, warnings(g)
+    d = diff(expression, at=point)
+    out["symbolic"] = ({key[0]: v for key, v in zip(d.keys, d.values, strict=True)},
+                       nondiff_warnings(d.source, d.variables, d.source_values, d.nondiff))
+    tape = parse(expression)
+    r = sweep_arrays(tape, {n: np.full(3, v) for n, v in point.items()})
+    assert not r.bad, r.bad
+    out["batch"] = ({n: float(r.gradient[n][1]) for n in tape.variables},
+                    kink_warnings(tape, tape.variables, r, 1))
+    return out
+
+
+def five_point(expression: str, point: dict[str, float], name: str) -> float:
+    tape = parse(expression)
+    from adcalc.sweeps import primal
+
+    def f(t: float) -> float:
+        return primal(tape, {**point, name: t})[tape.output]
+
+    x = point[name]
+    h = 1e-3 * max(1.0, abs(x))
+    return (-f(x + 2 * h) + 8 * f(x + h) - 8 * f(x - h) + f(x - 2 * h)) / (12 * h)
+
+
+def same(a: float, b: float) -> bool:
+    return ulps(a, b) <= 4 or abs(a - b) <= 1e-300
+
+
+CASES = [(name, k) for name, row in TABLE.items() for k in range(len(row.points))]
+
+
+@pytest.mark.parametrize(("name", "k"), CASES)
+def test_inside_the_domain_every_path_agrees(name: str, k: int) -> None:
+    row = TABLE[name]
+    point = {n: v for n, v in row.points[k].items() if n in row.expression}
+    paths = each_path(row.expression, point)
+    want, _ = paths["reverse"]
+    for path, (got, warned) in paths.items():
+        assert warned == [], (path, warned)
+        for n in point:
+            assert same(got[n], want[n]), (path, n, got[n], want[n])
+    if row.fd:
+        for n in point:
+            assert math.isclose(want[n], five_point(row.expression, point, n), rel_tol=1e-7,
+                                abs_tol=1e-9), n
+
+
+KINKS = [(name, k) for name, row in TABLE.items() for k in range(len(row.kinks))]
+
+
+@pytest.mark.parametrize(("name", "k"), KINKS)
+def test_at_kinks_and_edges_the_convention_and_its_warning_on_every_path(name: str, k: int
+                                                                          ) -> None:
+    row = TABLE[name]
+    point, expected, warns = row.kinks[k]
+    paths = each_path(row.expression, point)
+    reverse_warnings = paths["reverse"][1]
+    assert bool(reverse_warnings) == warns
+    for path, (got, warned) in paths.items():
+        assert got == expected, (path, got)
+        assert warned == reverse_warnings, path
+    if warns:
+        assert "is not differentiable at" in reverse_warnings[0]
+
+
+ERRORS = [(name, k) for name, row in TABLE.items() for k in range(len(row.errors))]
+
+
+@pytest.mark.parametrize(("name", "k"), ERRORS)
+def test_where_the_gradient_is_refused_every_path_refuses(name: str, k: int) -> None:
+    row = TABLE[name]
+    point, message = row.errors[k]
+    for mode in ("reverse", "forward"):
+        with pytest.raises(DomainError, match=message):
+            gradient(row.expression, point, mode=mode)
+    tape = parse(row.expression)
+    r = sweep_arrays(tape, {n: np.full(2, v) for n, v in point.items()})
+    assert len(r.bad) == 2 and message in r.bad[0][1]
+
+
+def test_points_warn_at_kinks_as_grad_does(cli) -> None:
+    one = cli("grad", "abs(x) + max(x, y)", "--at", "x=0,y=0", "-q")
+    warned = one.stderr.splitlines()
+    assert len(warned) == 2 and all(w.startswith("warning: ") for w in warned)
+    r = cli("grad", "abs(x) + max(x, y)", "--points", "-", input="x,y\n0,0\n1,2\n0,0\n")
+    assert r.exit_code == 0
+    assert (f"warning: 2 of 3 rows are at a point where the expression is not differentiable, "
+            f"and a convention gave the derivative (rows 1, 3); row 1: "
+            f"{warned[0].removeprefix('warning: ')}") in r.stderr
+    r = cli("grad", "abs(x) + max(x, y)", "--points", "-", "--format", "json",
+            input="x,y\n0,0\n1,2\n")
+    import json
+
+    rows = [json.loads(line) for line in r.stdout.splitlines()]
+    assert rows[0]["warnings"] == warned and "warnings" not in rows[1]
+    assert rows[0]["gradient"] == gradient("abs(x) + max(x, y)", {"x": 0, "y": 0}).gradient
