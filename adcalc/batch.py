@@ -41,6 +41,14 @@ class BatchResult:
     def kinks_at(self, row: int) -> list[int]:
         return [i for i, rows in self.kinks.items() if rows[row]]
 
+    def kink_rows(self) -> list[int]:
+        """The rows (indices in this batch) where any node met a kink."""
+        if not self.kinks:
+            return []
+        import numpy as np
+
+        return np.flatnonzero(np.logical_or.reduce(list(self.kinks.values()))).tolist()
+
 
 def sweep_arrays(tape: Tape, columns: Mapping[str, Any], mode: str = "reverse",
                  variables: Sequence[str] | None = None, rows: int | None = None

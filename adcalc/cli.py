@@ -128,21 +128,27 @@ def batch(expression: str, points: str, fmt: str, mode: str, variables: list[str
     """``grad --points``: stream the rows through the array sweeps."""
     from adcalc.commands.common import prepare
     from adcalc.commands.points import run_batch
-    from adcalc.points_io import Progress, bad_rows_message, kink_rows_message, open_points
+    from adcalc.points_in import open_points
+    from adcalc.render.points_out import (
+        PointsWriter,
+        Progress,
+        bad_rows_message,
+        kink_rows_message,
+    )
 
     s = prepare(expression, None, variables, scalar="grad")
     tape, names = s.tape, s.variables
     stream, size = open_points(points)
     progress = Progress(size if sys.stderr.isatty() else None)
+    writer = PointsWriter(sys.stdout, "json" if fmt == "json" else "csv")
     try:
-        summary = run_batch(tape, stream, sys.stdout, "json" if fmt == "json" else "csv", mode,
-                            names, strict, progress)
+        summary = run_batch(tape, stream, writer, mode, names, strict, progress)
     finally:
         progress.close()
         if points != "-":
             stream.close()
     if summary.kinks:
-        click.echo(kink_rows_message(summary), err=True)
+        click.echo(kink_rows_message(tape, names, summary), err=True)
     if summary.bad:
         click.echo(bad_rows_message(summary), err=True)
 

@@ -62,35 +62,3 @@ def derivatives(tape: Tape, wrt: Sequence[str] | None = None, order: int = 1,
     wanted = list(combinations_with_replacement(names, order))
     work.outputs = [current[k] for k in wanted]
     return work.pruned(), wanted
-
-
-SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
-
-
-def _grouped(key: Sequence[str]) -> list[tuple[str, int]]:
-    groups: list[tuple[str, int]] = []
-    for name in key:
-        if groups and groups[-1][0] == name:
-            groups[-1] = (name, groups[-1][1] + 1)
-        else:
-            groups.append((name, 1))
-    return groups
-
-
-def label(key: Sequence[str]) -> str:
-    """``("x",)`` → ``∂f/∂x``; ``("x", "x")`` → ``∂²f/∂x²``; ``("x", "y")`` → ``∂²f/∂x∂y``."""
-    k = len(key)
-    top = "∂f" if k == 1 else f"∂{str(k).translate(SUPERSCRIPT)}f"
-    bottom = "".join(f"∂{n}" + (str(m).translate(SUPERSCRIPT) if m > 1 else "")
-                     for n, m in _grouped(key))
-    return f"{top}/{bottom}"
-
-
-def latex_label(key: Sequence[str]) -> str:
-    from adcalc.latex import latex_name
-
-    k = len(key)
-    top = r"\partial f" if k == 1 else rf"\partial^{{{k}}} f"
-    bottom = r" \, ".join(rf"\partial {latex_name(n)}" + (f"^{{{m}}}" if m > 1 else "")
-                          for n, m in _grouped(key))
-    return rf"\frac{{{top}}}{{{bottom}}}"

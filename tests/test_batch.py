@@ -16,6 +16,7 @@ from adcalc.batch import sweep_arrays
 from adcalc.commands.points import run_batch
 from adcalc.errors import DomainError, InputError
 from adcalc.parse import parse
+from adcalc.render.points_out import PointsWriter
 
 SEED = "log((x1+x2)^2 + sin(x1*x2))"
 EXPRESSIONS = [SEED, "sqrt(x1) * atan2(x2, x1) + relu(x1 - x2)",
@@ -54,7 +55,7 @@ def test_batch_equals_the_scalar_path_at_every_row(text: str, mode: str) -> None
 
 def run(text: str, data: str, fmt: str = "csv", **kw) -> tuple[str, object]:
     out = io.StringIO()
-    summary = run_batch(parse(text), io.StringIO(data), out, fmt, **kw)
+    summary = run_batch(parse(text), io.StringIO(data), PointsWriter(out, fmt), **kw)
     return out.getvalue(), summary
 
 
@@ -151,7 +152,7 @@ def test_cli_points(cli, tmp_path) -> None:
 def test_progress_bar_appears_only_for_long_work(monkeypatch: pytest.MonkeyPatch) -> None:
     import time as clock
 
-    from adcalc.points_io import Progress
+    from adcalc.render.points_out import Progress
 
     quick = Progress(total_chars=1000)
     quick(1000, 10)

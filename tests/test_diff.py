@@ -12,10 +12,11 @@ import pytest
 import adcalc
 from adcalc import gradient
 from adcalc.commands.diff import diff
-from adcalc.derive import derivatives, label
+from adcalc.derive import derivatives
 from adcalc.describe import PLAIN
 from adcalc.formula import formulas, program
 from adcalc.parse import parse
+from adcalc.render.diff_report import label
 from adcalc.sweeps import primal
 
 SEED = "log((x1+x2)^2 + sin(x1*x2))"

@@ -21,8 +21,8 @@ from adcalc.batch import sweep_arrays
 from adcalc.commands.diff import diff
 from adcalc.errors import DomainError
 from adcalc.parse import parse
-from adcalc.points_io import kink_warnings
 from adcalc.primitives import PRIMITIVES
+from adcalc.render.points_out import kink_warnings
 from adcalc.render.trace import nondiff_warnings, warnings
 from tests.conftest import ulps
 

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 import adcalc
 from adcalc.commands.points import run_batch
 from adcalc.errors import AdcalcError, InputError
+from adcalc.render.points_out import PointsWriter
 
 ADCALC = [sys.executable, "-m", "adcalc"]
 
@@ -43,7 +44,7 @@ def test_text_ending_in_a_comment_is_an_error_not_code(cli, args: list[str]) -> 
 # -- 2. CSV records, not lines ----------------------------------------------------------
 def batch(text: str, chunk_rows: int = 65_536, fmt: str = "csv", expr: str = "x1*x2"):
     out = io.StringIO()
-    summary = run_batch(adcalc.parse(expr), io.BytesIO(text.encode()), out, fmt,
+    summary = run_batch(adcalc.parse(expr), io.BytesIO(text.encode()), PointsWriter(out, fmt),
                         chunk_rows=chunk_rows)
     return out.getvalue(), summary
 

@@ -2,16 +2,45 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from adcalc.algebra import format_number
 from adcalc.commands.diff import Diff
-from adcalc.derive import label, latex_label
 from adcalc.describe import PLAIN
 from adcalc.formula import formulas
 from adcalc.latex import LatexAlgebra, latex_name
 from adcalc.render.document import Block, Para, Table, num
 from adcalc.render.json_out import SCHEMA, number
+
+SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _grouped(key: Sequence[str]) -> list[tuple[str, int]]:
+    groups: list[tuple[str, int]] = []
+    for name in key:
+        if groups and groups[-1][0] == name:
+            groups[-1] = (name, groups[-1][1] + 1)
+        else:
+            groups.append((name, 1))
+    return groups
+
+
+def label(key: Sequence[str]) -> str:
+    """``("x",)`` → ``∂f/∂x``; ``("x", "x")`` → ``∂²f/∂x²``; ``("x", "y")`` → ``∂²f/∂x∂y``."""
+    k = len(key)
+    top = "∂f" if k == 1 else f"∂{str(k).translate(SUPERSCRIPT)}f"
+    bottom = "".join(f"∂{n}" + (str(m).translate(SUPERSCRIPT) if m > 1 else "")
+                     for n, m in _grouped(key))
+    return f"{top}/{bottom}"
+
+
+def latex_label(key: Sequence[str]) -> str:
+    k = len(key)
+    top = r"\partial f" if k == 1 else rf"\partial^{{{k}}} f"
+    bottom = r" \, ".join(rf"\partial {latex_name(n)}" + (f"^{{{m}}}" if m > 1 else "")
+                          for n, m in _grouped(key))
+    return rf"\frac{{{top}}}{{{bottom}}}"
 
 
 def report(d: Diff, cse: bool = False) -> list[Block]:

@@ -1,141 +1,54 @@
-"""Points in, gradients out: CSV with a header, streamed in chunks; CSV or JSON Lines.
+"""Points out: the rows of a batch as CSV or JSON Lines, a chunk at a time, with the
+warnings and the progress bar of a long run.
 
-Rows are the CSV records after the header, numbered from 1 (blank lines are not rows).
-Columns that name no variable pass through to the output untouched; a missing variable
-column, a row of the wrong width or a cell that is not a number stops with a message
-naming the row and the column.
+Output goes out a chunk at a time; if writing fails (a full disk, a file-size limit) a
+regular file is cut back to its last whole chunk and ``OutputError`` says how many rows
+it holds: never a row cut in half.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import re
 import time
-from collections.abc import Iterator
-from itertools import islice
 from typing import IO, TYPE_CHECKING, Any
 
 from adcalc.batch import BatchResult
-from adcalc.errors import InputError, OutputError
-from adcalc.inputs import MAX_TEXT, decode, open_bytes, stdin_bytes
+from adcalc.errors import OutputError
+from adcalc.points_in import Records
 from adcalc.render.json_out import number
 from adcalc.tape import Tape
 
 if TYPE_CHECKING:
     from adcalc.commands.points import BatchSummary
 
-CHUNK_ROWS = 65_536
-_LONE_CR = re.compile(r"(?<=\r)(?!\n)")
 
+class PointsWriter:
+    """What ``commands.points.run_batch`` writes through: CSV or JSON Lines on ``out``."""
 
-class Records:
-    """The records of a CSV stream, as Python's csv module reads them.
+    def __init__(self, out: IO[str], fmt: str = "csv") -> None:
+        self.out, self.fmt = out, fmt
+        self.sink = Committed(out)
+        self.rows = 0
+        self.format: CsvOut | JsonLinesOut | None = None
 
-    Records, not lines: a quoted cell may hold new lines.  The stream may give bytes
-    (files, standard input: decoded line by line as UTF-8, so a bad byte is placed
-    exactly) or text.  Lines end at ``\n``, ``\r\n`` or a lone ``\r``, as with
-    ``newline=""``.  A line is at most ``MAX_TEXT`` bytes, so no input can fill the memory;
-    bad bytes or bad quoting become messages.  ``chars`` counts what was read (for the
-    progress bar).
-    """
-
-    def __init__(self, stream: IO[bytes] | IO[str]) -> None:
-        self.stream = stream
-        self.chars = 0
-        self.line = 0
-        self.carriage_return = False
-        """Whether any line held a ``\r`` (which CSV output must then quote)."""
-        csv.field_size_limit(max(csv.field_size_limit(), MAX_TEXT))
-        self.reader = csv.reader(self._lines())
-
-    def _lines(self) -> Iterator[str]:
-        readline = self.stream.readline
-        while True:
-            try:
-                line = readline(MAX_TEXT + 1)
-            except OSError as exc:
-                raise InputError(f"cannot read the points: {exc.strerror or exc}") from None
-            if not line:
-                return
-            self.line += 1
-            if len(line) > MAX_TEXT:
-                raise InputError(f"line {self.line} of the points is longer than "
-                                 f"{MAX_TEXT:,} bytes")
-            self.chars += len(line)
-            if isinstance(line, bytes):
-                line = decode(line, f"line {self.line} of the points", self.line == 1)
-            if "\r" in line:
-                self.carriage_return = True
-                pieces = _LONE_CR.split(line)
-                self.line += len(pieces) - 1
-                yield from pieces
-            else:
-                yield line
-
-    def __iter__(self) -> Iterator[list[str]]:
-        """Every record that has a non-blank cell (blank lines are not rows)."""
-        reader = self.reader
-        while True:
-            try:
-                record = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                raise InputError(f"line {self.line} of the points is not valid CSV: "
-                                 f"{exc}") from None
-            if any(cell.strip() for cell in record):
-                yield record
-
-
-def read_header(records: Iterator[list[str]]) -> list[str]:
-    first = next(records, None)
-    if first is None:
-        raise InputError("the points are empty: the first line must be a header naming the "
-                         "variables, like x1,x2")
-    header = [h.strip() for h in first]
-    seen: dict[str, int] = {}
-    for k, name in enumerate(header, start=1):
-        if name in seen:
-            raise InputError(f"the header names column {name!r} twice (columns {seen[name]} "
-                             f"and {k}); every column needs its own name")
-        seen[name] = k
-    return header
-
-
-def chunks(records: Iterator[list[str]], width: int, chunk_rows: int = CHUNK_ROWS
-           ) -> Iterator[tuple[int, list[list[str]]]]:
-    """(first row number, rows) for each chunk of data records, numbered from 1."""
-    number = 1
-    while True:
-        rows = list(islice(records, chunk_rows))
-        if not rows:
-            return
-        for k, r in enumerate(rows):
-            if len(r) != width:
-                raise InputError(f"row {number + k} has {len(r)} cells, but the header has "
-                                 f"{width}")
-        yield number, rows
-        number += len(rows)
-
-
-def to_columns(rows: list[list[str]], index: dict[str, int], first: int) -> dict[str, Any]:
-    """Each variable's column (name → float64 array); ``index`` gives its cell."""
-    import numpy as np
-
-    columns = {}
-    for name, k in index.items():
-        cells = [r[k] for r in rows]
+    def begin(self, tape: Tape, header: list[str], names: list[str], index: dict[str, int],
+              records: Records) -> None:
         try:
-            columns[name] = np.array(cells, dtype=np.float64)
-        except ValueError:
-            for j, cell in enumerate(cells):
-                try:
-                    float(cell)
-                except ValueError:
-                    raise InputError(f"row {first + j}, column {name}: {cell.strip()!r} is not "
-                                     "a number") from None
-    return columns
+            self.format = (JsonLinesOut(self.out, header, names, index, tape)
+                           if self.fmt == "json" else CsvOut(self.out, header, names, records))
+            self.sink.commit()
+        except OSError as exc:
+            raise self.sink.failed(exc, self.rows) from None
+
+    def write(self, first: int, rows: list[list[str]], result: BatchResult) -> None:
+        assert self.format is not None
+        try:
+            self.format.write(first, rows, result)
+            self.sink.commit()
+        except OSError as exc:
+            raise self.sink.failed(exc, self.rows) from None
+        self.rows += len(rows)
 
 
 class CsvOut:
@@ -178,12 +91,7 @@ class JsonLinesOut:
         bad = dict(result.bad)
         values = result.values.tolist()
         grads = {n: result.gradient[n].tolist() for n in self.names}
-        kinked: set[int] = set()
-        if result.kinks:
-            import numpy as np
-
-            kinked = set(np.flatnonzero(np.logical_or.reduce(list(result.kinks.values())))
-                         .tolist())
+        kinked = set(result.kink_rows())
         lines = []
         for j, row in enumerate(rows):
             item: dict[str, Any] = {
@@ -263,12 +171,16 @@ def kink_warnings(tape: Tape, variables: list[str], result: BatchResult, row: in
     return nondiff_warnings(tape, variables, result.node_values(row), result.kinks_at(row))
 
 
-def kink_rows_message(summary: BatchSummary) -> str:
+def kink_rows_message(tape: Tape, variables: list[str], summary: BatchSummary) -> str:
+    from adcalc.render.trace import nondiff_warnings
+
+    assert summary.first_kink is not None
+    example = nondiff_warnings(tape, variables, *summary.first_kink)[0]
     n = len(summary.kinks)
     shown = ", ".join(str(r) for r in summary.kinks[:5]) + (", …" if n > 5 else "")
     return (f"warning: {n} of {summary.rows:,} rows are at a point where the expression is "
             f"not differentiable, and a convention gave the derivative (row{'s' if n > 1 else ''}"
-            f" {shown}); row {summary.kinks[0]}: {summary.kink_example}")
+            f" {shown}); row {summary.kinks[0]}: {example.removeprefix('warning: ')}")
 
 
 def bad_rows_message(summary: BatchSummary) -> str:
@@ -308,16 +220,3 @@ class Progress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.stop()
-
-
-def open_points(source: str) -> tuple[IO[bytes], int | None]:
-    """The points stream (bytes) and its size in bytes (None for standard input)."""
-    import os
-
-    if source == "-":
-        return stdin_bytes("the points"), None
-    stream = open_bytes(source, "the points file")
-    try:
-        return stream, os.fstat(stream.fileno()).st_size
-    except OSError:
-        return stream, None
