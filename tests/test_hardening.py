@@ -260,3 +260,15 @@ def test_the_cli_still_names_flags(cli) -> None:
     assert "give it with --at y=… (--at gives yy: a typo for y?)" in r.stderr
     r = cli("grad", "x*y", "--at", "x=1,y=2", "--vars", "x,z")
     assert "error: --vars names z" in r.stderr
+
+
+def test_json_writes_every_non_finite_number_as_null(cli) -> None:
+    from adcalc.render.json_out import number
+
+    assert [number(x) for x in (float("nan"), float("inf"), -float("inf"), 1.5)] == [
+        None, None, None, 1.5]
+    r = cli("grad", "log(x)", "--points", "-", "--format", "json", input="x\n-1\nnan\n2\n")
+    rows = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [row["value"] for row in rows[:2]] == [None, None]
+    assert rows[1]["point"] == {"x": None}
+    assert ": nan" not in r.stdout and "NaN" not in r.stdout and "Infinity" not in r.stdout
