@@ -8,8 +8,7 @@ in the table and nothing else.
 
 from __future__ import annotations
 
-import textwrap
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from adcalc.build import FUNCTIONS, REDUCTIONS
 from adcalc.primitives import CONSTANTS
@@ -17,8 +16,7 @@ from adcalc.primitives import CONSTANTS
 CONSTANT_DOCS = {"pi": "π = 3.141592653589793", "e": "Euler's number 2.718281828459045"}
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     name: str
     signature: str
     doc: str
@@ -47,15 +45,15 @@ def callable_names() -> list[str]:
     return sorted(e.name for e in entries() if e.kind != "constant")
 
 
-def help_paragraph(width: int = 86) -> str:
-    """The language paragraph of ``--help``."""
+def help_paragraph() -> str:
+    """The language paragraph of ``--help`` (click wraps it to the terminal)."""
     functions = " ".join(e.name for e in entries() if e.kind == "function")
     reductions = " ".join(e.name for e in entries() if e.kind == "reduction")
     text = ("The language: numbers (2, .5, 1e-3), names (x, x_1, alpha), + - * / ^ (or **), "
             "parentheses, the constants pi and e, vectors [a, b], and the functions "
             f"{functions}; the reductions {reductions} take vectors. "
             "adcalc functions lists them all.")
-    return textwrap.fill(text, width)
+    return text
 
 
 def markdown() -> str:

@@ -457,7 +457,7 @@ def functions(fmt: str) -> None:
     if fmt == "json":
         from adcalc.render.json_out import dumps
 
-        click.echo(dumps({"functions": [e.__dict__ for e in entries()]}), nl=False)
+        click.echo(dumps({"functions": [e._asdict() for e in entries()]}), nl=False)
         return
     table = Table("What an expression may use", ["call", "what it is", "domain and conventions"])
     for e in entries():
