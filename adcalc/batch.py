@@ -32,7 +32,8 @@ class BatchResult:
     """Node → mask of the rows where it met a non-differentiable point (the convention
     was used, as on the scalar path, which warns there too)."""
     nodes: list[Any] = field(default_factory=list)
-    """Every node's values (arrays, or floats for literals): what warnings quote."""
+    """Every node's values (arrays, or floats for literals): what the warnings at kinks
+    quote; kept only when there are kinks, so a chunk's arrays are freed with it."""
 
     def node_values(self, row: int) -> list[float]:
         """Every node's value at one row (for the scalar path's warning text)."""
@@ -78,7 +79,7 @@ def sweep_arrays(tape: Tape, columns: Mapping[str, Any], mode: str = "reverse",
         gradient = {n: _full(sweep.adjoints[tape.var_node[n]], rows) for n in names}
         kinks = sweep.nondiff
     value = _full(vals[out], rows)
-    result = BatchResult(value, gradient, kinks=kinks, nodes=vals)
+    result = BatchResult(value, gradient, kinks=kinks, nodes=vals if kinks else [])
     ok = np.isfinite(value)
     for g in gradient.values():
         ok &= np.isfinite(g)
