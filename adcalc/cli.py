@@ -5,6 +5,7 @@ Exit codes: 0 success, 1 a math error or a failed check, 2 a usage or parse erro
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import Any
 
@@ -19,6 +20,74 @@ PROGRAMS = """
 EXPRESSION may be a vector [f1, f2, ...], a program of bindings separated by ';' or
 new lines (a = x + y; [a*x, a^2]) with '#' comments, @FILE to read one from a file,
 or - to read it from standard input."""
+
+
+class ExpressionCommand(click.Command):
+    """A command whose EXPRESSION may start with '-' (``-x^2``, ``-xq + x``, ``-tanh(x)``).
+
+    The command line owns argv: before click parses it, every argument is sorted into an
+    option of this command (with its value, even one starting with '-': ``--dir -1,1``),
+    a long option this command does not have (click then names it and suggests the
+    nearest, ``--att`` → ``--at``), or a positional argument, which is never split into
+    short options.  A ``--`` is accepted anywhere and changes nothing, so
+    ``adcalc grad -- "-x^2" --at x=3`` works as it reads.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        takes_value, flags = set(), set()
+        for param in self.get_params(ctx):
+            if isinstance(param, click.Option):
+                for name in (*param.opts, *param.secondary_opts):
+                    (flags if param.is_flag or param.count else takes_value).add(name)
+        options: list[str] = []
+        positional: list[str] = []
+        rest = iter(args)
+        for arg in rest:
+            name = arg.split("=", 1)[0]
+            if arg == "--":
+                continue
+            if name in takes_value:
+                options.append(arg)
+                if "=" not in arg:
+                    value = next(rest, None)
+                    if value is not None:
+                        options.append(value)
+            elif arg in flags:
+                options.append(arg)
+            elif LONG_OPTION.fullmatch(arg):
+                elsewhere = other_commands_with(ctx, name)
+                if elsewhere:
+                    raise click.UsageError(f"{name} is an option of adcalc "
+                                           f"{' and '.join(elsewhere)}, not of {self.name}", ctx)
+                options.append(arg)  # click names it and suggests the nearest
+            else:
+                positional.append(arg)
+        if len(positional) > 1:
+            pairs = [a for a in positional[1:] if POINT_PAIR.fullmatch(a)]
+            given = [k for k, a in enumerate(options) if k and POINT_PAIR.fullmatch(a)
+                     and options[k - 1] in takes_value]
+            if pairs and given:
+                flag, value = options[given[-1] - 1], options[given[-1]]
+                raise click.UsageError(f"got {' '.join(positional[1:])!r} after the "
+                                       "expression: separate name=value pairs with commas, "
+                                       f"as in {flag} {','.join([value, *pairs])}", ctx)
+        return super().parse_args(ctx, [*options, "--", *positional])
+
+
+def other_commands_with(ctx: click.Context, option: str) -> list[str]:
+    """The other commands that have ``option`` (``--wrt`` on grad: diff has it)."""
+    group = ctx.parent.command if ctx.parent is not None else None
+    found = []
+    for name, command in getattr(group, "commands", {}).items():
+        if name != ctx.info_name and any(
+                option in (*p.opts, *p.secondary_opts) for p in command.params
+                if isinstance(p, click.Option)):
+            found.append(name)
+    return found
+
+
+LONG_OPTION = re.compile(r"--[A-Za-z][A-Za-z0-9-]*(=.*)?", re.S)
+POINT_PAIR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=.+", re.S)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -59,7 +128,7 @@ Examples:
 """ + help_paragraph() + "\n" + PROGRAMS
 
 
-@main.command(help=GRAD_HELP, context_settings={"ignore_unknown_options": True})
+@main.command(cls=ExpressionCommand, help=GRAD_HELP)
 @click.argument("expression")
 @click.option("--at", "at", type=POINT, multiple=True, metavar="x=1,y=2",
               help="The point: a value for every variable (numbers or constants like pi/4).")
@@ -211,7 +280,7 @@ the output grows linearly with the expression; --cse names every shared piece.
 """
 
 
-@main.command(help=DIFF_HELP, context_settings={"ignore_unknown_options": True})
+@main.command(cls=ExpressionCommand, help=DIFF_HELP)
 @click.argument("expression")
 @click.option("--wrt", type=NAMES, default=None, metavar="x,y",
               help="Differentiate by these variables (default: all of them).")
@@ -266,7 +335,7 @@ def emit_vector(blocks: list, data: dict, quiet_text: str, warnings: list[str], 
         print_blocks(blocks, fmt)
 
 
-@main.command(context_settings={"ignore_unknown_options": True}, help=f"""The Jacobian of a
+@main.command(cls=ExpressionCommand, help=f"""The Jacobian of a
 vector function, mode chosen by shape: forward (one tangent sweep per input) when there
 are fewer inputs than outputs, reverse (one adjoint sweep per output) otherwise.
 
@@ -295,7 +364,7 @@ def jacobian(expression: str, at: tuple, mode: str | None, variables: list[str] 
                     vr.matrix_lines(r.matrix), vr.warnings(r), fmt, quiet)
 
 
-@main.command(context_settings={"ignore_unknown_options": True}, help=f"""The Hessian of a
+@main.command(cls=ExpressionCommand, help=f"""The Hessian of a
 scalar expression by forward-over-reverse, with its eigenvalues (convexity at a glance).
 
 \b
@@ -320,7 +389,7 @@ def hessian(expression: str, at: tuple, variables: list[str] | None, fmt: str, q
                     fmt, quiet)
 
 
-@main.command(context_settings={"ignore_unknown_options": True}, help=f"""Jacobian-vector
+@main.command(cls=ExpressionCommand, help=f"""Jacobian-vector
 product J·v with one tangent sweep (no Jacobian is formed).
 
 \b
@@ -349,7 +418,7 @@ def jvp(expression: str, at: tuple, direction: Any, variables: list[str] | None,
                     "".join(f"{num(row[0])}\n" for row in r.matrix), vr.warnings(r), fmt, quiet)
 
 
-@main.command(context_settings={"ignore_unknown_options": True}, help=f"""Vector-Jacobian
+@main.command(cls=ExpressionCommand, help=f"""Vector-Jacobian
 product uᵀ·J with one adjoint sweep seeded on all outputs at once.
 
 \b
@@ -382,7 +451,7 @@ def vjp(expression: str, at: tuple, cotangent: Any, variables: list[str] | None,
 GRAPH_FORMATS = ("text", "dot", "svg", "png", "pdf")
 
 
-@main.command(context_settings={"ignore_unknown_options": True}, help=f"""Draw the
+@main.command(cls=ExpressionCommand, help=f"""Draw the
 computational graph: inputs, intermediates and outputs as a DAG (a shared
 subexpression appears once, with several out-edges). With --at, each node carries its
 value and adjoint (or, with --mode forward --seed, its tangent) and each edge its local
