@@ -42,6 +42,27 @@ class BatchResult:
     def kinks_at(self, row: int) -> list[int]:
         return [i for i, rows in self.kinks.items() if rows[row]]
 
+    def mark_bad(self, rows: Mapping[int, str]) -> None:
+        """Rows that could not even be read (a cell that is not a number, a wrong width):
+        NaN, with their reason in place of whatever the sweep said of them."""
+        if not rows:
+            return
+        nan = float("nan")
+        for r in rows:
+            self.values[r] = nan
+            for g in self.gradient.values():
+                g[r] = nan
+        self.bad = sorted([(r, m) for r, m in self.bad if r not in rows] + list(rows.items()))
+        for mask in self.kinks.values():
+            mask[list(rows)] = False
+
+    def take(self, n: int) -> BatchResult:
+        """The first ``n`` rows."""
+        return BatchResult(self.values[:n], {k: g[:n] for k, g in self.gradient.items()},
+                           [(r, m) for r, m in self.bad if r < n],
+                           {i: m[:n] for i, m in self.kinks.items()},
+                           [v[:n] if getattr(v, "ndim", 0) else v for v in self.nodes])
+
     def kink_rows(self) -> list[int]:
         """The rows (indices in this batch) where any node met a kink."""
         if not self.kinks:

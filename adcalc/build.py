@@ -29,6 +29,9 @@ from adcalc.tape import Tape
 FUNCTIONS: dict[str, Primitive] = {p.name: p for p in PRIMITIVES if p.user}
 """Primitive functions users may call, by name."""
 
+ALIASES: dict[str, str] = {alias: p.name for p in FUNCTIONS.values() for alias in p.aliases}
+"""Other names of functions (``ln`` → ``log``)."""
+
 VARIADIC = tuple(name for name, p in FUNCTIONS.items() if p.variadic)
 """Binary primitives that reduce any number of arguments (folded from the left)."""
 
@@ -45,7 +48,7 @@ REDUCTIONS: dict[str, tuple[str, str]] = {
 """Functions written with the primitives (signature, one line); all but ``softmax`` give
 a scalar."""
 
-KNOWN = sorted([*FUNCTIONS, *REDUCTIONS])
+KNOWN = sorted([*FUNCTIONS, *ALIASES, *REDUCTIONS])
 
 SIMPLE = {name: OPCODE[name] for name, p in FUNCTIONS.items()
           if p.arity == 1 and not p.takes_const and name not in VARIADIC}
@@ -77,7 +80,7 @@ class Builder:
     def binding(self, children: list) -> None:
         token, value = children
         name, at = str(token), token.start_pos
-        if name in FUNCTIONS or name in REDUCTIONS or name in CONSTANTS:
+        if name in FUNCTIONS or name in ALIASES or name in REDUCTIONS or name in CONSTANTS:
             kind = "constant" if name in CONSTANTS else "function"
             raise ParseError(f"{name} is a {kind}; a binding needs another name", self.text, at)
         if name in self.bindings:
@@ -105,7 +108,7 @@ class Builder:
         name = str(token)
         if name in CONSTANTS:
             return self.tape.const(CONSTANTS[name])
-        if name in FUNCTIONS or name in REDUCTIONS:
+        if name in FUNCTIONS or name in ALIASES or name in REDUCTIONS:
             raise ParseError(f"{name} is a function: call it as {name}(...)", self.text,
                              token.start_pos)
         bound = self.bindings.get(name)
@@ -178,6 +181,7 @@ class Builder:
     def call(self, children: list) -> Value:
         token, args = children
         name = str(token)
+        name = ALIASES.get(name, name)
         op = SIMPLE.get(name)
         if op is not None and len(args) == 1 and type(args[0]) is int:
             return self.tape.node(op, args[0])  # sin(x) and the like: the common case

@@ -478,10 +478,14 @@ svg, png and pdf need Graphviz's dot program; text and dot need nothing.
               show_default=True, help="auto: from -o's extension, else the text view.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write to this file (.dot, .svg, .png or .pdf).")
+@click.option("--of", "of", default=None, metavar="f2 | 2",
+              help="For a vector function: the output whose adjoints the nodes carry "
+                   "(default f1).")
 @click.option("--max-nodes", type=click.IntRange(min=2), default=200, show_default=True,
               help="Above this, collapse chains and leave out the farthest nodes.")
 def graph(expression: str, at: tuple, mode: str | None, seed: dict | None,
-          variables: list[str] | None, fmt: str, output: str | None, max_nodes: int) -> None:
+          variables: list[str] | None, fmt: str, output: str | None, of: str | None,
+          max_nodes: int) -> None:
     from adcalc.commands.graph import graph as compute
     from adcalc.render.graph_image import render_graph
 
@@ -497,12 +501,16 @@ def graph(expression: str, at: tuple, mode: str | None, seed: dict | None,
         raise click.UsageError(f"{fmt} is binary: give -o FILE (or pipe the output)")
     with errors_reported():
         result = render_graph(compute(expression, point if at else None, mode, seed, variables,
-                                      max_nodes), fmt)
+                                      max_nodes, of), fmt)
         if isinstance(result, list):
             print_blocks(result, "auto")
         elif output:
-            with open(output, "wb") as f:
-                f.write(result)
+            try:
+                with open(output, "wb") as f:
+                    f.write(result)
+            except OSError as exc:
+                raise click.BadParameter(f"cannot write {output}: {exc.strerror or exc}",
+                                         param_hint="'-o'") from None
             click.echo(f"wrote {output}", err=True)
         else:
             sys.stdout.buffer.write(result)
@@ -548,20 +556,39 @@ class errors_reported:
 
 
 def run() -> None:
-    """Console entry point: output that cannot be written is a message, not a traceback."""
+    """Console entry point: every ending is a message and an exit code, never a traceback.
+
+    0 success, 1 a math error or a failed check (or output that cannot be written), 2 a
+    usage or parse error, 130 interrupted (Ctrl-C), 141 the reader of a pipe went away
+    (``| head``: quietly, as other tools do).
+    """
     import errno
     import os
 
     try:
         try:
-            main(prog_name="adcalc")
+            code = main.main(prog_name="adcalc", standalone_mode=False)
+            code = code if isinstance(code, int) else 0
+        except SystemExit as exc:
+            # click ends a broken pipe (EPIPE) with exit 1 behind a quiet stdout wrapper
+            piped = type(sys.stdout).__name__.endswith("PacifyFlushWrapper")
+            code = 141 if piped and exc.code == 1 else exc.code
         finally:
             sys.stdout.flush()
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        code = exc.exit_code
+    except (click.Abort, KeyboardInterrupt):
+        code = 130  # Ctrl-C: the shell's own status for SIGINT, and no "Aborted!"
     except OSError as exc:
         # Point stdout at the null device, so the flush at exit cannot fail again.
         null = os.open(os.devnull, os.O_WRONLY)
         os.dup2(null, sys.stdout.fileno())
-        if exc.errno == errno.EPIPE:  # | head: the reader has all it wants
-            sys.exit(1)
-        click.echo(f"error: cannot write the output: {exc.strerror or exc}", err=True)
-        sys.exit(1)
+        if exc.errno == errno.EPIPE:
+            code = 141  # | head: the reader has all it wants
+        else:
+            click.echo(f"error: cannot write the output: {exc.strerror or exc}", err=True)
+            code = 1
+    sys.exit(code)

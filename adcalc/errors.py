@@ -53,7 +53,7 @@ class CheckFailed(AdcalcError):
 
 
 _FLAGS = {"point": "--at", "variables": "--vars", "seed": "--seed", "wrt": "--wrt",
-          "direction": "--dir", "cotangent": "--cot", "mode": "--mode"}
+          "direction": "--dir", "cotangent": "--cot", "mode": "--mode", "of": "--of"}
 _SPELLING = {"cli": False}
 
 

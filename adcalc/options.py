@@ -16,6 +16,8 @@ import click
 from adcalc.errors import AdcalcError
 
 NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+GLUED_PAIR = re.compile(r"(?<=\S)\s+[A-Za-z_][A-Za-z0-9_]*\s*=")
+"""A second ``name=`` after a space inside one value: ``--at "x1=1 x2=2"``."""
 
 
 def split_top_level(text: str, sep: str = ",") -> list[str]:
@@ -66,6 +68,11 @@ class PointType(click.ParamType):
         out: dict[str, float] = {}
         for part in split_top_level(str(value)):
             name, eq, rhs = (s.strip() for s in part.partition("="))
+            glued = GLUED_PAIR.search(rhs)
+            if glued:
+                self.fail(f"{part.strip()!r} holds two pairs: separate name=value pairs with "
+                          f"commas, as in {name}={rhs[:glued.start()].strip()},"
+                          f"{rhs[glued.start():].strip()}", param, ctx)
             if not eq or not NAME_RE.fullmatch(name) or not rhs:
                 self.fail(f"expected name=value pairs separated by commas, like x1=1,x2=0.5; "
                           f"got {part.strip()!r}", param, ctx)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 import zlib
 from typing import Any
@@ -162,11 +163,30 @@ def write_tables(path: str = TABLES) -> None:
         f.write("\n")
 
 
+_PASTED = str.maketrans({"\u2212": "-", "\u2013": "-", "\u00d7": "*", "\u00b7": "*",
+                        "\u22c5": "*", "\u2219": "*", "\u2217": "*", "\u00f7": "/"})
+_SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
+_POWER = re.compile("[⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+_HINTS = {"√": "write sqrt(x) for √x", "∑": "write sum([a, b, …])", "∏": "write prod([a, b, …])",
+          "≤": "adcalc computes values, not comparisons", "≥": "adcalc computes values, "
+          "not comparisons", "∞": "write a large number, or use a limit by hand"}
+
+
+def normalize(text: str) -> str:
+    """Text pasted from a paper, read as the obvious ASCII: − × · ÷ π and superscript
+    powers (``2−x``, ``2×x``, ``x·y``, ``π``, ``x²``, ``x⁻¹``)."""
+    if text.isascii():
+        return text
+    text = text.translate(_PASTED).replace("π", "pi")
+    return _POWER.sub(lambda m: "^" + m.group().translate(_SUPERSCRIPT), text)
+
+
 def parse(text: str, *, fast: bool = True) -> Tape:
     """Parse ``text`` into a tape whose outputs are the result (one, or a vector's).
 
     ``fast=False`` runs Lark's own parser loop instead of the lean driver (for tests).
     """
+    text = normalize(text)
     with _lock:
         builder = _builder()
         builder.reset(text)
@@ -191,10 +211,12 @@ def _lark_parse(text: str) -> Any:
     try:
         return _lark().parse(text)
     except UnexpectedCharacters as e:
+        char = text[e.pos_in_stream]
+        hint = _HINTS.get(char, "expressions are made of numbers, names, + - * / ^ **, "
+                                "parentheses and commas")
         raise ParseError(
             f"syntax error at {_place(text, e.pos_in_stream)}: unexpected character "
-            f"{text[e.pos_in_stream]!r}; expressions are made of numbers, names, "
-            "+ - * / ^ **, parentheses and commas",
+            f"{char!r}; {hint}",
             text, e.pos_in_stream,
         ) from None
     except UnexpectedToken as e:

@@ -96,23 +96,32 @@ def read_header(records: Iterator[list[str]]) -> list[str]:
 
 
 def chunks(records: Iterator[list[str]], width: int, chunk_rows: int = CHUNK_ROWS
-           ) -> Iterator[tuple[int, list[list[str]]]]:
-    """(first row number, rows) for each chunk of data records, numbered from 1."""
+           ) -> Iterator[tuple[int, list[list[str]], dict[int, str]]]:
+    """(first row number, rows, bad rows) for each chunk of data records, numbered from 1.
+
+    A row of the wrong width is bad (index in the chunk → message); it is cut or padded
+    to the header's width, so the output keeps its columns.
+    """
     number = 1
     while True:
         rows = list(islice(records, chunk_rows))
         if not rows:
             return
+        bad: dict[int, str] = {}
         for k, r in enumerate(rows):
             if len(r) != width:
-                raise InputError(f"row {number + k} has {len(r)} cells, but the header has "
-                                 f"{width}")
-        yield number, rows
+                bad[k] = f"it has {len(r)} cells, but the header has {width}"
+                rows[k] = (r + [""] * width)[:width]
+        yield number, rows, bad
         number += len(rows)
 
 
-def to_columns(rows: list[list[str]], index: dict[str, int], first: int) -> dict[str, Any]:
-    """Each variable's column (name → float64 array); ``index`` gives its cell."""
+def to_columns(rows: list[list[str]], index: dict[str, int], bad: dict[int, str]
+               ) -> dict[str, Any]:
+    """Each variable's column (name → float64 array); ``index`` gives its cell.
+
+    A cell that is not a number is NaN, and its row is added to ``bad`` with the reason.
+    """
     import numpy as np
 
     columns = {}
@@ -121,13 +130,20 @@ def to_columns(rows: list[list[str]], index: dict[str, int], first: int) -> dict
         try:
             columns[name] = np.array(cells, dtype=np.float64)
         except ValueError:
+            values = []
             for j, cell in enumerate(cells):
                 try:
-                    float(cell)
+                    values.append(float(cell))
                 except ValueError:
-                    raise InputError(f"row {first + j}, column {name}: {cell.strip()!r} is not "
-                                     "a number") from None
+                    values.append(float("nan"))
+                    bad.setdefault(j, f"column {name}: {cell.strip()!r} is not a number")
+            columns[name] = np.array(values, dtype=np.float64)
     return columns
+
+
+def row_message(row: int, message: str) -> str:
+    """``row 6, column x2: …`` or ``row 6: math error …``."""
+    return f"row {row}{', ' if message.startswith('column ') else ': '}{message}"
 
 
 def open_points(source: str) -> tuple[IO[bytes], int | None]:

@@ -52,6 +52,8 @@ class Primitive:
     """Whether users may call it as a function by name."""
     variadic: bool = False
     """A binary primitive users may call with any number of arguments (folded)."""
+    aliases: tuple[str, ...] = ()
+    """Other names users may call it by (``ln`` for ``log``)."""
     signature: str = ""
     """How a call is written, when not ``name(x)`` / ``name(a, b)``."""
     doc: str = ""
@@ -207,7 +209,8 @@ PRIMITIVES: list[Primitive] = [
               doc="e to the power x"),
     Primitive("log", 1, math.log, lambda A, out, a, b, c: (A.div(1.0, a),),
               domain=_LOG_DOMAIN, latex=r"\log",
-              signature="log(x), log(x, b)", doc="natural logarithm; log(x, b) to base b"),
+              aliases=("ln",), signature="log(x), log(x, b)",
+              doc="natural logarithm (ln(x) is the same); log(x, b) to base b"),
     Primitive("log2", 1, math.log2, lambda A, out, a, b, c: (A.div(1.0, A.mul(LN2, a)),),
               domain=_LOG_DOMAIN, latex=r"\log_2",
               doc="logarithm to base 2"),

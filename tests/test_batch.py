@@ -106,9 +106,15 @@ def test_row_numbers_continue_across_chunks() -> None:
     chunked, s2 = run(SEED, data, chunk_rows=3)
     assert whole == chunked
     assert [r for r, _ in s1.bad] == [r for r, _ in s2.bad] == [8]
-    with pytest.raises(InputError) as e:
-        run("x1*x2", "x1,x2\n" + "1,1\n" * 5 + "1,oops\n", chunk_rows=2)
+    out = io.StringIO()
+    with pytest.raises(InputError) as e:  # --strict: the good rows, then the error
+        run_batch(parse("x1*x2"), io.StringIO("x1,x2\n" + "1,1\n" * 5 + "1,oops\n2,2\n"),
+                  PointsWriter(out), strict=True, chunk_rows=2)
     assert str(e.value) == "row 6, column x2: 'oops' is not a number"
+    assert out.getvalue() == "x1,x2,f,df/dx1,df/dx2\n" + "1,1,1.0,1.0,1.0\n" * 5
+    text, summary = run("x1*x2", "x1,x2\n" + "1,1\n" * 5 + "1,oops\n2,2\n", chunk_rows=2)
+    assert summary.bad == [(6, "column x2: 'oops' is not a number")] and summary.rows == 7
+    assert text.splitlines()[6:] == ["1,oops,nan,nan,nan", "2,2,4.0,2.0,2.0"]
 
 
 @pytest.mark.parametrize(("data", "message"), [
@@ -116,13 +122,25 @@ def test_row_numbers_continue_across_chunks() -> None:
     ("\n", "the points are empty"),
     ("x1,y\n1,2\n", "the points have no column for x2; their header is: x1, y"),
     ("x1,x_2\n1,2\n", "a typo: x_2 for x2?"),
-    ("x1,x2\n1,2,3\n", "row 1 has 3 cells, but the header has 2"),
+    ("x1,x2\n1,2,3\n", "row 1: it has 3 cells, but the header has 2"),
     ("x1,x2\n1,\n", "row 1, column x2: '' is not a number"),
 ])
 def test_input_errors(data: str, message: str) -> None:
     with pytest.raises(InputError) as e:
-        run("x1*x2", data)
+        run("x1*x2", data, strict=True)
     assert message in str(e.value)
+
+
+def test_one_policy_for_every_bad_row() -> None:
+    """Without --strict a row that cannot be read is a NaN row with its reason, like a
+    row outside the domain, and the run goes on."""
+    text, summary = run("log(x1*x2)", "x1,x2,id\n1,2,a\n3,oops,b\n4\n5,6,c,d\n0,1,e\n7,8,f\n")
+    assert [r for r, _ in summary.bad] == [2, 3, 4, 5]
+    assert summary.bad[1] == (3, "it has 1 cells, but the header has 3")
+    rows = text.splitlines()
+    assert rows[2:6] == ["3,oops,b,nan,nan,nan", "4,,,nan,nan,nan", "5,6,c,nan,nan,nan",
+                         "0,1,e,nan,nan,nan"]
+    assert all(len(row.split(",")) == 6 for row in rows)
 
 
 def test_header_only_gives_header_only() -> None:

@@ -212,3 +212,17 @@ def test_cli_diff_errors(cli, args: list[str], code: int, message: str) -> None:
     assert r.exit_code == code
     assert message in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_the_where_lines_and_a_formula_read_again_as_a_program(cli) -> None:
+    """What the README promises of ``diff --cse``'s plain output."""
+    from adcalc import gradient
+
+    out = cli("diff", SEED, "--cse", "--format", "plain").stdout.splitlines()
+    where = [line.strip() for line in out if line.startswith("  t")]
+    formula = next(line for line in out if line.startswith("∂f/∂x1 = ")).split(" = ", 1)[1]
+    program_text = "\n".join([*where, formula])
+    point = {"x1": 1.0, "x2": 0.5}
+    tape = parse(program_text)
+    value = primal(tape, point)[tape.output]
+    assert value == pytest.approx(gradient(SEED, point).gradient["x1"], rel=1e-15)

@@ -42,10 +42,11 @@ def test_text_ending_in_a_comment_is_an_error_not_code(cli, args: list[str]) -> 
 
 
 # -- 2. CSV records, not lines ----------------------------------------------------------
-def batch(text: str, chunk_rows: int = 65_536, fmt: str = "csv", expr: str = "x1*x2"):
+def batch(text: str, chunk_rows: int = 65_536, fmt: str = "csv", expr: str = "x1*x2",
+          strict: bool = False):
     out = io.StringIO()
     summary = run_batch(adcalc.parse(expr), io.BytesIO(text.encode()), PointsWriter(out, fmt),
-                        chunk_rows=chunk_rows)
+                        strict=strict, chunk_rows=chunk_rows)
     return out.getvalue(), summary
 
 
@@ -64,7 +65,7 @@ def test_a_quoted_new_line_across_a_chunk_boundary_stays_one_cell() -> None:
 def test_rows_are_numbered_by_record_not_by_line() -> None:
     text = 'x1,x2,c\n1,2,"a\nb"\n\n3,4,x\n\n5,oops,y\n'
     with pytest.raises(InputError) as e:
-        batch(text, chunk_rows=2)
+        batch(text, chunk_rows=2, strict=True)
     assert str(e.value) == "row 3, column x2: 'oops' is not a number"
     out, _ = batch('x1,x2\n1,2\n\n\n3,0\n', fmt="json", expr="log(x1*x2)")
     assert [json.loads(line)["row"] for line in out.splitlines()] == [1, 2]

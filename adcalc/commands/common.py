@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from adcalc.errors import InputError, option
 from adcalc.parse import parse
+from adcalc.primitives import CONSTANTS
 from adcalc.profile import stage
 from adcalc.sweeps import primal
 from adcalc.tape import Tape
@@ -85,6 +86,12 @@ def check_point(tape: Tape, point: Mapping[str, float], what: str = "point"
         raise InputError(
             f"no value for {names(missing)}: give {'it' if len(missing) == 1 else 'them'} "
             f"with {how}{hint}")
+    constants = [n for n in stray if n in CONSTANTS]
+    if constants:
+        c = constants[0]
+        raise InputError(f"{what} gives {c}, but {c} is the constant {CONSTANTS[c]!r} in an "
+                         f"expression, not a variable; to use a variable, name it otherwise "
+                         f"({c}_ or {c}1) in the expression and in {what}")
     if stray:
         uses = names(tape.variables) if tape.variables else "no variables"
         raise InputError(f"{what} gives {names(stray)}, which the expression does not use "

@@ -6,8 +6,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from adcalc.commands.common import check_seed, prepare
+from adcalc.commands.vector import output_names
+from adcalc.errors import InputError, option
 from adcalc.graph import DEFAULT_MAX_NODES, Graph, build_graph
 from adcalc.sweeps import adjoint, tangent
+from adcalc.tape import Tape
 
 
 @dataclass
@@ -19,13 +22,18 @@ class GraphResult:
     point: dict[str, float] | None = None
     direction: dict[str, float] | None = None
     """The tangent sweep's seed when the nodes carry tangents (else adjoints)."""
+    of: str = "f"
+    """The output whose adjoints the nodes carry (f, or f1, f2, … of a vector)."""
 
 
 def graph(expression: str, point: Mapping[str, float] | None = None, mode: str | None = None,
           seed: Mapping[str, float] | None = None, variables: Sequence[str] | None = None,
-          max_nodes: int = DEFAULT_MAX_NODES) -> GraphResult:
+          max_nodes: int = DEFAULT_MAX_NODES, of: str | int | None = None) -> GraphResult:
     """The graph of ``expression``; with ``point``, each node's value and its adjoint (or,
-    in forward mode or with ``seed``, its tangent), and each edge's local partial."""
+    in forward mode or with ``seed``, its tangent), and each edge's local partial.
+
+    ``of`` picks the output of a vector function whose adjoints are shown (``"f2"`` or
+    ``2``; default the first)."""
     s = prepare(expression, point, variables)
     tape, names = s.tape, s.variables
     if seed is not None:
@@ -39,7 +47,23 @@ def graph(expression: str, point: Mapping[str, float] | None = None, mode: str |
         derivatives = tangent(tape, s.values, direction).tangents
         kind = "tangent"
     else:
-        derivatives = adjoint(tape, s.values, dict.fromkeys(tape.outputs, 1.0)).adjoints
+        k = which_output(tape, of)
+        derivatives = adjoint(tape, s.values, {tape.outputs[k]: 1.0}).adjoints
         kind = "adjoint"
     return GraphResult(build_graph(tape, names, s.values, derivatives, kind, max_nodes),
-                       s.expression, names, len(tape.outputs), s.point, direction)
+                       s.expression, names, len(tape.outputs), s.point, direction,
+                       output_names(tape)[k] if kind == "adjoint" else "f")
+
+
+def which_output(tape: Tape, of: str | int | None) -> int:
+    """The index of the output ``of`` names (``f2``, ``2``; default the first)."""
+    names = output_names(tape)
+    if of is None:
+        return 0
+    text = str(of).strip()
+    if text in names:
+        return names.index(text)
+    if text.isdigit() and 1 <= int(text) <= len(names):
+        return int(text) - 1
+    raise InputError(f"{option('of')} names {text!r}, which is not an output; the outputs are "
+                     f"{', '.join(names)}")

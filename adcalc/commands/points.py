@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import IO, Protocol
 
 from adcalc.batch import BatchResult, check_columns, sweep_arrays
-from adcalc.errors import DomainError
-from adcalc.points_in import CHUNK_ROWS, Records, chunks, read_header, to_columns
+from adcalc.errors import DomainError, InputError
+from adcalc.points_in import CHUNK_ROWS, Records, chunks, read_header, row_message, to_columns
 from adcalc.tape import Tape
 
 
@@ -52,11 +52,16 @@ def run_batch(tape: Tape, stream: IO[bytes] | IO[str], writer: Writer, mode: str
     summary = BatchSummary()
     writer.begin(tape, header, names, index, records)
     read = records.chars
-    for first, rows in chunks(rows_in, len(header), chunk_rows):
-        result = sweep_arrays(tape, to_columns(rows, index, first), mode, names, len(rows))
-        if result.bad and strict:
+    for first, rows, unreadable in chunks(rows_in, len(header), chunk_rows):
+        columns = to_columns(rows, index, unreadable)
+        result = sweep_arrays(tape, columns, mode, names, len(rows))
+        result.mark_bad(unreadable)
+        if result.bad and strict:  # the good rows before the first bad one, then the error
             row, message = result.bad[0]
-            raise DomainError(f"row {first + row}: {message}")
+            if row:
+                writer.write(first, rows[:row], result.take(row))
+            kind = InputError if row in unreadable else DomainError
+            raise kind(row_message(first + row, message))
         writer.write(first, rows, result)
         summary.bad += [(first + r, m) for r, m in result.bad]
         at = result.kink_rows()

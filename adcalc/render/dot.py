@@ -44,9 +44,16 @@ def node_text(node: GraphNode, derivative: str | None) -> str:
     return "\n".join(lines)
 
 
+FAST_LAYOUT_NODES = 60
+"""Above this many nodes Graphviz is told to lay out quickly: a 200-node sum over a few
+inputs of high fan-out took dot 27 s with its defaults, 0.3 s with these."""
+FAST_LAYOUT = "  nslimit=1; nslimit1=1; splines=line;"
+
+
 def to_dot(graph: Graph, title: str = "") -> str:
     out = ["digraph adcalc {",
            "  rankdir=LR;",
+           *([FAST_LAYOUT] if len(graph.nodes) > FAST_LAYOUT_NODES else []),
            '  graph [fontname="Helvetica", fontsize=12, labelloc=t, nodesep=0.3, ranksep=0.5'
            + (f", label={quote(title)}" if title else "") + "];",
            '  node [fontname="Helvetica", fontsize=11];',

@@ -27,8 +27,9 @@ def title(r: GraphResult) -> str:
             seeds = ", ".join(f"{n} = {format_number(v)}" for n, v in r.direction.items())
             what = f" at {where}; forward mode, tangents v̇ for the seed {seeds}"
         else:
-            of = "f" if r.outputs == 1 else "(the sum of the outputs)"
-            what = f" at {where}; reverse mode, adjoints v̄ = ∂{of}/∂v"
+            what = f" at {where}; reverse mode, adjoints v̄ = ∂{r.of}/∂v"
+            if r.outputs > 1:
+                what += f" (output {r.of} of {r.outputs}; --of picks another)"
     return f"f({', '.join(names)}) = {clip(r.expression)}{what}"
 
 

@@ -15,7 +15,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from adcalc.batch import BatchResult
 from adcalc.errors import OutputError
-from adcalc.points_in import Records
+from adcalc.points_in import Records, row_message
 from adcalc.render.json_out import number
 from adcalc.tape import Tape
 
@@ -48,6 +48,9 @@ class PointsWriter:
             self.sink.commit()
         except OSError as exc:
             raise self.sink.failed(exc, self.rows) from None
+        except KeyboardInterrupt:  # Ctrl-C mid-chunk: the file keeps whole rows only
+            self.sink.cut()
+            raise
         self.rows += len(rows)
 
 
@@ -96,7 +99,7 @@ class JsonLinesOut:
         for j, row in enumerate(rows):
             item: dict[str, Any] = {
                 "row": first + j,
-                "point": {v: number(float(row[k])) for v, k in self.index.items()},
+                "point": {v: cell_number(row[k]) for v, k in self.index.items()},
                 "value": number(values[j]),
                 "gradient": {n: number(grads[n][j]) for n in self.names},
             }
@@ -146,21 +149,35 @@ class Committed:
         self.out.flush()
         self.good = self._position()
 
-    def failed(self, exc: OSError, rows: int) -> OutputError:
+    def cut(self) -> bool:
+        """Cut a regular file back to the last whole chunk; whether that was done."""
         import os
 
-        reason = exc.strerror or str(exc)
         if self.fd is None or self.good is None:
-            return OutputError(f"cannot write the output: {reason}")
+            return False
         try:
             os.ftruncate(self.fd, self.good)
             null = os.open(os.devnull, os.O_WRONLY)
             os.dup2(null, self.fd)
             os.close(null)
         except OSError:
+            return False
+        return True
+
+    def failed(self, exc: OSError, rows: int) -> OutputError:
+        reason = exc.strerror or str(exc)
+        if not self.cut():
             return OutputError(f"cannot write the output: {reason}")
         return OutputError(f"cannot write the output: {reason}; it holds the header and the "
                            f"first {rows:,} rows, each one whole")
+
+
+def cell_number(cell: str) -> float | None:
+    """A cell as a JSON number: null if it is not a finite number."""
+    try:
+        return number(float(cell))
+    except ValueError:
+        return None
 
 
 def kink_warnings(tape: Tape, variables: list[str], result: BatchResult, row: int
@@ -188,7 +205,7 @@ def bad_rows_message(summary: BatchSummary) -> str:
     shown = ", ".join(str(r) for r, _ in summary.bad[:5]) + (", …" if n > 5 else "")
     row, message = summary.bad[0]
     return (f"warning: {n} of {summary.rows:,} rows could not be evaluated and are NaN "
-            f"(row{'s' if n > 1 else ''} {shown}); row {row}: {message}")
+            f"(row{'s' if n > 1 else ''} {shown}); {row_message(row, message)}")
 
 
 class Progress:

@@ -182,10 +182,15 @@ def warnings(g: Gradient) -> list[str]:
     return nondiff_warnings(g.tape, g.variables, g.values, g.nondiff)
 
 
+NO_VARIABLES = "The expression uses no variables: it is a constant, and its gradient is empty."
+
+
 def report(g: Gradient, check: CheckResult | None = None) -> list[Block]:
     """The full report of ``grad``: header, primal trace, derivative trace(s), result."""
     tape = g.tape
     labels = tape.labels(g.variables)
+    if not g.variables:
+        return [header(g.expression, g.variables, g.point), Para(NO_VARIABLES), summary_table(g)]
     blocks: list[Block] = [header(g.expression, g.variables, g.point),
                            primal_table(tape, labels, g.variables, g.values)]
     if g.mode == "forward":
