@@ -17,7 +17,8 @@ __version__ = "0.1.0"
 
 # ``parse`` shares its name with its module: bind the function now, or importing the
 # submodule would shadow it.  (Neither import loads lark or numpy.)
-from adcalc.commands.grad import Gradient, GradResult, grad, gradient
+from adcalc.commands.grad import Gradient, GradResult, gradient
+from adcalc.commands.grad import grad as _grad_of_text
 from adcalc.parse import parse
 
 _LAZY = {
@@ -28,14 +29,56 @@ _LAZY = {
     "jacobian": "adcalc.commands.vector", "hessian": "adcalc.commands.vector",
     "jvp": "adcalc.commands.vector", "vjp": "adcalc.commands.vector",
     "graph": "adcalc.commands.graph", "sweep_arrays": "adcalc.batch",
+    "Var": "adcalc.tracing", "trace": "adcalc.tracing", "reset": "adcalc.tracing",
+    "TracingError": "adcalc.tracing",
 }
 
-__all__ = ["GradResult", "Gradient", "__version__", "grad", "gradient", "parse", *sorted(_LAZY)]
+__all__ = ["GradResult", "Gradient", "__version__", "grad", "gradient", "parse", "show",
+           *sorted(_LAZY)]
+
+
+def grad(expression: Any, /, **point: float) -> Any:
+    """Two ways, one rule set:
+
+    * ``adcalc.grad("x*y + x^2", x=2, y=3)`` → ``GradResult(value, gradient)``;
+    * ``adcalc.grad(f)`` for a Python function written with adcalc's functions → a
+      function giving its gradient by parameter name, like JAX's ``grad``.
+    """
+    if callable(expression):
+        from adcalc.tracing import gradient_function
+
+        return gradient_function(expression)
+    return _grad_of_text(expression, **point)
+
+
+def show(f: Any) -> None:
+    """Print the primal and adjoint tables of a traced value, as ``adcalc grad`` does."""
+    import sys
+
+    from adcalc.commands.grad import gradient as compute
+    from adcalc.formula import program
+    from adcalc.render import trace as report
+    from adcalc.render.plain import render
+    from adcalc.tracing import Var, outputs_tape, point_of
+
+    outputs = [f] if isinstance(f, Var) else list(f)
+    tape = outputs_tape(outputs)
+    g = compute(tape, point_of(outputs[0], tape), record=True)
+    g.expression = program(tape)
+    for line in report.warnings(g):
+        print(line, file=sys.stderr)
+    sys.stdout.write(render(report.report(g)))
 
 
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
+        from adcalc.tracing import FUNCTION_NAMES, function
+
+        if name in FUNCTION_NAMES or name == "ln":  # adcalc.sin(x) on traced values
+            value = function(name)
+            globals()[name] = value
+            return value
         raise AttributeError(f"module 'adcalc' has no attribute {name!r}")
     value = getattr(import_module(module), name)
     globals()[name] = value

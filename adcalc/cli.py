@@ -124,12 +124,16 @@ Examples:
   adcalc grad -- "-x^2" --at x=3
   adcalc grad "log((x1+x2)^2 + sin(x1*x2))" --points points.csv > grads.csv
   cat points.csv | adcalc grad "x*y" --points - --format json
+  adcalc grad --python examples/model.py:loss --at w=0.5,b=0.1
 
 """ + help_paragraph() + "\n" + PROGRAMS
 
 
 @main.command(cls=ExpressionCommand, help=GRAD_HELP)
-@click.argument("expression")
+@click.argument("expression", required=False)
+@click.option("--python", "python", default=None, metavar="FILE:FUNC",
+              help="Trace a Python function instead of an expression (the file's own code "
+                   "runs); --at names its parameters.")
 @click.option("--at", "at", type=POINT, multiple=True, metavar="x=1,y=2",
               help="The point: a value for every variable (numbers or constants like pi/4).")
 @click.option("--mode", type=click.Choice(["reverse", "forward"]), default=None,
@@ -152,7 +156,8 @@ Examples:
               help="With --points: stop at the first row that cannot be evaluated.")
 @click.option("--profile", is_flag=True,
               help="Print the time of each stage to stderr (or set ADCALC_PROFILE=1).")
-def grad(expression: str, at: tuple[dict[str, float], ...], mode: str | None,
+def grad(expression: str | None, python: str | None, at: tuple[dict[str, float], ...],
+         mode: str | None,
          seed: dict[str, float] | None, variables: list[str] | None, check: bool, tol: float,
          fmt: str, quiet: bool, points: str | None, strict: bool, profile: bool) -> None:
     from adcalc.commands.grad import gradient
@@ -163,7 +168,7 @@ def grad(expression: str, at: tuple[dict[str, float], ...], mode: str | None,
     point = merge_points(at)
     if mode is None:
         mode = "forward" if seed is not None else "reverse"
-    expression = read_source(expression)
+    expression, text = expression_or_python(expression, python, point)
     if points is not None:
         for given, flag in ((at, "--at"), (seed, "--seed"), (check, "--check")):
             if given:
@@ -177,6 +182,7 @@ def grad(expression: str, at: tuple[dict[str, float], ...], mode: str | None,
     with errors_reported():
         g = gradient(expression, point, mode=mode, variables=variables, seed=seed,
                      record=not quiet and fmt != "json")
+        g.expression = text
         result = None
         if check:
             from adcalc.check import check_gradient
@@ -192,7 +198,24 @@ def grad(expression: str, at: tuple[dict[str, float], ...], mode: str | None,
                               f"{', '.join(result.failed)} (tol = {tol:g})")
 
 
-def batch(expression: str, points: str, fmt: str, mode: str, variables: list[str] | None,
+def expression_or_python(expression: str | None, python: str | None,
+                         point: dict[str, float] | None) -> tuple[Any, str]:
+    """What the command works on, and its text for headers: the EXPRESSION (or a program
+    from @FILE or -), or the tape of a Python function traced at the point."""
+    if python is None:
+        if expression is None:
+            raise click.UsageError("give an EXPRESSION (or --python FILE:FUNCTION)")
+        text = read_source(expression)
+        return text, text
+    if expression is not None:
+        raise click.UsageError("give an EXPRESSION or --python FILE:FUNCTION, not both")
+    from adcalc.commands.python import traced
+
+    with errors_reported():
+        return traced(python, point)
+
+
+def batch(expression: Any, points: str, fmt: str, mode: str, variables: list[str] | None,
           strict: bool) -> None:
     """``grad --points``: stream the rows through the array sweeps."""
     from adcalc.commands.common import prepare
@@ -466,7 +489,10 @@ Examples:
 
 svg, png and pdf need Graphviz's dot program; text and dot need nothing.
 {PROGRAMS}""")
-@click.argument("expression")
+@click.argument("expression", required=False)
+@click.option("--python", "python", default=None, metavar="FILE:FUNC",
+              help="Trace a Python function instead of an expression (the file's own code "
+                   "runs).")
 @click.option("--at", "at", type=POINT, multiple=True, metavar="x=1,y=2",
               help="Show values and derivatives at this point.")
 @click.option("--mode", type=click.Choice(["reverse", "forward"]), default=None,
@@ -483,13 +509,15 @@ svg, png and pdf need Graphviz's dot program; text and dot need nothing.
                    "(default f1).")
 @click.option("--max-nodes", type=click.IntRange(min=2), default=200, show_default=True,
               help="Above this, collapse chains and leave out the farthest nodes.")
-def graph(expression: str, at: tuple, mode: str | None, seed: dict | None,
+def graph(expression: str | None, python: str | None, at: tuple, mode: str | None,
+          seed: dict | None,
           variables: list[str] | None, fmt: str, output: str | None, of: str | None,
           max_nodes: int) -> None:
     from adcalc.commands.graph import graph as compute
     from adcalc.render.graph_image import render_graph
 
-    point, expression = merge_points(at), read_source(expression)
+    point = merge_points(at)
+    expression, text = expression_or_python(expression, python, point)
     if fmt == "auto":
         ext = output.rsplit(".", 1)[-1].lower() if output and "." in output else None
         if output and ext not in GRAPH_FORMATS[1:]:
@@ -500,8 +528,9 @@ def graph(expression: str, at: tuple, mode: str | None, seed: dict | None,
     if fmt in ("png", "pdf") and output is None and sys.stdout.isatty():
         raise click.UsageError(f"{fmt} is binary: give -o FILE (or pipe the output)")
     with errors_reported():
-        result = render_graph(compute(expression, point if at else None, mode, seed, variables,
-                                      max_nodes, of), fmt)
+        record = compute(expression, point if at else None, mode, seed, variables, max_nodes, of)
+        record.expression = text
+        result = render_graph(record, fmt)
         if isinstance(result, list):
             print_blocks(result, "auto")
         elif output:

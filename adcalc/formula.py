@@ -90,3 +90,14 @@ def program(tape: Tape, output: int = 0, cse: bool = False) -> str:
     f = formulas(tape, PLAIN, cse)
     parts = [f"{name} = {PLAIN.text(t)}" for name, t in f.lets]
     return "; ".join([*parts, PLAIN.text(f.outputs[output])])
+
+
+def source(tape: Tape) -> str:
+    """All outputs as one adcalc program (a vector when there are several): what a tape
+    built from Python code says in adcalc's own language."""
+    from adcalc.describe import PLAIN
+
+    f = formulas(tape, PLAIN)
+    parts = [f"{name} = {PLAIN.text(t)}" for name, t in f.lets]
+    results = [PLAIN.text(t) for t in f.outputs]
+    return "; ".join([*parts, results[0] if len(results) == 1 else f"[{', '.join(results)}]"])

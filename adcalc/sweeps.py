@@ -243,21 +243,29 @@ class Symbols(Floats):
         return xs
 
 
-def primal(tape: Tape, inputs: Mapping[str, Any], S: Floats = FLOATS) -> list[Any]:
+def primal(tape: Tape, inputs: Mapping[str, Any], S: Floats = FLOATS,
+           resume: list[Any] | None = None) -> list[Any]:
     """Every node's value, front to back, from the inputs' values (by variable name).
 
     With ``FLOATS`` a primitive outside its domain, or a value that overflows, raises a
-    ``DomainError`` naming the trace node.
+    ``DomainError`` naming the trace node.  ``resume``: the values of a first part of
+    this tape, already computed for the same inputs; only the nodes after it are
+    evaluated (a tape that grows as Python code runs, ``adcalc.tracing``).
     """
     ops, a0, a1, consts = tape.ops, tape.a0, tape.a1, tape.consts
+    start = 0 if resume is None else len(resume)
     vals = S.literals(tape)
+    if resume is not None:
+        vals[:start] = resume
     for name, i in tape.var_node.items():
-        vals[i] = inputs[name]
+        if i >= start:
+            vals[i] = inputs[name]
     value, kind = S.values, KIND
     i = -1
     with S.context():
         try:
-            for i, op in enumerate(ops):
+            for i in range(start, len(ops)):
+                op = ops[i]
                 if op < 0:
                     continue
                 k = kind[op]

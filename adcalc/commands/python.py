@@ -1,0 +1,90 @@
+"""--python FILE:FUNCTION: a user's Python function traced onto a tape for any command.
+
+The user's file runs as Python (its own code, nothing else is evaluated); the function
+is called once with a ``Var`` per parameter, named after it, and what it returns is the
+expression.  Errors name the line of the user's file.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import traceback
+from collections.abc import Mapping
+from typing import Any
+
+from adcalc.errors import InputError
+from adcalc.tape import Tape
+
+
+def load_function(spec: str) -> tuple[Any, str]:
+    """The function named by ``FILE:FUNCTION`` and the file's path."""
+    import importlib.util
+
+    path, colon, name = spec.rpartition(":")
+    if not colon or not path or not name.isidentifier():
+        raise InputError(f"--python takes FILE:FUNCTION, as in model.py:loss (got {spec!r})")
+    if not os.path.isfile(path):
+        raise InputError(f"--python: no file {path}")
+    module_name = "adcalc_user_" + os.path.splitext(os.path.basename(path))[0].replace("-", "_")
+    loader = importlib.util.spec_from_file_location(module_name, path)
+    if loader is None or loader.loader is None:
+        raise InputError(f"--python: {path} is not a Python file")
+    module = importlib.util.module_from_spec(loader)
+    try:
+        loader.loader.exec_module(module)
+    except Exception as exc:  # the user's code: say where it failed
+        raise InputError(f"--python: running {path} failed: {where(exc, path)}") from None
+    fn = getattr(module, name, None)
+    if not callable(fn):
+        defined = sorted(n for n, v in vars(module).items()
+                         if inspect.isfunction(v) and v.__module__ == module_name)
+        raise InputError(f"--python: {path} has no function {name}; it defines "
+                         f"{', '.join(defined) or 'no functions'}")
+    return fn, path
+
+
+def parameters(fn: Any, path: str) -> list[str]:
+    names = []
+    for p in inspect.signature(fn).parameters.values():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            raise InputError(f"--python: {fn.__name__} in {path} takes *{p.name}: give it "
+                             "named parameters, one per variable")
+        names.append(p.name)
+    return names
+
+
+def traced(spec: str, point: Mapping[str, float] | None) -> tuple[Tape, str]:
+    """The tape of ``FILE:FUNCTION`` traced at ``point`` (1.0 for parameters it lacks),
+    with all the function's parameters as its variables, and the tape as adcalc source."""
+    from adcalc.formula import source
+    from adcalc.tracing import TracingError, Var, new_recording, outputs_tape
+
+    fn, path = load_function(spec)
+    names = parameters(fn, path)
+    point = point or {}
+    with new_recording(strict_floats=True):
+        try:
+            out = fn(**{n: Var(n, point.get(n, 1.0)) for n in names})
+        except TracingError as exc:
+            raise InputError(f"--python: {where(exc, path)}") from None
+        except Exception as exc:
+            raise InputError(f"--python: {fn.__name__} failed: {where(exc, path)}") from None
+        outputs = out if isinstance(out, list | tuple) else [out]
+        if not outputs or not all(isinstance(v, Var) for v in outputs):
+            raise InputError(f"--python: {fn.__name__} returned {type(out).__name__}; it must "
+                             "return a value computed from its parameters (or a list of them)")
+        tape = outputs_tape(list(outputs), names)
+    return tape, source(tape)
+
+
+def where(exc: BaseException, path: str) -> str:
+    """``model.py, line 4: return math.sin(x): <the error>`` from the user's frames."""
+    target = os.path.abspath(path)
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if os.path.abspath(f.filename) == target]
+    message = str(exc).split("\n")[0] or type(exc).__name__
+    if not frames:
+        return message
+    f = frames[-1]
+    return f"{path}, line {f.lineno}, in {f.name} ({(f.line or '').strip()}): {message}"
