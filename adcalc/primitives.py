@@ -148,7 +148,9 @@ def _tie(a: float, b: float, c: Any = None) -> bool:
 
 _LOG_DOMAIN = "the logarithm is defined only for positive numbers"
 _POW_DOMAIN = "a negative number to a non-integer power, or 0 to a negative power, is undefined"
-_TIE = "the tie splits the derivative 0.5/0.5 between both arguments (as JAX does)"
+_TIE = ("a tie splits the derivative 0.5/0.5 between both arguments (as JAX and PyTorch "
+        "do; max(a, b, c) folds as max(max(a, b), c), so a three-way tie splits it "
+        "0.25/0.25/0.5 where JAX gives a third each)")
 
 PRIMITIVES: list[Primitive] = [
     Primitive("add", 2, operator.add, lambda A, out, a, b, c: (1.0, 1.0),
@@ -221,7 +223,8 @@ PRIMITIVES: list[Primitive] = [
               domain="sqrt is defined only for numbers >= 0", latex=r"\sqrt",
               doc="square root"),
     Primitive("abs", 1, abs, lambda A, out, a, b, c: (A.sign(a),),
-              nondiff=_at_zero, convention="the derivative is taken as 0 (as JAX and PyTorch do)",
+              nondiff=_at_zero,
+              convention="the derivative is taken as 0 (as PyTorch does; JAX takes 1)",
               doc="absolute value"),
     Primitive("sign", 1, _sign, lambda A, out, a, b, c: (0.0,),
               nondiff=_at_zero, convention="the jump's derivative is taken as 0",

@@ -73,8 +73,8 @@ TABLE: dict[str, Row] = {
     "log10": Row("log10(x)", [p(X), p(40.0)]),
     # sqrt at 0: JAX and PyTorch give inf; adcalc refuses (an infinite partial).
     "sqrt": Row("sqrt(x)", [p(X), p(40.0)], errors=[(p(0.0), "not differentiable")]),
-    # The kinks: JAX and PyTorch take abs'(0) = relu'(0) = sign'(0) = 0 and split a tie
-    # of max/min 0.5/0.5; adcalc does the same and warns.
+    # The kinks: PyTorch takes abs'(0) = relu'(0) = sign'(0) = 0 (JAX too, except
+    # abs'(0) = 1) and both split a tie of max/min 0.5/0.5; adcalc takes PyTorch's and warns.
     "abs": Row("abs(x)", [p(X), p(-2.0)], kinks=[(p(0.0), p(0.0), True)]),
     "sign": Row("sign(x)", [p(X), p(-2.0)], kinks=[(p(0.0), p(0.0), True)]),
     "step": Row("step(x)", [p(X), p(-2.0)], kinks=[(p(0.0), p(0.0), True)]),
@@ -198,3 +198,28 @@ def test_points_warn_at_kinks_as_grad_does(cli) -> None:
     rows = [json.loads(line) for line in r.stdout.splitlines()]
     assert rows[0]["warnings"] == warned and "warnings" not in rows[1]
     assert rows[0]["gradient"] == gradient("abs(x) + max(x, y)", {"x": 0, "y": 0}).gradient
+
+
+JAX = {  # what JAX gives at the kinks and edges above (checked below when JAX is installed)
+    "abs": (lambda jax, jnp: lambda x: jnp.abs(x), p(0.0), [1.0]),  # adcalc and PyTorch: 0
+    "relu": (lambda jax, jnp: lambda x: jax.nn.relu(x), p(0.0), [0.0]),
+    "sign": (lambda jax, jnp: lambda x: jnp.sign(x), p(0.0), [0.0]),
+    "max": (lambda jax, jnp: lambda x, y: jnp.maximum(x, y), p(1.5, 1.5), [0.5, 0.5]),
+    "min": (lambda jax, jnp: lambda x, y: jnp.minimum(x, y), p(1.5, 1.5), [0.5, 0.5]),
+    "pow": (lambda jax, jnp: lambda x, y: x**y, p(0.0, 2.0), [0.0, 0.0]),
+    "pow-negative": (lambda jax, jnp: lambda x, y: x**y, p(-2.0, 2.0), [-4.0, math.nan]),  # adcalc refuses
+    "sqrt": (lambda jax, jnp: lambda x: jnp.sqrt(x), p(0.0), [math.inf]),  # adcalc refuses
+}
+
+
+@pytest.mark.parametrize("name", sorted(JAX))
+def test_the_recorded_choices_of_jax_are_jax_s(name: str) -> None:
+    jax = pytest.importorskip("jax")
+    import jax.numpy as jnp
+
+    jax.config.update("jax_enable_x64", True)
+    make, point, want = JAX[name]
+    f = make(jax, jnp)
+    got = jax.grad(f, argnums=tuple(range(len(point))))(*point.values())
+    for g, w in zip(got, want, strict=True):
+        assert (math.isnan(g) and math.isnan(w)) or float(g) == w, (name, got)
