@@ -207,8 +207,9 @@ JAX = {  # what JAX gives at the kinks and edges above (checked below when JAX i
     "max": (lambda jax, jnp: lambda x, y: jnp.maximum(x, y), p(1.5, 1.5), [0.5, 0.5]),
     "min": (lambda jax, jnp: lambda x, y: jnp.minimum(x, y), p(1.5, 1.5), [0.5, 0.5]),
     "pow": (lambda jax, jnp: lambda x, y: x**y, p(0.0, 2.0), [0.0, 0.0]),
-    "pow-negative": (lambda jax, jnp: lambda x, y: x**y, p(-2.0, 2.0), [-4.0, math.nan]),  # adcalc refuses
-    "sqrt": (lambda jax, jnp: lambda x: jnp.sqrt(x), p(0.0), [math.inf]),  # adcalc refuses
+    # adcalc refuses the next two, with the reason
+    "pow-negative": (lambda jax, jnp: lambda x, y: x**y, p(-2.0, 2.0), [-4.0, math.nan]),
+    "sqrt": (lambda jax, jnp: lambda x: jnp.sqrt(x), p(0.0), [math.inf]),
 }
 
 
