@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 ADCALC = [sys.executable, "-m", "adcalc"]
 
@@ -120,3 +122,26 @@ def test_ctrl_c_exits_130_and_leaves_whole_rows(tmp_path: Path) -> None:
     assert b"Traceback" not in err and b"Aborted" not in err
     text = out.read_text()
     assert text.endswith("\n") and all(line.count(",") == 4 for line in text.splitlines())
+
+
+COMMANDS = [["grad", "--at", "x=1"], ["diff"], ["jacobian", "--at", "x=1"],
+            ["hessian", "--at", "x=1"], ["jvp", "--at", "x=1", "--dir", "1"],
+            ["vjp", "--at", "x=1", "--cot", "1"], ["graph", "--format", "dot"]]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.binary(max_size=40), st.sampled_from(COMMANDS))
+def test_random_bytes_in_every_command(tmp_path_factory, data: bytes, command: list[str]
+                                       ) -> None:
+    """As an argument (decoded as a terminal would pass it) and as an @file."""
+    from click.testing import CliRunner
+
+    from adcalc.cli import main
+
+    path = tmp_path_factory.mktemp("bytes") / "expr.ad"
+    path.write_bytes(data)
+    runner = CliRunner()
+    for expression in (data.decode("utf-8", "replace").replace("\x00", ""), f"@{path}"):
+        r = runner.invoke(main, [command[0], expression, *command[1:]])
+        assert r.exit_code in (0, 1, 2), (command, expression, r.output)
+        assert r.exception is None or isinstance(r.exception, SystemExit), repr(r.exception)
