@@ -17,6 +17,7 @@ import json
 import os
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner, Result
@@ -27,7 +28,7 @@ from adcalc.cli import main
 from tests.test_properties import expressions
 
 EXAMPLES = int(os.environ.get("ADCALC_FUZZ_EXAMPLES", "60"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, print_blob=True,
+FUZZ = settings(max_examples=EXAMPLES, deadline=timedelta(seconds=10), print_blob=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                        HealthCheck.filter_too_much])
 
