@@ -33,7 +33,6 @@ import operator
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, ClassVar
 
@@ -45,22 +44,25 @@ KIND = [3 if p.takes_const else p.arity for p in PRIMITIVES]
 """How a primitive's value is called: 1 ``f(a)``, 2 ``f(a, b)``, 3 ``f(a, c)``."""
 
 
-@dataclass
 class TangentSweep:
-    """The record of one forward sweep: the seed and every node's tangent."""
+    """The record of one forward sweep: the seed (the direction, by variable name), every
+    node's tangent, and ``nondiff``: where a non-differentiable point's convention was
+    used (nodes for one point, node → mask of rows for arrays).
 
-    seed: dict[str, Any]
-    """The direction, by variable name."""
-    tangents: list[Any]
-    nondiff: Any = field(default_factory=list)
-    """Where a non-differentiable point's convention was used: nodes (one point), or
-    node → mask of rows (arrays)."""
+    A plain class, not a dataclass: it is on the start-up path of every command.
+    """
+
+    __slots__ = ("nondiff", "seed", "tangents")
+
+    def __init__(self, seed: dict[str, Any], tangents: list[Any], nondiff: Any = None) -> None:
+        self.seed = seed
+        self.tangents = tangents
+        self.nondiff = [] if nondiff is None else nondiff
 
     def derivative(self, node: int) -> Any:
         return self.tangents[node]
 
 
-@dataclass
 class AdjointSweep:
     """The record of one reverse sweep.
 
@@ -68,13 +70,18 @@ class AdjointSweep:
     gradient).  ``edges`` lists each contribution ``v̄_i += v̄_j · ∂v_j/∂v_i`` in the
     order the sweep made it, as ``(j, i, k, partial)`` with ``k`` the argument position
     of ``i`` in ``j``; it is filled only when the sweep is asked to record.  Literals
-    receive nothing: no contribution goes to them.
+    receive nothing: no contribution goes to them.  ``nondiff`` as in ``TangentSweep``.
     """
 
-    seeds: dict[int, Any]
-    adjoints: list[Any]
-    edges: list[tuple[int, int, int, Any]] = field(default_factory=list)
-    nondiff: Any = field(default_factory=list)
+    __slots__ = ("adjoints", "edges", "nondiff", "seeds")
+
+    def __init__(self, seeds: dict[int, Any], adjoints: list[Any],
+                 edges: list[tuple[int, int, int, Any]] | None = None, nondiff: Any = None
+                 ) -> None:
+        self.seeds = seeds
+        self.adjoints = adjoints
+        self.edges = [] if edges is None else edges
+        self.nondiff = [] if nondiff is None else nondiff
 
 
 class Floats:
