@@ -13,8 +13,10 @@ from adcalc.simplify import simplified
 from adcalc.sweeps import primal
 from tests.test_properties import GRID_POINTS, VARS, expressions, full
 
-POINTS = st.fixed_dictionaries(
-    {v: st.floats(min_value=-3.0, max_value=3.0, allow_nan=False) for v in VARS})
+POINTS = st.fixed_dictionaries(  # no values near 1e-309: there x*(y/z) and (x*y)/z are
+    # both ~1e308 but differ in the last bits, and sin of either is any number in [-1, 1]
+    {v: st.floats(min_value=-3.0, max_value=3.0, allow_nan=False).filter(
+        lambda x: x == 0 or abs(x) > 1e-100) for v in VARS})
 
 
 @settings(max_examples=400, deadline=None)
