@@ -39,26 +39,43 @@ def check_wrt(tape: Tape, wrt: Sequence[str] | None) -> list[str]:
 
 def derivatives(tape: Tape, wrt: Sequence[str] | None = None, order: int = 1,
                 simplify: bool = True) -> tuple[Tape, list[tuple[str, ...]]]:
-    """All partial derivatives of ``order`` over the variables ``wrt``.
+    """All partial derivatives of ``order`` over the variables ``wrt`` of a scalar.
 
     Returns a tape whose outputs are the derivatives and, for each output, the
     variables it differentiates by (``("x", "y")`` is ∂²f/∂x∂y).  Mixed partials are
     listed once each (they are symmetric), in the order of ``wrt``.
     """
+    if len(tape.outputs) != 1:
+        raise InputError(f"the expression has {len(tape.outputs)} results: its derivatives "
+                         "are those of each (each_derivative)")
+    dtape, keys, _ = each_derivative(tape, wrt, order, simplify)
+    return dtape, keys
+
+
+def each_derivative(tape: Tape, wrt: Sequence[str] | None = None, order: int = 1,
+                    simplify: bool = True) -> tuple[Tape, list[tuple[str, ...]], list[int]]:
+    """``derivatives`` of every result of ``tape`` (a vector's Jacobian, for order 1), on
+    one tape: the keys, and for each the index of the result it differentiates."""
     if order < 1:
         raise InputError("the derivative order must be at least 1")
     names = check_wrt(tape, wrt)
     work = simplified(tape) if simplify else tape.copy()
     algebra = Simplifier(work) if simplify else work
-    current: dict[tuple[str, ...], int] = {(): work.output}
-    for _ in range(order):
-        following: dict[tuple[str, ...], int] = {}
-        for index, node in current.items():
-            start = names.index(index[-1]) if index else 0
-            rest = names[start:]
-            for name, d in zip(rest, gradient_nodes(work, algebra, node, rest), strict=True):
-                following[(*index, name)] = d
-        current = following
     wanted = list(combinations_with_replacement(names, order))
-    work.outputs = [current[k] for k in wanted]
-    return work.pruned(), wanted
+    outputs: list[int] = []
+    results: list[int] = []
+    for k, result in enumerate(list(work.outputs)):
+        current: dict[tuple[str, ...], int] = {(): result}
+        for _ in range(order):
+            following: dict[tuple[str, ...], int] = {}
+            for index, node in current.items():
+                start = names.index(index[-1]) if index else 0
+                rest = names[start:]
+                for name, d in zip(rest, gradient_nodes(work, algebra, node, rest),
+                                   strict=True):
+                    following[(*index, name)] = d
+            current = following
+        outputs += [current[key] for key in wanted]
+        results += [k] * len(wanted)
+    work.outputs = outputs
+    return work.pruned(), wanted * (len(results) // max(len(wanted), 1)), results

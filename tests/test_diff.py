@@ -226,3 +226,19 @@ def test_the_where_lines_and_a_formula_read_again_as_a_program(cli) -> None:
     tape = parse(program_text)
     value = primal(tape, point)[tape.output]
     assert value == pytest.approx(gradient(SEED, point).gradient["x1"], rel=1e-15)
+
+
+def test_a_vector_is_differentiated_entry_by_entry(cli) -> None:
+    """Not just its last entry: the symbolic Jacobian, equal to jacobian's numbers."""
+    from adcalc.commands.vector import jacobian
+
+    r = cli("diff", "[x*y, sin(x) + y^2]", "--at", "x=1,y=2", "--format", "plain")
+    assert r.exit_code == 0
+    assert "∂f1/∂x = y\n∂f1/∂y = x\n∂f2/∂x = cos(x)\n∂f2/∂y = 2*y\n" in r.stdout
+    d = diff("[x*y, sin(x) + y^2]", at={"x": 1.0, "y": 2.0})
+    j = jacobian("[x*y, sin(x) + y^2]", {"x": 1.0, "y": 2.0})
+    assert d.values == [v for row in j.matrix for v in row]
+    assert d.functions == ["f1", "f1", "f2", "f2"]
+    r = cli("diff", "softmax([a, b])", "--format", "json")
+    assert [item["of"] for item in json.loads(r.stdout)["derivatives"]] == ["f1", "f1", "f2",
+                                                                          "f2"]

@@ -7,7 +7,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 
 from adcalc.commands.common import prepare
-from adcalc.derive import derivatives
+from adcalc.derive import each_derivative
 from adcalc.errors import DomainError
 from adcalc.sweeps import adjoint, primal
 from adcalc.tape import Tape
@@ -24,6 +24,8 @@ class Diff:
     variables: list[str]
     order: int
     """The derivative order."""
+    functions: list[str] = field(default_factory=list)
+    """For each derivative, the result it differentiates: f, or f1, f2, … of a vector."""
     point: dict[str, float] | None = None
     values: list[float] | None = None
     source: Tape | None = None
@@ -37,8 +39,11 @@ def diff(expression: str | Tape, wrt: Sequence[str] | None = None, order: int = 
          at: Mapping[str, float] | None = None) -> Diff:
     """``adcalc.diff("x^3*sin(x)", wrt=["x"], order=2)``: derivative tapes and values."""
     s = prepare(expression, at)
-    dtape, keys = derivatives(s.tape, wrt, order)
-    result = Diff(s.expression, dtape, keys, list(s.tape.variables), order, source=s.tape)
+    dtape, keys, results = each_derivative(s.tape, wrt, order)
+    names = ["f"] if len(s.tape.outputs) == 1 else [f"f{k + 1}" for k in
+                                                     range(len(s.tape.outputs))]
+    result = Diff(s.expression, dtape, keys, list(s.tape.variables), order,
+                  [names[k] for k in results], source=s.tape)
     if at is not None:
         # f is defined there (prepare ran its primal), or its derivatives mean nothing;
         # one adjoint sweep finds the kinks, so the warnings are grad's own.

@@ -26,18 +26,19 @@ def _grouped(key: Sequence[str]) -> list[tuple[str, int]]:
     return groups
 
 
-def label(key: Sequence[str]) -> str:
+def label(key: Sequence[str], function: str = "f") -> str:
     """``("x",)`` → ``∂f/∂x``; ``("x", "x")`` → ``∂²f/∂x²``; ``("x", "y")`` → ``∂²f/∂x∂y``."""
     k = len(key)
-    top = "∂f" if k == 1 else f"∂{str(k).translate(SUPERSCRIPT)}f"
+    top = f"∂{function}" if k == 1 else f"∂{str(k).translate(SUPERSCRIPT)}{function}"
     bottom = "".join(f"∂{n}" + (str(m).translate(SUPERSCRIPT) if m > 1 else "")
                      for n, m in _grouped(key))
     return f"{top}/{bottom}"
 
 
-def latex_label(key: Sequence[str]) -> str:
+def latex_label(key: Sequence[str], function: str = "f") -> str:
     k = len(key)
-    top = r"\partial f" if k == 1 else rf"\partial^{{{k}}} f"
+    f = "f" if function == "f" else f"f_{{{function[1:]}}}"
+    top = rf"\partial {f}" if k == 1 else rf"\partial^{{{k}}} {f}"
     bottom = r" \, ".join(rf"\partial {latex_name(n)}" + (f"^{{{m}}}" if m > 1 else "")
                           for n, m in _grouped(key))
     return rf"\frac{{{top}}}{{{bottom}}}"
@@ -50,13 +51,13 @@ def report(d: Diff, cse: bool = False) -> list[Block]:
     if f.lets:
         lines = ["where"] + [f"  {name} = {PLAIN.text(t)}" for name, t in f.lets]
         blocks.append(Para("\n".join(lines), "dim"))
-    blocks.append(Para("\n".join(f"{label(k)} = {PLAIN.text(t)}"
-                                 for k, t in zip(d.keys, f.outputs, strict=True)), "green"))
+    blocks.append(Para("\n".join(f"{label(k, g)} = {PLAIN.text(t)}" for k, g, t in
+                                 zip(d.keys, d.functions, f.outputs, strict=True)), "green"))
     if d.values is not None and d.point is not None:
         at = ", ".join(f"{n} = {format_number(v)}" for n, v in d.point.items())
         table = Table(f"Values at {at}", ["derivative", "value"], right={1})
-        for k, v in zip(d.keys, d.values, strict=True):
-            table.add([label(k), num(v)])
+        for k, g, v in zip(d.keys, d.functions, d.values, strict=True):
+            table.add([label(k, g), num(v)])
         blocks.append(table)
     return blocks
 
@@ -65,8 +66,8 @@ def latex(d: Diff, cse: bool = False) -> str:
     algebra = LatexAlgebra()
     f = formulas(d.tape, algebra, cse)
     rows = [f"{latex_name(name)} &= {algebra.text(t)}" for name, t in f.lets]
-    rows += [f"{latex_label(k)} &= {algebra.text(t)}"
-             for k, t in zip(d.keys, f.outputs, strict=True)]
+    rows += [f"{latex_label(k, g)} &= {algebra.text(t)}"
+             for k, g, t in zip(d.keys, d.functions, f.outputs, strict=True)]
     return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}\n"
 
 
@@ -84,7 +85,8 @@ def to_dict(d: Diff, cse: bool = False) -> dict[str, Any]:
         "derivatives": [],
     }
     for n, key in enumerate(d.keys):
-        item: dict[str, Any] = {"wrt": list(key), "label": label(key),
+        item: dict[str, Any] = {"of": d.functions[n], "wrt": list(key),
+                                "label": label(key, d.functions[n]),
                                 "formula": PLAIN.text(plain.outputs[n]),
                                 "latex": algebra.text(tex.outputs[n])}
         if d.values is not None:
