@@ -112,12 +112,13 @@ def not_differentiable(tape: Tape, i: int, vals: list, exc: BaseException) -> Do
     )
 
 
-def not_finite(tape: Tape, xs: list[float], what: str) -> DomainError:
-    """The first node whose ``what`` (value, tangent or adjoint) is not finite."""
+def not_finite(tape: Tape, xs: list[float], what: str, start: int = 0) -> DomainError:
+    """The first node (from ``start``) whose ``what`` (value, tangent or adjoint) is not
+    finite."""
     import math
 
     labels = tape.labels()
-    i = next(k for k, x in enumerate(xs) if not math.isfinite(x))
+    i = next(k for k in range(start, len(xs)) if not math.isfinite(xs[k]))
     if what == "value":
         return domain_error(tape, i, xs, OverflowError())
     return DomainError(f"overflow: the {what} of {labels[i] or 'a literal'} is {xs[i]!r}, "

@@ -95,8 +95,9 @@ class Floats:
     add = operator.add
     errors: tuple[type[BaseException], ...] = (ValueError, ArithmeticError)
 
-    def literals(self, tape: Tape) -> list[Any]:
-        return list(tape.consts)
+    def literals(self, tape: Tape, start: int = 0) -> list[Any]:
+        """The starting values of nodes ``start…``: literals hold their number."""
+        return tape.consts[start:]
 
     def context(self) -> AbstractContextManager:
         return nullcontext()
@@ -120,14 +121,15 @@ class Floats:
 
         return not_differentiable(tape, i, vals, exc)
 
-    def finish(self, tape: Tape, xs: list, what: str) -> list:
-        """Raise ``DomainError`` at the first node whose ``what`` is not finite."""
+    def finish(self, tape: Tape, xs: list, what: str, start: int = 0) -> list:
+        """Raise ``DomainError`` at the first node (from ``start``) whose ``what`` is not
+        finite."""
         from math import isfinite
 
-        if not all(map(isfinite, xs)):
+        if not all(map(isfinite, xs[start:] if start else xs)):  # the new tail only
             from adcalc.describe import not_finite
 
-            raise not_finite(tape, xs, what)
+            raise not_finite(tape, xs, what, start)
         return xs
 
 
@@ -206,7 +208,7 @@ class Arrays(Floats):
         if rows.any():
             found[i] = found[i] | rows if i in found else rows
 
-    def finish(self, tape: Tape, xs: list, what: str) -> list:
+    def finish(self, tape: Tape, xs: list, what: str, start: int = 0) -> list:
         import numpy as np
 
         return [np.zeros(self.rows) if x is None else x for x in xs]
@@ -238,15 +240,15 @@ class Symbols(Floats):
 
         self.values = [value(OPCODE[p.name], k) for p, k in zip(PRIMITIVES, KIND, strict=True)]
 
-    def literals(self, tape: Tape) -> list[Any]:
+    def literals(self, tape: Tape, start: int = 0) -> list[Any]:
         return [self.tape.const(c) if op == CONST else None
-                for op, c in zip(tape.ops, tape.consts, strict=True)]
+                for op, c in zip(tape.ops[start:], tape.consts[start:], strict=True)]
 
     @staticmethod
     def kink(found: list[int], i: int, where: Any, d: Any) -> None:
         return None
 
-    def finish(self, tape: Tape, xs: list, what: str) -> list:
+    def finish(self, tape: Tape, xs: list, what: str, start: int = 0) -> list:
         return xs
 
 
@@ -261,9 +263,10 @@ def primal(tape: Tape, inputs: Mapping[str, Any], S: Floats = FLOATS,
     """
     ops, a0, a1, consts = tape.ops, tape.a0, tape.a1, tape.consts
     start = 0 if resume is None else len(resume)
-    vals = S.literals(tape)
+    vals = S.literals(tape, start)
     if resume is not None:
-        vals[:start] = resume
+        resume.extend(vals)  # in place: a tape that grows is swept in linear time
+        vals = resume
     for name, i in tape.var_node.items():
         if i >= start:
             vals[i] = inputs[name]
@@ -284,7 +287,7 @@ def primal(tape: Tape, inputs: Mapping[str, Any], S: Floats = FLOATS,
                     vals[i] = value[op](vals[a0[i]], consts[i])
         except S.errors as exc:
             raise S.domain_error(tape, i, vals, exc) from None
-    return S.finish(tape, vals, "value")
+    return S.finish(tape, vals, "value", start)
 
 
 def tangent(tape: Tape, vals: Sequence[Any], seed: Mapping[str, Any], S: Floats = FLOATS
