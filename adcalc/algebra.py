@@ -112,8 +112,8 @@ class PrintAlgebra:
             return ("-", self.paren(inner, inner[1] < PREC_MUL or inner[1] == PREC_NEG)), PREC_NEG
         if prim.symbol is not None:
             return self.infix(prim, xs[0], xs[1])
-        if prim.name == "xlogy":  # x·log(y), 0 at x = 0: read as the product it is
-            return self.infix(BY_NAME["mul"], xs[0], self.compose(BY_NAME["log"], [xs[1]]))
+        if prim.prints_as is not None:  # computed stably, shown as the textbook writes it
+            return self.wrap(prim.prints_as(self, *xs))
         return self.function(prim, xs)
 
     def power(self, base: Text, exponent: Text, exponent_literal: float | None = None) -> Text:

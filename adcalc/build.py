@@ -250,9 +250,10 @@ class Builder:
             return self.fold(ADD, entries)
         if name == "prod":
             return self.fold(MUL, entries)
-        if name == "norm":
-            squares = [tape.node(OPCODE["powc"], x, -1, 2.0) for x in entries]
-            return tape.node(OPCODE["sqrt"], self.fold(ADD, squares))
+        if name == "norm":  # hypot scales: no square underflows at 1e-160 or overflows
+            if len(entries) == 1:
+                return tape.node(OPCODE["abs"], entries[0])
+            return self.fold(OPCODE["hypot"], entries)
         # Shifted by the largest entry m, as PyTorch and JAX do, so no exp overflows and
         # ties cost nothing: m carries no derivative (stop_gradient), and none is needed,
         # since the result does not depend on the shift.

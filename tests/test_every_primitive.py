@@ -88,6 +88,10 @@ TABLE: dict[str, Row] = {
     "hypot": Row("hypot(x, y)", [p(X, Y), p(3e200, 4e200)],
                  errors=[(p(0.0, 0.0), "not differentiable")]),
     "xlogy": Row("x*log(y) + x^y", [p(X, 1.9)]),  # xlogy is x^y's derivative in y
+    # dtanh and dsigmoid are the derivatives of tanh and sigmoid (and appear in their
+    # second derivatives): exercised through those, far into the tails too.
+    "dtanh": Row("tanh(x)*tanh(y)", [p(X, Y), p(-2.0, 9.0)]),
+    "dsigmoid": Row("sigmoid(x)*sigmoid(y)", [p(X, Y), p(-2.0, 9.0)]),
     # By definition no derivative flows through it (JAX: 0); differences see 1.
     "stop_gradient": Row("stop_gradient(x)*y", [p(X, Y)], fd=False),
 }
@@ -224,3 +228,45 @@ def test_the_recorded_choices_of_jax_are_jax_s(name: str) -> None:
     got = jax.grad(f, argnums=tuple(range(len(point))))(*point.values())
     for g, w in zip(got, want, strict=True):
         assert (math.isnan(g) and math.isnan(w)) or float(g) == w, (name, got)
+
+
+@pytest.mark.parametrize(("expression", "x", "digits"), [
+    ("tanh(x)", 18.0, 14), ("tanh(x)", 20.0, 14), ("tanh(x)", -30.0, 14),
+    ("sigmoid(x)", 37.0, 14), ("sigmoid(x)", -40.0, 14), ("sigmoid(x)", 0.5, 15),
+])
+def test_derivatives_in_the_tails_to_the_last_digits(expression: str, x: float,
+                                                     digits: int) -> None:
+    """1 - tanh² and σ(1 - σ) would give 0 (or noise) here; mpmath at 40 digits is the
+    reference, on every path."""
+    mpmath = pytest.importorskip("mpmath")
+    mpmath.mp.dps = 40
+    t = mpmath.mpf(x)
+    exact = mpmath.sech(t) ** 2 if expression == "tanh(x)" else (
+        mpmath.exp(-t) / (1 + mpmath.exp(-t)) ** 2)
+    for path, (got, _) in each_path(expression, {"x": x}).items():
+        assert got["x"] != 0.0
+        assert abs(got["x"] - exact) <= abs(exact) * 10.0 ** -digits, (path, got["x"])
+
+
+def test_norm_neither_underflows_nor_overflows() -> None:
+    for scale in (1e-160, 1.0, 1e160):
+        g = gradient("norm([x, y])", {"x": scale, "y": 2 * scale}).gradient
+        assert g == pytest.approx({"x": 1 / math.sqrt(5), "y": 2 / math.sqrt(5)}, rel=1e-15)
+
+
+@pytest.mark.parametrize("x", [0.7, -3.0, 19.0])
+def test_second_derivatives_of_tanh_and_sigmoid(x: float) -> None:
+    """Through dtanh's and dsigmoid's own rules (forward-over-reverse and symbolic)."""
+    mpmath = pytest.importorskip("mpmath")
+    from adcalc.commands.vector import hessian
+
+    mpmath.mp.dps = 40
+    t = mpmath.mpf(x)
+    s = 1 / (1 + mpmath.exp(-t))
+    want = {"tanh(x)": -2 * mpmath.tanh(t) * mpmath.sech(t) ** 2,
+            "sigmoid(x)": s * (1 - s) * (1 - 2 * s)}
+    for text, exact in want.items():
+        h = hessian(text, {"x": x}).matrix[0][0]
+        d = diff(text, order=2, at={"x": x}).values[0]
+        for got in (h, d):
+            assert abs(got - exact) <= abs(exact) * 1e-9 + 1e-300, (text, got, exact)
