@@ -96,6 +96,8 @@ class PrintAlgebra:
 
     def apply(self, prim: Primitive, args: list[Text | float], c: float | None = None) -> Text:
         """The text of ``prim`` applied to ``args`` (and literal ``c``)."""
+        if prim.prints_as is not None:  # computed stably, shown as the textbook writes it
+            return self.wrap(prim.prints_as(self, *args))
         simple = self._simplify(prim.name, args, c)
         if simple is not None:
             return self.wrap(simple)
@@ -112,8 +114,6 @@ class PrintAlgebra:
             return ("-", self.paren(inner, inner[1] < PREC_MUL or inner[1] == PREC_NEG)), PREC_NEG
         if prim.symbol is not None:
             return self.infix(prim, xs[0], xs[1])
-        if prim.prints_as is not None:  # computed stably, shown as the textbook writes it
-            return self.wrap(prim.prints_as(self, *xs))
         return self.function(prim, xs)
 
     def power(self, base: Text, exponent: Text, exponent_literal: float | None = None) -> Text:

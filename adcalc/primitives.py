@@ -131,6 +131,24 @@ def _dsigmoid_array(a: Any) -> Any:
     return _sigmoid_array(a) * _sigmoid_array(-a)
 
 
+def _over_sumsq(u: float, v: float) -> float:
+    """u/(u² + v²): directly where the squares neither overflow nor vanish (one rounding
+    fewer), else as (u/h)/h with h = hypot(u, v)."""
+    s = u * u + v * v
+    if 1e-290 < s < 1e300:
+        return u / s
+    h = math.hypot(u, v)
+    return u / h / h
+
+
+def _over_sumsq_array(u: Any, v: Any) -> Any:
+    import numpy as np
+
+    s = u * u + v * v
+    h = np.hypot(u, v)
+    return np.where((s > 1e-290) & (s < 1e300), u / s, u / h / h)
+
+
 def _xlogy(x: float, y: float) -> float:
     return 0.0 if x == 0 else x * math.log(y)
 
@@ -215,8 +233,7 @@ PRIMITIVES: list[Primitive] = [
               lambda A, out, a, b, c: (A.neg(A.div(1.0, A.sqrt(A.sub(1.0, A.powc(a, 2.0))))),),
               domain="acos is defined only on [-1, 1]", latex=r"\arccos", array="arccos",
               doc="arccosine, on [-1, 1]"),
-    Primitive("atan", 1, math.atan,
-              lambda A, out, a, b, c: (A.div(1.0, A.add(1.0, A.powc(a, 2.0))),),
+    Primitive("atan", 1, math.atan, lambda A, out, a, b, c: (A.over_sumsq(1.0, a),),
               latex=r"\arctan", array="arctan",
               doc="arctangent"),
     Primitive("sinh", 1, math.sinh, lambda A, out, a, b, c: (A.cosh(a),), latex=r"\sinh",
@@ -263,10 +280,7 @@ PRIMITIVES: list[Primitive] = [
               latex=r"\operatorname{softplus}", array=_softplus_array,
               doc="log(1 + exp(x)), without overflow"),
     Primitive("atan2", 2, math.atan2,
-              lambda A, out, a, b, c: (
-                  A.div(b, A.add(A.powc(a, 2.0), A.powc(b, 2.0))),
-                  A.neg(A.div(a, A.add(A.powc(a, 2.0), A.powc(b, 2.0)))),
-              ),
+              lambda A, out, a, b, c: (A.over_sumsq(b, a), A.neg(A.over_sumsq(a, b))),
               latex=r"\operatorname{atan2}", array="arctan2",
               signature="atan2(y, x)", doc="the angle of the point (x, y) from the x-axis"),
     Primitive("min", 2, min,
@@ -297,6 +311,20 @@ PRIMITIVES: list[Primitive] = [
               user=False, array=_dsigmoid_array,
               prints_as=lambda A, a: A.mul(A.sigmoid(a), A.sub(1.0, A.sigmoid(a))),
               doc="σ'(x) = σ(x)·σ(-x), printed sigmoid(x)*(1 - sigmoid(x))"),
+    # u/(u² + v²), the derivatives of atan and atan2, scaled like hypot: atan'(1e155) is
+    # 1e-310 and atan2's partials at 1e±200 are finite, where the squares overflow or
+    # vanish.
+    Primitive("over_sumsq", 2, _over_sumsq,
+              # with p = u/(u² + v²) and r = v/(u² + v²): ∂p/∂u = r² - p², ∂p/∂v = -2pr
+              lambda A, out, a, b, c: (
+                  A.sub(A.powc(A.over_sumsq(b, a), 2.0), A.powc(out, 2.0)),
+                  A.mul(-2.0, A.mul(out, A.over_sumsq(b, a))),
+              ),
+              user=False, array=_over_sumsq_array,
+              prints_as=lambda A, u, v: A.div(u, A.add(A.powc(u, 2.0), A.powc(v, 2.0))),
+              domain="0/0: both are 0",
+              doc="u/(u² + v²) computed as (u/h)/h with h = hypot(u, v), printed "
+                  "u/(u^2 + v^2)"),
     Primitive("xlogy", 2, _xlogy, lambda A, out, a, b, c: (A.log(b), A.div(a, b)),
               domain=_LOG_DOMAIN, user=False, array=_xlogy_array,
               prints_as=lambda A, x, y: A.mul(x, A.log(y)),

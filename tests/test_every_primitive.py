@@ -92,6 +92,7 @@ TABLE: dict[str, Row] = {
     # second derivatives): exercised through those, far into the tails too.
     "dtanh": Row("tanh(x)*tanh(y)", [p(X, Y), p(-2.0, 9.0)]),
     "dsigmoid": Row("sigmoid(x)*sigmoid(y)", [p(X, Y), p(-2.0, 9.0)]),
+    "over_sumsq": Row("atan(x)*atan2(y, x)", [p(X, Y), p(-2.0, 9.0)]),  # their derivatives
     # By definition no derivative flows through it (JAX: 0); differences see 1.
     "stop_gradient": Row("stop_gradient(x)*y", [p(X, Y)], fd=False),
 }
@@ -270,3 +271,22 @@ def test_second_derivatives_of_tanh_and_sigmoid(x: float) -> None:
         d = diff(text, order=2, at={"x": x}).values[0]
         for got in (h, d):
             assert abs(got - exact) <= abs(exact) * 1e-9 + 1e-300, (text, got, exact)
+
+
+@pytest.mark.parametrize(("expression", "point"), [
+    ("atan(x)", {"x": 1e155}), ("atan(x)", {"x": -1e-200}), ("atan(x)", {"x": 0.5}),
+    ("atan2(y, x)", {"x": 1e200, "y": 1e200}), ("atan2(y, x)", {"x": 1e-200, "y": -3e-200}),
+    ("atan2(y, x)", {"x": 3.0, "y": 4.0}),
+])
+def test_atan_and_atan2_partials_never_overflow(expression: str, point: dict) -> None:
+    mpmath = pytest.importorskip("mpmath")
+    mpmath.mp.dps = 40
+    x = mpmath.mpf(point["x"])
+    if expression == "atan(x)":
+        exact = {"x": 1 / (1 + x**2)}
+    else:
+        y = mpmath.mpf(point["y"])
+        exact = {"x": -y / (x**2 + y**2), "y": x / (x**2 + y**2)}
+    for path, (got, _) in each_path(expression, point).items():
+        for n, want in exact.items():
+            assert abs(got[n] - want) <= abs(want) * 4e-16 + 5e-324, (path, n, got[n], want)
