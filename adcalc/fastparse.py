@@ -169,7 +169,8 @@ class GiveUp(Exception):
 
 
 class FastParser:
-    def __init__(self, tables: dict, builder: Any, continues: set, leads_on: set) -> None:
+    def __init__(self, tables: dict, builder: Any, continues: set, leads_on: set,
+                 signs: set) -> None:
         reducers = [(REDUCE, size, _reducer(spec, builder), origin)
                     for size, origin, spec in tables["rules"]]
         self.start, self.end = tables["start"], tables["end"]
@@ -192,6 +193,7 @@ class FastParser:
         self.blank = re.compile(blank)
         self.continues = continues
         self.leads_on = leads_on
+        self.signs = signs
 
     def parse(self, text: str) -> Any:
         """The value of the start rule, or ``GiveUp`` at anything unexpected."""
@@ -227,7 +229,9 @@ class FastParser:
                 value = Word(kind, m.group(kind), m.start(kind))
             if pending:  # a statement ended: feed the new line, then this token
                 pending = False
-                if kind not in leads_on:
+                start = m.start(kind)
+                if kind not in leads_on or (
+                        kind in self.signs and (start == 0 or text[start - 1] == "\n")):
                     queued = (kind, value)
                     kind, value = "_NL", None
             previous = kind if queued is None else queued[0]

@@ -51,7 +51,11 @@ _CONTINUES = {"_PLUS", "_MINUS", "_STAR", "_SLASH", "_POW", "_COMMA", "_ASSIGN",
 
 _LEADS_ON = {"_PLUS", "_MINUS", "_STAR", "_SLASH", "_POW", "_RPAR", "_RBRA", "_COMMA",
              "_ASSIGN", "_SEMI", "$END"}
-"""A line that starts with these continues the line before it."""
+"""A line that starts with these continues the line before it; but a sign in the first
+column (``-a`` after ``a = x``) starts a new statement (``_SIGNS``), an indented one
+continues (``  + sin(b)``)."""
+
+_SIGNS = {"_PLUS", "_MINUS"}
 
 
 class _Newlines:
@@ -71,7 +75,7 @@ class _Newlines:
                     pending = token
                 continue
             if pending is not None:
-                if kind not in _LEADS_ON:
+                if kind not in _LEADS_ON or (kind in _SIGNS and token.column == 1):
                     yield pending
                 pending = None
             if kind in ("_LPAR", "_LBRA"):
@@ -149,7 +153,7 @@ def _fast() -> FastParser | None:
     if "fast" not in _state:
         tables = shipped_tables() or make_tables()
         _state["fast"] = None if tables is None else FastParser(
-            tables, _builder(), _CONTINUES, _LEADS_ON)
+            tables, _builder(), _CONTINUES, _LEADS_ON, _SIGNS)
     return _state["fast"]
 
 

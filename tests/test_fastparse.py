@@ -88,3 +88,18 @@ def test_token_soups_parse_alike(text: str) -> None:
 @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=20))
 def test_random_text_parses_alike(text: str) -> None:
     outcome(text)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("a = x\n-a", -2.0),           # a sign in the first column starts a new statement
+    ("a = x\n+a*3", 6.0),
+    ("a = x\n  - 1\na", 1.0),      # indented, it continues the line before: a = x - 1
+    ("x\n  + 1", 3.0),
+    ("a = x\r\n-a", -2.0),
+])
+def test_a_leading_sign_on_a_new_line(text: str, value: float) -> None:
+    from adcalc.sweeps import primal
+
+    outcome(text)
+    tape = parse(text)
+    assert primal(tape, {"x": 2.0})[tape.output] == value
