@@ -408,8 +408,8 @@ def hessian(expression: str, at: tuple, variables: list[str] | None, fmt: str, q
     point, expression = merge_points(at), read_source(expression)
     with errors_reported():
         h = compute(expression, point, variables)
-        emit_vector(vr.hessian_report(h), vr.hessian_dict(h), vr.matrix_lines(h.matrix), [],
-                    fmt, quiet)
+        emit_vector(vr.hessian_report(h), vr.hessian_dict(h), vr.matrix_lines(h.matrix),
+                    vr.warnings(h), fmt, quiet)
 
 
 @main.command(cls=ExpressionCommand, help=f"""Jacobian-vector

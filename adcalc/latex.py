@@ -34,9 +34,10 @@ class LatexAlgebra(PrintAlgebra):
 
     def number(self, x: float) -> Text:
         text = format_number(x)
-        if "e" in text:
+        if "e" in text:  # a product: 1.5e20^x needs parentheses, not a double superscript
             mantissa, exponent = text.split("e")
             text = f"{mantissa} \\cdot 10^{{{int(exponent)}}}"
+            return text, PREC_NEG if text.startswith("-") else PREC_MUL
         return text, PREC_NEG if text.startswith("-") else PREC_ATOM
 
     def name(self, name: str) -> Text:
@@ -62,7 +63,8 @@ class LatexAlgebra(PrintAlgebra):
             return (r"\left|", xs[0][0], r"\right|"), PREC_ATOM
         if prim.name == "exp":
             return ("e^{", xs[0][0], "}"), PREC_POW
-        if prim.name == "mul" and xs[0][1] == PREC_ATOM and _first(xs[0][0]).isdigit():
+        if (prim.name == "mul" and xs[0][1] == PREC_ATOM and _first(xs[0][0]).isdigit()
+                and not _first(xs[1][0]).isdigit()):  # 2 x, but 2 \cdot 3^{x}
             return (xs[0][0], " ", self.paren(xs[1], xs[1][1] < PREC_MUL or xs[1][1] ==
                                                PREC_NEG)), PREC_MUL
         return super().compose(prim, xs, c)

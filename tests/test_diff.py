@@ -242,3 +242,10 @@ def test_a_vector_is_differentiated_entry_by_entry(cli) -> None:
     r = cli("diff", "softmax([a, b])", "--format", "json")
     assert [item["of"] for item in json.loads(r.stdout)["derivatives"]] == ["f1", "f1", "f2",
                                                                           "f2"]
+
+
+def test_latex_that_reads_as_it_means(cli) -> None:
+    r = cli("diff", "x*2*3^x + 1.5e20^x", "--format", "latex")
+    assert "2 \\cdot 3^{x}" in r.stdout and "2 3^{x}" not in r.stdout
+    assert "\\left(1.5 \\cdot 10^{20}\\right)^{x}" in r.stdout and "}^{x}" not in r.stdout.replace(
+        "\\right)^{x}", "")

@@ -290,3 +290,9 @@ def test_atan_and_atan2_partials_never_overflow(expression: str, point: dict) ->
     for path, (got, _) in each_path(expression, point).items():
         for n, want in exact.items():
             assert abs(got[n] - want) <= abs(want) * 4e-16 + 5e-324, (path, n, got[n], want)
+
+
+def test_hessian_warns_at_a_kink_as_grad_does(cli) -> None:
+    grad = cli("grad", "max(x, y)*x", "--at", "x=1,y=1", "-q")
+    hess = cli("hessian", "max(x, y)*x", "--at", "x=1,y=1", "-q")
+    assert grad.stderr and hess.stderr == grad.stderr

@@ -154,6 +154,8 @@ class HessianResult:
     matrix: list[list[float]]
     eigenvalues: list[float]
     tangents: list[TangentSweep] = field(default_factory=list)
+    nondiff: list[int] = field(default_factory=list)
+    """Nodes of ``tape`` at a non-differentiable point (grad's warnings)."""
 
     @property
     def curvature(self) -> str:
@@ -183,8 +185,12 @@ def hessian(expression: str | Tape, point: Mapping[str, float],
         columns.append([sweep.tangents[o] for o in gtape.outputs])
     n = len(names)
     matrix = [[columns[j][i] for j in range(n)] for i in range(n)]
+    # The gradient's own kinks, as grad reports them (the second derivatives at a kink
+    # follow the same convention: the rules are the same).
+    kinks = adjoint(tape, vals, {tape.output: 1.0}).nondiff
     return HessianResult(text, tape, gtape, names, pt, vals, vals[tape.output],
-                         [gvals[o] for o in gtape.outputs], matrix, eigenvalues(matrix), sweeps)
+                         [gvals[o] for o in gtape.outputs], matrix, eigenvalues(matrix), sweeps,
+                         kinks)
 
 
 def eigenvalues(matrix: list[list[float]]) -> list[float]:

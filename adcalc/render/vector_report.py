@@ -19,7 +19,7 @@ from adcalc.render.trace import (
 )
 
 
-def warnings(r: VectorResult) -> list[str]:
+def warnings(r: VectorResult | HessianResult) -> list[str]:
     return nondiff_warnings(r.tape, r.variables, r.values, r.nondiff)
 
 
