@@ -60,6 +60,7 @@ def each_derivative(tape: Tape, wrt: Sequence[str] | None = None, order: int = 1
         raise InputError("the derivative order must be at least 1")
     names = check_wrt(tape, wrt)
     work = simplified(tape) if simplify else tape.copy()
+    work.symbolic = True  # derivative nodes: 0·x is 0, or the tape swells
     algebra = Simplifier(work) if simplify else work
     wanted = list(combinations_with_replacement(names, order))
     outputs: list[int] = []

@@ -242,7 +242,7 @@ def simplified(tape: Tape) -> Tape:
     ``Symbols`` algebra, whose values are the new tape's nodes."""
     from adcalc.sweeps import Symbols, primal
 
-    out = Tape()
+    out = Tape(symbolic=True)
     inputs = {name: out.input(name) for name in tape.variables}
     remap = primal(tape, inputs, Symbols(out, Simplifier(out)))
     out.outputs = [remap[o] for o in tape.outputs]

@@ -32,9 +32,13 @@ class Tape:
     """A Wengert list under construction or complete; see the module docstring."""
 
     __slots__ = ("_index", "a0", "a1", "consts", "input_name", "names", "ops", "outputs",
-                 "var_node", "variables")
+                 "symbolic", "var_node", "variables")
 
-    def __init__(self) -> None:
+    def __init__(self, symbolic: bool = False) -> None:
+        self.symbolic = symbolic
+        """A derivative tape: ``0·x`` is 0 and ``0 + x`` is x, as algebra has it.  Otherwise
+        (what a user's expression builds) only rewrites that keep every IEEE result are
+        made, the sign of zero included: ``0 - y`` stays, since for y = 0 it is +0, not -0."""
         self.ops: list[int] = []
         self.a0: list[int] = []
         self.a1: list[int] = []
@@ -75,7 +79,7 @@ class Tape:
     def const(self, x: float) -> int:
         """The literal node for ``x`` (``1`` and ``1.0`` are one node)."""
         x = float(x)
-        key = (CONST, x)
+        key = (CONST, x) if x else (CONST, x, math.copysign(1.0, x))  # -0.0 is not 0.0
         i = self._index.get(key)
         return self._push(key, CONST, -1, -1, x) if i is None else i
 
@@ -91,18 +95,18 @@ class Tape:
         lit = self.value_of
         va = lit(a)
         vb = lit(b) if b >= 0 else None
-        if op == ADD:
-            if va == 0:
+        if op == ADD:  # x + (-0) is x for every x; x + (+0) is x but for x = -0
+            if va == 0 and (self.symbolic or _negative_zero(va)):
                 return b
-            if vb == 0:
+            if vb == 0 and (self.symbolic or _negative_zero(vb)):
                 return a
         elif op == SUB:
-            if vb == 0:
+            if vb == 0 and (self.symbolic or not _negative_zero(vb)):
                 return a
-            if va == 0:
+            if va == 0 and (self.symbolic or _negative_zero(va)):
                 return self.node(NEG, b)
-        elif op == MUL:
-            if va == 0 or vb == 0:
+        elif op == MUL:  # 0·x is -0 for x < 0 and NaN for x = ±inf: kept but symbolically
+            if self.symbolic and (va == 0 or vb == 0):
                 return self.const(0.0)
             if va == 1:
                 return b
@@ -142,7 +146,7 @@ class Tape:
 
     def copy(self) -> Tape:
         """An independent tape with the same nodes (to extend without touching this one)."""
-        new = Tape()
+        new = Tape(self.symbolic)
         new.ops, new.a0, new.a1 = list(self.ops), list(self.a0), list(self.a1)
         new.consts = list(self.consts)
         new._index = dict(self._index)
@@ -192,7 +196,7 @@ class Tape:
         alive = self.live()
         if all(alive):
             return self
-        new = Tape()
+        new = Tape(self.symbolic)
         remap = [-1] * len(self.ops)
         for i, keep in enumerate(alive):
             if not keep:
@@ -225,6 +229,10 @@ class Tape:
                 return lambda a, c: self.apply(name, a, c=c)
             return lambda *args: self.apply(name, *args)
         raise AttributeError(name)
+
+
+def _negative_zero(x: float | None) -> bool:
+    return x == 0 and math.copysign(1.0, x) < 0  # type: ignore[arg-type]
 
 
 def _fold(op: int, a: float, b: float | None, c: float | None) -> float | None:

@@ -99,10 +99,30 @@ def test_literals_are_not_rows_and_one_equals_one_point_zero() -> None:
 
 
 def test_simplification_and_folding() -> None:
-    assert len(parse("x*1 + 0")) == 1
+    assert len(parse("x*1 - 0")) == 1  # exact for every x: x*1 is x, x - (+0) is x
     assert parse("2*3 + 4").ops == [CONST]
     assert value("0*x", x=5.0) == 0.0
     assert parse("0*x").variables == ["x"]
+
+
+@pytest.mark.parametrize(("text", "point", "want"), [
+    ("x + 0", {"x": -0.0}, 0.0),               # -0 + +0 is +0: the + 0 is kept
+    ("0 - y", {"y": 0.0}, 0.0),                 # +0 - +0 is +0, not -0
+    ("atan2(0 - y, x)", {"x": -1.0, "y": 0.0}, math.pi),   # not -pi (IEEE, JAX, SymPy)
+    ("0*x", {"x": -2.0}, -0.0),
+    ("0*x + 1", {"x": math.inf}, None),         # 0·inf is NaN, so the value is refused
+])
+def test_evaluation_tapes_keep_every_ieee_result(text: str, point: dict, want) -> None:
+    """Only rewrites that keep the IEEE result, the sign of zero included, are made
+    while a user's expression is parsed; derivative tapes simplify as algebra does."""
+    from adcalc.errors import DomainError
+
+    if want is None:
+        with pytest.raises(DomainError):
+            value(text, **point)
+        return
+    got = value(text, **point)
+    assert got == want and math.copysign(1.0, got) == math.copysign(1.0, want)
 
 
 def test_constants_are_not_inputs() -> None:

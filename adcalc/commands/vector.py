@@ -176,6 +176,7 @@ def hessian(expression: str | Tape, point: Mapping[str, float],
     s = prepare(expression, point, variables, scalar="hessian")
     tape, text, names, pt, vals = s.tape, s.expression, s.variables, s.point, s.values
     gtape = tape.copy()
+    gtape.symbolic = True  # the recorded reverse sweep: 0·x is 0, or it swells
     gtape.outputs = gradient_nodes(gtape, gtape, gtape.output, names)
     gvals = primal(gtape, pt)
     columns, sweeps = [], []
