@@ -29,6 +29,7 @@ in step, so there is none.
 
 from __future__ import annotations
 
+import math
 import operator
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -95,6 +96,11 @@ class Floats:
     add = operator.add
     errors: tuple[type[BaseException], ...] = (ValueError, ArithmeticError)
 
+    @property
+    def careful(self) -> Floats | None:
+        """The algebra to sweep again with when a local partial fails (``Careful``)."""
+        return Careful()
+
     def literals(self, tape: Tape, start: int = 0) -> list[Any]:
         """The starting values of nodes ``start…``: literals hold their number."""
         return tape.consts[start:]
@@ -134,6 +140,46 @@ class Floats:
 
 
 FLOATS = Floats()
+
+
+class _IEEE:
+    """The primitives on floats with IEEE results (±inf, NaN) instead of exceptions."""
+
+    def __init__(self) -> None:
+        import numpy as np
+
+        functions = array_functions()
+        for p, f in zip(PRIMITIVES, functions, strict=True):
+            setattr(self, p.name,
+                    lambda *a, _f=f, _x=np.float64: float(_f(*(_x(v) for v in a))))
+
+
+class Careful(Floats):
+    """Floats where a local partial may be infinite or undefined, with 0·∞ = 0.
+
+    The convention, the same in both modes: a zero derivative meeting an infinite (or
+    undefined) local partial contributes 0 — ``sqrt(x^2)`` at 0 has derivative 0 by
+    either sweep, as ``relu(-1)*sqrt(x)`` does — and an infinite partial is an error
+    only when it reaches the result.  Used only after the fast sweep met such a partial.
+    """
+
+    errors = ()
+    careful = None
+
+    def __init__(self) -> None:
+        self.rules = _IEEE()
+
+    @staticmethod
+    def scale(d: float, p: float) -> float:  # type: ignore[override]
+        return 0.0 if d == 0 or p == 0 else d * p
+
+    def context(self) -> AbstractContextManager:
+        import numpy as np
+
+        return np.errstate(all="ignore")
+
+    def finish(self, tape: Tape, xs: list, what: str, start: int = 0) -> list:
+        return xs  # the caller checks what reaches the result
 
 
 _ARRAY: list[list[Any]] = []
@@ -332,7 +378,13 @@ def tangent(tape: Tape, vals: Sequence[Any], seed: Mapping[str, Any], S: Floats 
                     where = nondiff[op](vals[a], vals[b], None)
                     kink(found, i, where, da if zb else db if za else (da, db))
         except S.errors as exc:
-            raise S.not_differentiable(tape, i, list(vals), exc) from None
+            careful = S.careful
+            if careful is None:
+                raise S.not_differentiable(tape, i, list(vals), exc) from None
+            sweep = tangent(tape, vals, seed, careful)
+            if not all(math.isfinite(sweep.tangents[o]) for o in tape.outputs):
+                raise S.not_differentiable(tape, i, list(vals), exc) from None
+            return sweep
     return TangentSweep(dict(seed), S.finish(tape, dot, "tangent"), found)
 
 
@@ -374,7 +426,13 @@ def adjoint(tape: Tape, vals: Sequence[Any], seeds: Mapping[int, Any], S: Floats
                     if record:
                         recorded.append((j, b, 1, parts[1]))
         except S.errors as exc:
-            raise S.not_differentiable(tape, j, list(vals), exc) from None
+            careful = S.careful
+            if careful is None:
+                raise S.not_differentiable(tape, j, list(vals), exc) from None
+            sweep = adjoint(tape, vals, seeds, careful, record)
+            if not all(math.isfinite(sweep.adjoints[i]) for i in tape.input_name):
+                raise S.not_differentiable(tape, j, list(vals), exc) from None
+            return sweep
     return AdjointSweep(dict(seeds), S.finish(tape, bar, "adjoint"), recorded, found)
 
 

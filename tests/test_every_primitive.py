@@ -296,3 +296,27 @@ def test_hessian_warns_at_a_kink_as_grad_does(cli) -> None:
     grad = cli("grad", "max(x, y)*x", "--at", "x=1,y=1", "-q")
     hess = cli("hessian", "max(x, y)*x", "--at", "x=1,y=1", "-q")
     assert grad.stderr and hess.stderr == grad.stderr
+
+
+@pytest.mark.parametrize(("expression", "point", "want"), [
+    ("sqrt(x^2)", {"x": 0.0}, {"x": 0.0}),           # zero tangent, infinite partial
+    ("relu(-1)*sqrt(x)", {"x": 0.0}, {"x": 0.0}),    # infinite partial, zero adjoint
+    ("relu(y)*sqrt(x)", {"x": 0.0, "y": -1.0}, {"x": 0.0, "y": 0.0}),
+    ("sqrt(x)", {"x": 0.0}, None),                    # the infinity reaches the result
+    ("norm([x, y])", {"x": 0.0, "y": 0.0}, None),
+])
+def test_zero_times_an_infinite_partial_is_zero_in_both_modes(expression: str, point: dict,
+                                                              want: dict | None) -> None:
+    """Same question, same answer, whichever mode (JAX and PyTorch give NaN here)."""
+    from adcalc.commands.vector import jacobian
+
+    for mode in ("reverse", "forward"):
+        if want is None:
+            with pytest.raises(DomainError, match="not differentiable"):
+                gradient(expression, point, mode=mode)
+            with pytest.raises(DomainError, match="not differentiable"):
+                jacobian(f"[{expression}, x]", point, mode=mode)
+        else:
+            assert gradient(expression, point, mode=mode).gradient == want
+            row = jacobian(f"[{expression}, x]", point, mode=mode).matrix[0]
+            assert row == [want[n] for n in parse(f"[{expression}, x]").variables]
