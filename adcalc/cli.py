@@ -188,14 +188,19 @@ def grad(expression: str | None, python: str | None, at: tuple[dict[str, float],
             from adcalc.check import check_gradient
 
             with stage("check"):
-                result = check_gradient(g.tape, g.point, g.gradient, tol)
+                result = check_gradient(g.tape, g.point, g.gradient, tol, g.seed, g.directional)
         with stage("output"):
             emit(g, result, fmt, quiet)
         if RECORDER.enabled:
             click.echo(RECORDER.report(), err=True)
         if result is not None and not result.passed:
-            raise CheckFailed(f"the finite-difference check failed for "
-                              f"{', '.join(result.failed)} (tol = {tol:g})")
+            worst = result.worst
+            assert worst is not None
+            detail = worst.note or (f"worst {worst.name}: |AD - FD| = {worst.abs_error:.3g}, "
+                                    f"FD's own error {worst.error:.1g}")
+            verb = "could not verify" if worst.note.startswith("cannot") else "failed for"
+            raise CheckFailed(f"the finite-difference check {verb} "
+                              f"{', '.join(result.failed)} (tol = {tol:g}; {detail})")
 
 
 def expression_or_python(expression: str | None, python: str | None,

@@ -116,8 +116,9 @@ def test_check_failure_exits_1(cli) -> None:
 
 
 def test_tight_tolerance_makes_the_check_fail(cli) -> None:
-    r = cli("grad", "exp(x)", "--at", "x=3", "--check", "--tol", "1e-15")
-    assert r.exit_code == 1
+    """A tolerance finer than the differences can resolve is not a pass."""
+    r = cli("grad", "exp(x)", "--at", "x=30", "--check", "--tol", "1e-18")
+    assert r.exit_code == 1 and "could not verify x" in r.stderr
 
 
 def test_at_accepts_constant_expressions_and_repeats(cli) -> None:

@@ -185,3 +185,39 @@ def test_check_step_scales_with_x() -> None:
     assert step_for(1.0) == pytest.approx(2.0 ** (-52 / 3), rel=1e-12)
     assert step_for(1e6) == pytest.approx(1e6 * 2.0 ** (-52 / 3), rel=1e-9)
     assert step_for(0.0) == pytest.approx(2.0 ** (-52 / 3), rel=1e-12)
+
+
+@pytest.mark.parametrize(("text", "point"), [
+    ("exp(x)", {"x": 700.0}), ("sin(1000*x)", {"x": 1.0}), ("log(x)", {"x": 1e-6}),
+    ("1/x", {"x": 1e-7}), ("1e-7*sin(x)", {"x": 1.0}), ("abs(x)", {"x": 0.0}),
+    ("x*y + sin(x)", {"x": 0.3, "y": -2.0}),
+])
+def test_check_passes_right_gradients_where_plain_differences_fail(text: str, point) -> None:
+    g = gradient(text, point)
+    result = check_gradient(g.tape, g.point, g.gradient)
+    assert result.passed, result.rows
+
+
+@pytest.mark.parametrize(("text", "point", "factor"), [
+    ("1e-7*sin(x)", {"x": 1.0}, 9.4),   # tol·max(1, |AD|) let this pass: 1e-6 absolute
+    ("exp(x)", {"x": 700.0}, 1 + 1e-5), ("1/x", {"x": 1e-7}, 1 + 1e-5),
+])
+def test_check_fails_wrong_gradients_at_any_scale(text: str, point, factor: float) -> None:
+    g = gradient(text, point)
+    wrong = {n: v * factor for n, v in g.gradient.items()}
+    result = check_gradient(g.tape, g.point, wrong)
+    assert not result.passed and not result.rows[0].note  # a failure, not "cannot check"
+
+
+def test_check_says_when_it_cannot_tell(cli) -> None:
+    r = cli("grad", "1e4 + 1e-8*x^2", "--at", "x=1", "--check", "-q")
+    assert r.exit_code == 1 and "could not verify x" in r.stderr and "too noisy" in r.stderr
+    assert r.stdout.splitlines()[-1].endswith("is above the tolerance)")  # no "pass" row
+
+
+def test_check_with_a_seed_checks_the_directional_derivative(cli) -> None:
+    r = cli("grad", "x*y", "--at", "x=1,y=2", "--seed", "x=1,y=-1", "--check", "-q")
+    assert r.exit_code == 0 and "∇f·s" in r.stdout and "pass" in r.stdout
+    g = gradient("x*y", {"x": 1.0, "y": 2.0}, seed={"x": 1.0, "y": -1.0})
+    result = check_gradient(g.tape, g.point, g.gradient, seed=g.seed, directional=1.5)
+    assert not result.passed

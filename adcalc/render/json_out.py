@@ -6,7 +6,7 @@ import json
 import math
 from typing import Any
 
-from adcalc.check import RULE, CheckResult
+from adcalc.check import METHOD, RULE, CheckResult
 from adcalc.commands.grad import Gradient
 from adcalc.describe import args_of
 from adcalc.primitives import CONST, INPUT, PRIMITIVES
@@ -73,12 +73,13 @@ def to_dict(g: Gradient, check: CheckResult | None = None, quiet: bool = False,
         out["warnings"] = warnings
     if check is not None:
         out["check"] = {
-            "method": "central differences, h = cbrt(eps)*max(1, |x|)",
+            "method": METHOD,
             "rule": RULE,
             "tol": check.tol,
             "passed": check.passed,
             "rows": [
                 {"variable": r.name, "ad": number(r.ad), "fd": number(r.fd), "step": r.step,
+                 "fd_error": number(r.error),
                  "abs_error": number(r.abs_error), "rel_error": number(r.rel_error),
                  "passed": r.passed, **({"note": r.note} if r.note else {})}
                 for r in check.rows

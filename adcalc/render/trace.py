@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from adcalc.algebra import format_number
-from adcalc.check import RULE, CheckResult
+from adcalc.check import METHOD, RULE, CheckResult
 from adcalc.commands.grad import Gradient
 from adcalc.describe import args_of, operation, partial_formulas
 from adcalc.primitives import CONST, INPUT, PRIMITIVES
@@ -133,14 +133,13 @@ def matrix_table(title: str, corner: str, rows: Sequence[str], columns: Sequence
 
 
 def check_table(result: CheckResult) -> Table:
-    table = Table(f"Finite-difference check (central differences, h = cbrt(eps)·max(1, |x|); "
-                  f"{RULE}, tol = {result.tol:g})",
-                  ["variable", "AD", "FD", "abs error", "rel error", "result"],
-                  right={1, 2, 3, 4})
+    table = Table(f"Finite-difference check ({METHOD}; {RULE}; tol = {result.tol:g})",
+                  ["variable", "AD", "FD", "FD's error", "|AD - FD|", "rel error", "result"],
+                  right={1, 2, 3, 4, 5})
     for r in result.rows:
-        verdict = "pass" if r.passed else ("FAIL " + r.note).strip()
-        table.add([r.name, num(r.ad), num(r.fd), _short(r.abs_error), _short(r.rel_error),
-                   verdict], "pass" if r.passed else "fail")
+        verdict = "pass" if r.passed else (r.note or "FAIL")
+        table.add([r.name, num(r.ad), num(r.fd), _short(r.error), _short(r.abs_error),
+                   _short(r.rel_error), verdict], "pass" if r.passed else "fail")
     return table
 
 
