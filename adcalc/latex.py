@@ -26,11 +26,26 @@ def latex_name(name: str) -> str:
     return f"{base}_{{{sub}}}" if sub else base
 
 
+def latex_names(names: list[str]) -> dict[str, str]:
+    """Each name's LaTeX, distinct: where two names would print alike (``x1`` and ``x_1``
+    are both x_{1}), the ones written with an underscore keep it, upright."""
+    shown: dict[str, list[str]] = {}
+    for n in names:
+        shown.setdefault(latex_name(n), []).append(n)
+    out = {}
+    for tex, same in shown.items():
+        for n in same:
+            out[n] = tex if len(same) == 1 or "_" not in n else (
+                "\\mathrm{" + n.replace("_", "\\_") + "}")
+    return out
+
+
 class LatexAlgebra(PrintAlgebra):
     lparen, rparen = r"\left(", r"\right)"
 
-    def __init__(self) -> None:
+    def __init__(self, names: list[str] | None = None) -> None:
         super().__init__(r" \cdot ")
+        self.names = latex_names(names or [])
 
     def number(self, x: float) -> Text:
         text = format_number(x)
@@ -41,7 +56,7 @@ class LatexAlgebra(PrintAlgebra):
         return text, PREC_NEG if text.startswith("-") else PREC_ATOM
 
     def name(self, name: str) -> Text:
-        return latex_name(name), PREC_ATOM
+        return self.names.get(name) or latex_name(name), PREC_ATOM
 
     def power(self, base: Text, exponent: Text, exponent_literal: float | None = None) -> Text:
         return (self.paren(base, base[1] <= PREC_POW), "^{", exponent[0], "}"), PREC_POW

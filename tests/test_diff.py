@@ -249,3 +249,11 @@ def test_latex_that_reads_as_it_means(cli) -> None:
     assert "2 \\cdot 3^{x}" in r.stdout and "2 3^{x}" not in r.stdout
     assert "\\left(1.5 \\cdot 10^{20}\\right)^{x}" in r.stdout and "}^{x}" not in r.stdout.replace(
         "\\right)^{x}", "")
+
+
+def test_latex_tells_x1_from_x_1(cli) -> None:
+    r = cli("diff", "x1*x_1 + x2", "--format", "latex")
+    assert "\\partial x_{1}} &= \\mathrm{x\\_1}" in r.stdout
+    assert "\\partial \\mathrm{x\\_1}} &= x_{1}" in r.stdout
+    r = cli("diff", "x_1*y", "--format", "latex")  # alone, x_1 is simply x_{1}
+    assert "\\partial x_{1}}" in r.stdout

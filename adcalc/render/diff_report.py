@@ -35,11 +35,14 @@ def label(key: Sequence[str], function: str = "f") -> str:
     return f"{top}/{bottom}"
 
 
-def latex_label(key: Sequence[str], function: str = "f") -> str:
+def latex_label(key: Sequence[str], function: str = "f",
+                names: dict[str, str] | None = None) -> str:
     k = len(key)
     f = "f" if function == "f" else f"f_{{{function[1:]}}}"
     top = rf"\partial {f}" if k == 1 else rf"\partial^{{{k}}} {f}"
-    bottom = r" \, ".join(rf"\partial {latex_name(n)}" + (f"^{{{m}}}" if m > 1 else "")
+    names = names or {}
+    bottom = r" \, ".join(rf"\partial {names.get(n) or latex_name(n)}"
+                          + (f"^{{{m}}}" if m > 1 else "")
                           for n, m in _grouped(key))
     return rf"\frac{{{top}}}{{{bottom}}}"
 
@@ -63,17 +66,17 @@ def report(d: Diff, cse: bool = False) -> list[Block]:
 
 
 def latex(d: Diff, cse: bool = False) -> str:
-    algebra = LatexAlgebra()
+    algebra = LatexAlgebra(d.variables)
     f = formulas(d.tape, algebra, cse)
     rows = [f"{latex_name(name)} &= {algebra.text(t)}" for name, t in f.lets]
-    rows += [f"{latex_label(k, g)} &= {algebra.text(t)}"
+    rows += [f"{latex_label(k, g, algebra.names)} &= {algebra.text(t)}"
              for k, g, t in zip(d.keys, d.functions, f.outputs, strict=True)]
     return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}\n"
 
 
 def to_dict(d: Diff, cse: bool = False) -> dict[str, Any]:
     plain = formulas(d.tape, PLAIN, cse)
-    algebra = LatexAlgebra()
+    algebra = LatexAlgebra(d.variables)
     tex = formulas(d.tape, algebra, cse)
     out: dict[str, Any] = {
         "schema": SCHEMA,
