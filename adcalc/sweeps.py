@@ -150,8 +150,14 @@ class _IEEE:
 
         functions = array_functions()
         for p, f in zip(PRIMITIVES, functions, strict=True):
-            setattr(self, p.name,
-                    lambda *a, _f=f, _x=np.float64: float(_f(*(_x(v) for v in a))))
+            if p.name != "mul":
+                setattr(self, p.name,
+                        lambda *a, _f=f, _x=np.float64: float(_f(*(_x(v) for v in a))))
+
+    @staticmethod
+    def mul(a: float, b: float) -> float:
+        """0·∞ = 0 inside a partial too (y·x^(y-1) at y = 0 is 0 for a tiny x)."""
+        return 0.0 if a == 0 or b == 0 else float(a) * float(b)
 
 
 class Careful(Floats):

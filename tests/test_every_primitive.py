@@ -93,6 +93,7 @@ TABLE: dict[str, Row] = {
     "dtanh": Row("tanh(x)*tanh(y)", [p(X, Y), p(-2.0, 9.0)]),
     "dsigmoid": Row("sigmoid(x)*sigmoid(y)", [p(X, Y), p(-2.0, 9.0)]),
     "dasin": Row("asin(x)*acos(y)", [p(X, 0.2), p(-0.9, 0.5)]),  # their derivatives
+    "pow_dx": Row("x^y*y", [p(1.7, 0.6), p(0.3, 2.5)]),  # x^y's derivative in x
     "over_sumsq": Row("atan(x)*atan2(y, x)", [p(X, Y), p(-2.0, 9.0)]),  # their derivatives
     # By definition no derivative flows through it (JAX: 0); differences see 1.
     "stop_gradient": Row("stop_gradient(x)*y", [p(X, Y)], fd=False),

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from adcalc.commands.common import prepare
 from adcalc.derive import each_derivative
 from adcalc.errors import DomainError
-from adcalc.sweeps import adjoint, primal
+from adcalc.sweeps import adjoint, gradient_nodes, primal, tangent
 from adcalc.tape import Tape
 
 
@@ -48,8 +48,35 @@ def diff(expression: str | Tape, wrt: Sequence[str] | None = None, order: int = 
         # f is defined there (prepare ran its primal), or its derivatives mean nothing;
         # one adjoint sweep finds the kinks, so the warnings are grad's own.
         result.point, result.source_values = s.point, s.values
-        with suppress(DomainError):  # then the derivative tapes' evaluation says what is wrong
+        result.values = numbers(s.tape, s.values, s.point, keys, results, order, dtape)
+        with suppress(DomainError):
             result.nondiff = adjoint(s.tape, s.values, dict.fromkeys(s.tape.outputs, 1.0)).nondiff
-        vals = primal(dtape, s.point)
-        result.values = [vals[o] for o in dtape.outputs]
     return result
+
+
+def numbers(tape: Tape, vals: list[float], point: dict[str, float],
+            keys: list[tuple[str, ...]], results: list[int], order: int, dtape: Tape
+            ) -> list[float]:
+    """The derivatives' values by the numeric sweeps, the same numbers grad and hessian
+    give (the printed formula is rearranged for people: evaluated as printed, -x/y^2
+    overflows at y = 2e154 where the reverse sweep's -(x/y)/y does not).  Beyond the
+    second order, the derivative tape itself is evaluated."""
+    if order == 1:
+        rows = [adjoint(tape, vals, {o: 1.0}).adjoints for o in tape.outputs]
+        return [rows[k][tape.var_node[key[0]]] for key, k in zip(keys, results, strict=True)]
+    if order == 2:
+        out = []
+        columns: dict[tuple[int, str], list[float]] = {}
+        for key, k in zip(keys, results, strict=True):
+            first, second = key
+            if (k, second) not in columns:
+                g = tape.copy()
+                g.symbolic = True
+                g.outputs = gradient_nodes(g, g, tape.outputs[k], list(tape.variables))
+                gvals = primal(g, point)
+                sweep = tangent(g, gvals, {second: 1.0})
+                columns[(k, second)] = [sweep.tangents[o] for o in g.outputs]
+            out.append(columns[(k, second)][tape.variables.index(first)])
+        return out
+    dvals = primal(dtape, point)
+    return [dvals[o] for o in dtape.outputs]
