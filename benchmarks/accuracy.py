@@ -15,9 +15,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import table
-
 import mpmath
+from common import table
 
 mpmath.mp.dps = 50
 M = mpmath
