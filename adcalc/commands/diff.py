@@ -64,16 +64,19 @@ def numbers(tape: Tape, vals: list[float], point: dict[str, float],
     if order == 1:
         rows = [adjoint(tape, vals, {o: 1.0}).adjoints for o in tape.outputs]
         return [rows[k][tape.var_node[key[0]]] for key, k in zip(keys, results, strict=True)]
-    if order == 2:
+    if order == 2:  # forward-over-reverse, as hessian: one recorded reverse sweep a result
         out = []
+        recorded: dict[int, tuple[Tape, list[float]]] = {}
         columns: dict[tuple[int, str], list[float]] = {}
         for key, k in zip(keys, results, strict=True):
             first, second = key
-            if (k, second) not in columns:
+            if k not in recorded:
                 g = tape.copy()
                 g.symbolic = True
                 g.outputs = gradient_nodes(g, g, tape.outputs[k], list(tape.variables))
-                gvals = primal(g, point)
+                recorded[k] = g, primal(g, point)
+            if (k, second) not in columns:
+                g, gvals = recorded[k]
                 sweep = tangent(g, gvals, {second: 1.0})
                 columns[(k, second)] = [sweep.tangents[o] for o in g.outputs]
             out.append(columns[(k, second)][tape.variables.index(first)])
