@@ -145,9 +145,11 @@ Examples:
 @click.option("--check", is_flag=True, help="Verify against central finite differences.")
 @click.option("--tol", type=click.FloatRange(min=0.0), default=1e-6, show_default=True,
               help="Tolerance of --check: |AD - FD| <= tol * max(1, |AD|).")
-@click.option("--format", "fmt", type=click.Choice(["auto", "plain", "rich", "json"]),
+@click.option("--format", "fmt", type=click.Choice(["auto", "plain", "rich", "json", "markdown",
+                                                   "latex"]),
               default="auto", show_default=True,
-              help="auto: tables on a terminal, plain text when piped.")
+              help="auto: tables on a terminal, plain text when piped; markdown and latex "
+                   "for notes and slides.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the gradient.")
 @click.option("--points", default=None, metavar="FILE|-",
               help="Evaluate at every row of a CSV file (header names the variables); "
@@ -280,7 +282,14 @@ def emit(g: Any, check: Any, fmt: str, quiet: bool) -> None:
 
 
 def print_blocks(blocks: list, fmt: str) -> None:
-    """Rich tables on a terminal (or with ``--format rich``), plain text otherwise."""
+    """Rich tables on a terminal (or with ``--format rich``), plain text otherwise;
+    Markdown or LaTeX for notes and slides."""
+    if fmt in ("markdown", "latex"):
+        from adcalc.render import notes
+
+        click.echo(notes.markdown(blocks) if fmt == "markdown" else notes.latex(blocks),
+                   nl=False)
+        return
     if fmt == "rich" or (fmt == "auto" and sys.stdout.isatty()):
         from rich.console import Console
 
@@ -343,9 +352,11 @@ AT = click.option("--at", "at", type=POINT, multiple=True, metavar="x=1,y=2",
                   help="The point: a value for every variable.")
 VARS = click.option("--vars", "variables", type=NAMES, default=None, metavar="x2,x1",
                     help="Order of the variables (default: order of first appearance).")
-FORMAT = click.option("--format", "fmt", type=click.Choice(["auto", "plain", "rich", "json"]),
+FORMAT = click.option("--format", "fmt",
+                      type=click.Choice(["auto", "plain", "rich", "json", "markdown", "latex"]),
                       default="auto", show_default=True,
-                      help="auto: tables on a terminal, plain text when piped.")
+                      help="auto: tables on a terminal, plain text when piped; markdown and "
+                           "latex for notes and slides.")
 QUIET = click.option("--quiet", "-q", is_flag=True, help="Print only the numbers.")
 
 
