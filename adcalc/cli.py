@@ -151,6 +151,9 @@ Examples:
               help="auto: tables on a terminal, plain text when piped; markdown and latex "
                    "for notes and slides.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the gradient.")
+@click.option("--digits", type=click.IntRange(1, 17), default=None, metavar="K",
+              help="Significant digits in the tables (default: all when piped, as many as "
+                   "fit on a terminal).")
 @click.option("--points", default=None, metavar="FILE|-",
               help="Evaluate at every row of a CSV file (header names the variables); "
                    "writes CSV, or JSON Lines with --format json.")
@@ -161,7 +164,8 @@ Examples:
 def grad(expression: str | None, python: str | None, at: tuple[dict[str, float], ...],
          mode: str | None,
          seed: dict[str, float] | None, variables: list[str] | None, check: bool, tol: float,
-         fmt: str, quiet: bool, points: str | None, strict: bool, profile: bool) -> None:
+         fmt: str, quiet: bool, digits: int | None, points: str | None, strict: bool,
+         profile: bool) -> None:
     from adcalc.commands.grad import gradient
     from adcalc.profile import RECORDER, stage
 
@@ -192,7 +196,7 @@ def grad(expression: str | None, python: str | None, at: tuple[dict[str, float],
             with stage("check"):
                 result = check_gradient(g.tape, g.point, g.gradient, tol, g.seed, g.directional)
         with stage("output"):
-            emit(g, result, fmt, quiet)
+            emit(g, result, fmt, quiet, digits)
         if RECORDER.enabled:
             click.echo(RECORDER.report(), err=True)
         if result is not None and not result.passed:
@@ -252,7 +256,7 @@ def batch(expression: Any, points: str, fmt: str, mode: str, variables: list[str
         click.echo(bad_rows_message(summary), err=True)
 
 
-def emit(g: Any, check: Any, fmt: str, quiet: bool) -> None:
+def emit(g: Any, check: Any, fmt: str, quiet: bool, digits: int | None = None) -> None:
     """Print the gradient record in the chosen format; warnings go to stderr."""
     if quiet and fmt != "json" and check is None and not g.nondiff:
         from adcalc.render.quiet import quiet_lines
@@ -278,12 +282,17 @@ def emit(g: Any, check: Any, fmt: str, quiet: bool) -> None:
 
             click.echo(render_table(trace.check_table(check)))
         return
-    print_blocks(trace.report(g, check), fmt)
+    print_blocks(trace.report(g, check), fmt, digits)
 
 
-def print_blocks(blocks: list, fmt: str) -> None:
-    """Rich tables on a terminal (or with ``--format rich``), plain text otherwise;
-    Markdown or LaTeX for notes and slides."""
+def print_blocks(blocks: list, fmt: str, digits: int | None = None) -> None:
+    """Rich tables on a terminal (or with ``--format rich``), fitted to its width; plain
+    text otherwise; Markdown or LaTeX for notes and slides.  ``digits``: significant
+    digits of the numbers in tables (default: all, or as many as a terminal fits)."""
+    if digits is not None:
+        from adcalc.render.document import Table, with_digits
+
+        blocks = [with_digits(b, digits) if isinstance(b, Table) else b for b in blocks]
     if fmt in ("markdown", "latex"):
         from adcalc.render import notes
 
@@ -358,10 +367,13 @@ FORMAT = click.option("--format", "fmt",
                       help="auto: tables on a terminal, plain text when piped; markdown and "
                            "latex for notes and slides.")
 QUIET = click.option("--quiet", "-q", is_flag=True, help="Print only the numbers.")
+DIGITS = click.option("--digits", type=click.IntRange(1, 17), default=None, metavar="K",
+                      help="Significant digits in the tables (default: all when piped, as "
+                           "many as fit on a terminal).")
 
 
 def emit_vector(blocks: list, data: dict, quiet_text: str, warnings: list[str], fmt: str,
-                quiet: bool) -> None:
+                quiet: bool, digits: int | None = None) -> None:
     for line in warnings:
         click.echo(line, err=True)
     if fmt == "json":
@@ -371,7 +383,7 @@ def emit_vector(blocks: list, data: dict, quiet_text: str, warnings: list[str], 
     elif quiet:
         click.echo(quiet_text, nl=False)
     else:
-        print_blocks(blocks, fmt)
+        print_blocks(blocks, fmt, digits)
 
 
 @main.command(cls=ExpressionCommand, help=f"""The Jacobian of a
@@ -391,8 +403,9 @@ Examples:
 @VARS
 @FORMAT
 @QUIET
+@DIGITS
 def jacobian(expression: str, at: tuple, mode: str | None, variables: list[str] | None,
-             fmt: str, quiet: bool) -> None:
+             fmt: str, quiet: bool, digits: int | None) -> None:
     from adcalc.commands.vector import jacobian as compute
     from adcalc.render import vector_report as vr
 
@@ -400,7 +413,7 @@ def jacobian(expression: str, at: tuple, mode: str | None, variables: list[str] 
     with errors_reported():
         r = compute(expression, point, mode, variables, record=not quiet and fmt != "json")
         emit_vector(vr.jacobian_report(r), vr.vector_dict(r, "jacobian", {}),
-                    vr.matrix_lines(r.matrix), vr.warnings(r), fmt, quiet)
+                    vr.matrix_lines(r.matrix), vr.warnings(r), fmt, quiet, digits)
 
 
 @main.command(cls=ExpressionCommand, help=f"""The Hessian of a
@@ -416,8 +429,9 @@ Examples:
 @VARS
 @FORMAT
 @QUIET
-def hessian(expression: str, at: tuple, variables: list[str] | None, fmt: str, quiet: bool
-            ) -> None:
+@DIGITS
+def hessian(expression: str, at: tuple, variables: list[str] | None, fmt: str, quiet: bool,
+            digits: int | None) -> None:
     from adcalc.commands.vector import hessian as compute
     from adcalc.render import vector_report as vr
 
@@ -425,7 +439,7 @@ def hessian(expression: str, at: tuple, variables: list[str] | None, fmt: str, q
     with errors_reported():
         h = compute(expression, point, variables)
         emit_vector(vr.hessian_report(h), vr.hessian_dict(h), vr.matrix_lines(h.matrix),
-                    vr.warnings(h), fmt, quiet)
+                    vr.warnings(h), fmt, quiet, digits)
 
 
 @main.command(cls=ExpressionCommand, help=f"""Jacobian-vector
@@ -443,8 +457,9 @@ Examples:
 @VARS
 @FORMAT
 @QUIET
+@DIGITS
 def jvp(expression: str, at: tuple, direction: Any, variables: list[str] | None, fmt: str,
-        quiet: bool) -> None:
+        quiet: bool, digits: int | None) -> None:
     from adcalc.commands.vector import jvp as compute
     from adcalc.render import vector_report as vr
     from adcalc.render.document import num
@@ -454,7 +469,8 @@ def jvp(expression: str, at: tuple, direction: Any, variables: list[str] | None,
         r = compute(expression, point, direction, variables)
         direction = dict(zip(r.variables, r.direction, strict=True))
         emit_vector(vr.jvp_report(r), vr.vector_dict(r, "jvp", {"direction": direction}),
-                    "".join(f"{num(row[0])}\n" for row in r.matrix), vr.warnings(r), fmt, quiet)
+                    "".join(f"{num(row[0])}\n" for row in r.matrix), vr.warnings(r), fmt, quiet,
+                    digits)
 
 
 @main.command(cls=ExpressionCommand, help=f"""Vector-Jacobian
@@ -472,8 +488,9 @@ Examples:
 @VARS
 @FORMAT
 @QUIET
+@DIGITS
 def vjp(expression: str, at: tuple, cotangent: Any, variables: list[str] | None, fmt: str,
-        quiet: bool) -> None:
+        quiet: bool, digits: int | None) -> None:
     from adcalc.commands.vector import vjp as compute
     from adcalc.render import vector_report as vr
     from adcalc.render.document import num
@@ -484,7 +501,7 @@ def vjp(expression: str, at: tuple, cotangent: Any, variables: list[str] | None,
         emit_vector(vr.vjp_report(r), vr.vector_dict(r, "vjp", {"cotangent": r.direction}),
                     "".join(f"{n} {num(x)}\n" for n, x in zip(r.variables, r.matrix[0],
                                                                strict=True)),
-                    vr.warnings(r), fmt, quiet)
+                    vr.warnings(r), fmt, quiet, digits)
 
 
 GRAPH_FORMATS = ("text", "dot", "svg", "png", "pdf")
