@@ -73,9 +73,10 @@ def show(f: Any) -> None:
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
+        from adcalc.build import ALIASES
         from adcalc.tracing import FUNCTION_NAMES, function
 
-        if name in FUNCTION_NAMES or name == "ln":  # adcalc.sin(x) on traced values
+        if name in FUNCTION_NAMES or name in ALIASES:  # adcalc.sin(x) on traced values
             value = function(name)
             globals()[name] = value
             return value

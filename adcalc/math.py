@@ -7,12 +7,12 @@ language exactly (``am.log(x, 2)``, ``am.max(a, b, c)``, ``am.softmax([a, b])``)
 
 from __future__ import annotations
 
+from adcalc.build import ALIASES
 from adcalc.tracing import FUNCTION_NAMES, Var, function
 
-__all__ = ["Var", *FUNCTION_NAMES, "ln", "pi", "e"]
+__all__ = ["Var", *FUNCTION_NAMES, *ALIASES, "pi", "e"]
 
-for _name in FUNCTION_NAMES:
+for _name in [*FUNCTION_NAMES, *ALIASES]:  # ln is log, stop is stop_gradient
     globals()[_name] = function(_name)
-ln = function("ln")
 pi = 3.141592653589793
 e = 2.718281828459045

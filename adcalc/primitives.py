@@ -379,9 +379,10 @@ PRIMITIVES: list[Primitive] = [
               prints_as=lambda A, x, y: A.mul(x, A.log(y)),
               doc="x·log(y), and 0 where x = 0 whatever y (∂/∂y of x^y: 0 at x = 0, as in "
                   "JAX and PyTorch); printed as x*log(y)"),
-    Primitive("stop_gradient", 1, float, lambda A, out, a, b, c: (0.0,),
+    Primitive("stop_gradient", 1, float, lambda A, out, a, b, c: (0.0,), aliases=("stop",),
               latex=r"\operatorname{stop\_gradient}", array=_identity_array,
-              doc="x itself, through which no derivative flows (as JAX's stop_gradient)"),
+              doc="x itself, through which no derivative flows (JAX's stop_gradient, PyTorch's "
+                  "detach; stop(x) is the same)"),
     Primitive("hypot", 2, math.hypot,
               lambda A, out, a, b, c: (A.div(a, out), A.div(b, out)),
               latex=r"\operatorname{hypot}",
