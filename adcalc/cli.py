@@ -105,6 +105,7 @@ def main() -> None:
       adcalc hessian "log((x1+x2)^2 + sin(x1*x2))" --at x1=1,x2=0.5
       adcalc graph "log((x1+x2)^2 + sin(x1*x2))" --at x1=1,x2=0.5 -o graph.svg
       adcalc functions
+      adcalc examples baydin
     """
     from adcalc.errors import spell_options_as_flags
 
@@ -576,6 +577,53 @@ def graph(expression: str | None, python: str | None, at: tuple, mode: str | Non
             click.echo(f"wrote {output}", err=True)
         else:
             sys.stdout.buffer.write(result)
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+              help="""The famous examples, built in: with no NAME, the list; with a NAME,
+its source and program, then its command run on it, with any options of that command
+after the name.
+
+\b
+Examples:
+  adcalc examples
+  adcalc examples baydin
+  adcalc examples baydin --mode forward
+  adcalc examples griewank --format latex
+  adcalc examples softmax -q
+""")
+@click.argument("name", required=False)
+@click.argument("options", nargs=-1, type=click.UNPROCESSED)
+def examples(name: str | None, options: tuple[str, ...]) -> None:
+    from adcalc.examples import BY_NAME, EXAMPLES
+
+    if name is None:
+        from adcalc.render.document import Table
+
+        table = Table("Built-in examples (adcalc examples NAME runs one)",
+                      ["name", "command", "what", "numbers from"])
+        for e in EXAMPLES:
+            table.add([e.name, e.command, e.title, e.source if e.published else
+                       "this table (checked against SymPy)"])
+        print_blocks([table], "auto")
+        return
+    example = BY_NAME.get(name)
+    if example is None:
+        import difflib
+
+        near = difflib.get_close_matches(name, list(BY_NAME), n=1)
+        hint = f" (did you mean {near[0]}?)" if near else ""
+        raise click.BadParameter(f"no example {name!r}{hint}; there are "
+                                 f"{', '.join(BY_NAME)}", param_hint="'NAME'")
+    quiet = any(o in ("-q", "--quiet") for o in options) or "json" in options
+    if not quiet:
+        click.echo(f"# {example.title}\n# from {example.source}")
+        if example.published:
+            click.echo("# published: " + ", ".join(f"{k} = {v}"
+                                                     for k, v in example.published.items()))
+        click.echo("# " + example.program.replace("\n", "\n# ") + "\n")
+    main.main([example.command, example.program, "--at", example.point, *options],
+              prog_name="adcalc", standalone_mode=False)
 
 
 @main.command(help="""Every function, reduction and constant an expression may use, with

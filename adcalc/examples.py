@@ -1,0 +1,59 @@
+"""The famous examples, built in: ``adcalc examples`` lists them, ``adcalc examples NAME``
+prints one and runs it (with any of its command's options).  Each carries the numbers
+its source publishes, and a test reproduces every one of them."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Example(NamedTuple):
+    name: str
+    title: str
+    source: str
+    command: str
+    """grad or jacobian."""
+    program: str
+    point: str
+    published: dict[str, str]
+    """What the source prints, to the digits it prints: label → value."""
+
+
+EXAMPLES = [
+    Example("baydin", "f(x1, x2) = ln(x1) + x1·x2 − sin(x2), the survey's worked example",
+            "Baydin, Pearlmutter, Radul & Siskind, Automatic differentiation in machine "
+            "learning: a survey (JMLR 18, 2018), Tables 2 and 3",
+            "grad", "ln(x1) + x1*x2 - sin(x2)", "x1=2,x2=5",
+            {"f": "11.652", "∂f/∂x1": "5.5", "∂f/∂x2": "1.716"}),
+    Example("griewank", "the running example of Griewank & Walther's book",
+            "Griewank & Walther, Evaluating Derivatives (2nd ed., SIAM 2008)",
+            "grad", "(sin(x1/x2) + x1/x2 - exp(x2))*(x1/x2 - exp(x2))", "x1=1.5,x2=0.5",
+            {}),  # the book's tables round every step, so its last digits differ
+    Example("seed", "this README's first example", "adcalc's README",
+            "grad", "log((x1+x2)^2 + sin(x1*x2))", "x1=1,x2=0.5",
+            {"f": "1.0040911616346275", "∂f/∂x1": "1.2598956199053317",
+             "∂f/∂x2": "1.4206588555162871"}),
+    Example("softmax", "the Jacobian of softmax: diag(s) - s·sᵀ", "any deep-learning text",
+            "jacobian", "softmax([a, b, c])", "a=1,b=2,c=3", {}),
+    Example("logistic", "a logistic-regression loss on one example (x = (2, 1), y = 1)",
+            "the log-loss -log(sigmoid(w·x + b)), as in any ML course",
+            "grad", "z = w1*2 + w2*1 + b\nsoftplus(-z)", "w1=0.5,w2=-1,b=0.1", {}),
+    Example("xor", "a 2-2-1 tanh network's squared error on the XOR data",
+            "the XOR exercise of the backpropagation tutorials",
+            "grad",
+            "h1 = tanh(w11*0 + w12*0 + b1); h2 = tanh(w21*0 + w22*0 + b2)\n"
+            "o1 = sigmoid(v1*h1 + v2*h2 + c)\n"
+            "h3 = tanh(w11*0 + w12*1 + b1); h4 = tanh(w21*0 + w22*1 + b2)\n"
+            "o2 = sigmoid(v1*h3 + v2*h4 + c)\n"
+            "h5 = tanh(w11*1 + w12*0 + b1); h6 = tanh(w21*1 + w22*0 + b2)\n"
+            "o3 = sigmoid(v1*h5 + v2*h6 + c)\n"
+            "h7 = tanh(w11*1 + w12*1 + b1); h8 = tanh(w21*1 + w22*1 + b2)\n"
+            "o4 = sigmoid(v1*h7 + v2*h8 + c)\n"
+            "o1^2 + (o2 - 1)^2 + (o3 - 1)^2 + o4^2",
+            "w11=0.5,w12=-0.4,w21=0.3,w22=0.8,b1=0.1,b2=-0.2,v1=1.2,v2=-0.7,c=0.05",
+            {}),
+]
+"""Every example; ``published`` is empty where the numbers are this table's own (the
+tests check them against SymPy instead)."""
+
+BY_NAME = {e.name: e for e in EXAMPLES}
