@@ -143,9 +143,10 @@ Examples:
               help="Forward mode along this direction only (a directional derivative).")
 @click.option("--vars", "variables", type=NAMES, default=None, metavar="x2,x1",
               help="Order of the variables (default: order of first appearance).")
-@click.option("--check", is_flag=True, help="Verify against central finite differences.")
+@click.option("--check", is_flag=True,
+              help="Verify against finite differences (Ridders' extrapolation).")
 @click.option("--tol", type=click.FloatRange(min=0.0), default=1e-6, show_default=True,
-              help="Tolerance of --check: |AD - FD| <= tol * max(1, |AD|).")
+              help="Relative tolerance of --check: |AD - FD| <= tol·max(|AD|, |FD|) + 4·err.")
 @click.option("--format", "fmt", type=click.Choice(["auto", "plain", "rich", "json", "markdown",
                                                    "latex"]),
               default="auto", show_default=True,
