@@ -42,14 +42,15 @@ def narrowest(table: Table) -> int:
 
 def fit(table: Table, width: int, digits: int | None = None) -> list[Table]:
     """The table as it fits ``width`` columns: full precision if it fits on one line a
-    row, else numbers shortened (down to 6 significant digits), else text wrapped between
-    words, else split into parts that each repeat the first column; never a cell cut."""
+    row, else numbers shortened (to 15, 12, 9 or 6 significant digits), else text wrapped
+    between words, else split into parts that each repeat the first column; never a cell
+    cut."""
     if digits is not None:
         table = with_digits(table, digits)
     if table_width(table) <= width:
         return [table]
     if digits is None:
-        for k in range(15, 5, -1):
+        for k in (15, 12, 9, 6):  # a few passes: a long trace has many cells
             shorter = with_digits(table, k)
             if table_width(shorter) <= width:
                 return [shorter]
