@@ -2,7 +2,10 @@
 
 The property, whatever the input: the exit code is 0, 1 or 2; nothing escapes as an
 exception (a traceback); a nonzero exit says why, on a line starting ``error:`` (adcalc)
-or ``Error:``/``Usage:`` (click); and ``--format json`` that succeeds prints strict JSON.
+or ``Error:``/``Usage:`` (click); ``--format json`` that succeeds prints strict JSON; and
+no numeric warning (overflow, invalid value) comes out of adcalc's code, the sign of an
+inf or a NaN that was computed and not reported. An expression that starts with '-' is
+read the same before the options as after ``--``.
 
 The inputs mix well-formed expressions (``expressions()`` of the property tests, vectors,
 programs with bindings and comments) with token soups and single-token mutations, and
@@ -16,19 +19,26 @@ from __future__ import annotations
 import json
 import os
 import re
+import warnings
 from collections.abc import Iterator
 from datetime import timedelta
 
+import click
 import pytest
 from click.testing import CliRunner, Result
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from adcalc.cli import main
 from tests.test_properties import expressions
 
-EXAMPLES = int(os.environ.get("ADCALC_FUZZ_EXAMPLES", "60"))
+# ADCALC_FUZZ_EXAMPLES=5000 for a long exploratory run; ADCALC_FUZZ_SHRINK=1 to shrink a
+# failure to a minimal command line (minutes when several tests fail, so off by default:
+# the failure message already holds the exact command line).
+EXAMPLES = int(os.environ.get("ADCALC_FUZZ_EXAMPLES", "150"))
+SHRINK = bool(os.environ.get("ADCALC_FUZZ_SHRINK"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=timedelta(seconds=10), print_blob=True,
+                phases=[p for p in Phase if SHRINK or p not in (Phase.shrink, Phase.explain)],
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                        HealthCheck.filter_too_much])
 
@@ -69,6 +79,9 @@ VALUES = st.one_of(
 GOOD_VALUES = st.one_of(st.sampled_from(["0", "1", "-1", "0.5", "2", "1.25", "-0.75", "3"]),
                         st.floats(-3, 3, allow_nan=False).map(repr),
                         st.sampled_from(["pi/4", "e", "-pi/6", "sqrt(2)"]))
+
+FINITE_VALUES = st.one_of(st.sampled_from(NUMBERS),
+                          st.floats(allow_nan=False, allow_infinity=False).map(repr))
 
 TOKENS = [
     "x", "y", "z", "a", "b", "x1", "_", "pi", "e", "f1", *NUMBERS[:16], *NON_FINITE[:6],
@@ -152,9 +165,18 @@ def huge_powers() -> st.SearchStrategy[str]:
         lambda t: f"{t[0]}{t[1]}{t[2]} + {t[3]}")
 
 
-EXPRESSIONS = st.one_of(SMALL, SMALL, vectors(), programs(), soup(), mutated(),
-                        huge_powers(), st.sampled_from(["-", "@", "@/nonexistent/adcalc.ad",
-                                                        "-x^2", "--", "", " ", "#", ";"]))
+def scaled() -> st.SearchStrategy[str]:
+    """An expression times a huge or tiny constant: derivatives near the ends of the
+    doubles (a Hessian of 1e308's, a gradient of denormals)."""
+    scale = st.sampled_from(["1e308", "1.7e308", "1e300", "1e200", "1e154", "1e-300", "5e-324",
+                             "-1e308"])
+    return st.tuples(scale, SMALL, st.booleans()).map(
+        lambda t: f"{t[0]}*({t[1]})" if t[2] else f"({t[1]})*{t[0]}")
+
+
+EXPRESSIONS = st.one_of(
+    SMALL, SMALL, vectors(), programs(), soup(), mutated(), huge_powers(), scaled(),
+    st.sampled_from(["-", "@", "@/nonexistent/adcalc.ad", "-x^2", "--", "", " ", "#", ";"]))
 
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -188,7 +210,9 @@ def point_text(draw: st.DrawFn, names: list[str], clean: bool = False) -> str:
         if not clean and one_in(draw, 8):
             continue  # a missing variable
         good = clean or draw(st.booleans())
-        parts.append(f"{n}={draw(GOOD_VALUES if good else VALUES)}")
+        # a clean value is a finite number, one time in four an extreme one (1e308, 5e-324)
+        values = (FINITE_VALUES if one_in(draw, 4) else GOOD_VALUES) if good else VALUES
+        parts.append(f"{n}={draw(values)}")
     for _ in range(0 if clean else draw(st.integers(0, 2))):
         kind = draw(st.integers(0, 4))
         if kind == 0:
@@ -259,6 +283,14 @@ def names_option(draw: st.DrawFn, flag: str, names: list[str], clean: bool, p: i
     return option(draw, flag, names_text(names, clean), p) if names or not clean else []
 
 
+def digits(draw: st.DrawFn, command: str, clean: bool) -> list[str]:
+    """``--digits K`` one time in four, where the command has it."""
+    if "--digits" not in flags_of(command):
+        return []
+    return option(draw, "--digits", st.sampled_from(["1", "2", "6", "15", "17"] + (
+        [] if clean else ["0", "18", "-1", "x", "", "1e1"])))
+
+
 def flag(draw: st.DrawFn, name: str, p: int = 4) -> list[str]:
     return [name] if one_in(draw, p) else []
 
@@ -267,28 +299,35 @@ def shuffle_options(draw: st.DrawFn, expression: str, groups: list[list[str]]) -
     """The expression and the option groups in a random order (sometimes after ``--``)."""
     groups = draw(st.permutations([g for g in groups if g]))
     flat = [a for g in groups for a in g]
-    if (expression.startswith("-") and expression != "-") or one_in(draw, 6):
+    if one_in(draw, 6):
         return [*flat, "--", expression]
     k = draw(st.integers(0, len(groups)))
     return [a for g in groups[:k] for a in g] + [expression] + [
         a for g in groups[k:] for a in g]
 
 
-FORMATS = {
-    "grad": ["auto", "plain", "rich", "json"],
-    "diff": ["auto", "plain", "rich", "latex", "json"],
-    "jacobian": ["auto", "plain", "rich", "json"],
-    "hessian": ["auto", "plain", "rich", "json"],
-    "jvp": ["auto", "plain", "rich", "json"],
-    "vjp": ["auto", "plain", "rich", "json"],
-    "graph": ["text", "dot"],
-}
+COMMANDS = ["grad", "diff", "jacobian", "hessian", "jvp", "vjp", "graph"]
+SLOW_FORMATS = {"svg", "png", "pdf"}  # Graphviz: seconds each
+
+
+def flags_of(command: str) -> dict[str, click.Option]:
+    """The options the command has now (the suite follows the CLI as it grows)."""
+    return {name: p for p in main.commands[command].params if isinstance(p, click.Option)
+            for name in p.opts}
+
+
+def formats_of(command: str) -> list[str]:
+    choice = flags_of(command)["--format"].type
+    return [f for f in getattr(choice, "choices", ()) if f not in SLOW_FORMATS]
+
+
+FORMATS = {c: formats_of(c) for c in COMMANDS}
 SCALAR = {"grad", "hessian"}
 
 
 def clean_expressions(command: str) -> st.SearchStrategy[str]:
     """Expressions that parse, of the shape the command takes (scalar for grad, hessian)."""
-    scalar = st.one_of(SMALL, SMALL, programs(vector=False), huge_powers(),
+    scalar = st.one_of(SMALL, SMALL, programs(vector=False), huge_powers(), scaled(),
                        st.tuples(st.sampled_from(["logsumexp", "sum", "prod", "norm"]),
                                  st.lists(SMALL, min_size=1, max_size=3)).map(
                            lambda t: f"{t[0]}([{', '.join(t[1])}])"))
@@ -303,8 +342,16 @@ def command_lines(draw: st.DrawFn, command: str) -> tuple[list[str], str | None]
     reaches its sweeps and its renderers) or, one time in three, with faults anywhere."""
     clean = not one_in(draw, 3)
     expression = draw(clean_expressions(command) if clean else EXPRESSIONS)
+    groups, expression, stdin = command_parts(draw, command, clean, expression)
+    return [command, *shuffle_options(draw, expression, groups)], stdin
+
+
+def command_parts(draw: st.DrawFn, command: str, clean: bool, expression: str,
+                  stdin_ok: bool = True) -> tuple[list[list[str]], str, str | None]:
+    """The option groups of a command line, the expression and standard input."""
     stdin = None
-    if expression == "-" or (clean and one_in(draw, 12)):  # the program on standard input
+    # one time in twelve the program comes on standard input
+    if expression == "-" or (clean and stdin_ok and one_in(draw, 12)):
         stdin = expression if expression != "-" else draw(
             st.one_of(SMALL, vectors(), programs(), soup(), st.just("")))
         expression = "-"
@@ -329,6 +376,7 @@ def command_lines(draw: st.DrawFn, command: str) -> tuple[list[str], str | None]
                 [] if clean else ["-1", "nan", "inf", "x"])), 8),
             flag(draw, "-q"),
             flag(draw, "--profile", 8),
+            digits(draw, command, clean),
         ]
     elif command == "diff":
         groups += [
@@ -340,7 +388,7 @@ def command_lines(draw: st.DrawFn, command: str) -> tuple[list[str], str | None]
         ]
     elif command in ("jacobian", "hessian", "jvp", "vjp"):
         groups += [with_at(draw, names, clean), names_option(draw, "--vars", names, clean),
-                   flag(draw, "-q")]
+                   flag(draw, "-q"), digits(draw, command, clean)]
         if command == "jacobian":
             groups.append(option(draw, "--mode", st.sampled_from(["forward", "reverse"] + (
                 [] if clean else ["x"]))))
@@ -360,8 +408,11 @@ def command_lines(draw: st.DrawFn, command: str) -> tuple[list[str], str | None]
             names_option(draw, "--vars", names, clean),
             option(draw, "--max-nodes", st.sampled_from(["2", "3", "5", "8", "200"] + (
                 [] if clean else ["1", "0", "x"]))),
+            option(draw, "--of", st.sampled_from(["f1", "1", "f", "f2", "2"] + (
+                [] if clean else ["0", "-1", "f0", "f9", "9", "x", "", "f1,f2"])), 6)
+            if "--of" in flags_of(command) else [],
         ]
-    return [command, *shuffle_options(draw, expression, groups)], stdin
+    return groups, expression, stdin
 
 
 CSV_CELLS = st.one_of(GOOD_VALUES, GOOD_VALUES, st.sampled_from(NUMBERS),
@@ -450,14 +501,25 @@ def shell(args: list[str], stdin: str | None) -> str:
 
 
 def run(args: list[str], stdin: str | None) -> Result:
+    return run_watched(args, stdin)[0]
+
+
+def run_watched(args: list[str], stdin: str | None) -> tuple[Result, list[str]]:
+    """The result, and the numeric warnings (overflow, invalid value) raised in adcalc's
+    code while it ran: a sign of an inf or a NaN computed and not reported."""
     rec = recorder()
     if rec is not None:  # in-process: --profile is per command
         rec.enabled, rec.stages = False, []  # type: ignore[attr-defined]
-    return CliRunner().invoke(main, args, input=stdin, catch_exceptions=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        r = CliRunner().invoke(main, args, input=stdin, catch_exceptions=True)
+    numeric = [f"{w.filename}:{w.lineno}: {w.message}" for w in caught
+               if issubclass(w.category, RuntimeWarning) and "/adcalc/" in w.filename]
+    return r, numeric
 
 
 def check(args: list[str], stdin: str | None) -> None:
-    r = run(args, stdin)
+    r, numeric = run_watched(args, stdin)
     where = f"\n  {shell(args, stdin)}\n"
     if r.exception is not None and not isinstance(r.exception, SystemExit):
         import traceback
@@ -465,6 +527,7 @@ def check(args: list[str], stdin: str | None) -> None:
         tb = "".join(traceback.format_exception(*r.exc_info)) if r.exc_info else ""
         raise AssertionError(f"{type(r.exception).__name__}: {r.exception}{where}{tb}")
     assert r.exit_code in (0, 1, 2), f"exit code {r.exit_code}{where}{r.output}"
+    assert not numeric, f"a numeric warning, not a message:{where}" + "\n".join(numeric)
     assert "Traceback" not in r.output, where + r.output
     if r.exit_code != 0:
         lines = [line.lstrip() for line in r.output.splitlines()]
@@ -484,7 +547,7 @@ def check(args: list[str], stdin: str | None) -> None:
 
 @FUZZ
 @given(st.data())
-@pytest.mark.parametrize("command", list(FORMATS))
+@pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_line_ends_in_a_result_or_a_message(command: str,
                                                           data: st.DataObject) -> None:
     args, stdin = data.draw(command_lines(command), label="command line")
@@ -495,3 +558,59 @@ def test_every_command_line_ends_in_a_result_or_a_message(command: str,
 @given(batch_lines())
 def test_points_on_standard_input(case: tuple[list[str], str | None]) -> None:
     check(*case)
+
+
+@st.composite
+def minus_lines(draw: st.DrawFn, command: str) -> tuple[list[str], list[str]]:
+    """An expression that starts with '-', before the options and after ``--``."""
+    body = draw(clean_expressions(command).filter(lambda t: "\n" not in t and "=" not in t))
+    expression = "-" + (body if draw(st.booleans()) else f"({body})")
+    groups, expression, _ = command_parts(draw, command, True, expression, stdin_ok=False)
+    flat = [a for g in groups for a in g]
+    return [command, expression, *flat], [command, *flat, "--", expression]
+
+
+@settings(FUZZ, max_examples=max(1, EXAMPLES // 2))
+@given(st.data())
+@pytest.mark.parametrize("command", COMMANDS)
+def test_an_expression_starting_with_minus_is_read_as_the_expression(
+        command: str, data: st.DataObject) -> None:
+    """``adcalc grad "-sqrt(x)" ...`` means what ``adcalc grad ... -- "-sqrt(x)"`` means: the
+    letters of the expression are not read as a cluster of short options (-s -q -r -t)."""
+    first, after = data.draw(minus_lines(command), label="command lines")
+    a, b = run(first, None), run(after, None)
+    check(first, None)
+    assert (a.exit_code, a.stdout) == (b.exit_code, b.stdout), (
+        f"\n  {shell(first, None)}\n  (exit {a.exit_code}) and\n  {shell(after, None)}\n"
+        f"  (exit {b.exit_code}) differ:\n{a.output[:600]}\n---\n{b.output[:600]}")
+
+
+EXAMPLE_NAMES = ["baydin", "griewank", "seed", "softmax", "logistic", "xor"]
+
+
+@st.composite
+def example_lines(draw: st.DrawFn) -> list[str]:
+    """``adcalc examples [NAME] [options of its command]``: the built-in examples, run with
+    random options (well-formed or not)."""
+    name = draw(st.sampled_from([*EXAMPLE_NAMES, *EXAMPLE_NAMES, "", "nope", "Baydin", "-q"]))
+    formats = sorted({f for c in COMMANDS for f in FORMATS[c]})
+    groups = [
+        option(draw, "--format", st.sampled_from([*formats, "svg ", ""]), 2),
+        flag(draw, "-q"),
+        option(draw, "--mode", st.sampled_from(["reverse", "forward", "x"])),
+        option(draw, "--at", point_text(["x", "x1", "a", "w"]), 5),
+        option(draw, "--vars", names_text(["x1", "x2", "a", "b", "c"]), 6),
+        option(draw, "--digits", st.sampled_from(["1", "6", "17", "0", "x"]), 5),
+        flag(draw, "--check", 5),
+        option(draw, "--wrt", names_text(["x1", "x2"]), 8),
+    ]
+    groups = draw(st.permutations([g for g in groups if g]))
+    return ["examples", *([name] if name else []), *[a for g in groups for a in g]]
+
+
+@settings(FUZZ, max_examples=max(1, EXAMPLES // 3))
+@given(example_lines())
+def test_built_in_examples_with_random_options(args: list[str]) -> None:
+    if "examples" not in main.commands:
+        pytest.skip("no examples command")
+    check(args, None)

@@ -260,3 +260,11 @@ def test_example_model_file(cli) -> None:
 def test_input_error_types() -> None:
     with pytest.raises(InputError):
         jvp(F3, {"x": 1.0, "y": 2.0}, [1.0])
+
+
+def test_eigenvalues_of_a_hessian_near_the_largest_double(cli) -> None:
+    r = cli("hessian", "5e307*x^2", "--at", "x=1")
+    assert r.exit_code == 0 and "positive definite" in r.stdout and "inf" not in r.stdout
+    r = cli("hessian", "1e308*(x*y+y*z+x*z)", "--at", "x=0,y=0,z=0")
+    assert r.exit_code == 0 and "eigenvalues are not finite doubles" in r.stdout
+    assert "flat in some direction" not in cli("hessian", "2").stdout

@@ -8,6 +8,7 @@ one tangent sweep over that tape per input gives one Hessian column.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -159,6 +160,10 @@ class HessianResult:
 
     @property
     def curvature(self) -> str:
+        if not self.eigenvalues:
+            return "empty: f has no variables"
+        if not all(math.isfinite(e) for e in self.eigenvalues):
+            return "unknown: its eigenvalues are not finite doubles"
         lo, hi = min(self.eigenvalues, default=0.0), max(self.eigenvalues, default=0.0)
         scale = max([1.0, *(abs(e) for e in self.eigenvalues)]) * 1e-12
         if lo > scale:
@@ -201,4 +206,8 @@ def eigenvalues(matrix: list[list[float]]) -> list[float]:
     import numpy as np
 
     a = np.array(matrix, dtype=float)
-    return [float(x) for x in np.linalg.eigvalsh((a + a.T) / 2)]
+    scale = float(np.max(np.abs(a))) if a.size else 0.0
+    if not math.isfinite(scale) or scale == 0.0:
+        return [0.0] * len(matrix) if scale == 0.0 else [math.nan] * len(matrix)
+    b = a / scale  # (a + aᵀ)/2 of entries near 1e308 would overflow
+    return [float(x) * scale for x in np.linalg.eigvalsh(b / 2 + b.T / 2)]
