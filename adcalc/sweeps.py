@@ -442,6 +442,17 @@ def adjoint(tape: Tape, vals: Sequence[Any], seeds: Mapping[int, Any], S: Floats
     return AdjointSweep(dict(seeds), S.finish(tape, bar, "adjoint"), recorded, found)
 
 
+def recorded_gradient(tape: Tape, output: int, wrt: Sequence[str],
+                      point: Mapping[str, float]) -> tuple[Tape, list[float]]:
+    """The reverse sweep of ``output`` recorded as a tape (a copy of ``tape`` whose
+    outputs are ∂output/∂x for ``wrt``) and its values at ``point``: what forward-over-
+    reverse second derivatives sweep (hessian, diff --order 2)."""
+    g = tape.copy()
+    g.symbolic = True  # the recorded reverse sweep: 0·x is 0, or it swells
+    g.outputs = gradient_nodes(g, g, output, wrt)
+    return g, primal(g, point)
+
+
 def gradient_nodes(tape: Tape, rules: Any, output: int, wrt: Sequence[str]) -> list[int]:
     """Append ∂output/∂x for each ``x`` in ``wrt`` to ``tape``; return their node ids.
 

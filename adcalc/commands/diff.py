@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from adcalc.commands.common import prepare
 from adcalc.derive import each_derivative
 from adcalc.errors import DomainError
-from adcalc.sweeps import adjoint, gradient_nodes, primal, tangent
+from adcalc.sweeps import adjoint, primal, recorded_gradient, tangent
 from adcalc.tape import Tape
 
 
@@ -71,10 +71,7 @@ def numbers(tape: Tape, vals: list[float], point: dict[str, float],
         for key, k in zip(keys, results, strict=True):
             first, second = key
             if k not in recorded:
-                g = tape.copy()
-                g.symbolic = True
-                g.outputs = gradient_nodes(g, g, tape.outputs[k], list(tape.variables))
-                recorded[k] = g, primal(g, point)
+                recorded[k] = recorded_gradient(tape, tape.outputs[k], tape.variables, point)
             if (k, second) not in columns:
                 g, gvals = recorded[k]
                 sweep = tangent(g, gvals, {second: 1.0})

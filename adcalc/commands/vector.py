@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from adcalc.commands.common import prepare
 from adcalc.errors import InputError, option
-from adcalc.sweeps import AdjointSweep, TangentSweep, adjoint, gradient_nodes, primal, tangent
+from adcalc.sweeps import AdjointSweep, TangentSweep, adjoint, recorded_gradient, tangent
 from adcalc.tape import Tape
 
 Direction = Mapping[str, float] | Sequence[float]
@@ -180,10 +180,7 @@ def hessian(expression: str | Tape, point: Mapping[str, float],
     """∇²f by forward-over-reverse: n tangent sweeps over the recorded reverse sweep."""
     s = prepare(expression, point, variables, scalar="hessian")
     tape, text, names, pt, vals = s.tape, s.expression, s.variables, s.point, s.values
-    gtape = tape.copy()
-    gtape.symbolic = True  # the recorded reverse sweep: 0·x is 0, or it swells
-    gtape.outputs = gradient_nodes(gtape, gtape, gtape.output, names)
-    gvals = primal(gtape, pt)
+    gtape, gvals = recorded_gradient(tape, tape.output, names, pt)
     columns, sweeps = [], []
     for name in names:
         sweep = tangent(gtape, gvals, {name: 1.0})
