@@ -54,7 +54,16 @@ def flatten(rope: Rope) -> str:
 
 
 def format_number(x: float) -> str:
-    """The shortest text that reads back as ``x``; integers without a trailing ``.0``."""
+    """The shortest text that reads back as ``x``; integers without a trailing ``.0``;
+    an exact literal of a symbolic tape as itself (``1/3``, ``pi``: ``adcalc.exact``)."""
+    if type(x) is not float:
+        name = getattr(x, "name", None)
+        if name is not None:
+            return name
+        if not isinstance(x, int):
+            from adcalc.exact import text
+
+            return text(x)  # type: ignore[arg-type]
     if math.isfinite(x) and x == int(x) and abs(x) < 1e16:
         return str(int(x))
     return repr(float(x))
@@ -62,7 +71,13 @@ def format_number(x: float) -> str:
 
 def literal(x: float) -> Text:
     text = format_number(x)
-    return text, PREC_NEG if text.startswith("-") else PREC_ATOM
+    if text.startswith("-"):
+        return text, PREC_NEG
+    return text, PREC_MUL if "/" in text else PREC_ATOM
+
+
+_FOLDED = frozenset({"add", "sub", "mul", "div", "neg", "powc"})
+"""Operations a printer folds on literals (``2·3`` is 6); ``log(2)`` stays ``log(2)``."""
 
 
 class PrintAlgebra:
@@ -86,7 +101,7 @@ class PrintAlgebra:
         return name, PREC_ATOM
 
     def wrap(self, x: Text | float) -> Text:
-        return self.number(x) if isinstance(x, (int, float)) else x
+        return x if isinstance(x, tuple) else self.number(x)
 
     def text(self, x: Text | float) -> str:
         return flatten(self.wrap(x)[0])
@@ -144,7 +159,7 @@ class PrintAlgebra:
     def _simplify(name: str, args: list, c: float | None) -> Text | float | None:
         a = args[0]
         b = args[1] if len(args) > 1 else None
-        num_a, num_b = isinstance(a, (int, float)), isinstance(b, (int, float))
+        num_a, num_b = not isinstance(a, tuple), b is not None and not isinstance(b, tuple)
         if name == "mul":
             if (num_a and a == 0) or (num_b and b == 0):
                 return 0.0
@@ -163,7 +178,8 @@ class PrintAlgebra:
             or (name == "powc" and c == 1)
         ):
             return a
-        if all(isinstance(x, (int, float)) for x in args):
+        if name in _FOLDED and all(not isinstance(x, tuple) and not hasattr(x, "name")
+                                   for x in args) and (c is None or c == int(c)):
             prim = BY_NAME[name]
             try:
                 x = prim.value(*args, c) if prim.takes_const else prim.value(*args)

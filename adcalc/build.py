@@ -68,8 +68,10 @@ class Builder:
     def __init__(self) -> None:
         self.reset("")
 
-    def reset(self, text: str) -> None:
-        self.tape = Tape()
+    def reset(self, text: str, exact: bool = False) -> None:
+        self.tape = Tape(symbolic=exact)
+        self.exact = exact
+        """Literals as typed (``0.1`` is 1/10), constants by name (``adcalc.exact``)."""
         self.text = text
         self.bindings: dict[str, Value] = {}
 
@@ -101,12 +103,20 @@ class Builder:
         if x == float("inf"):
             raise ParseError(f"the number {token} is too large for a double", self.text,
                              token.start_pos)
+        if self.exact:
+            from fractions import Fraction
+
+            return self.tape.const(Fraction(str(token)))
         return self.tape.const(x)
 
     def name(self, children: list) -> Value:
         token = children[0]
         name = str(token)
         if name in CONSTANTS:
+            if self.exact:
+                from adcalc.exact import NAMED
+
+                return self.tape.const(NAMED[name])
             return self.tape.const(CONSTANTS[name])
         if name in FUNCTIONS or name in ALIASES or name in REDUCTIONS:
             raise ParseError(f"{name} is a function: call it as {name}(...)", self.text,

@@ -48,7 +48,14 @@ class LatexAlgebra(PrintAlgebra):
         self.names = latex_names(names or [])
 
     def number(self, x: float) -> Text:
+        name = getattr(x, "name", None)
+        if name is not None:  # a named constant
+            return ("\\pi" if name == "pi" else name), PREC_ATOM
         text = format_number(x)
+        if "/" in text:  # an exact rational
+            p, q = text.lstrip("-").split("/")
+            frac = f"\\frac{{{p}}}{{{q}}}"
+            return ("-" + frac, PREC_NEG) if text.startswith("-") else (frac, PREC_ATOM)
         if "e" in text:  # a product: 1.5e20^x needs parentheses, not a double superscript
             mantissa, exponent = text.split("e")
             text = f"{mantissa} \\cdot 10^{{{int(exponent)}}}"
@@ -59,6 +66,8 @@ class LatexAlgebra(PrintAlgebra):
         return self.names.get(name) or latex_name(name), PREC_ATOM
 
     def power(self, base: Text, exponent: Text, exponent_literal: float | None = None) -> Text:
+        if exponent_literal is not None and exponent_literal == 0.5:
+            return (r"\sqrt{", base[0], "}"), PREC_ATOM
         return (self.paren(base, base[1] <= PREC_POW), "^{", exponent[0], "}"), PREC_POW
 
     def function(self, prim: Primitive, xs: list[Text]) -> Text:

@@ -185,20 +185,22 @@ def normalize(text: str) -> str:
     return _POWER.sub(lambda m: "^" + m.group().translate(_SUPERSCRIPT), text)
 
 
-def parse(text: str, *, fast: bool = True) -> Tape:
+def parse(text: str, *, fast: bool = True, exact: bool = False) -> Tape:
     """Parse ``text`` into a tape whose outputs are the result (one, or a vector's).
 
     ``fast=False`` runs Lark's own parser loop instead of the lean driver (for tests).
+    ``exact=True``: a symbolic tape whose literals are exact (``adcalc.exact``): for the
+    formulas of ``diff``, never for values.
     """
     text = normalize(text)
     with _lock:
         builder = _builder()
-        builder.reset(text)
+        builder.reset(text, exact)
         driver = _fast() if fast else None
         try:
             out = driver.parse(text) if driver is not None else None
         except GiveUp:  # a syntax error: Lark parses again and says what is wrong
-            builder.reset(text)
+            builder.reset(text, exact)
             out = None
         if out is None:
             out = _lark_parse(text)

@@ -20,9 +20,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-LN2 = math.log(2.0)
-LN10 = math.log(10.0)
-
 # Precedence levels used by every printer.
 PREC_ADD, PREC_MUL, PREC_NEG, PREC_POW, PREC_ATOM = 1, 2, 3, 4, 5
 
@@ -239,7 +236,7 @@ PRIMITIVES: list[Primitive] = [
               symbol="-", prec=PREC_NEG, user=False, array="negative",
               doc="-a"),
     Primitive("powc", 1, math.pow,
-              lambda A, out, a, b, c: (A.mul(c, A.powc(a, c - 1.0)),),
+              lambda A, out, a, b, c: (A.mul(c, A.powc(a, c - 1)),),
               domain=_POW_DOMAIN, symbol="^", prec=PREC_POW, takes_const=True, user=False,
               array=_power_array,
               doc="a to a literal power (x^2, x^-1, x^0.5)"),
@@ -281,10 +278,10 @@ PRIMITIVES: list[Primitive] = [
               domain=_LOG_DOMAIN, latex=r"\log",
               aliases=("ln",), signature="log(x), log(x, b)",
               doc="natural logarithm (ln(x) is the same); log(x, b) to base b"),
-    Primitive("log2", 1, math.log2, lambda A, out, a, b, c: (A.div(1.0, A.mul(LN2, a)),),
+    Primitive("log2", 1, math.log2, lambda A, out, a, b, c: (A.div(1.0, A.mul(A.log(2.0), a)),),
               domain=_LOG_DOMAIN, latex=r"\log_2",
               doc="logarithm to base 2"),
-    Primitive("log10", 1, math.log10, lambda A, out, a, b, c: (A.div(1.0, A.mul(LN10, a)),),
+    Primitive("log10", 1, math.log10, lambda A, out, a, b, c: (A.div(1.0, A.mul(A.log(10.0), a)),),
               domain=_LOG_DOMAIN, latex=r"\log_{10}",
               doc="logarithm to base 10"),
     Primitive("sqrt", 1, math.sqrt, lambda A, out, a, b, c: (A.div(0.5, out),),

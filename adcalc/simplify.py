@@ -13,8 +13,7 @@ stays as written rather than becoming ``x^inf``).
 
 from __future__ import annotations
 
-from math import isfinite as finite
-
+from adcalc.exact import finite, is_int
 from adcalc.primitives import ADD, CONST, DIV, INPUT, MUL, NEG, OPCODE, POWC, PRIMITIVES, SUB
 from adcalc.tape import Tape
 
@@ -43,7 +42,7 @@ class Simplifier:
         return lambda *args: self.apply(name, *args)
 
     def _id(self, x: Arg) -> int:
-        return self.tape.const(x) if isinstance(x, float) else x
+        return x if type(x) is int else self.tape.const(x)
 
     # -- rewriting --------------------------------------------------------------------
     def node(self, op: int, a: int, b: int = -1, c: float | None = None) -> int:
@@ -59,7 +58,7 @@ class Simplifier:
             t = self.tape
             if t.ops[a] == SUB:
                 return self._sub(t.a1[a], t.a0[a])
-        if op == POWC and c is not None and c.is_integer():
+        if op == POWC and c is not None and is_int(c):
             return self._powi(a, c)
         return self.tape.node(op, a, b, c)
 
@@ -144,7 +143,7 @@ class Simplifier:
         ba, ea = self._power(a)
         bb, eb = self._power(b)
         if ba == bb and not t.is_const(ba) and finite(ea + eb):
-            return self._powi(ba, ea + eb) if (ea + eb).is_integer() else t.node(
+            return self._powi(ba, ea + eb) if is_int(ea + eb) else t.node(
                 POWC, ba, -1, ea + eb)
         if not t.is_const(a) and self._key(b) < self._key(a):
             a, b = b, a
@@ -168,7 +167,7 @@ class Simplifier:
         ca, xa = self._coefficient(a)
         base, ea = self._power(xa)
         bb, eb = self._power(b)
-        if base == bb and not t.is_const(base) and (ea - eb).is_integer():
+        if base == bb and not t.is_const(base) and is_int(ea - eb):
             e = ea - eb  # c*x^m / x^n = c*x^(m-n), written as a quotient when m < n
             if e >= 0:
                 return self._mul(t.const(ca), self._powi(base, e))

@@ -104,7 +104,10 @@ class Floats:
         return Careful()
 
     def literals(self, tape: Tape, start: int = 0) -> list[Any]:
-        """The starting values of nodes ``start…``: literals hold their number."""
+        """The starting values of nodes ``start…``: literals hold their number (a
+        symbolic tape's exact literals as floats)."""
+        if tape.symbolic:
+            return [None if c is None else float(c) for c in tape.consts[start:]]
         return tape.consts[start:]
 
     def context(self) -> AbstractContextManager:

@@ -77,9 +77,16 @@ class Tape:
         return i
 
     def const(self, x: float) -> int:
-        """The literal node for ``x`` (``1`` and ``1.0`` are one node)."""
-        x = float(x)
-        key = (CONST, x) if x else (CONST, x, math.copysign(1.0, x))  # -0.0 is not 0.0
+        """The literal node for ``x`` (``1`` and ``1.0`` are one node).  A symbolic tape
+        keeps its literals exact (``adcalc.exact``): ``Fraction``s and named constants."""
+        if self.symbolic:
+            from adcalc.exact import Named, exact
+
+            x = exact(x)  # type: ignore[assignment]
+            key: tuple = (CONST, x.name) if isinstance(x, Named) else (CONST, x)
+        else:
+            x = float(x)
+            key = (CONST, x) if x else (CONST, x, math.copysign(1.0, x))  # -0.0 is not 0.0
         i = self._index.get(key)
         return self._push(key, CONST, -1, -1, x) if i is None else i
 
@@ -92,6 +99,10 @@ class Tape:
 
     def node(self, op: int, a: int, b: int = -1, c: float | None = None) -> int:
         """Node ``op(a, b; c)``, simplified, folded and hash-consed."""
+        if c is not None and self.symbolic:
+            from adcalc.exact import exact
+
+            c = exact(c)  # type: ignore[assignment]
         lit = self.value_of
         va = lit(a)
         vb = lit(b) if b >= 0 else None
@@ -132,7 +143,7 @@ class Tape:
         elif op == POW and vb is not None:
             return self.node(POWC, a, -1, vb)
         if va is not None and (b < 0 or vb is not None):
-            folded = _fold(op, va, vb, c)
+            folded = _fold_exact(op, va, vb, c) if self.symbolic else _fold(op, va, vb, c)
             if folded is not None:
                 return self.const(folded)
         key = (op, a, b, c)
@@ -141,7 +152,7 @@ class Tape:
 
     def apply(self, name: str, *args: float, c: float | None = None) -> int:
         """Node for primitive ``name``: ``int`` arguments are node ids, ``float`` literals."""
-        ids = [self.const(x) if isinstance(x, float) else int(x) for x in args]
+        ids = [x if type(x) is int else self.const(x) for x in args]
         return self.node(OPCODE[name], ids[0], ids[1] if len(ids) > 1 else -1, c)
 
     def copy(self) -> Tape:
@@ -233,6 +244,22 @@ class Tape:
 
 def _negative_zero(x: float | None) -> bool:
     return x == 0 and math.copysign(1.0, x) < 0  # type: ignore[arg-type]
+
+
+def _fold_exact(op: int, a, b, c):  # type: ignore[no-untyped-def]
+    """Literals of a symbolic tape folded only where the result is exact; a float that a
+    Python function computed (not exact) folds as floats do; a named constant never."""
+    from fractions import Fraction
+
+    from adcalc.exact import Named, fold
+
+    args = (a, b, c)
+    if any(isinstance(x, Named) for x in args):
+        name = PRIMITIVES[op].name
+        return Fraction(1) if name == "log" and getattr(a, "name", "") == "e" else None
+    if all(x is None or type(x) is Fraction for x in args):
+        return fold(PRIMITIVES[op].name, a, b, c)
+    return _fold(op, float(a), None if b is None else float(b), None if c is None else float(c))
 
 
 def _fold(op: int, a: float, b: float | None, c: float | None) -> float | None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from adcalc.commands.common import prepare
 from adcalc.derive import each_derivative
 from adcalc.errors import DomainError
+from adcalc.parse import parse
 from adcalc.sweeps import adjoint, primal, recorded_gradient, tangent
 from adcalc.tape import Tape
 
@@ -39,7 +40,8 @@ def diff(expression: str | Tape, wrt: Sequence[str] | None = None, order: int = 
          at: Mapping[str, float] | None = None) -> Diff:
     """``adcalc.diff("x^3*sin(x)", wrt=["x"], order=2)``: derivative tapes and values."""
     s = prepare(expression, at)
-    dtape, keys, results = each_derivative(s.tape, wrt, order)
+    exact = parse(expression, exact=True) if isinstance(expression, str) else s.tape
+    dtape, keys, results = each_derivative(exact, wrt, order)
     names = ["f"] if len(s.tape.outputs) == 1 else [f"f{k + 1}" for k in
                                                      range(len(s.tape.outputs))]
     result = Diff(s.expression, dtape, keys, list(s.tape.variables), order,
