@@ -133,7 +133,7 @@ class PrintAlgebra:
 
     def power(self, base: Text, exponent: Text, exponent_literal: float | None = None) -> Text:
         """``base^exponent``, right-associative; a negative literal exponent in parens."""
-        right = exponent[1] < PREC_POW if exponent_literal is None else exponent_literal < 0
+        right = exponent[1] < PREC_POW or (exponent_literal is not None and exponent_literal < 0)
         return (self.paren(base, base[1] <= PREC_POW), "^", self.paren(exponent, right)), PREC_POW
 
     def function(self, prim: Primitive, xs: list[Text]) -> Text:
@@ -183,9 +183,9 @@ class PrintAlgebra:
             prim = BY_NAME[name]
             try:
                 x = prim.value(*args, c) if prim.takes_const else prim.value(*args)
-            except (ArithmeticError, ValueError):
+                return x if math.isfinite(x) else None
+            except (ArithmeticError, ValueError):  # 10^400 is no double either
                 return None
-            return x if math.isfinite(x) else None
         return None
 
     def __getattr__(self, name: str):

@@ -322,9 +322,14 @@ Examples:
   adcalc diff "x^2*y^3" --wrt x,y --order 2          (∂²f/∂x², ∂²f/∂x∂y, ∂²f/∂y²)
   adcalc diff "exp(2*x1) + x1*x2^2 + cos(x2)" --format latex
   adcalc diff "log((x1+x2)^2 + sin(x1*x2))" --at x1=1,x2=0.5 --cse
+  adcalc diff "(x^2 + 1)/(x^2 - 1)" --simplify none     (the raw derivative tape)
 
-Shared pieces larger than a few nodes are printed once under a name (t1 = ...), so
-the output grows linearly with the expression; --cse names every shared piece.
+Numbers stay exact (1/3, log(2), sqrt(2), pi). --simplify full (the default) brings each
+derivative to a canonical form: like terms and factors collected, one sign, one fraction
+line, common factors out, cancelled, sin^2 + cos^2 = 1; basic applies only the local
+rules as the derivative is built; none prints the tape the rules produce. Shared pieces
+larger than a few nodes are printed once under a name (t1 = ...), so the output grows
+linearly with the expression; --cse names every shared piece.
 """
 
 
@@ -337,18 +342,21 @@ the output grows linearly with the expression; --cse names every shared piece.
 @click.option("--at", "at", type=POINT, multiple=True, metavar="x=1,y=2",
               help="Also evaluate the derivatives at this point.")
 @click.option("--cse", is_flag=True, help="Name every shared subexpression (t1 = ...).")
+@click.option("--simplify", type=click.Choice(["none", "basic", "full"]), default="full",
+              show_default=True,
+              help="full: canonical forms; basic: local rules only; none: the raw tape.")
 @click.option("--format", "fmt", type=click.Choice(["auto", "plain", "rich", "latex", "json"]),
               default="auto", show_default=True,
               help="auto: rich on a terminal, plain text when piped.")
 def diff(expression: str, wrt: list[str] | None, order: int,
-         at: tuple[dict[str, float], ...], cse: bool, fmt: str) -> None:
+         at: tuple[dict[str, float], ...], cse: bool, simplify: str, fmt: str) -> None:
     from adcalc.commands.diff import diff as differentiate
     from adcalc.render import diff_report
 
     point = merge_points(at) if at else None
     expression = read_source(expression)
     with errors_reported():
-        d = differentiate(expression, wrt, order, point)
+        d = differentiate(expression, wrt, order, point, simplify)
         if fmt == "json":
             from adcalc.render.json_out import dumps
 

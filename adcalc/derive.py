@@ -37,8 +37,14 @@ def check_wrt(tape: Tape, wrt: Sequence[str] | None) -> list[str]:
     return list(wrt)
 
 
+SIMPLIFY = ("none", "basic", "full")
+"""How derivatives are rewritten: not at all (the tape the rules produce), by the local
+rules of ``adcalc.simplify`` as they are built, or also brought to the canonical form of
+``adcalc.canonical``."""
+
+
 def derivatives(tape: Tape, wrt: Sequence[str] | None = None, order: int = 1,
-                simplify: bool = True) -> tuple[Tape, list[tuple[str, ...]]]:
+                simplify: bool | str = True) -> tuple[Tape, list[tuple[str, ...]]]:
     """All partial derivatives of ``order`` over the variables ``wrt`` of a scalar.
 
     Returns a tape whose outputs are the derivatives and, for each output, the
@@ -53,11 +59,17 @@ def derivatives(tape: Tape, wrt: Sequence[str] | None = None, order: int = 1,
 
 
 def each_derivative(tape: Tape, wrt: Sequence[str] | None = None, order: int = 1,
-                    simplify: bool = True) -> tuple[Tape, list[tuple[str, ...]], list[int]]:
+                    simplify: bool | str = True
+                    ) -> tuple[Tape, list[tuple[str, ...]], list[int]]:
     """``derivatives`` of every result of ``tape`` (a vector's Jacobian, for order 1), on
-    one tape: the keys, and for each the index of the result it differentiates."""
+    one tape: the keys, and for each the index of the result it differentiates.
+    ``simplify``: one of ``SIMPLIFY`` (``True`` is ``"full"``, ``False`` ``"none"``)."""
     if order < 1:
         raise InputError("the derivative order must be at least 1")
+    level = {True: "full", False: "none"}.get(simplify, simplify)  # type: ignore[call-overload]
+    if level not in SIMPLIFY:
+        raise InputError(f"simplify must be one of {', '.join(SIMPLIFY)}, not {simplify!r}")
+    simplify = level != "none"
     names = check_wrt(tape, wrt)
     work = simplified(tape) if simplify else tape.copy()
     work.symbolic = True  # derivative nodes: 0·x is 0, or the tape swells
@@ -79,4 +91,9 @@ def each_derivative(tape: Tape, wrt: Sequence[str] | None = None, order: int = 1
         outputs += [current[key] for key in wanted]
         results += [k] * len(wanted)
     work.outputs = outputs
-    return work.pruned(), wanted * (len(results) // max(len(wanted), 1)), results
+    out = work.pruned()
+    if level == "full":
+        from adcalc.canonical import canonical
+
+        out = canonical(out)
+    return out, wanted * (len(results) // max(len(wanted), 1)), results

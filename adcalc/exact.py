@@ -67,8 +67,8 @@ def is_int(x: object) -> bool:
 def finite(x: Number) -> bool:
     """Whether a combined literal may be kept: a finite double, or a rational of at most
     ``MAX_DIGITS`` digits a part that is also within the range of doubles."""
-    if type(x) is Fraction:
-        return small(x) and abs(x) < 1e300
+    if type(x) is Fraction or type(x) is int:
+        return small(x) and abs(x) < 1e300  # type: ignore[arg-type]
     return math.isfinite(x)
 
 
@@ -78,6 +78,7 @@ def small(q: Fraction) -> bool:
 
 def root(q: Fraction, n: int) -> Fraction | None:
     """The exact ``n``-th root of a non-negative rational, or ``None``."""
+    q = Fraction(q)
     if q < 0:
         return None
     out = []
@@ -104,6 +105,7 @@ def _iroot(m: int, n: int) -> int | None:
 def power(a: Fraction, c: Fraction) -> Fraction | None:
     """``a^c`` when it is rational and small: integer powers, and roots of perfect powers
     (``4^(1/2)`` is 2, ``8^(-2/3)`` is 1/4); ``None`` otherwise."""
+    a, c = Fraction(a), Fraction(c)
     if c.denominator == 1:
         n = c.numerator
         if a == 0 and n < 0:
@@ -122,6 +124,8 @@ def fold(name: str, a: Fraction, b: Fraction | None, c: Fraction | None) -> Frac
     """The exact value of primitive ``name`` on rational literals, or ``None`` when it
     is not rational (or not defined there: the node stays and says so when evaluated)."""
     out: Fraction | None
+    a = Fraction(a)
+    b = None if b is None else Fraction(b)
     try:
         if name == "add":
             out = a + b  # type: ignore[operator]

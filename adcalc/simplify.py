@@ -193,7 +193,7 @@ class Simplifier:
         t = self.tape
         if t.ops[i] == MUL and t.is_const(t.a0[i]):
             return t.value_of(t.a0[i]), t.a1[i]  # type: ignore[return-value]
-        return 1.0, i
+        return 1, i  # type: ignore[return-value]
 
     def _like(self, x: int, y: int) -> bool:
         """Whether ``x`` and ``y`` are multiples of the same non-literal term."""
@@ -210,7 +210,7 @@ class Simplifier:
         t = self.tape
         if t.ops[i] == POWC:
             return t.a0[i], t.consts[i]  # type: ignore[return-value]
-        return i, 1.0
+        return i, 1  # type: ignore[return-value]
 
     def _key(self, i: int) -> tuple[int, int, int]:
         """Canonical order: literals, then inputs by name order, then by height, then age."""

@@ -37,11 +37,15 @@ class Diff:
 
 
 def diff(expression: str | Tape, wrt: Sequence[str] | None = None, order: int = 1,
-         at: Mapping[str, float] | None = None) -> Diff:
-    """``adcalc.diff("x^3*sin(x)", wrt=["x"], order=2)``: derivative tapes and values."""
+         at: Mapping[str, float] | None = None, simplify: str = "full") -> Diff:
+    """``adcalc.diff("x^3*sin(x)", wrt=["x"], order=2)``: derivative tapes and values.
+
+    The formulas come from the text read exactly (``1/3`` stays a third, ``pi`` is
+    pi), the values from the same sweeps as ``grad``.  ``simplify``: ``"full"``,
+    ``"basic"`` or ``"none"`` (``adcalc.derive.SIMPLIFY``)."""
     s = prepare(expression, at)
     exact = parse(expression, exact=True) if isinstance(expression, str) else s.tape
-    dtape, keys, results = each_derivative(exact, wrt, order)
+    dtape, keys, results = each_derivative(exact, wrt, order, simplify)
     names = ["f"] if len(s.tape.outputs) == 1 else [f"f{k + 1}" for k in
                                                      range(len(s.tape.outputs))]
     result = Diff(s.expression, dtape, keys, list(s.tape.variables), order,

@@ -1,0 +1,917 @@
+"""A canonical form for the formulas people read (``diff --simplify full``).
+
+A derivative tape is rewritten into a small computer-algebra representation, then
+written back as a tape for the printers.  Expressions are hash-consed tuples in one
+table (``Canon``), so equal pieces are one id:
+
+* ``(NUM, q)``: an exact rational (or a float a Python function computed);
+* ``(SYM, name)``: an input, or the constant ``pi`` (``e`` is ``exp(1)``);
+* ``(FN, op, args)``: a function of the table of primitives;
+* ``(POW, base, exponent)``;
+* ``(MUL, coefficient, ((base, exponent), …))``: n-ary, like factors collected;
+* ``(ADD, constant, ((term, coefficient), …))``: n-ary, like terms collected.
+
+Sums and products are flattened (up to ``MAX_TERMS`` a level, so long chains stay
+linear), like terms and like factors collected with exact coefficients and exponents
+(``x*x^(x - 1)`` is ``x^x``), ``exp(a)*exp(b)`` is ``exp(a + b)``, and ``exp``/``log``
+undo each other where that is an identity on the domain (``exp(log(u)) = u`` wherever
+``log(u)`` is defined).  Then ``tidy`` visits each sum once, bottom up, and keeps the
+shortest of: the sum as it is, and the sum over one fraction line with its common
+factors taken out, cancelled against its denominator (exact polynomial division) and
+``sin² + cos² = 1`` applied.  Every rewrite is an identity wherever the input is
+defined; ``tests/test_canonical.py`` checks them at random points.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+from adcalc.exact import PI, E, Named, finite, power
+from adcalc.primitives import BY_NAME, CONST, INPUT, OPCODE, PRIMITIVES
+from adcalc.tape import Tape
+
+NUM, SYM, FN, POW, MUL, ADD = range(6)
+
+MAX_TERMS = 24
+"""Terms (or factors) one sum (or product) collects; beyond it a piece stays whole."""
+
+MAX_DEPTH = 24
+"""Sums within products within sums that ``expand`` opens before it gives up."""
+
+MAX_TIDIED = 400
+"""Sums longer than this (in printed symbols) are not brought over one fraction line: no
+person reads them term by term, and the attempt would cost more than the rest."""
+
+MAX_EXPANDED = 64
+"""Terms a sum may have when it is brought over one fraction line and multiplied out."""
+
+ZERO, ONE = 0, 1
+_Q = (int, Fraction)
+"""Exact numbers: whole ones as ``int`` (fast to hash and multiply), others ``Fraction``."""
+
+Poly = dict[tuple, Any]
+"""A sum multiplied out: monomial ``((variable id, exponent), …)`` → coefficient."""
+
+
+class TooBig(Exception):
+    """Multiplying out would exceed ``MAX_EXPANDED`` terms."""
+
+
+_SIN, _COS, _SINH, _COSH, _EXP, _LOG, _SQRT = (
+    OPCODE[n] for n in ("sin", "cos", "sinh", "cosh", "exp", "log", "sqrt"))
+
+
+class Canon:
+    """The table of canonical expressions and the algebra that builds them."""
+
+    def __init__(self) -> None:
+        self.nodes: list[tuple] = []
+        self._index: dict[tuple, int] = {}
+        self.zero = self.num(ZERO)
+        self.one = self.num(ONE)
+        self.minus_one = self.num(Fraction(-1))
+        self.half = self.num(Fraction(1, 2))
+
+    # -- interning --------------------------------------------------------------------
+    def _intern(self, key: tuple) -> int:
+        i = self._index.get(key)
+        if i is None:
+            i = len(self.nodes)
+            self.nodes.append(key)
+            self._index[key] = i
+        return i
+
+    def num(self, q: Any) -> int:
+        if isinstance(q, Named):
+            return self.sym("pi") if q.name == "pi" else self.fn(_EXP, (self.one,))
+        if type(q) is Fraction and q.denominator == 1:
+            q = q.numerator
+        return self._intern((NUM, q))
+
+    def sym(self, name: str) -> int:
+        return self._intern((SYM, name))
+
+    def value(self, i: int) -> Any:
+        """The number node ``i`` stands for, or ``None``."""
+        node = self.nodes[i]
+        return node[1] if node[0] == NUM else None
+
+    # -- views ------------------------------------------------------------------------
+    def terms(self, i: int) -> tuple[Any, dict[int, Any]]:
+        """``i`` as ``constant + Σ coefficient·term``."""
+        node = self.nodes[i]
+        kind = node[0]
+        if kind == NUM:
+            return node[1], {}
+        if kind == ADD:
+            return node[1], dict(node[2])
+        if kind == MUL and node[1] != 1:
+            return ZERO, {self._product(ONE, node[2]): node[1]}
+        return ZERO, {i: ONE}
+
+    def factors(self, i: int) -> tuple[Any, dict[int, int]]:
+        """``i`` as ``coefficient · Π base^exponent`` (exponents are node ids)."""
+        node = self.nodes[i]
+        kind = node[0]
+        if kind == NUM:
+            return node[1], {}
+        if kind == MUL:
+            return node[1], dict(node[2])
+        if kind == POW:
+            return ONE, {node[1]: node[2]}
+        return ONE, {i: self.one}
+
+    # -- building ---------------------------------------------------------------------
+    def add(self, a: int, b: int) -> int:
+        ca, ta = self.terms(a)
+        cb, tb = self.terms(b)
+        if len(ta) + len(tb) > MAX_TERMS:  # a long chain: the longer part stays whole
+            if len(ta) >= len(tb):
+                ca, ta = ZERO, {a: ONE}
+            else:
+                cb, tb = ZERO, {b: ONE}
+        const = _combine(ca, cb)
+        if const is None:
+            return self._intern((ADD, ZERO, tuple(sorted({a: ONE, b: ONE}.items()))))
+        merged = dict(ta)
+        for term, k in tb.items():
+            if term in merged:
+                total = _combine(merged[term], k)
+                if total is None:
+                    return self._intern((ADD, ZERO, tuple(sorted({a: ONE, b: ONE}.items()))))
+                if total == 0:
+                    del merged[term]
+                else:
+                    merged[term] = total
+            else:
+                merged[term] = k
+        return self._sum(const, merged)
+
+    def _sum(self, const: Any, terms: dict[int, Any]) -> int:
+        if not terms:
+            return self.num(const)
+        if const == 0 and len(terms) == 1:
+            (term, k), = terms.items()
+            return term if k == 1 else self.mul(self.num(k), term)
+        return self._intern((ADD, const, tuple(sorted(terms.items()))))
+
+    def mul(self, a: int, b: int) -> int:
+        ka, fa = self.factors(a)
+        kb, fb = self.factors(b)
+        coefficient = _small(ka * kb) if type(ka) is Fraction or type(kb) is Fraction else (
+            ka * kb)
+        if coefficient == 0:
+            return self.zero  # a derivative's 0·x is 0, as the symbolic tape has it
+        if not finite(coefficient):
+            return self._intern((MUL, ONE, tuple(sorted({a: self.one, b: self.one}.items()))))
+        if len(fa) + len(fb) > MAX_TERMS:
+            if len(fa) >= len(fb):
+                fa = {self._product(ONE, tuple(fa.items())): self.one}
+            else:
+                fb = {self._product(ONE, tuple(fb.items())): self.one}
+        merged = dict(fa)
+        exps = [base for base in merged if self._is_exp(base)]
+        for base, e in fb.items():
+            if base in merged and not self._summable(merged[base], e):  # x^1e308·x^1e308
+                return self._intern((MUL, ONE, tuple(sorted({a: self.one,
+                                                               b: self.one}.items()))))
+            if self._is_exp(base) and exps and base not in merged:
+                # exp(u)·exp(v) = exp(u + v)
+                other = exps[0]
+                del merged[other]
+                joined = self.fn(_EXP, (self.add(self.nodes[other][2][0],
+                                                 self.nodes[base][2][0]),))
+                extra_k, extra = self.factors(joined)
+                coefficient *= extra_k
+                for b2, e2 in extra.items():
+                    merged[b2] = self.add(merged[b2], e2) if b2 in merged else e2
+                exps = [x for x in merged if self._is_exp(x)]
+                continue
+            merged[base] = self.add(merged[base], e) if base in merged else e
+        out: dict[int, int] = {}
+        for base, e in merged.items():
+            if e == self.zero:
+                continue
+            q, eq = self.value(base), self.value(e)
+            if q is not None and eq is not None:  # 2^(1/2)·2^(1/2) = 2
+                folded = power(q, eq) if type(q) in _Q and type(eq) in _Q else None
+                if folded is not None:
+                    coefficient *= folded
+                    continue
+            out[base] = e
+        if coefficient == 0:
+            return self.zero
+        return self._product(coefficient, tuple(out.items()))
+
+    def _product(self, k: Any, factors: tuple) -> int:
+        if not factors:
+            return self.num(k)
+        if k == 1 and len(factors) == 1:
+            base, e = factors[0]
+            return base if e == self.one else self._intern((POW, base, e))
+        return self._intern((MUL, k, tuple(sorted(factors))))
+
+    def pow(self, a: int, e: int) -> int:
+        ve = self.value(e)
+        if ve is not None:
+            if ve == 0:
+                return self.one
+            if ve == 1:
+                return a
+        node = self.nodes[a]
+        if node[0] == NUM:
+            if node[1] == 1:
+                return self.one
+            if ve is not None and type(node[1]) in _Q and type(ve) in _Q:
+                folded = power(node[1], ve)
+                if folded is not None:
+                    return self.num(folded)
+        if node[0] == FN and node[1] == _EXP:  # (e^u)^v = e^(u·v)
+            return self.fn(_EXP, (self.mul(node[2][0], e),))
+        integer = type(ve) in _Q and ve.denominator == 1
+        vf = self.value(node[2]) if node[0] == POW else None  # (x^1e200)^1e200 stays
+        if vf is not None and ve is not None and not finite(vf * ve):
+            return self._intern((POW, a, e))
+        if node[0] == POW and integer:  # (b^f)^n = b^(f·n) for an integer n
+            return self.pow(node[1], self.mul(node[2], e))
+        if node[0] == MUL and integer:  # (k·Π b^f)^n = k^n·Π b^(f·n)
+            k = power(node[1], ve) if type(node[1]) in _Q else None
+            if k is not None:
+                out = self.num(k)
+                for base, f in node[2]:
+                    out = self.mul(out, self.pow(base, self.mul(f, e)))
+                return out
+        if node[0] == POW and ve is not None and self.value(node[2]) is not None:
+            inner = self.value(node[2])  # (b^(1/2))^(2/3) = b^(1/3): b^f >= 0 for rational
+            if type(inner) in _Q and inner.denominator % 2 == 0 and inner > 0:
+                return self.pow(node[1], self.mul(node[2], e))
+        return self._intern((POW, a, e))
+
+    def fn(self, op: int, args: tuple[int, ...]) -> int:
+        prim = PRIMITIVES[op]
+        values = [self.value(x) for x in args]
+        if all(type(v) in _Q for v in values):
+            from adcalc.exact import fold
+
+            folded = fold(prim.name, values[0], values[1] if len(values) > 1 else None, None)
+            if folded is not None:
+                return self.num(folded)
+        if op == _SQRT:
+            return self.pow(args[0], self.half)
+        inner = self.nodes[args[0]]
+        if op == _LOG and inner[0] == FN and inner[1] == _EXP:
+            return inner[2][0]  # log(exp(u)) = u
+        if op == _EXP:
+            out = self._exp_of_logs(args[0])
+            if out is not None:
+                return out
+        return self._intern((FN, op, tuple(args)))
+
+    def _exp_of_logs(self, u: int) -> int | None:
+        """exp(u) with each ``k·log(v)`` term of ``u`` taken out as ``v^k`` (an identity
+        wherever ``log(v)`` is defined), or ``None`` when there is none."""
+        const, terms = self.terms(u)
+        found = None
+        rest = dict(terms)
+        for term, k in terms.items():
+            node = self.nodes[term]
+            if node[0] == FN and node[1] == _LOG:
+                found = self.pow(node[2][0], self.num(k)) if found is None else self.mul(
+                    found, self.pow(node[2][0], self.num(k)))
+                del rest[term]
+        if found is None:
+            return None
+        remaining = self._sum(const, rest)
+        if remaining == self.zero:
+            return found
+        return self.mul(found, self._intern((FN, _EXP, (remaining,))))
+
+    def _summable(self, e1: int, e2: int) -> bool:
+        """Whether two exponents combine into one that stays within range."""
+        v1, v2 = self.value(e1), self.value(e2)
+        return v1 is None or v2 is None or finite(v1 + v2)
+
+    def _is_exp(self, i: int) -> bool:
+        node = self.nodes[i]
+        return node[0] == FN and node[1] == _EXP
+
+    # -- the algebra the printers' prints_as is written against ------------------------
+    def _arg(self, x: Any) -> int:
+        return x if type(x) is int else self.num(x)
+
+    def sub(self, a: Any, b: Any) -> int:
+        return self.add(self._arg(a), self.mul(self.minus_one, self._arg(b)))
+
+    def div(self, a: Any, b: Any) -> int:
+        return self.mul(self._arg(a), self.pow(self._arg(b), self.minus_one))
+
+    def neg(self, a: Any) -> int:
+        return self.mul(self.minus_one, self._arg(a))
+
+    def powc(self, a: Any, c: Any) -> int:
+        return self.pow(self._arg(a), self.num(c))
+
+    def apply(self, op: int, args: list[Any], c: Any = None) -> int:
+        """Primitive ``op`` on canonical ids (or literals)."""
+        prim = PRIMITIVES[op]
+        xs = [self._arg(x) for x in args]
+        name = prim.name
+        if name == "add":
+            return self.add(*xs)
+        if name == "mul":
+            return self.mul(*xs)
+        if name in ("sub", "div", "neg"):
+            return getattr(self, name)(*xs)
+        if name == "powc":
+            return self.powc(xs[0], c)
+        if name == "pow":
+            return self.pow(*xs)
+        if prim.prints_as is not None:  # computed stably, read as the textbook writes it
+            return prim.prints_as(self, *xs)
+        return self.fn(op, tuple(xs))
+
+    def __getattr__(self, name: str):
+        prim = BY_NAME.get(name)
+        if prim is None:
+            raise AttributeError(name)
+        op = OPCODE[name]
+        return lambda *args: self.apply(op, list(args))
+
+    # -- from and to tapes ------------------------------------------------------------
+    def read(self, tape: Tape) -> list[int]:
+        """Each node of ``tape`` as a canonical id (one loop, front to back)."""
+        ops, a0, a1, consts = tape.ops, tape.a0, tape.a1, tape.consts
+        out: list[int] = [0] * len(ops)
+        for i, op in enumerate(ops):
+            if op == INPUT:
+                out[i] = self.sym(tape.input_name[i])
+            elif op == CONST:
+                out[i] = self.num(consts[i])
+            else:
+                args = [out[a0[i]]] if a1[i] < 0 else [out[a0[i]], out[a1[i]]]
+                out[i] = self.apply(op, args, consts[i])
+        return out
+
+    # -- tidying ----------------------------------------------------------------------
+    def tidy(self, roots: list[int]) -> list[int]:
+        """``roots`` with every sum below them brought to its shortest form (one pass,
+        bottom up: children have smaller ids than their parents)."""
+        reach = [False] * len(self.nodes)
+        for r in roots:
+            reach[r] = True
+        for i in range(len(self.nodes) - 1, -1, -1):
+            if reach[i]:
+                for child in self._children(i):
+                    reach[child] = True
+        done: dict[int, int] = {}
+        self.size: dict[int, int] = {}
+        for i in range(len(reach)):
+            if reach[i]:
+                done[i] = self._tidy_node(i, done)
+        return [done[r] for r in roots]
+
+    def _children(self, i: int) -> list[int]:
+        node = self.nodes[i]
+        kind = node[0]
+        if kind == FN:
+            return list(node[2])
+        if kind == POW:
+            return [node[1], node[2]]
+        if kind in (MUL, ADD):
+            return [x for pair in node[2] for x in (pair if kind == MUL else pair[:1])]
+        return []
+
+    def _tidy_node(self, i: int, done: dict[int, int]) -> int:
+        node = self.nodes[i]
+        kind = node[0]
+        if kind in (NUM, SYM):
+            return i
+        if kind == FN:
+            args = tuple(done[a] for a in node[2])
+            return i if args == node[2] else self.fn(node[1], args)
+        if kind == POW:
+            if done[node[1]] == node[1] and done[node[2]] == node[2]:
+                return i
+            return self.pow(done[node[1]], done[node[2]])
+        if kind == MUL:
+            if all(done[b] == b and done[e] == e for b, e in node[2]):
+                return i  # nothing below changed
+            out = self.num(node[1])
+            for base, e in node[2]:
+                out = self.mul(out, self.pow(done[base], done[e]))
+            return out
+        if all(done[t] == t for t, _ in node[2]):
+            out = i
+        else:
+            out = self.num(node[1])
+            for term, k in node[2]:
+                out = self.add(out, self.mul(self.num(k), done[term]))
+        if self.nodes[out][0] != ADD or self.measure(out) > MAX_TIDIED:
+            return out
+        try:
+            together = self.together(out)
+        except TooBig:
+            return out
+        return together if self.cost(together) <= self.cost(out) else out
+
+    def cost(self, i: int) -> tuple[int, int]:
+        """How long ``i`` prints: the symbols of its distinct pieces (a piece used twice
+        is written once, under a name, as ``formula`` prints it), then with repeats."""
+        seen = {i}
+        stack = [i]
+        total = 0
+        nodes = self.nodes
+        while stack:
+            j = stack.pop()
+            node = nodes[j]
+            kind = node[0]
+            if kind == NUM:
+                q = node[1]
+                total += (1 if type(q) is not Fraction else 3) + (q < 0)
+            elif kind in (SYM, FN, POW):
+                total += 1
+            elif kind == MUL:
+                total += len(node[2]) - 1 + (node[1] != 1)
+            else:
+                total += len(node[2]) - 1 + 2 * (node[1] != 0) + sum(
+                    2 * (abs(k) != 1) for _, k in node[2])
+            for child in self._children(j):
+                if child not in seen:
+                    seen.add(child)
+                    stack.append(child)
+        return total, self.measure(i)
+
+    def measure(self, i: int) -> int:
+        """About how many symbols the printed form of ``i`` has (shared pieces count
+        every time, as they print); memoised, computed in one loop."""
+        size = self.size
+        if i in size:
+            return size[i]
+        stack = [i]
+        while stack:
+            j = stack[-1]
+            kids = [c for c in self._children(j) if c not in size]
+            if kids:
+                stack.extend(kids)
+                continue
+            stack.pop()
+            if j in size:
+                continue
+            node = self.nodes[j]
+            kind = node[0]
+            if kind == NUM:
+                q = node[1]
+                s = 1 if type(q) is not Fraction or q.denominator == 1 else 3
+                s += q < 0
+            elif kind == SYM:
+                s = 1
+            elif kind == FN:
+                s = 1 + sum(size[a] for a in node[2])
+            elif kind == POW:
+                s = size[node[1]] + (0 if node[2] == self.half else 1 + size[node[2]])
+            elif kind == MUL:
+                s = (node[1] != 1) + sum(size[b] + (0 if e == self.one else 1 + size[e])
+                                         for b, e in node[2]) + len(node[2]) - 1
+            else:
+                s = (node[1] != 0) * 2 + sum(size[t] + 2 * (abs(k) != 1) for t, k in node[2])
+                s += len(node[2]) - 1
+            size[j] = min(s, 1 << 40)
+        return size[i]
+
+    # -- one fraction line ------------------------------------------------------------
+    def together(self, i: int) -> int:
+        """Sum ``i`` over one fraction line: multiplied out (bounded), common factors
+        taken out, cancelled against the denominator, ``sin² + cos²`` = 1."""
+        p = self.expand(i)
+        shift: dict[int, Fraction] = {}
+        for mono in p:
+            for var, e in mono:
+                if e < 0:
+                    shift[var] = max(shift.get(var, ZERO), -e)
+        if shift:
+            p = self._open({_shifted(mono, shift): k for mono, k in p.items()})
+        p = self.trig(p)
+        for var in list(shift):
+            if shift[var] <= 0:
+                continue
+            if self.nodes[var][0] == ADD:
+                try:
+                    d = self.expand(var)
+                except TooBig:
+                    continue
+                if any(e < 0 or type(e) is not int for m in d for _, e in m):
+                    continue
+                while shift[var] >= 1:
+                    q = divide(p, d)
+                    if q is None:
+                        break
+                    p = q
+                    shift[var] -= 1
+        # common factors (a variable in every term: its least power) and content
+        common: dict[int, Fraction] = {}
+        monos = list(p)
+        if monos:
+            first = dict(monos[0])
+            for var, e in first.items():
+                least = e
+                for m in monos[1:]:
+                    em = dict(m).get(var)
+                    if em is None:
+                        least = None
+                        break
+                    least = min(least, em)
+                if least:
+                    common[var] = least
+        for var, e in list(common.items()):  # cancel against the denominator
+            s = shift.get(var, ZERO)
+            if s > 0:
+                t = min(s, e)
+                shift[var] = s - t
+                common[var] = e - t
+        if common:
+            p = {_shifted(m, {v: -e for v, e in common.items()}): k for m, k in p.items()}
+        coefficient = ONE
+        ks = [k for k in p.values() if type(k) in _Q]
+        if len(ks) == len(p) and ks:
+            from math import gcd, lcm
+
+            g = ks[0].numerator
+            den = ks[0].denominator
+            for k in ks[1:]:
+                g = gcd(g, k.numerator)
+                den = lcm(den, k.denominator)
+            content = Fraction(g, den)
+            if all(k < 0 for k in ks):
+                content = -content
+            if content != 1 and len(p) > 1 and content.denominator != 1:
+                coefficient = content
+                p = {m: _small(Fraction(k) / content) for m, k in p.items()}
+            elif content < 0:
+                coefficient = Fraction(-1)
+                p = {m: -k for m, k in p.items()}
+        out = self.num(coefficient)
+        out = self.mul(out, self.from_poly(p))
+        for var, e in common.items():
+            if e:
+                out = self.mul(out, self.pow(var, self.num(e)))
+        for var, e in shift.items():
+            if e:
+                out = self.mul(out, self.pow(var, self.num(-e)))
+        return out
+
+    def _open(self, p: Poly) -> Poly:
+        """The sums left as variables (denominators moved up) multiplied out."""
+        out: Poly = {}
+        for mono, k in p.items():
+            part: Poly = {(): k}
+            for var, e in mono:
+                if self.nodes[var][0] == ADD and type(e) is int and 0 < e <= 6:
+                    part = _times(part, self._expand_power(var, self.num(e), 0))
+                else:
+                    part = _times(part, {((var, e),): ONE})
+            for m, c in part.items():
+                _accumulate(out, m, c)
+        if len(out) > MAX_EXPANDED:
+            raise TooBig
+        return out
+
+    def from_poly(self, p: Poly) -> int:
+        out = self.zero
+        for mono, k in p.items():
+            term = self.num(k)
+            for var, e in mono:
+                term = self.mul(term, self.pow(var, self.num(e)))
+            out = self.add(out, term)
+        return out
+
+    def expand(self, i: int, depth: int = 0) -> Poly:
+        """``i`` multiplied out into monomials over its non-sum pieces (bounded in size
+        and in depth: a deeper piece is ``TooBig``, never a deep recursion)."""
+        if depth > MAX_DEPTH:
+            raise TooBig
+        node = self.nodes[i]
+        kind = node[0]
+        if kind == NUM:
+            return {(): node[1]} if node[1] != 0 else {}
+        if kind == ADD:
+            out: Poly = {(): node[1]} if node[1] != 0 else {}
+            for term, k in node[2]:
+                for mono, c in self.expand(term, depth + 1).items():
+                    _accumulate(out, mono, c * k)
+            if len(out) > MAX_EXPANDED:
+                raise TooBig
+            return out
+        if kind == MUL:
+            out = {(): node[1]}
+            for base, e in node[2]:
+                out = _times(out, self._expand_power(base, e, depth))
+            return out
+        if kind == POW:
+            return self._expand_power(node[1], node[2], depth)
+        return {((i, 1),): ONE}
+
+    def _expand_power(self, base: int, e: int, depth: int) -> Poly:
+        ve = self.value(e)
+        if type(ve) not in _Q:
+            return {((self._intern((POW, base, e)), 1),): ONE}
+        if self.nodes[base][0] == ADD and ve.denominator == 1 and 0 < ve <= 6:
+            b = self.expand(base, depth + 1)
+            out: Poly = {(): ONE}
+            for _ in range(ve.numerator):
+                out = _times(out, b)
+            return out
+        return {((base, _small(ve)),): ONE}
+
+    def trig(self, p: Poly) -> Poly:
+        """``sin(u)^2 = 1 - cos(u)^2`` (or the other way; ``cosh² = 1 + sinh²``) where it
+        makes the sum shorter."""
+        best = p
+        for square, other, constant, partner_sign in _PYTHAGORAS:
+            found = {v for m in best for v, e in m if e >= 2 and self._is_fn(v, square)}
+            for v in found:
+                partner = self._intern((FN, other, self.nodes[v][2]))
+                out: Poly = {}
+                for mono, k in best.items():
+                    d = dict(mono)
+                    e = d.get(v, ZERO)
+                    if type(e) is int and e >= 2:
+                        d[v] = e - 2
+                        if d[v] == 0:
+                            del d[v]
+                        rest = tuple(sorted(d.items()))
+                        _accumulate(out, rest, k * constant)
+                        _accumulate(out, _shifted(rest, {partner: 2}),
+                                    k * partner_sign)
+                    else:
+                        _accumulate(out, mono, k)
+                if len(out) < len(best):
+                    best = out
+        return best
+
+    def _is_fn(self, i: int, op: int) -> bool:
+        node = self.nodes[i]
+        return node[0] == FN and node[1] == op
+
+    def write(self, roots: list[int], variables: list[str]) -> Tape:
+        """A tape whose outputs are ``roots``, laid out as a person writes them: one
+        fraction line, terms by degree with a positive one first, sqrt for ^(1/2)."""
+        return _Writer(self, variables).write(roots)
+
+
+class _Writer:
+    def __init__(self, canon: Canon, variables: list[str]) -> None:
+        self.c = canon
+        self.tape = Tape(symbolic=True)
+        for name in variables:
+            self.tape.input(name)
+        self.rank = {name: k for k, name in enumerate(variables)}
+        self.done: dict[int, int] = {}
+
+    def write(self, roots: list[int]) -> Tape:
+        c = self.c
+        reach = [False] * len(c.nodes)
+        for r in roots:
+            reach[r] = True
+        for i in range(len(c.nodes) - 1, -1, -1):
+            if reach[i]:
+                for child in c._children(i):
+                    reach[child] = True
+        c.size = getattr(c, "size", {})
+        self.degrees: dict[int, Fraction] = {}
+        for i in range(len(reach)):
+            if reach[i]:
+                self.degrees[i] = self._degree(i)
+                self.done[i] = self._node(i)
+        self.tape.outputs = [self.done[r] for r in roots]
+        return self.tape.pruned()
+
+    def _degree(self, i: int) -> Fraction:
+        """The polynomial degree of ``i`` in the variables (functions count 0); its
+        parts are written first, so this reads ``done``-order memo ``self.degrees``."""
+        c = self.c
+        node = c.nodes[i]
+        kind = node[0]
+        if kind == SYM:
+            return ONE if node[1] in self.rank else ZERO
+        if kind == POW:
+            v = c.value(node[2])
+            return self.degrees.get(node[1], ZERO) * v if type(v) in _Q else ZERO
+        if kind == MUL:
+            return sum((self.degrees.get(b, ZERO) * (c.value(e) if type(c.value(e)) in _Q
+                                                     else ZERO) for b, e in node[2]), ZERO)
+        if kind == ADD:
+            return max(self.degrees.get(t, ZERO) for t, _ in node[2])
+        return ZERO
+
+    def _factor_key(self, base: int) -> tuple:
+        node = self.c.nodes[base]
+        if node[0] == SYM:
+            return (0 if node[1] in self.rank else -1, self.rank.get(node[1], 0), base)
+        return (1, 0, base)
+
+    def _node(self, i: int) -> int:
+        c, t = self.c, self.tape
+        node = c.nodes[i]
+        kind = node[0]
+        if kind == NUM:
+            return t.const(node[1])
+        if kind == SYM:
+            return t.const(PI) if node[1] == "pi" else t.input(node[1])
+        if kind == FN:
+            if node[1] == _EXP and node[2][0] == c.one:
+                return t.const(E)
+            args = [self.done[a] for a in node[2]]
+            return t.node(node[1], args[0], args[1] if len(args) > 1 else -1)
+        if kind == POW:
+            return self._power(node[1], node[2])
+        if kind == MUL:
+            return self._product(node[1], node[2])
+        return self._sum(node[1], node[2])
+
+    def _power(self, base: int, e: int) -> int:
+        c, t = self.c, self.tape
+        v = c.value(e)
+        b = self.done[base]
+        if v is None:
+            return t.node(OPCODE["pow"], b, self.done[e])
+        if v == Fraction(1, 2):
+            return t.node(_SQRT, b)
+        if v == Fraction(-1, 2):
+            return t.node(OPCODE["div"], t.const(ONE), t.node(_SQRT, b))
+        if v < 0:
+            return t.node(OPCODE["div"], t.const(ONE), self._power(base, c.num(-v)))
+        return t.node(OPCODE["powc"], b, -1, v)
+
+    def _positive_power(self, base: int, e: int) -> int:
+        c = self.c
+        v = c.value(e)
+        if v is not None and v < 0:
+            return self._power(base, c.num(-v))
+        return self._power(base, e) if e != c.one else self.done[base]
+
+    def _product(self, k: Any, factors: tuple) -> int:
+        c, t = self.c, self.tape
+        mul, div = OPCODE["mul"], OPCODE["div"]
+        top: list[int] = []
+        bottom: list[int] = []
+        for base, e in sorted(factors, key=lambda f: self._factor_key(f[0])):
+            v = c.value(e)
+            (bottom if v is not None and v < 0 else top).append(self._positive_power(base, e))
+        negative = k < 0
+        k = -k if negative else k
+        if type(k) in _Q:
+            if k.numerator != 1 or not top:
+                top.insert(0, t.const(Fraction(k.numerator)))
+            if k.denominator != 1:
+                bottom.insert(0, t.const(Fraction(k.denominator)))
+        elif k != 1 or not top:
+            top.insert(0, t.const(k))
+        out = top[0]
+        for x in top[1:]:
+            out = t.node(mul, out, x)
+        if bottom:
+            den = bottom[0]
+            for x in bottom[1:]:
+                den = t.node(mul, den, x)
+            out = t.node(div, out, den)
+        return t.node(OPCODE["neg"], out) if negative else out
+
+    def _sum(self, const: Any, terms: tuple) -> int:
+        t = self.tape
+        items = sorted(terms, key=lambda tk: (-self.degrees[tk[0]], self.c.measure(tk[0]),
+                                              tk[0]))
+        parts = [(k, term) for term, k in items]
+        if const != 0:
+            parts.append((const, None))
+        first = next((n for n, (k, _) in enumerate(parts) if k > 0), 0)
+        parts.insert(0, parts.pop(first))
+        out = -1
+        for k, term in parts:
+            magnitude = abs(k)
+            if term is None:
+                piece = t.const(magnitude)
+            elif magnitude == 1:
+                piece = self.done[term]
+            else:
+                piece = self._product_of(magnitude, term)
+            if out < 0:
+                out = t.node(OPCODE["neg"], piece) if k < 0 else piece
+            else:
+                out = t.node(OPCODE["sub"] if k < 0 else OPCODE["add"], out, piece)
+        return out
+
+    def _product_of(self, k: Any, term: int) -> int:
+        k2, factors = self.c.factors(term)
+        return self._product(k * k2, tuple(factors.items()))
+
+
+_PYTHAGORAS = (
+    (_SIN, _COS, ONE, -ONE),  # sin² = 1 - cos²
+    (_COS, _SIN, ONE, -ONE),  # cos² = 1 - sin²
+    (_SINH, _COSH, -ONE, ONE),  # sinh² = cosh² - 1
+    (_COSH, _SINH, ONE, ONE),  # cosh² = 1 + sinh²
+)
+
+
+def _combine(a: Any, b: Any) -> Any:
+    total = a + b
+    return total if finite(total) else None
+
+
+def _small(e: Any) -> Any:
+    """A number as an ``int`` where it is whole: monomials are hashed often, and a
+    ``Fraction`` hashes (and multiplies) slowly."""
+    return e.numerator if type(e) is Fraction and e.denominator == 1 else e
+
+
+def _shifted(mono: tuple, shift: dict[int, Any]) -> tuple:
+    d = dict(mono)
+    for var, s in shift.items():
+        e = d.get(var, 0) + s
+        if e == 0:
+            d.pop(var, None)
+        else:
+            d[var] = _small(e)
+    return tuple(sorted(d.items()))
+
+
+def _accumulate(p: Poly, mono: tuple, k: Any) -> None:
+    total = p.get(mono, ZERO) + k
+    if total == 0:
+        p.pop(mono, None)
+    else:
+        p[mono] = total
+
+
+def _times(p: Poly, q: Poly) -> Poly:
+    if len(p) * len(q) > MAX_EXPANDED * 8:
+        raise TooBig
+    out: Poly = {}
+    for m1, k1 in p.items():
+        for m2, k2 in q.items():
+            _accumulate(out, _shifted(m1, dict(m2)), k1 * k2)
+    if len(out) > MAX_EXPANDED:
+        raise TooBig
+    return out
+
+
+def divide(p: Poly, d: Poly) -> Poly | None:
+    """``p / d`` when ``d`` divides ``p`` exactly (multivariate division under a graded
+    order of monomials), else ``None``."""
+    if not d:
+        return None
+    variables = sorted({v for m in (*p, *d) for v, _ in m})
+
+    def _order(mono: tuple) -> tuple:  # graded, then lexicographic in the variables
+        e = dict(mono)
+        return (sum(e.values()), tuple(e.get(v, ZERO) for v in variables))
+
+    lead = max(d, key=_order)
+    lead_k = d[lead]
+    rest = dict(p)
+    quotient: Poly = {}
+    for _ in range(4 * MAX_EXPANDED):
+        if not rest:
+            return quotient
+        top = max(rest, key=_order)
+        step = dict(top)
+        for var, e in lead:
+            left = step.get(var, ZERO) - e
+            if left < 0:
+                return None
+            if left == 0:
+                step.pop(var, None)
+            else:
+                step[var] = left
+        mono = tuple(sorted(step.items()))
+        k = _small(Fraction(rest[top]) / lead_k)
+        _accumulate(quotient, mono, k)
+        for m, c in d.items():
+            _accumulate(rest, _shifted(m, dict(mono)), -k * c)
+    return None
+
+
+GROWTH = 1.25
+"""How much larger than the tape it is given the canonical form may be (in nodes)."""
+
+LIMIT = 2000
+"""Derivative tapes larger than this keep the form the local rules give.  Measured
+(``benchmarks/diff_swell.py``'s random expressions): from about 100 operations on, the
+canonical form is larger than the shared tape (``GROWTH``), so above this the attempt
+would only cost time (3× the whole command at 100,000 operations)."""
+
+
+def canonical(tape: Tape) -> Tape:
+    """``tape``'s outputs in the canonical form, tidied, written back as a tape; or
+    ``tape`` itself where that form would be larger than ``GROWTH`` times it: a
+    canonical sum or product is flat, so it cannot share its parts as a tape does (the
+    200 partials of a product of 200 variables share their partial products on the tape,
+    each is a product of 199 factors in canonical form)."""
+    if len(tape) > LIMIT:
+        return tape
+    c = Canon()
+    ids = c.read(tape)
+    roots = c.tidy([ids[o] for o in tape.outputs])
+    out = c.write(roots, list(tape.variables))
+    return out if len(out) <= GROWTH * len(tape) + 8 else tape
