@@ -87,10 +87,11 @@ class LatexAlgebra(PrintAlgebra):
             return (r"\left|", xs[0][0], r"\right|"), PREC_ATOM
         if prim.name == "exp":
             return ("e^{", xs[0][0], "}"), PREC_POW
-        if (prim.name == "mul" and xs[0][1] == PREC_ATOM and _first(xs[0][0]).isdigit()
-                and not _first(xs[1][0]).isdigit()):  # 2 x, but 2 \cdot 3^{x}
-            return (xs[0][0], " ", self.paren(xs[1], xs[1][1] < PREC_MUL or xs[1][1] ==
-                                               PREC_NEG)), PREC_MUL
+        if prim.name == "mul":
+            right = self.paren(xs[1], xs[1][1] < PREC_MUL or xs[1][1] == PREC_NEG)
+            if not _first(right).isdigit():
+                # juxtaposed as a textbook writes: 2 x, x y^{2}, 2 (x + y); but 2 \cdot 3^{x}
+                return (self.paren(xs[0], xs[0][1] < PREC_MUL), " ", right), PREC_MUL
         return super().compose(prim, xs, c)
 
 

@@ -185,7 +185,7 @@ def test_cli_diff_latex(cli) -> None:
     assert "\\frac{\\partial f}{\\partial x_{1}} &= x_{2}^{2} + 2 e^{2 x_{1}}" in r.stdout
     r = cli("diff", SEED, "--format", "latex")
     assert "\\frac{2 \\left(x_{1} + x_{2}\\right)" in r.stdout
-    assert "\\cos\\left(x_{1} \\cdot x_{2}\\right)" in r.stdout
+    assert "\\cos\\left(x_{1} x_{2}\\right)" in r.stdout
 
 
 def test_cli_diff_json(cli) -> None:

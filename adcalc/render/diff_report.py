@@ -66,12 +66,39 @@ def report(d: Diff, cse: bool = False) -> list[Block]:
 
 
 def latex(d: Diff, cse: bool = False) -> str:
+    """The partials as aligned equations; a vector's Jacobian and a Hessian (order 2 in
+    two or more variables) as the matrix a textbook writes."""
     algebra = LatexAlgebra(d.variables)
     f = formulas(d.tape, algebra, cse)
     rows = [f"{latex_name(name)} &= {algebra.text(t)}" for name, t in f.lets]
-    rows += [f"{latex_label(k, g, algebra.names)} &= {algebra.text(t)}"
-             for k, g, t in zip(d.keys, d.functions, f.outputs, strict=True)]
+    texts = [algebra.text(t) for t in f.outputs]
+    grid = matrix(d)
+    if grid is not None:
+        name, cells = grid
+        body = r" \\ ".join(" & ".join(texts[k] for k in row) for row in cells)
+        rows.append(f"{name} &= \\begin{{pmatrix}} {body} \\end{{pmatrix}}")
+    else:
+        rows += [f"{latex_label(k, g, algebra.names)} &= {t}"
+                 for k, g, t in zip(d.keys, d.functions, texts, strict=True)]
     return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}\n"
+
+
+def matrix(d: Diff) -> tuple[str, list[list[int]]] | None:
+    """``(name, rows of indices into the derivatives)`` when they form a Jacobian (a
+    vector, order 1) or a Hessian (a scalar, order 2, two or more variables)."""
+    wrt = list(dict.fromkeys(n for key in d.keys for n in key))
+    where = {(g, key): k for k, (g, key) in enumerate(zip(d.functions, d.keys, strict=True))}
+    results = list(dict.fromkeys(d.functions))
+    if d.order == 1 and len(results) > 1:
+        return "J", [[where[(g, (n,))] for n in wrt] for g in results]
+    if d.order == 2 and len(results) == 1 and len(wrt) > 1:
+        g = results[0]
+
+        def at(a: str, b: str) -> int:
+            return where.get((g, (a, b)), where.get((g, (b, a)), 0))
+
+        return r"\nabla^{2} f", [[at(a, b) for b in wrt] for a in wrt]
+    return None
 
 
 def to_dict(d: Diff, cse: bool = False) -> dict[str, Any]:
