@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from adcalc.errors import ParseError
 from adcalc.primitives import (
     ADD,
+    CONST,
     CONSTANTS,
     DIV,
     MUL,
@@ -165,7 +166,7 @@ class Builder:
 
     def power(self, base: int, exponent: int) -> int:
         tape = self.tape
-        if tape.value_of(base) == CONSTANTS["e"]:
+        if tape.ops[base] == CONST and tape.consts[base] == CONSTANTS["e"]:
             return tape.node(OPCODE["exp"], exponent)
         return tape.node(POW, base, exponent)
 

@@ -91,11 +91,17 @@ class Tape:
         return self._push(key, CONST, -1, -1, x) if i is None else i
 
     def is_const(self, i: int) -> bool:
-        return self.ops[i] == CONST
+        """Whether node ``i`` is a number literal (a named constant of a symbolic tape is
+        not: it stays by name, like a variable that never changes)."""
+        return self.ops[i] == CONST and not (self.symbolic and hasattr(self.consts[i], "name"))
 
     def value_of(self, i: int) -> float | None:
-        """The literal value of node ``i``, or ``None`` when it is not a literal."""
-        return self.consts[i] if self.ops[i] == CONST else None
+        """The literal value of node ``i``, or ``None`` when it is not a literal (or is
+        a named constant of a symbolic tape: ``2*pi`` stays ``2*pi``)."""
+        if self.ops[i] != CONST:
+            return None
+        c = self.consts[i]
+        return None if self.symbolic and hasattr(c, "name") else c
 
     def node(self, op: int, a: int, b: int = -1, c: float | None = None) -> int:
         """Node ``op(a, b; c)``, simplified, folded and hash-consed."""

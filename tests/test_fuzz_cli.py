@@ -385,6 +385,8 @@ def command_parts(draw: st.DrawFn, command: str, clean: bool, expression: str,
                 [] if clean else ["0", "11", "-1", "x", "1.5", ""])), 3),
             with_at(draw, names, clean, optional=True),
             flag(draw, "--cse", 2),
+            option(draw, "--simplify", st.sampled_from(["full", "basic", "none"] + (
+                [] if clean else ["x", ""])), 2),
         ]
     elif command in ("jacobian", "hessian", "jvp", "vjp"):
         groups += [with_at(draw, names, clean), names_option(draw, "--vars", names, clean),
