@@ -767,13 +767,15 @@ class _Writer:
                 bottom.insert(0, t.const(Fraction(k.denominator)))
         elif k != 1 or not top:
             top.insert(0, t.const(k))
-        out = top[0]
-        for x in top[1:]:
-            out = t.node(mul, out, x)
+        # folded from the right: x*(s*(1 - s)) prints as x*s*(1 - s), and the partials
+        # x*P, w*P and P of a sigmoid share P, which can then be named once
+        out = top[-1]
+        for x in reversed(top[:-1]):
+            out = t.node(mul, x, out)
         if bottom:
-            den = bottom[0]
-            for x in bottom[1:]:
-                den = t.node(mul, den, x)
+            den = bottom[-1]
+            for x in reversed(bottom[:-1]):
+                den = t.node(mul, x, den)
             out = t.node(div, out, den)
         return t.node(OPCODE["neg"], out) if negative else out
 

@@ -80,7 +80,10 @@ def formulas(tape: Tape, algebra: PrintAlgebra, cse: bool = False) -> Formulas:
             ref[i] = algebra.name(names[i])[0], PREC_ATOM
         else:
             ref[i] = t
-    return Formulas(lets, [algebra.wrap(text[o]) for o in tape.outputs])  # type: ignore[arg-type]
+    # An output that is itself a named piece is written by its name: once a piece has a
+    # name, every formula uses it (∂f/∂b = t1 beside ∂f/∂w = x*t1).
+    return Formulas(lets, [algebra.wrap(ref[o] if o in names else text[o])  # type: ignore[arg-type]
+                           for o in tape.outputs])
 
 
 def program(tape: Tape, output: int = 0, cse: bool = False) -> str:

@@ -31,9 +31,9 @@ TEXTBOOK = [
     ("(x^2 + 1)/(x^2 - 1)", ["-4*x/(x^2 - 1)^2"]),
     ("sin(x)/(1 + cos(x))", ["1/(cos(x) + 1)"]),
     ("(x^2 - 1)/(x - 1)", ["1"]),
-    ("sigmoid(w*x + b)", ["x*sigmoid(w*x + b)*(1 - sigmoid(w*x + b))",
-                          "w*sigmoid(w*x + b)*(1 - sigmoid(w*x + b))",
-                          "sigmoid(w*x + b)*(1 - sigmoid(w*x + b))"]),
+    # a piece shared by the partials is named once, and every formula uses the name
+    ("sigmoid(w*x + b)", [f"t1 = sigmoid(w*x + b)*(1 - sigmoid(w*x + b)); {p}"
+                          for p in ("x*t1", "w*t1", "t1")]),
     # exact numbers: folded only where the result is exact
     ("sqrt(4)*x", ["2"]),
     ("sqrt(2)*sqrt(2)*x", ["2"]),
