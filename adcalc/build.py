@@ -268,7 +268,7 @@ class Builder:
         # Shifted by the largest entry m, as PyTorch and JAX do, so no exp overflows and
         # ties cost nothing: m carries no derivative (stop_gradient), and none is needed,
         # since the result does not depend on the shift.
-        m = tape.node(OPCODE["stop_gradient"], self.fold(OPCODE["max"], entries))
+        m = tape.node(OPCODE["shift"], self.fold(OPCODE["max"], entries))
         exps = [tape.node(OPCODE["exp"], tape.node(SUB, x, m)) for x in entries]
         total = self.fold(ADD, exps)
         if name == "logsumexp":

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from adcalc.algebra import PrintAlgebra, Text
-from adcalc.primitives import CONST, INPUT, PREC_ATOM, PRIMITIVES
+from adcalc.primitives import CONST, INPUT, NEG, PREC_ATOM, PRIMITIVES
 from adcalc.tape import Tape
 
 MIN_SHARED_SIZE = 12
@@ -41,6 +41,9 @@ def shared_names(tape: Tape, cse: bool = False) -> dict[int, str]:
     named = [False] * n
     for i in range(n):
         if ops[i] < 0:
+            continue
+        if ops[i] == NEG:  # -t1, never a name for the negation of a piece
+            size[i] = size[a0[i]]
             continue
         s = 1 + (1 if named[a0[i]] else size[a0[i]])
         if a1[i] >= 0:

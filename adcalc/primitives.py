@@ -380,6 +380,13 @@ PRIMITIVES: list[Primitive] = [
               latex=r"\operatorname{stop\_gradient}", array=_identity_array,
               doc="x itself, through which no derivative flows (JAX's stop_gradient, PyTorch's "
                   "detach; stop(x) is the same)"),
+    # The shift of softmax and logsumexp by their largest entry: stop_gradient's value
+    # and derivative, printed as it, but known to be a shift the result does not depend
+    # on, so the canonical form of a formula writes the textbook exp(a)/(exp(a) + exp(b)).
+    Primitive("shift", 1, float, lambda A, out, a, b, c: (0.0,), user=False,
+              array=_identity_array, prints_as=lambda A, a: A.stop_gradient(a),
+              doc="the largest entry, by which softmax and logsumexp are shifted so nothing "
+                  "overflows (stop_gradient: the result does not depend on it)"),
     Primitive("hypot", 2, math.hypot,
               lambda A, out, a, b, c: (A.div(a, out), A.div(b, out)),
               latex=r"\operatorname{hypot}",
@@ -399,6 +406,9 @@ NONDIFF = [p.nondiff for p in PRIMITIVES]
 ADD, SUB, MUL, DIV, NEG, POWC, POW = (
     OPCODE[n] for n in ("add", "sub", "mul", "div", "neg", "powc", "pow")
 )
+
+BLOCKING = frozenset(OPCODE[n] for n in ("stop_gradient", "shift", "sign", "step"))
+"""Primitives whose partials are 0 by definition: no derivative flows through them."""
 
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
 """Names that denote constants, never inputs."""

@@ -394,7 +394,29 @@ def tangent(tape: Tape, vals: Sequence[Any], seed: Mapping[str, Any], S: Floats 
             if not all(math.isfinite(sweep.tangents[o]) for o in tape.outputs):
                 raise S.not_differentiable(tape, i, list(vals), exc) from None
             return sweep
+    if found:
+        found = _flowing(tape, found)
     return TangentSweep(dict(seed), S.finish(tape, dot, "tangent"), found)
+
+
+def _flowing(tape: Tape, found: Any) -> Any:
+    """The kinks a derivative flows out of: the adjoint sweep meets no kink whose node
+    reaches the outputs only through a primitive whose partial is 0 by definition
+    (stop_gradient, softmax's shift, sign, step), so the forward sweep reports none."""
+    from adcalc.primitives import BLOCKING
+
+    reach = [False] * len(tape.ops)
+    for o in tape.outputs:
+        reach[o] = True
+    ops, a0, a1 = tape.ops, tape.a0, tape.a1
+    for i in range(len(ops) - 1, -1, -1):
+        if reach[i] and ops[i] >= 0 and ops[i] not in BLOCKING:
+            reach[a0[i]] = True
+            if a1[i] >= 0:
+                reach[a1[i]] = True
+    if isinstance(found, dict):
+        return {i: rows for i, rows in found.items() if reach[i]}
+    return [i for i in found if reach[i]]
 
 
 def adjoint(tape: Tape, vals: Sequence[Any], seeds: Mapping[int, Any], S: Floats = FLOATS,

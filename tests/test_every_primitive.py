@@ -97,6 +97,8 @@ TABLE: dict[str, Row] = {
     "over_sumsq": Row("atan(x)*atan2(y, x)", [p(X, Y), p(-2.0, 9.0)]),  # their derivatives
     # By definition no derivative flows through it (JAX: 0); differences see 1.
     "stop_gradient": Row("stop_gradient(x)*y", [p(X, Y)], fd=False),
+    # softmax's and logsumexp's shift by their largest entry: differences see the whole
+    "shift": Row("logsumexp([x, y])*y", [p(X, Y), p(2.0, 2.0)]),
 }
 
 
