@@ -189,3 +189,42 @@ def test_no_decimal_appears_that_the_user_did_not_type() -> None:
         for k in range(len(tape.outputs)):
             printed = program(tape, k)
             assert not DECIMAL.search(printed), (text, printed)
+
+
+@pytest.mark.parametrize("level", ["full", "basic", "none"])
+def test_every_format_for_every_expression(level: str) -> None:
+    """Random expressions over every primitive, through every renderer of diff: plain,
+    Rich, LaTeX, JSON (strict: no NaN), with --order, --wrt, --cse and --at; a traceback
+    anywhere fails."""
+    import io
+    import json
+
+    from rich.console import Console
+
+    from adcalc.commands.diff import diff
+    from adcalc.render import diff_report
+    from adcalc.render.json_out import dumps
+    from adcalc.render.plain import render as plain
+    from adcalc.render.rich_tty import render as rich
+
+    rng = random.Random({"full": 1, "basic": 2, "none": 3}[level])
+    for n, text in enumerate(expressions(200 + n_level(level), 40, 5)):
+        names = list(parse(text).variables)
+        at = points(rng, 1)[0] if n % 2 else None
+        wrt = names[:1] if n % 3 == 0 and names else None
+        try:
+            d = diff(text, wrt, 1 + n % 2, {k: at[k] for k in names} if at else None, level)
+        except AdcalcError:
+            continue  # a domain error at the point: a message, tested elsewhere
+        for cse in (False, True):
+            assert plain(diff_report.report(d, cse))
+            out = io.StringIO()
+            rich(diff_report.report(d, cse), Console(file=out, width=80, force_terminal=True))
+            assert out.getvalue()
+            assert diff_report.latex(d, cse).startswith("\\begin{aligned}")
+            json.loads(dumps(diff_report.to_dict(d, cse)),
+                       parse_constant=lambda c: pytest.fail(f"{c} in JSON"))
+
+
+def n_level(level: str) -> int:
+    return {"full": 0, "basic": 1, "none": 2}[level]
