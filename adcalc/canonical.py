@@ -58,8 +58,8 @@ class TooBig(Exception):
     """Multiplying out would exceed ``MAX_EXPANDED`` terms."""
 
 
-_SIN, _COS, _SINH, _COSH, _EXP, _LOG, _SQRT = (
-    OPCODE[n] for n in ("sin", "cos", "sinh", "cosh", "exp", "log", "sqrt"))
+_SIN, _COS, _SINH, _COSH, _EXP, _LOG, _SQRT, _SIGMOID = (
+    OPCODE[n] for n in ("sin", "cos", "sinh", "cosh", "exp", "log", "sqrt", "sigmoid"))
 
 
 class Canon:
@@ -262,6 +262,8 @@ class Canon:
         inner = self.nodes[args[0]]
         if op == _LOG and inner[0] == FN and inner[1] == _EXP:
             return inner[2][0]  # log(exp(u)) = u
+        if op == _SIGMOID and self._negative(args[0]):  # σ(-u) = 1 - σ(u)
+            return self.sub(self.one, self.fn(_SIGMOID, (self.neg(args[0]),)))
         if op == _EXP:
             out = self._exp_of_logs(args[0])
             if out is not None:
@@ -291,6 +293,15 @@ class Canon:
         """Whether two exponents combine into one that stays within range."""
         v1, v2 = self.value(e1), self.value(e2)
         return v1 is None or v2 is None or finite(v1 + v2)
+
+    def _negative(self, i: int) -> bool:
+        """Whether ``i`` is written with a leading minus (every coefficient negative)."""
+        node = self.nodes[i]
+        if node[0] == MUL:
+            return node[1] < 0
+        if node[0] == ADD:
+            return node[1] <= 0 and all(k < 0 for _, k in node[2])
+        return node[0] == NUM and node[1] < 0
 
     def _is_exp(self, i: int) -> bool:
         node = self.nodes[i]
@@ -417,32 +428,38 @@ class Canon:
             return out
         return together if self.cost(together) <= self.cost(out) else out
 
-    def cost(self, i: int) -> tuple[int, int]:
-        """How long ``i`` prints: the symbols of its distinct pieces (a piece used twice
-        is written once, under a name, as ``formula`` prints it), then with repeats."""
-        seen = {i}
+    def cost(self, i: int) -> int:
+        """How long ``i`` prints: every piece as often as it is written, except that a
+        large piece written again is a name (``formula`` names pieces of
+        ``MIN_SHARED_SIZE`` or more used twice)."""
+        from adcalc.formula import MIN_SHARED_SIZE
+
+        seen: set[int] = set()
         stack = [i]
         total = 0
         nodes = self.nodes
         while stack:
             j = stack.pop()
+            if j in seen and self.measure(j) >= MIN_SHARED_SIZE:
+                total += 1
+                continue
+            seen.add(j)
             node = nodes[j]
             kind = node[0]
             if kind == NUM:
                 q = node[1]
                 total += (1 if type(q) is not Fraction else 3) + (q < 0)
-            elif kind in (SYM, FN, POW):
+            elif kind in (SYM, FN):
                 total += 1
+            elif kind == POW:
+                total += node[2] != self.half
             elif kind == MUL:
                 total += len(node[2]) - 1 + (node[1] != 1)
             else:
                 total += len(node[2]) - 1 + 2 * (node[1] != 0) + sum(
                     2 * (abs(k) != 1) for _, k in node[2])
-            for child in self._children(j):
-                if child not in seen:
-                    seen.add(child)
-                    stack.append(child)
-        return total, self.measure(i)
+            stack.extend(self._children(j))
+        return total
 
     def measure(self, i: int) -> int:
         """About how many symbols the printed form of ``i`` has (shared pieces count
