@@ -24,10 +24,11 @@ defined; ``tests/test_canonical.py`` checks them at random points.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from fractions import Fraction
 from typing import Any
 
-from adcalc.exact import PI, E, Named, finite, power
+from adcalc.exact import PI, E, Named, exact, finite, power
 from adcalc.primitives import BY_NAME, CONST, INPUT, OPCODE, PRIMITIVES
 from adcalc.tape import Tape
 
@@ -85,6 +86,8 @@ class Canon:
     def num(self, q: Any) -> int:
         if isinstance(q, Named):
             return self.sym("pi") if q.name == "pi" else self.fn(_EXP, (self.one,))
+        if type(q) is float:  # a literal of a tape that is not exact: 2.0 is 2
+            q = exact(q)
         if type(q) is Fraction and q.denominator == 1:
             q = q.numerator
         return self._intern((NUM, q))
@@ -409,11 +412,12 @@ class Canon:
             return self.pow(done[node[1]], done[node[2]])
         if kind == MUL:
             if all(done[b] == b and done[e] == e for b, e in node[2]):
-                return i  # nothing below changed
-            out = self.num(node[1])
-            for base, e in node[2]:
-                out = self.mul(out, self.pow(done[base], done[e]))
-            return out
+                out = i  # nothing below changed
+            else:
+                out = self.num(node[1])
+                for base, e in node[2]:
+                    out = self.mul(out, self.pow(done[base], done[e]))
+            return self._exp_over_sum(out)
         if all(done[t] == t for t, _ in node[2]):
             out = i
         else:
@@ -422,11 +426,77 @@ class Canon:
                 out = self.add(out, self.mul(self.num(k), done[term]))
         if self.nodes[out][0] != ADD or self.measure(out) > MAX_TIDIED:
             return out
-        try:
-            together = self.together(out)
-        except TooBig:
-            return out
-        return together if self.cost(together) <= self.cost(out) else out
+        best, best_cost = out, self.cost(out)
+        for candidate in (self.together, self.factored):
+            try:
+                c = candidate(out)
+            except TooBig:
+                continue
+            cost = self.cost(c)
+            if cost <= best_cost:
+                best, best_cost = c, cost
+        return self._exp_over_sum(best) if best != out else best
+
+    def _exp_over_sum(self, i: int) -> int:
+        """``exp(v)/(exp(v) + c)`` as ``1/(1 + c*exp(-v))`` where that prints shorter:
+        the logistic loss's ``-y*exp(-y*u)/(exp(-y*u) + 1)`` is ``-y/(exp(y*u) + 1)``."""
+        node = self.nodes[i]
+        if node[0] != MUL or self.measure(i) > MAX_TIDIED:
+            return i
+        k, factors = self.factors(i)
+        exps = [b for b, e in factors.items() if self._is_exp(b) and e == self.one]
+        if len(exps) != 1:
+            return i
+        top = exps[0]
+        inverse = self.fn(_EXP, (self.neg(self.nodes[top][2][0]),))
+        best, best_cost = i, self.cost(i)
+        for base, e in factors.items():
+            if self.nodes[base][0] != ADD or e != self.minus_one:
+                continue
+            const, terms = self.terms(base)
+            scaled = self.mul(self.num(const), inverse)
+            for term, c in terms.items():
+                scaled = self.add(scaled, self.mul(self.mul(self.num(c), term), inverse))
+            out = self.num(k)
+            for b, f in factors.items():
+                if b not in (top, base):
+                    out = self.mul(out, self.pow(b, f))
+            out = self.mul(out, self.pow(scaled, self.minus_one))
+            cost = self.cost(out)
+            if cost < best_cost:
+                best, best_cost = out, cost
+        return best
+
+    def factored(self, i: int) -> int:
+        """Sum ``i`` with the factors common to its terms taken out as they stand, sums
+        included, before anything is multiplied out: ``12*(3*x - 2)^3/(x + 1) - (3*x -
+        2)^4/(x + 1)^2`` is ``(3*x - 2)^3*(9*x + 14)/(x + 1)^2``."""
+        const, terms = self.terms(i)
+        if const != 0 or len(terms) < 2:
+            raise TooBig
+        parts = [self.factors(t)[1] for t in terms]
+        common: dict[int, Any] = {}
+        for base in {b for factors in parts for b in factors}:
+            # the least power in any term (0 where it is absent): a factor of every term
+            # when positive, the common denominator when negative
+            powers = [self.value(f[base]) if base in f else ZERO for f in parts]
+            if all(type(p) in _Q for p in powers) and min(powers) != 0:
+                common[base] = min(powers)
+        if not common:
+            raise TooBig
+        rest = self.zero
+        for term, k in terms.items():
+            piece = self.mul(self.num(k), term)
+            for base, e in common.items():
+                piece = self.mul(piece, self.pow(base, self.num(-e)))
+            rest = self.add(rest, piece)
+        if self.nodes[rest][0] == ADD:
+            with suppress(TooBig):
+                rest = min((rest, self.together(rest)), key=self.cost)
+        out = rest
+        for base, e in common.items():
+            out = self.mul(out, self.pow(base, self.num(e)))
+        return out
 
     def cost(self, i: int) -> int:
         """How long ``i`` prints: every piece as often as it is written, except that a

@@ -71,7 +71,9 @@ def each_derivative(tape: Tape, wrt: Sequence[str] | None = None, order: int = 1
         raise InputError(f"simplify must be one of {', '.join(SIMPLIFY)}, not {simplify!r}")
     simplify = level != "none"
     names = check_wrt(tape, wrt)
-    work = simplified(tape) if simplify else tape.copy()
+    # the canonical form rewrites the whole tape anyway: only the derivative's own nodes
+    # need the local rules (or the tape swells as it is built)
+    work = simplified(tape) if level == "basic" else tape.copy()
     work.symbolic = True  # derivative nodes: 0·x is 0, or the tape swells
     algebra = Simplifier(work) if simplify else work
     wanted = list(combinations_with_replacement(names, order))

@@ -47,9 +47,10 @@ def exact(x: Number | int) -> Number:
     """``x`` as a symbolic literal: integers and short binary fractions (the 0.5 and -2.0
     of the derivative rules) become ``Fraction``s; a named constant stays itself; any
     other float (one a Python function computed) stays the float it is."""
-    if type(x) is Fraction or isinstance(x, Named):
+    t = type(x)
+    if t is Fraction or t is Named:
         return x
-    if isinstance(x, int):
+    if t is int:
         return Fraction(x)
     if not math.isfinite(x):
         return x

@@ -80,10 +80,9 @@ class Tape:
         """The literal node for ``x`` (``1`` and ``1.0`` are one node).  A symbolic tape
         keeps its literals exact (``adcalc.exact``): ``Fraction``s and named constants."""
         if self.symbolic:
-            from adcalc.exact import Named, exact
-
-            x = exact(x)  # type: ignore[assignment]
-            key: tuple = (CONST, x.name) if isinstance(x, Named) else (CONST, x)
+            x = _exact()(x)  # type: ignore[assignment]
+            name = getattr(x, "name", None)
+            key: tuple = (CONST, x) if name is None else (CONST, name)
         else:
             x = float(x)
             key = (CONST, x) if x else (CONST, x, math.copysign(1.0, x))  # -0.0 is not 0.0
@@ -106,9 +105,7 @@ class Tape:
     def node(self, op: int, a: int, b: int = -1, c: float | None = None) -> int:
         """Node ``op(a, b; c)``, simplified, folded and hash-consed."""
         if c is not None and self.symbolic:
-            from adcalc.exact import exact
-
-            c = exact(c)  # type: ignore[assignment]
+            c = _exact()(c)  # type: ignore[assignment]
         lit = self.value_of
         va = lit(a)
         vb = lit(b) if b >= 0 else None
@@ -246,6 +243,19 @@ class Tape:
                 return lambda a, c: self.apply(name, a, c=c)
             return lambda *args: self.apply(name, *args)
         raise AttributeError(name)
+
+
+_EXACT: list = []
+
+
+def _exact():  # type: ignore[no-untyped-def]
+    """``adcalc.exact.exact``, imported on first use (symbolic tapes only: ``fractions``
+    is not on the start-up path of the numeric commands)."""
+    if not _EXACT:
+        from adcalc.exact import exact
+
+        _EXACT.append(exact)
+    return _EXACT[0]
 
 
 def _negative_zero(x: float | None) -> bool:

@@ -54,6 +54,10 @@ TEXTBOOK = [
     ("asin(x)", ["1/sqrt(1 - x^2)"]),
     ("sqrt(x^2 + y^2)", ["x/sqrt(x^2 + y^2)", "y/sqrt(x^2 + y^2)"]),
     ("x/(1 + x)", ["1/(x + 1)^2"]),
+    # factors taken out as they stand; exp(-u)/(exp(-u) + 1) as 1/(exp(u) + 1)
+    ("(3*x - 2)^4/(x + 1)", ["(3*x - 2)^3*(9*x + 14)/(x + 1)^2"]),
+    ("x^2*exp(3*x)", ["x*exp(3*x)*(3*x + 2)"]),
+    ("log(1 + exp(-y*x))", ["-x/(exp(y*x) + 1)", "-y/(exp(y*x) + 1)"]),
     ("1/x + 1/y", ["-1/x^2", "-1/y^2"]),
 ]
 

@@ -43,9 +43,13 @@ def diff(expression: str | Tape, wrt: Sequence[str] | None = None, order: int = 
     The formulas come from the text read exactly (``1/3`` stays a third, ``pi`` is
     pi), the values from the same sweeps as ``grad``.  ``simplify``: ``"full"``,
     ``"basic"`` or ``"none"`` (``adcalc.derive.SIMPLIFY``)."""
-    s = prepare(expression, at)
-    exact = parse(expression, exact=True) if isinstance(expression, str) else s.tape
-    dtape, keys, results = each_derivative(exact, wrt, order, simplify)
+    text = isinstance(expression, str)
+    exact = parse(expression, exact=True) if text else None
+    # without a point the exact tape serves for the variables too: one parse, not two
+    s = prepare(exact if text and at is None else expression, at)
+    if text:
+        s.expression = expression
+    dtape, keys, results = each_derivative(exact or s.tape, wrt, order, simplify)
     names = ["f"] if len(s.tape.outputs) == 1 else [f"f{k + 1}" for k in
                                                      range(len(s.tape.outputs))]
     result = Diff(s.expression, dtape, keys, list(s.tape.variables), order,

@@ -1,0 +1,260 @@
+"""Printed symbolic derivatives, adcalc vs SymPy, on textbook exercises.
+
+    python benchmarks/diff_corpus.py [--show-worst 10] [--filter TEXT] [--check]
+
+For each exercise of the corpus below (single- and multi-variable, every primitive) and
+each variable, side by side in one run: the size of adcalc's printed partial (characters
+without spaces; a shared piece ``t1 = …`` counted once, split among the partials that
+print beside it) against ``sympy.simplify(sympy.diff(f, v))`` and ``sympy.diff`` alone
+(their ``str`` with ``**`` written ``^``, the same notation), and the time of each
+(adcalc: parse, derivatives, printing, for all partials of the exercise, divided by
+their number; SymPy: each partial).  Checks, per partial: that adcalc prints no decimal
+the exercise does not have, that its printed formula evaluates to SymPy's derivative at
+random points (both parsed back from their text), and that nothing raises.
+
+SymPy gets the functions adcalc has as functions with their derivatives (``sigmoid``,
+``softplus``, ``relu``, ``stop_gradient``), so both print ``sigmoid(x)`` and neither is
+measured on a rewriting the other does not do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import re
+import signal
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import table
+
+from adcalc.commands.diff import diff
+from adcalc.describe import PLAIN
+from adcalc.formula import formulas
+from adcalc.parse import parse
+from adcalc.sweeps import primal
+
+CORPUS = [
+    # powers, roots and polynomials
+    "x^(1/3)", "x^5 - 3*x^3 + 2*x - 7", "sqrt(x)", "1/sqrt(x^2 + 1)", "(x^2 + 1)^10",
+    "x^(2/3)*(x - 1)", "(3*x - 2)^4/(x + 1)", "sqrt(1 - x^2)", "(x^2 - 1)/(x - 1)",
+    "(x^2 + 1)/(x^2 - 1)", "x/(1 + x)", "1/x + 1/x^2", "(1 + x)/(1 - x)",
+    # exponentials and logarithms
+    "2^x", "x^x", "x*exp(-x)", "x*exp(-x)*log(x)", "exp(-x^2/2)/sqrt(2*pi)",
+    "log2(x)", "log10(x^2 + 1)", "log(x, 3)", "log(x)/x", "exp(x)/(1 + exp(x))",
+    "log(sqrt(x^2 + 1))", "exp(sin(x))", "x^2*exp(3*x)", "log(log(x))", "e^(2*x)*pi",
+    # trigonometric and hyperbolic
+    "sin(x)/(1 + cos(x))", "sin(x)*cos(x)", "tan(x)^2", "sin(cos(tan(x)))", "x^3*sin(x)",
+    "sin(x)^2 + cos(x)^2", "asin(x)", "acos(2*x)", "atan(x^2)", "x*atan(x)",
+    "sinh(x)*cosh(x)", "tanh(x)", "cosh(x)^2 - sinh(x)^2", "sin(2*x)/x",
+    # machine learning
+    "sigmoid(w*x + b)", "softplus(w*x + b)", "relu(w*x + b)", "tanh(w*x + b)",
+    "log(1 + exp(-y*(w*x + b)))", "(w*x + b - y)^2", "logsumexp([a, b])",
+    "stop_gradient(x)*x + x^2",
+    # several variables
+    "log((x1+x2)^2 + sin(x1*x2))", "x^2*y^3", "sqrt(x^2 + y^2)", "atan2(y, x)",
+    "hypot(x, y)", "exp(x*y)*sin(x + y)", "x*y/(x + y)", "(x - y)/(x + y)",
+    "log(x^2 + y^2)", "x^y", "sin(x*y)/(x*y)",
+    # kinks
+    "abs(x)*x", "sign(x)*x^2", "step(x)*x^3", "max(x, y)*x", "min(x^2, y)",
+]
+
+
+def sympy_tools():
+    import sympy
+    from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transformations
+
+    class sigmoid(sympy.Function):
+        def fdiff(self, argindex: int = 1):
+            s = sigmoid(self.args[0])
+            return s * (1 - s)
+
+    class softplus(sympy.Function):
+        def fdiff(self, argindex: int = 1):
+            return sigmoid(self.args[0])
+
+    class relu(sympy.Function):
+        def fdiff(self, argindex: int = 1):
+            return sympy.Heaviside(self.args[0])
+
+    class stop_gradient(sympy.Function):
+        def fdiff(self, argindex: int = 1):
+            return sympy.S.Zero
+
+    u, v = sympy.symbols("u_ v_")
+    local = {
+        "sigmoid": sigmoid, "softplus": softplus, "relu": relu,
+        "stop_gradient": stop_gradient, "step": sympy.Heaviside, "sign": sympy.sign,
+        "abs": sympy.Abs, "min": sympy.Min, "max": sympy.Max, "atan2": sympy.atan2,
+        "log2": sympy.Lambda(u, sympy.log(u, 2)), "log10": sympy.Lambda(u, sympy.log(u, 10)),
+        "hypot": sympy.Lambda((u, v), sympy.sqrt(u**2 + v**2)),
+        "logsumexp": lambda vec: sympy.log(sum(sympy.exp(t) for t in vec)),
+        "e": sympy.E, "pi": sympy.pi,
+    }
+
+    def read(text: str):
+        text = text.replace("[", "(").replace("]", ",)")
+        f = parse_expr(text, local_dict=dict(local),
+                       transformations=(*standard_transformations, convert_xor))
+        return f.subs({s: sympy.Symbol(str(s), real=True) for s in f.free_symbols})
+
+    numeric = {"sigmoid": lambda t: 1 / (1 + math.exp(-t)),
+               "softplus": lambda t: math.log1p(math.exp(t)),
+               "relu": lambda t: max(t, 0.0), "stop_gradient": lambda t: t,
+               "Heaviside": lambda t: 1.0 if t > 0 else 0.0}
+    return sympy, read, numeric
+
+
+def size(text: str) -> int:
+    return len(re.sub(r"\s+", "", text.replace("**", "^")))
+
+
+TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+(?:\.\d*)?|\S")
+DECIMAL = re.compile(r"\d*\.\d+|\d+\.(?!\d)|\d[eE][-+]?\d")
+
+
+def adcalc_partials(text: str) -> tuple[float, list[str], list[str], list[int]]:
+    """(seconds per partial, variables, printed formulas, sizes with the lets split)."""
+    def run():
+        d = diff(text)
+        f = formulas(d.tape, PLAIN)
+        lets = [f"{name}={PLAIN.text(t)}" for name, t in f.lets]
+        return d, lets, [PLAIN.text(t) for t in f.outputs]
+
+    best = math.inf
+    for _ in range(5):
+        t0 = time.perf_counter()
+        d, lets, outs = run()
+        best = min(best, time.perf_counter() - t0)
+    share = sum(size(x) for x in lets) / max(1, len(outs))
+    sizes = [round(size(x) + share) for x in outs]
+    programs = ["; ".join([*(f"{n} = {PLAIN.text(t)}" for n, t in formulas(
+        d.tape, PLAIN).lets), o]) for o in outs]
+    return best / max(1, len(outs)), [k[0] for k in d.keys], programs, sizes
+
+
+class Timeout(Exception):
+    pass
+
+
+def _alarm(signum, frame):
+    raise Timeout
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", default=str(Path(__file__).with_name("results-diff_corpus.txt")))
+    ap.add_argument("--show-worst", type=int, default=0)
+    ap.add_argument("--filter", default="")
+    ap.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    ap.add_argument("--budget", type=float, default=20.0, help="seconds for SymPy, a partial")
+    args = ap.parse_args()
+    sympy, read, numeric = sympy_tools()
+    signal.signal(signal.SIGALRM, _alarm)
+    rng = random.Random(1)
+    rows, ratios, speed, pipeline, slow, worst = [], [], [], [], [], []
+    crashes = inexact = wrong = timeouts = 0
+    for text in CORPUS:
+        if args.filter not in text:
+            continue
+        try:
+            t_ad, names, programs, sizes = adcalc_partials(text)
+        except Exception as exc:  # a crash is what this counts
+            crashes += 1
+            rows.append([text, "-", "crash", type(exc).__name__, "", "", "", "", ""])
+            continue
+        f = read(text)
+        typed = set(DECIMAL.findall(text))
+        for name, prog, n_ad in zip(names, programs, sizes, strict=True):
+            var = sympy.Symbol(name, real=True)
+            t0 = time.perf_counter()
+            d = sympy.diff(f, var)
+            t_diff = time.perf_counter() - t0
+            signal.setitimer(signal.ITIMER_REAL, args.budget)
+            try:
+                t0 = time.perf_counter()
+                s = sympy.simplify(d)
+                t_simp = time.perf_counter() - t0
+            except Timeout:
+                s, t_simp = d, math.inf
+                timeouts += 1
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+            n_simp, n_diff = size(str(s)), size(str(d))
+            if set(DECIMAL.findall(prog)) - typed:
+                inexact += 1
+            if not agrees(prog, d, f, rng, sympy, numeric):
+                wrong += 1
+            ratio = n_ad / max(1, n_simp)
+            ratios.append(ratio)
+            speed.append(t_simp / t_ad if t_ad > 0 else math.inf)
+            pipeline.append((t_diff + t_simp) / t_ad if t_ad > 0 else math.inf)
+            if speed[-1] < 10:
+                slow.append(f"d/d{name} {text} ({speed[-1]:.1f}x)")
+            worst.append((ratio, text, name, prog, str(s).replace("**", "^")))
+            rows.append([text if name == names[0] else "", name, str(n_ad), str(n_simp),
+                         str(n_diff), f"{ratio:.2f}", f"{t_ad * 1e3:.2f}",
+                         f"{t_simp * 1e3:.0f}" if math.isfinite(t_simp) else "timeout",
+                         f"{t_diff * 1e3:.1f}"])
+    out = [table(["exercise", "wrt", "adcalc", "simplify", "diff", "ratio", "adcalc ms",
+                  "simplify ms", "diff ms"], rows), ""]
+    above = sum(r > 1.25 for r in ratios)
+    summary = [
+        f"partials: {len(ratios)}   crashes: {crashes} (target 0)   inexact constants: "
+        f"{inexact} (target 0)   wrong: {wrong} (target 0)   SymPy simplify timeouts: "
+        f"{timeouts}",
+        f"size vs SymPy simplify: median {statistics.median(ratios):.2f}x (target <= 1.0), "
+        f"above 1.25x: {above} = {above / len(ratios):.0%} (target <= 10%), "
+        f"largest {max(ratios):.2f}x",
+        f"speed (per derivative, adcalc's whole diff vs SymPy): median "
+        f"{statistics.median(speed):.0f}x simplify alone, "
+        f"{statistics.median(pipeline):.0f}x diff + simplify; below 10x "
+        f"simplify alone (target: none): {len(slow)}" + (f": {', '.join(slow)}" if slow else ""),
+        "sizes: characters without spaces, ** written ^; adcalc's shared pieces split among "
+        "the partials printed beside them",
+    ]
+    out += summary
+    text_out = "\n".join(out)
+    print(text_out)
+    if args.show_worst:
+        print("\nworst ratios:")
+        for ratio, text, name, prog, s in sorted(worst, reverse=True)[:args.show_worst]:
+            print(f"  {ratio:.2f}  d/d{name} {text}\n        adcalc: {prog}\n        sympy:  {s}")
+    if not args.filter:
+        Path(args.out).write_text(text_out + "\n")
+    missed = (crashes or inexact or wrong or statistics.median(ratios) > 1.0
+              or above > 0.1 * len(ratios) or slow)
+    return 1 if args.check and missed else 0
+
+
+def agrees(program: str, d, f, rng: random.Random, sympy, numeric) -> bool:
+    """adcalc's printed derivative, parsed back, equals SymPy's at random points."""
+    tape = parse(program)
+    names = sorted(str(s) for s in f.free_symbols)
+    fn = sympy.lambdify([sympy.Symbol(n, real=True) for n in names], d,
+                        modules=[numeric, "math"])
+    checked = 0
+    for _ in range(20):
+        point = {n: rng.choice([-1, 1]) * rng.uniform(0.2, 0.9) for n in names}
+        try:
+            want = float(fn(*point.values()))
+            got = primal(tape, {k: v for k, v in point.items() if k in tape.var_node})
+        except Exception:  # outside a domain: another point
+            continue
+        value = got[tape.output]
+        if not (math.isfinite(want) and math.isfinite(value)):
+            continue
+        if abs(value - want) > 1e-9 * max(1.0, abs(want)):
+            return False
+        checked += 1
+        if checked == 3:
+            break
+    return True
+
+
+if __name__ == "__main__":
+    sys.exit(main())
