@@ -52,10 +52,19 @@ def exact(x: Number | int) -> Number:
         return x
     if t is int:
         return Fraction(x)
-    if not math.isfinite(x):
-        return x
-    q = Fraction(x)
-    return q if q.denominator <= 1024 else x
+    q = _SEEN.get(x)  # the rules' 0.0, 1.0, 0.5, -2.0 over and over
+    if q is None:
+        if not math.isfinite(x):
+            return x
+        q = Fraction(x)
+        if q.denominator > 1024:
+            return x
+        if len(_SEEN) < 512:
+            _SEEN[x] = q
+    return q
+
+
+_SEEN: dict[float, Fraction] = {}
 
 
 def is_int(x: object) -> bool:
