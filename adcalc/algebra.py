@@ -60,10 +60,13 @@ def format_number(x: float) -> str:
         name = getattr(x, "name", None)
         if name is not None:
             return name
-        if not isinstance(x, int):
+        kind = type(x).__name__
+        if kind == "Fraction":
             from adcalc.exact import text
 
             return text(x)  # type: ignore[arg-type]
+        if kind == "mpf":  # --precision: every digit it carries
+            return str(x)
     if math.isfinite(x) and x == int(x) and abs(x) < 1e16:
         return str(int(x))
     return repr(float(x))
@@ -180,6 +183,11 @@ class PrintAlgebra:
             return a
         if name in _FOLDED and all(not isinstance(x, tuple) and not hasattr(x, "name")
                                    for x in args) and (c is None or c == int(c)):
+            if any(type(x).__name__ == "Fraction" for x in args):  # exact: 1/3, not 0.333…
+                from adcalc.exact import exact, fold
+
+                q = [exact(x) for x in args]
+                return fold(name, q[0], q[1] if len(q) > 1 else None, c)
             prim = BY_NAME[name]
             try:
                 x = prim.value(*args, c) if prim.takes_const else prim.value(*args)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from adcalc.errors import AdcalcError
 from adcalc.sweeps import primal
@@ -63,6 +64,10 @@ class CheckRow:
 class CheckResult:
     rows: list[CheckRow]
     tol: float
+    method: str = METHOD
+    rule: str = RULE
+    reference: str = "FD"
+    """What AD is compared with: finite differences, or a sweep in more precision."""
 
     @property
     def passed(self) -> bool:
@@ -186,3 +191,18 @@ def check_gradient(tape: Tape, point: Mapping[str, float], gradient: Mapping[str
     rows = [judge(name, ad, along({name: 1.0}), abs(point[name]) or 1.0, tol)
             for name, ad in gradient.items()]
     return CheckResult(rows, tol)
+
+
+def reference_check(ad: Mapping[str, float], reference: Mapping[str, Any], tol: float,
+                    what: str) -> CheckResult:
+    """Compare the double sweep's gradient ``ad`` with the same sweeps run in more
+    precision (``reference``: rationals or mpmath numbers, ``what`` says which)."""
+    rows = []
+    for name, a in ad.items():
+        ref = float(reference[name])
+        scale = max(abs(a), abs(ref))
+        passed = abs(a - ref) <= tol * scale or a == ref
+        rows.append(CheckRow(name, a, ref, 0.0, passed, "" if passed else "FAIL", 0.0))
+    return CheckResult(rows, tol, f"reference: the same sweeps in {what}",
+                       "pass if |AD - ref| <= tol·max(|AD|, |ref|)", "reference")
+

@@ -161,13 +161,19 @@ Examples:
                    "writes CSV, or JSON Lines with --format json.")
 @click.option("--strict", is_flag=True,
               help="With --points: stop at the first row that cannot be evaluated.")
+@click.option("--exact", is_flag=True,
+              help="Sweep in exact rationals wherever the operations allow (x/3 shows 1/3); "
+                   "a step that cannot be exact falls back to doubles and says so.")
+@click.option("--precision", type=click.IntRange(1, 1000), default=None, metavar="N",
+              help="Sweep with N significant digits (mpmath); --check then compares with "
+                   "this reference instead of finite differences.")
 @click.option("--profile", is_flag=True,
               help="Print the time of each stage to stderr (or set ADCALC_PROFILE=1).")
 def grad(expression: str | None, python: str | None, at: tuple[dict[str, float], ...],
          mode: str | None,
          seed: dict[str, float] | None, variables: list[str] | None, check: bool, tol: float,
          fmt: str, quiet: bool, digits: int | None, points: str | None, strict: bool,
-         profile: bool) -> None:
+         exact: bool, precision: int | None, profile: bool) -> None:
     from adcalc.commands.grad import gradient
     from adcalc.profile import RECORDER, stage
 
@@ -178,7 +184,8 @@ def grad(expression: str | None, python: str | None, at: tuple[dict[str, float],
         mode = "forward" if seed is not None else "reverse"
     expression, text = expression_or_python(expression, python, point)
     if points is not None:
-        for given, flag in ((at, "--at"), (seed, "--seed"), (check, "--check")):
+        for given, flag in ((at, "--at"), (seed, "--seed"), (check, "--check"),
+                            (exact, "--exact"), (precision, "--precision")):
             if given:
                 raise click.UsageError(f"{flag} does not go with --points (the points come "
                                        "from the file)")
@@ -189,10 +196,16 @@ def grad(expression: str | None, python: str | None, at: tuple[dict[str, float],
         return
     with errors_reported():
         g = gradient(expression, point, mode=mode, variables=variables, seed=seed,
-                     record=not quiet and fmt != "json")
+                     record=not quiet and fmt != "json", exact=exact, digits=precision)
         g.expression = text
         result = None
-        if check:
+        if check and g.double_gradient is not None:
+            from adcalc.check import reference_check
+
+            what = "exact rationals" if exact else f"{precision} significant digits (mpmath)"
+            with stage("check"):
+                result = reference_check(g.double_gradient, g.gradient, tol, what)
+        elif check:
             from adcalc.check import check_gradient
 
             with stage("check"):
@@ -207,7 +220,8 @@ def grad(expression: str | None, python: str | None, at: tuple[dict[str, float],
             detail = worst.note or (f"worst {worst.name}: |AD - FD| = {worst.abs_error:.3g}, "
                                     f"FD's own error {worst.error:.1g}")
             verb = "could not verify" if worst.note.startswith("cannot") else "failed for"
-            raise CheckFailed(f"the finite-difference check {verb} "
+            kind = "finite-difference" if result.reference == "FD" else "reference"
+            raise CheckFailed(f"the {kind} check {verb} "
                               f"{', '.join(result.failed)} (tol = {tol:g}; {detail})")
 
 

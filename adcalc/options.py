@@ -50,10 +50,22 @@ def constant_value(text: str) -> float:
         if len(tape.outputs) != 1:
             raise click.BadParameter(f"{text!r} is a vector of {len(tape.outputs)} numbers; a "
                                      "value must be one number") from None
-        x = primal(tape, {})[tape.output]
+        x = Typed(primal(tape, {})[tape.output], text)
     if not math.isfinite(x):
         raise click.BadParameter(f"{text!r} is not a finite number")
     return x
+
+
+class Typed(float):
+    """A value given as a constant expression (``1/3``, ``pi/4``): the double, and the text
+    it was typed as, which ``--exact`` and ``--precision`` read again exactly."""
+
+    text: str
+
+    def __new__(cls, x: float, text: str) -> Typed:
+        self = super().__new__(cls, x)
+        self.text = text
+        return self
 
 
 class PointType(click.ParamType):

@@ -377,6 +377,9 @@ def command_parts(draw: st.DrawFn, command: str, clean: bool, expression: str,
             flag(draw, "-q"),
             flag(draw, "--profile", 8),
             digits(draw, command, clean),
+            flag(draw, "--exact", 6),
+            option(draw, "--precision", st.sampled_from(["5", "30", "60"] + (
+                [] if clean else ["0", "x", "2000"])), 6),
         ]
     elif command == "diff":
         groups += [

@@ -32,6 +32,13 @@ class Gradient:
     seed: dict[str, float] | None = None
     directional: float | None = None
     """With a seed direction: the directional derivative ∇f·s."""
+    arithmetic: str = "double"
+    """``double``, ``exact`` (rationals where they can be) or ``N digits`` (mpmath)."""
+    fallbacks: list[int] = field(default_factory=list)
+    """With ``exact``: the steps that could not be exact (doubles from there on)."""
+    double_gradient: dict[str, float] | None = None
+    """With ``exact`` or ``digits``: the gradient of the usual double sweep, which
+    ``--check`` compares with this one."""
 
     @property
     def sweeps(self) -> int:
@@ -55,18 +62,23 @@ class GradResult(NamedTuple):
 
 def gradient(expression: str | Tape, point: Mapping[str, float], mode: str | None = None,
              variables: Sequence[str] | None = None, seed: Mapping[str, float] | None = None,
-             record: bool = False) -> Gradient:
+             record: bool = False, exact: bool = False, digits: int | None = None
+             ) -> Gradient:
     """Value and gradient of ``expression`` at ``point``.
 
     ``mode="reverse"`` (the default) runs one adjoint sweep; ``"forward"`` runs one
     tangent sweep per variable, or a single sweep along ``seed`` (a seed implies
     forward).  ``variables`` orders the inputs.  ``record`` keeps each adjoint
-    contribution for the trace tables.
+    contribution for the trace tables.  ``exact``: the sweeps in rationals wherever the
+    operations allow; ``digits``: in ``digits`` significant digits (``adcalc.precise``).
     """
     if mode is None:
         mode = "forward" if seed is not None else "reverse"
     if mode not in MODES:
         raise InputError(f"unknown mode {mode!r}: use reverse or forward")
+    if (exact or digits is not None) and (mode != "reverse" or seed is not None):
+        raise InputError("--exact and --precision run the reverse sweep: leave out --mode "
+                         "forward and --seed")
     s = prepare(expression, point, variables, scalar="grad")
     tape, vals, out = s.tape, s.values, s.tape.output
     result = Gradient(s.expression, tape, s.variables, s.point, mode, vals, vals[out], {})
@@ -89,7 +101,30 @@ def gradient(expression: str | Tape, point: Mapping[str, float], mode: str | Non
             sweep = adjoint(tape, vals, {out: 1.0}, record=record)
         result.adjoint = sweep
         result.gradient = {n: sweep.adjoints[tape.var_node[n]] for n in s.variables}
+    if exact or digits is not None:
+        _other_arithmetic(result, expression, point, exact, digits, record)
     return result
+
+
+def _other_arithmetic(result: Gradient, expression: str | Tape, point: Mapping[str, float],
+                      exact: bool, digits: int | None, record: bool) -> None:
+    """The same sweeps again, exactly or in ``digits`` digits, in place of the doubles
+    (the double sweep ran first: its domain errors and warnings are the usual ones)."""
+    from adcalc.precise import run
+
+    if exact and digits is not None:
+        raise InputError("--exact and --precision: choose one (exact rationals, or a number "
+                         "of significant digits)")
+    if not isinstance(expression, str):
+        raise InputError("--exact and --precision read the expression's text: give an "
+                         "EXPRESSION rather than a Python function")
+    with stage("exact sweeps" if exact else "precise sweeps"):
+        p = run(expression, point, result.variables, exact, digits, record)
+    result.double_gradient = result.gradient
+    result.tape, result.values, result.adjoint = p.tape, p.values, p.sweep
+    result.gradient, result.value = p.gradient, p.values[p.tape.output]
+    result.arithmetic = "exact" if exact else f"{digits} digits"
+    result.fallbacks = p.fallbacks
 
 
 def grad(expression: str, /, **point: float) -> GradResult:

@@ -33,8 +33,22 @@ Block = Para | Table
 
 
 def num(x: float | None) -> str:
-    """Full precision: the shortest text that reads back as the same double."""
-    return "n/a" if x is None else repr(float(x))
+    """Full precision: the shortest text that reads back as the same double; a rational
+    (``--exact``) as itself, an mpmath number (``--precision``) with all its digits."""
+    if x is None:
+        return "n/a"
+    if type(x) is float:
+        return repr(x)
+    kind = type(x).__name__
+    if kind == "Fraction":
+        from adcalc.exact import text
+
+        return text(x)  # type: ignore[arg-type]
+    if kind == "mpf":
+        import mpmath
+
+        return mpmath.nstr(x, mpmath.mp.dps)
+    return repr(float(x))
 
 
 def clip(text: str, limit: int = 160) -> str:

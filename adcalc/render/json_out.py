@@ -17,9 +17,11 @@ SCHEMA = 1
 def number(x: float | None) -> float | None:
     """JSON has no NaN or infinity; adcalc writes every number that is not finite as
     ``null``, in every command's JSON and in JSON Lines (a bad row's numbers)."""
-    if x is None or math.isfinite(x):
-        return x
-    return None
+    if x is None:
+        return None
+    if type(x) is not float:  # --exact, --precision: the nearest double (schema unchanged)
+        x = float(x)
+    return x if math.isfinite(x) else None
 
 
 def trace_rows(g: Gradient) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from adcalc.algebra import format_number
-from adcalc.check import METHOD, RULE, CheckResult
+from adcalc.check import CheckResult
 from adcalc.commands.grad import Gradient
 from adcalc.describe import args_of, operation, partial_formulas
 from adcalc.primitives import CONST, INPUT, PRIMITIVES
@@ -133,9 +133,11 @@ def matrix_table(title: str, corner: str, rows: Sequence[str], columns: Sequence
 
 
 def check_table(result: CheckResult) -> Table:
-    table = Table(f"Finite-difference check ({METHOD}; {RULE}; tol = {result.tol:g})",
-                  ["variable", "AD", "FD", "FD's error", "|AD - FD|", "rel error", "result"],
-                  right={1, 2, 3, 4, 5})
+    ref = result.reference
+    what = "Finite-difference check" if ref == "FD" else "Check against a reference"
+    table = Table(f"{what} ({result.method}; {result.rule}; tol = {result.tol:g})",
+                  ["variable", "AD", ref, f"{ref}'s error", f"|AD - {ref}|", "rel error",
+                   "result"], right={1, 2, 3, 4, 5})
     for r in result.rows:
         verdict = "pass" if r.passed else (r.note or "FAIL")
         table.add([r.name, num(r.ad), num(r.fd), _short(r.error), _short(r.abs_error),
@@ -181,6 +183,24 @@ def warnings(g: Gradient) -> list[str]:
     return nondiff_warnings(g.tape, g.variables, g.values, g.nondiff)
 
 
+def arithmetic_note(g: Gradient) -> Para | None:
+    """What ``--exact`` or ``--precision`` did, and where exact arithmetic had to stop."""
+    if g.arithmetic == "double":
+        return None
+    if g.arithmetic != "exact":
+        return Para(f"Arithmetic: {g.arithmetic} (mpmath), the point's numbers read as the "
+                    "decimals typed.", "dim")
+    named = sorted({c.name for c in g.tape.consts if hasattr(c, "name")})
+    if not g.fallbacks and not named:
+        return Para("Arithmetic: exact (rationals) at every step.", "dim")
+    labels = g.tape.labels(g.variables)
+    steps = [f"{labels[i]} = {operation(g.tape, labels, i)}" for i in g.fallbacks]
+    steps += [f"{name} (irrational)" for name in named]
+    return Para("Arithmetic: exact (rationals) wherever the operations allow; these steps "
+                "cannot be exact and fall back to doubles, as does what follows from them: "
+                f"{'; '.join(steps)}.", "dim")
+
+
 NO_VARIABLES = "The expression uses no variables: it is a constant, and its gradient is empty."
 
 
@@ -209,6 +229,9 @@ def report(g: Gradient, check: CheckResult | None = None) -> list[Block]:
                                     "Adjoint trace (reverse sweep, from the output back to "
                                     "the inputs)"))
     blocks.append(summary_table(g))
+    note = arithmetic_note(g)
+    if note is not None:
+        blocks.append(note)
     if check is not None:
         blocks.append(check_table(check))
     return blocks
