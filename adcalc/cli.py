@@ -167,13 +167,16 @@ Examples:
 @click.option("--precision", type=click.IntRange(1, 1000), default=None, metavar="N",
               help="Sweep with N significant digits (mpmath); --check then compares with "
                    "this reference instead of finite differences.")
+@click.option("--step", is_flag=True,
+              help="On a terminal, walk the primal then the adjoint sweep one step at a time "
+                   "(n/space/→ next, p/← previous, q quit).")
 @click.option("--profile", is_flag=True,
               help="Print the time of each stage to stderr (or set ADCALC_PROFILE=1).")
 def grad(expression: str | None, python: str | None, at: tuple[dict[str, float], ...],
          mode: str | None,
          seed: dict[str, float] | None, variables: list[str] | None, check: bool, tol: float,
          fmt: str, quiet: bool, digits: int | None, points: str | None, strict: bool,
-         exact: bool, precision: int | None, profile: bool) -> None:
+         exact: bool, precision: int | None, step: bool, profile: bool) -> None:
     from adcalc.commands.grad import gradient
     from adcalc.profile import RECORDER, stage
 
@@ -183,6 +186,13 @@ def grad(expression: str | None, python: str | None, at: tuple[dict[str, float],
     if mode is None:
         mode = "forward" if seed is not None else "reverse"
     expression, text = expression_or_python(expression, python, point)
+    if step:
+        for given, flag in ((mode == "forward", "--mode forward"), (seed, "--seed"),
+                            (points, "--points"), (quiet, "--quiet"),
+                            (fmt in ("json", "markdown", "latex"), f"--format {fmt}")):
+            if given:
+                raise click.UsageError(f"--step walks the reverse sweep on a terminal; it does "
+                                       f"not go with {flag}")
     if points is not None:
         for given, flag in ((at, "--at"), (seed, "--seed"), (check, "--check"),
                             (exact, "--exact"), (precision, "--precision")):
@@ -198,6 +208,8 @@ def grad(expression: str | None, python: str | None, at: tuple[dict[str, float],
         g = gradient(expression, point, mode=mode, variables=variables, seed=seed,
                      record=not quiet and fmt != "json", exact=exact, digits=precision)
         g.expression = text
+        if step and step_through(g):
+            return
         result = None
         if check and g.double_gradient is not None:
             from adcalc.check import reference_check
@@ -223,6 +235,33 @@ def grad(expression: str | None, python: str | None, at: tuple[dict[str, float],
             kind = "finite-difference" if result.reference == "FD" else "reference"
             raise CheckFailed(f"the {kind} check {verb} "
                               f"{', '.join(result.failed)} (tol = {tol:g}; {detail})")
+
+
+def step_through(g: Any) -> bool:
+    """``--step``: walk the sweeps on the terminal; ``False`` (and a note) without one."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()) or not g.variables:
+        why = "a terminal" if g.variables else "a variable to differentiate by"
+        click.echo(f"note: --step needs {why}; printing the whole trace instead", err=True)
+        return False
+    import termios
+    import tty
+
+    from rich.console import Console
+
+    from adcalc.commands.step import walk
+    from adcalc.render.rich_tty import render
+    from adcalc.render.step_view import interact, terminal_keys
+
+    console = Console()
+    fd = sys.stdin.fileno()
+    saved = termios.tcgetattr(fd)
+    try:
+        tty.setcbreak(fd)
+        interact(walk(g), lambda blocks: render(blocks, console), console.clear,
+                 terminal_keys())
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+    return True
 
 
 def expression_or_python(expression: str | None, python: str | None,

@@ -10,7 +10,8 @@ from rich.text import Text
 from adcalc.render.document import Block, Para, Table, columns, with_digits
 from adcalc.render.plain import width as display_width
 
-ROW_STYLE = {"input": "cyan", "output": "bold", "sum": "bold", "fail": "bold red", "pass": "green"}
+ROW_STYLE = {"input": "cyan", "output": "bold", "sum": "bold", "fail": "bold red", "pass": "green",
+             "current": "bold reverse", "read": "yellow", "updated": "green"}
 
 
 def table_width(table: Table) -> int:
