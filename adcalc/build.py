@@ -9,6 +9,7 @@ every derivative rule still lives in ``adcalc.primitives``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
 from adcalc.errors import ParseError
@@ -62,6 +63,60 @@ class Vector(tuple):
 
 Value = int | Vector
 
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[[0-9]+\])?")
+
+
+class UserFunction:
+    """A function a program defines: its body's nodes on the tape, with the parameters'
+    nodes as placeholders; a call copies the nodes that depend on a parameter."""
+
+    def __init__(self, tape: Tape, name: str, params: list[str], nodes: list[int],
+                 body: Value) -> None:
+        self.tape = tape
+        self.name = name
+        self.params = params
+        self.placeholders = nodes
+        self.body = body
+        results = list(body) if isinstance(body, Vector) else [body]
+        seen = set(results)
+        stack = list(results)
+        while stack:  # the body's nodes (a loop, never a recursion over the graph)
+            i = stack.pop()
+            for a in (tape.a0[i], tape.a1[i]) if tape.ops[i] >= 0 else ():
+                if a >= 0 and a not in seen:
+                    seen.add(a)
+                    stack.append(a)
+        holders = set(nodes)
+        depends: set[int] = set()
+        for i in sorted(seen):
+            if i in holders or (tape.ops[i] >= 0 and (tape.a0[i] in depends or
+                                                     tape.a1[i] in depends)):
+                depends.add(i)
+        self.template = [i for i in sorted(seen) if i in depends and i not in holders]
+        """The nodes a call copies, in tape order."""
+
+    def call(self, args: list[Value], label: str, text: str, at: int) -> Value:
+        if len(args) != len(self.params):
+            n = len(self.params)
+            raise ParseError(f"{self.name} takes {n} argument{'s' if n != 1 else ''} "
+                             f"({', '.join(self.params)}), got {len(args)}", text, at)
+        if any(isinstance(a, Vector) for a in args):
+            raise ParseError(f"the arguments of {self.name} must be numbers, not vectors",
+                             text, at)
+        tape = self.tape
+        ops, a0, a1, consts = tape.ops, tape.a0, tape.a1, tape.consts
+        to: dict[int, int] = dict(zip(self.placeholders, args, strict=True))  # type: ignore[arg-type]
+        for i in self.template:
+            b = a1[i]
+            to[i] = tape.node(ops[i], to.get(a0[i], a0[i]), to.get(b, b) if b >= 0 else -1,
+                              consts[i])
+        if isinstance(self.body, Vector):
+            return Vector(to.get(i, i) for i in self.body)
+        out = to.get(self.body, self.body)
+        if tape.ops[out] >= 0:
+            tape.names.setdefault(out, label)
+        return out
+
 
 class Builder:
     """Lark callbacks writing into ``self.tape``; ``reset`` before each parse."""
@@ -75,6 +130,9 @@ class Builder:
         """Literals as typed (``0.1`` is 1/10), constants by name (``adcalc.exact``)."""
         self.text = text
         self.bindings: dict[str, Value] = {}
+        self.functions: dict[str, UserFunction] = {}
+        self.mark = 0
+        """Nodes from here on were made by the statement being read."""
 
     # -- programs ---------------------------------------------------------------------
     def start(self, children: list) -> Value:
@@ -90,12 +148,64 @@ class Builder:
             raise ParseError(f"{name} is defined twice", self.text, at)
         if name in self.tape.var_node:
             raise ParseError(f"{name} is used before it is defined", self.text, at)
+        if name in self.functions:
+            raise ParseError(f"{name} is a function defined above; a binding needs another "
+                             "name", self.text, at)
         self.bindings[name] = value
         entries = value if isinstance(value, Vector) else (value,)
         for k, node in enumerate(entries):
             if self.tape.ops[node] >= 0:
                 label = f"{name}[{k + 1}]" if isinstance(value, Vector) else name
                 self.tape.names.setdefault(node, label)
+        self.mark = len(self.tape)
+
+    def function_def(self, children: list) -> None:
+        """``neuron(w, b, x) = tanh(w*x + b)``: the body, already on the tape with its
+        parameters as inputs, becomes a template that each call copies with the
+        arguments in their place (in one loop over the body's nodes)."""
+        token, args, body = children
+        name, at = str(token), token.start_pos
+        if name in FUNCTIONS or name in ALIASES or name in REDUCTIONS:
+            raise ParseError(f"{name} is a built-in function; give yours another name",
+                             self.text, at)
+        if name in CONSTANTS:
+            raise ParseError(f"{name} is a constant; a function needs another name", self.text,
+                             at)
+        if name in self.functions or name in self.bindings:
+            raise ParseError(f"{name} is defined twice", self.text, at)
+        params = self._parameters(at)
+        if len(params) != len(args) or any(isinstance(a, Vector) for a in args):
+            raise ParseError(f"the parameters of {name} must be names, as in {name}(x, y) = …",
+                             self.text, at)
+        tape = self.tape
+        for p in params:
+            if p in FUNCTIONS or p in ALIASES or p in REDUCTIONS or p in CONSTANTS:
+                raise ParseError(f"{p} is a built-in name; a parameter of {name} needs another",
+                                 self.text, at)
+        if len(set(params)) != len(params):
+            raise ParseError(f"{name} names a parameter twice", self.text, at)
+        for p in params:
+            if p in self.bindings or p in self.functions:
+                raise ParseError(f"{p} is defined above; a parameter of {name} needs another "
+                                 "name", self.text, at)
+        self.functions[name] = UserFunction(tape, name, params, list(args), body)
+        for p, node in zip(params, args, strict=True):  # a parameter is not a variable
+            if node >= self.mark and tape.input_name.get(node) == p:
+                del tape.var_node[p]
+                del tape.input_name[node]
+                tape.variables.remove(p)
+        self.mark = len(tape)
+
+    def _parameters(self, at: int) -> list[str]:
+        """The parameter names of the definition at ``at``, read from the text."""
+        text = self.text
+        start = text.index("(", at) + 1
+        end = text.index(")", start)
+        names = [p.strip() for p in text[start:end].split(",")]
+        if not all(_NAME.fullmatch(p) for p in names):
+            raise ParseError("a function's parameters must be names, as in f(x, y) = …",
+                             text, at)
+        return names
 
     # -- operands ---------------------------------------------------------------------
     def number(self, children: list) -> int:
@@ -201,11 +311,22 @@ class Builder:
             return self.reduction(name, args, at)
         prim = FUNCTIONS.get(name)
         if prim is None:
+            mine = self.functions.get(name)
+            if mine is not None:
+                return mine.call(args, self._call_text(at), self.text, at)
             if name in CONSTANTS:
                 raise ParseError(f"{name} is a constant, not a function", self.text, at)
             import difflib
+            import re
 
-            near = difflib.get_close_matches(name, KNOWN, n=1, cutoff=0.5)
+            statement = self.text[max(self.text.rfind(";", 0, at),
+                                       self.text.rfind("\n", 0, at)) + 1:]
+            definition = rf"\s*{re.escape(name)}\s*\([^()]*\)\s*="
+            if re.match(definition, statement) or re.search(
+                    rf"(?<![\w\]]){definition[3:]}", self.text[at + len(name):]):
+                raise ParseError(f"{name} is defined below (or calls itself): a function may "
+                                 "use only the functions defined before it", self.text, at)
+            near = difflib.get_close_matches(name, [*KNOWN, *self.functions], n=1, cutoff=0.5)
             hint = f"; did you mean {near[0]}?" if near else ""
             raise ParseError(f"unknown function {name!r}{hint}", self.text, at)
         tape = self.tape
@@ -233,6 +354,15 @@ class Builder:
         if n == 1:
             return self.map(lambda x: tape.node(op, x), args[0])
         return self.elementwise(name, lambda x, y: tape.node(op, x, y), args[0], args[1], at)
+
+    def _call_text(self, at: int) -> str:
+        """The text of the call at ``at``: ``neuron(w1, b1, x)`` (for the trace labels)."""
+        text, depth = self.text, 0
+        for k in range(text.index("(", at), len(text)):
+            depth += {"(": 1, ")": -1}.get(text[k], 0)
+            if depth == 0:
+                return " ".join(text[at:k + 1].split())
+        return text[at:]
 
     def entries(self, name: str, args: Sequence[Value], at: int) -> list[int]:
         """All numbers in ``args``, vectors spread out: ``sum([a, b], c)`` sums a, b, c."""

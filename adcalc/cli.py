@@ -87,7 +87,7 @@ def other_commands_with(ctx: click.Context, option: str) -> list[str]:
 
 
 LONG_OPTION = re.compile(r"--[A-Za-z][A-Za-z0-9-]*(=.*)?", re.S)
-POINT_PAIR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=.+", re.S)
+POINT_PAIR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[[0-9]+\])?=.+", re.S)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -15,8 +15,10 @@ GREEK = {
 
 
 def latex_name(name: str) -> str:
-    """``x1`` → ``x_{1}``, ``x_1`` → ``x_{1}``, ``theta2`` → ``\\theta_{2}``."""
-    m = re.fullmatch(r"([A-Za-z]+?)_?(\d+)", name) or re.fullmatch(r"([A-Za-z]+)_(\w+)", name)
+    """``x1`` → ``x_{1}``, ``x_1`` → ``x_{1}``, ``w[1]`` → ``w_{1}``, ``theta2`` →
+    ``\\theta_{2}``."""
+    m = (re.fullmatch(r"([A-Za-z]+?)_?(\d+)", name) or re.fullmatch(r"([A-Za-z]+)_(\w+)", name)
+         or re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*)\[(\d+)\]", name))
     base, sub = (m.group(1), m.group(2)) if m else (name, "")
     if base in GREEK:
         base = "\\" + base
@@ -35,8 +37,13 @@ def latex_names(names: list[str]) -> dict[str, str]:
     out = {}
     for tex, same in shown.items():
         for n in same:
-            out[n] = tex if len(same) == 1 or "_" not in n else (
-                "\\mathrm{" + n.replace("_", "\\_") + "}")
+            if len(same) == 1 or ("_" not in n and "[" not in n):
+                out[n] = tex
+            elif "[" in n:  # w[1] beside w1: the index keeps its brackets
+                base, index = n[:-1].split("[")
+                out[n] = f"{latex_name(base)}_{{[{index}]}}"
+            else:
+                out[n] = "\\mathrm{" + n.replace("_", "\\_") + "}"
     return out
 
 

@@ -15,8 +15,9 @@ import click
 
 from adcalc.errors import AdcalcError
 
-NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-GLUED_PAIR = re.compile(r"(?<=\S)\s+[A-Za-z_][A-Za-z0-9_]*\s*=")
+NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[[0-9]+\])?")
+"""A variable name, maybe indexed: x1, w[1]."""
+GLUED_PAIR = re.compile(r"(?<=\S)\s+[A-Za-z_][A-Za-z0-9_]*(\[[0-9]+\])?\s*=")
 """A second ``name=`` after a space inside one value: ``--at "x1=1 x2=2"``."""
 
 

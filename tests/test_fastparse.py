@@ -23,6 +23,8 @@ def same(text: str) -> None:
     "# comment\na = x1 + x2  # the sum\nb = x1*x2\n\nlog(a^2\n    + sin(b))\n",
     "a = x\n  + y\n[a, a^2,\n a*x]", "softmax([x, y, z]) * 2", "dot([x, y], [y, x]);",
     "max(x, y, 1) + hypot(x, y) + log(x, 2) + pow(x, y)", ".5 + 1e-3 + 6.02E23*x",
+    "neuron(w, b, x) = tanh(w*x + b); neuron(w[1], b[1], x) + neuron(w[2], b[2], x)",
+    "sq(t) = t^2\nw[1] = x[1] + 1\nsq(w[1]) * x[2]", "f(a, c) = [a*c, a + c]; f(x, y)",
 ])
 def test_same_tapes_on_examples(text: str) -> None:
     same(text)
@@ -75,7 +77,8 @@ def outcome(text: str) -> None:
 
 TOKENS = ["x", "y", "a", "sin", "log", "max", "softmax", "pi", "e", "2", "0", ".5", "1e3",
           "1e999", "+", "-", "*", "/", "^", "**", "(", ")", "[", "]", ",", ";", "=", "#",
-          "# c", " ", "\n", "\t", "\r\n", "$", "é", "x1", "_", "3x"]
+          "# c", " ", "\n", "\t", "\r\n", "$", "é", "x1", "_", "3x", "w[1]", "[2]", "f(",
+          "f(x) = ", "f(t) = t^2;", "x[", "]"]
 
 
 @settings(max_examples=400, deadline=None)
