@@ -1,5 +1,6 @@
 """The paths that were once quadratic, timed at n and 4n: programs of many bindings,
-calls and vectors of many arguments, and batch files with many variable columns.
+calls and vectors of many arguments, programs calling their own function many times,
+and batch files with many variable columns.
 
     python benchmarks/linear_paths.py
 
@@ -33,6 +34,14 @@ def arguments(n: int, folder: Path) -> list[str]:
     return ["grad", f"@{path}", "--at", "x=1", "-q"]
 
 
+def calls(n: int, folder: Path) -> list[str]:
+    path = folder / f"calls{n}.ad"
+    path.write_text("neuron(w, b, t) = tanh(w*t + b)\n"
+                    + "\n".join(f"h{i} = neuron(x, {i % 7}, h{i - 1})" if i else "h0 = x"
+                                 for i in range(n)) + f"\nh{n - 1}\n")
+    return ["grad", f"@{path}", "--at", "x=0.5", "-q"]
+
+
 def columns(n: int, folder: Path) -> list[str]:
     expr = folder / f"wide{n}.ad"
     expr.write_text("+".join(f"x{i}*x{(i + 1) % n}" for i in range(n)))
@@ -54,6 +63,7 @@ def main() -> None:
         folder = Path(tmp)
         for label, make, n in (("bindings", bindings, 25_000), ("call arguments", arguments,
                                                                 25_000),
+                               ("calls of a program's function", calls, 10_000),
                                ("batch variable columns", columns, 10_000)):
             small, large = seconds(make(n, folder)), seconds(make(4 * n, folder))
             rows.append([label, f"{n:,}", f"{small:.2f}", f"{4 * n:,}", f"{large:.2f}",
