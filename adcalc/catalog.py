@@ -49,7 +49,7 @@ def help_paragraph() -> str:
     """The language paragraph of ``--help`` (click wraps it to the terminal)."""
     functions = " ".join(e.name for e in entries() if e.kind == "function")
     reductions = " ".join(e.name for e in entries() if e.kind == "reduction")
-    text = ("The language: numbers (2, .5, 1e-3), names (x, x_1, alpha), + - * / ^ (or **), "
+    text = ("The language: numbers (2, .5, 1e-3), names (x, x_1, alpha, w[1]), + - * / ^ (or **), "
             "parentheses, the constants pi and e, vectors [a, b], and the functions "
             f"{functions}; the reductions {reductions} take vectors. "
             "adcalc functions lists them all.")

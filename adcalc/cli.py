@@ -18,8 +18,9 @@ from adcalc.options import NAMES, POINT, VECTOR, merge_points, read_source
 
 PROGRAMS = """
 EXPRESSION may be a vector [f1, f2, ...], a program of bindings separated by ';' or
-new lines (a = x + y; [a*x, a^2]) with '#' comments, @FILE to read one from a file,
-or - to read it from standard input."""
+new lines (a = x + y; [a*x, a^2]) with '#' comments and functions of its own
+(neuron(w, b, x) = tanh(w*x + b)), @FILE to read one from a file, or - to read it from
+standard input. Names may carry an index: w[1]."""
 
 
 class ExpressionCommand(click.Command):
@@ -126,6 +127,10 @@ Examples:
   adcalc grad "log((x1+x2)^2 + sin(x1*x2))" --points points.csv > grads.csv
   cat points.csv | adcalc grad "x*y" --points - --format json
   adcalc grad --python examples/model.py:loss --at w=0.5,b=0.1
+  adcalc grad "x/3 + x*y" --at x=1,y=0.1 --exact        (1/3, 13/30: check by hand)
+  adcalc grad "exp(x)*sin(y)" --at x=0.3,y=2 --precision 40 --check
+  adcalc grad "x*y + sin(x)" --at x=1,y=2 --step        (on a terminal: n, p, q)
+  adcalc grad "sq(t) = t^2; sq(w[1]) + sq(w[2])" --at "w[1]=1,w[2]=2"
 
 """ + help_paragraph() + "\n" + PROGRAMS
 
