@@ -73,6 +73,8 @@ class Canon:
         self.one = self.num(ONE)
         self.minus_one = self.num(Fraction(-1))
         self.half = self.num(Fraction(1, 2))
+        self.size: dict[int, int] = {}
+        """``measure`` of each node (a node's printed size never changes: memoised)."""
 
     # -- interning --------------------------------------------------------------------
     def _intern(self, key: tuple) -> int:
@@ -381,7 +383,6 @@ class Canon:
                 for child in self._children(i):
                     reach[child] = True
         done: dict[int, int] = {}
-        self.size: dict[int, int] = {}
         for i in range(len(reach)):
             if reach[i]:
                 done[i] = self._tidy_node(i, done)
@@ -766,7 +767,6 @@ class _Writer:
             if reach[i]:
                 for child in c._children(i):
                     reach[child] = True
-        c.size = getattr(c, "size", {})
         self.degrees: dict[int, Fraction] = {}
         for i in range(len(reach)):
             if reach[i]:

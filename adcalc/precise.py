@@ -107,7 +107,6 @@ class Precise(Floats):
     def __init__(self, digits: int) -> None:
         import mpmath
 
-        self.mp = mpmath.mp.clone() if hasattr(mpmath.mp, "clone") else mpmath.mp
         self.mpmath = mpmath
         self.digits = digits
         table = _mp_table(mpmath)

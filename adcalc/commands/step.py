@@ -9,7 +9,7 @@ the record of the sweeps (``Gradient``), in the order the sweeps made them.
 from __future__ import annotations
 
 from adcalc.commands.grad import Gradient
-from adcalc.primitives import CONST, INPUT
+from adcalc.primitives import CONST
 
 
 class Step:
@@ -70,7 +70,3 @@ def steps(g: Gradient) -> list[Step]:
         if ops[i] != CONST:
             out.append(Step("adjoint", j, [j, *read(j)], i, n))
     return out
-
-
-def is_input(g: Gradient, i: int) -> bool:
-    return g.tape.ops[i] == INPUT
