@@ -11,7 +11,6 @@ from adcalc.describe import PLAIN
 from adcalc.formula import formulas
 from adcalc.latex import LatexAlgebra, latex_name
 from adcalc.render.document import Block, Para, Table, num
-from adcalc.render.json_out import SCHEMA, number
 
 SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
@@ -102,6 +101,8 @@ def matrix(d: Diff) -> tuple[str, list[list[int]]] | None:
 
 
 def to_dict(d: Diff, cse: bool = False) -> dict[str, Any]:
+    from adcalc.render.json_out import SCHEMA, number  # JSON only: not on the text path
+
     plain = formulas(d.tape, PLAIN, cse)
     algebra = LatexAlgebra(d.variables)
     tex = formulas(d.tape, algebra, cse)
