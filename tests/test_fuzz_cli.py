@@ -143,6 +143,21 @@ def programs(vector: bool = True) -> st.SearchStrategy[str]:
         build)
 
 
+def defining() -> st.SearchStrategy[str]:
+    """Programs that define functions of their own and use indexed names: valid ones, and
+    ones with recursion, wrong arity, a built-in's name, a parameter that is not a name."""
+    params = st.sampled_from(["t", "t, u", "x", "w, b, x", "x, x", "t + 1", "", "pi", "a"])
+    body = st.one_of(SMALL, st.sampled_from(["t^2 + u", "tanh(w*x + b)", "g(t)", "f(t) + 1",
+                                             "[t, t^2]", "t*w[1]"]))
+    name = st.sampled_from(["f", "g", "sq", "sin", "neuron"])
+    call_args = st.sampled_from(["x", "x, y", "w[1], b[1], x", "w[2]*x, 1, y", "[x, y]", "",
+                                 "x[1], z"])
+    return st.tuples(name, params, body, st.lists(st.tuples(name, call_args), min_size=1,
+                                                  max_size=3),
+                     st.sampled_from([";", "\n", "; a = w[1]; "])).map(
+        lambda t: f"{t[0]}({t[1]}) = {t[2]}{t[4]}" + " + ".join(f"{n}({a})" for n, a in t[3]))
+
+
 @st.composite
 def mutated(draw: st.DrawFn) -> str:
     """A valid expression with one token inserted, deleted or replaced."""
@@ -175,7 +190,7 @@ def scaled() -> st.SearchStrategy[str]:
 
 
 EXPRESSIONS = st.one_of(
-    SMALL, SMALL, vectors(), programs(), soup(), mutated(), huge_powers(), scaled(),
+    SMALL, SMALL, vectors(), programs(), soup(), mutated(), huge_powers(), scaled(), defining(),
     st.sampled_from(["-", "@", "@/nonexistent/adcalc.ad", "-x^2", "--", "", " ", "#", ";"]))
 
 
@@ -333,7 +348,7 @@ def clean_expressions(command: str) -> st.SearchStrategy[str]:
                            lambda t: f"{t[0]}([{', '.join(t[1])}])"))
     if command in SCALAR:
         return scalar
-    return st.one_of(scalar, vectors(), programs())
+    return st.one_of(scalar, vectors(), programs(), defining())
 
 
 @st.composite
