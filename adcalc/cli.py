@@ -166,6 +166,15 @@ Examples:
                    "writes CSV, or JSON Lines with --format json.")
 @click.option("--strict", is_flag=True,
               help="With --points: stop at the first row that cannot be evaluated.")
+@click.option("--output", "-o", "output", default=None, metavar="FILE",
+              help="With --points: write to FILE (its extension names the format: .csv, "
+                   ".parquet, .arrow/.feather, .jsonl) instead of standard output.")
+@click.option("--input-format", type=click.Choice(["csv", "parquet", "arrow", "jsonl"]),
+              default=None, help="With --points: the format of the points (default: by the "
+                                 "file's extension; CSV for -).")
+@click.option("--output-format", type=click.Choice(["csv", "parquet", "arrow", "jsonl"]),
+              default=None, help="With --points: the format written (default: by --output's "
+                                 "extension; CSV, or JSON Lines with --format json).")
 @click.option("--exact", is_flag=True,
               help="Sweep in exact rationals wherever the operations allow (x/3 shows 1/3); "
                    "a step that cannot be exact falls back to doubles and says so.")
@@ -181,6 +190,7 @@ def grad(expression: str | None, python: str | None, at: tuple[dict[str, float],
          mode: str | None,
          seed: dict[str, float] | None, variables: list[str] | None, check: bool, tol: float,
          fmt: str, quiet: bool, digits: int | None, points: str | None, strict: bool,
+         output: str | None, input_format: str | None, output_format: str | None,
          exact: bool, precision: int | None, step: bool, profile: bool) -> None:
     from adcalc.commands.grad import gradient
     from adcalc.profile import RECORDER, stage
@@ -198,6 +208,11 @@ def grad(expression: str | None, python: str | None, at: tuple[dict[str, float],
             if given:
                 raise click.UsageError(f"--step walks the reverse sweep on a terminal; it does "
                                        f"not go with {flag}")
+    if points is None:
+        for given, flag in ((output, "--output"), (input_format, "--input-format"),
+                            (output_format, "--output-format")):
+            if given:
+                raise click.UsageError(f"{flag} goes with --points (a file of points)")
     if points is not None:
         for given, flag in ((at, "--at"), (seed, "--seed"), (check, "--check"),
                             (exact, "--exact"), (precision, "--precision")):
@@ -205,7 +220,8 @@ def grad(expression: str | None, python: str | None, at: tuple[dict[str, float],
                 raise click.UsageError(f"{flag} does not go with --points (the points come "
                                        "from the file)")
         with errors_reported(), stage("batch"):
-            batch(expression, points, fmt, mode, variables, strict)
+            batch(expression, points, fmt, mode, variables, strict,
+                  (output, input_format, output_format))
         if RECORDER.enabled:
             click.echo(RECORDER.report(), err=True)
         return
@@ -287,8 +303,22 @@ def expression_or_python(expression: str | None, python: str | None,
 
 
 def batch(expression: Any, points: str, fmt: str, mode: str, variables: list[str] | None,
-          strict: bool) -> None:
-    """``grad --points``: stream the rows through the array sweeps."""
+          strict: bool, files: tuple[str | None, str | None, str | None] = (None, None, None)
+          ) -> None:
+    """``grad --points``: stream the rows through the array sweeps (CSV in and out by
+    adcalc's own reader and writer; any other format, or a file to write, through
+    polars, ``adcalc.columnar``)."""
+    from adcalc.columnar import format_of
+
+    output, input_format, output_format = files
+    source_format = format_of(points, input_format, "the points")
+    target_format = format_of(output, output_format, "the output")
+    if fmt == "json" and output_format is None and output in (None, "-"):
+        target_format = "jsonl"
+    if (source_format, target_format) not in (("csv", "csv"), ("csv", "jsonl")) or (
+            output not in (None, "-")):
+        return columnar_batch(expression, points, source_format, output or "-",
+                              target_format, mode, variables, strict)
     from adcalc.commands.common import prepare
     from adcalc.commands.points import run_batch
     from adcalc.points_in import open_points
@@ -312,6 +342,23 @@ def batch(expression: Any, points: str, fmt: str, mode: str, variables: list[str
             stream.close()
     if summary.kinks:
         click.echo(kink_rows_message(tape, names, summary), err=True)
+    if summary.bad:
+        click.echo(bad_rows_message(summary), err=True)
+
+
+def columnar_batch(expression: Any, points: str, source_format: str, output: str,
+                   target_format: str, mode: str, variables: list[str] | None,
+                   strict: bool) -> None:
+    from adcalc.commands.common import prepare
+    from adcalc.commands.points import run_columnar
+    from adcalc.render.points_out import bad_rows_message, kink_rows_message
+
+    s = prepare(expression, None, variables, scalar="grad")
+    sys.stdout.flush()
+    summary = run_columnar(s.tape, points, source_format, output, target_format, mode,
+                           s.variables, strict, sys.stdout.buffer)
+    if summary.kinks:
+        click.echo(kink_rows_message(s.tape, s.variables, summary), err=True)
     if summary.bad:
         click.echo(bad_rows_message(summary), err=True)
 

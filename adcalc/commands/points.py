@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
 from adcalc.batch import BatchResult, check_columns, sweep_arrays
 from adcalc.errors import DomainError, InputError
@@ -74,3 +74,123 @@ def run_batch(tape: Tape, stream: IO[bytes] | IO[str], writer: Writer, mode: str
             read = records.chars
     return summary
 
+
+
+def run_columnar(tape: Tape, source: str, source_format: str, target: str,
+                 target_format: str, mode: str = "reverse", variables: list[str] | None = None,
+                 strict: bool = False, stdout: IO[bytes] | None = None) -> BatchSummary:
+    """``grad --points`` through polars (``adcalc.columnar``): the input scanned in
+    batches, each swept as arrays inside polars' streaming engine, the output sunk to
+    ``target`` batch by batch.  Output columns as the CSV writer's: the input columns
+    (variables as numbers), ``f``, then ``df/dx`` for each variable; a row that cannot be
+    evaluated has null there (and, with ``strict``, stops the run)."""
+    import io
+    import threading
+
+    from adcalc.columnar import polars, scan, sink
+    from adcalc.inputs import MAX_TEXT, stdin_bytes
+
+    pl = polars()
+    if source == "-":
+        data = stdin_bytes("the points").read(MAX_TEXT + 1)
+        if len(data) > MAX_TEXT:
+            raise InputError(f"the points on standard input are longer than {MAX_TEXT:,} "
+                             "bytes: give them in a file")
+        read = {"csv": lambda b: pl.read_csv(b, infer_schema=False), "parquet": pl.read_parquet,
+                "arrow": pl.read_ipc, "jsonl": pl.read_ndjson}[source_format]
+        try:
+            frame = read(io.BytesIO(data)).lazy()
+        except Exception as exc:
+            raise InputError(f"cannot read the points on standard input as {source_format}: "
+                             f"{exc}") from None
+    else:
+        frame = scan(source, source_format)
+    try:
+        header = frame.collect_schema().names()
+    except Exception as exc:
+        raise InputError(f"cannot read the points file {source!r} as {source_format}: "
+                         f"{exc}") from None
+    check_columns(tape, header)
+    names = list(variables or tape.variables)
+    outputs = ["f", *(f"df/d{n}" for n in names)]
+    taken = [c for c in outputs if c in header]
+    if taken:
+        raise InputError(f"the points already have a column {taken[0]!r}, which the output "
+                         "would write again: rename it")
+    schema = {c: (pl.Float64 if c in tape.var_node else t)
+              for c, t in frame.collect_schema().items()}
+    schema.update(dict.fromkeys(outputs, pl.Float64))
+    summary = BatchSummary()
+    lock = threading.Lock()
+    stopped: list[Exception] = []
+    frame = frame.with_row_index("__row", offset=1)
+
+    def sweep(df: Any) -> Any:
+        rows = df.height
+        numbers = row = None
+        unreadable: dict[int, str] = {}
+        columns = {}
+        for v in tape.var_node:
+            raw = df[v]
+            numbers = raw.cast(pl.Float64, strict=False)
+            for k in numbers.is_null().arg_true().to_list():
+                cell = raw[k]
+                unreadable.setdefault(k, f"column {v}: " + (
+                    "the cell is empty" if cell is None or str(cell).strip() == ""
+                    else f"{cell!r} is not a number"))
+            columns[v] = numbers.fill_null(float("nan")).to_numpy()
+        row = df["__row"].to_numpy()
+        result = sweep_arrays(tape, columns, mode, names, rows)
+        result.mark_bad(unreadable)
+        bad_rows = [r for r, _ in result.bad]
+        with lock:
+            if result.bad and strict and not stopped:
+                k, message = result.bad[0]
+                kind = InputError if k in unreadable else DomainError
+                stopped.append(kind(row_message(int(row[k]), message)))
+            summary.rows += rows
+            summary.bad += [(int(row[r]), m) for r, m in result.bad]
+            at = result.kink_rows()
+            if at:
+                first = int(row[at[0]])
+                if summary.first_kink is None or first < summary.kinks[0]:
+                    summary.first_kink = (result.node_values(at[0]), result.kinks_at(at[0]))
+                summary.kinks += [int(row[r]) for r in at]
+                summary.kinks.sort()
+        if stopped:
+            raise stopped[0]
+        out = [pl.Series(v, columns[v]) for v in tape.var_node]
+        for name, values in zip(outputs, [result.values, *(result.gradient[n] for n in names)],
+                                strict=True):
+            series = pl.Series(name, values)
+            if bad_rows:  # a row that could not be evaluated: null, as JSON has it
+                series = series.scatter(bad_rows, None)
+            out.append(series)
+        return df.drop("__row").with_columns(out)
+
+    mapped = frame.map_batches(sweep, schema=schema, streamable=True)
+    try:
+        if target == "-":
+            done = mapped.collect(engine="streaming")
+            buffer = io.BytesIO() if target_format != "csv" else None
+            assert stdout is not None
+            if target_format == "csv":
+                stdout.write(done.write_csv(float_precision=None).encode())
+            elif target_format == "parquet":
+                done.write_parquet(buffer)
+            elif target_format == "arrow":
+                done.write_ipc(buffer)
+            else:
+                done.write_ndjson(buffer)
+            if buffer is not None:
+                stdout.write(buffer.getvalue())
+        else:
+            sink(mapped, target, target_format)
+    except Exception as exc:
+        if stopped:
+            raise stopped[0] from None
+        if isinstance(exc, InputError):
+            raise
+        raise InputError(f"the points could not be swept: {exc}") from None
+    summary.bad.sort()
+    return summary

@@ -1,0 +1,91 @@
+"""grad --points in columnar formats through polars: Parquet, Arrow, JSON Lines, CSV."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+pl = pytest.importorskip("polars")
+np = pytest.importorskip("numpy")
+
+from adcalc import gradient  # noqa: E402
+
+SEED = "log((x1+x2)^2 + sin(x1*x2))"
+
+
+@pytest.fixture
+def points(tmp_path):
+    rng = np.random.default_rng(3)
+    frame = pl.DataFrame({"x1": rng.uniform(0.5, 2, 500), "x2": rng.uniform(0.25, 2, 500),
+                          "label": [f"p{k}" for k in range(500)]})
+    frame.write_parquet(tmp_path / "pts.parquet")
+    return frame
+
+
+@pytest.mark.parametrize("ext", [".parquet", ".arrow", ".feather", ".jsonl", ".csv"])
+def test_every_format_gives_the_scalar_path_bit_for_bit(cli, tmp_path, points, ext) -> None:
+    out = tmp_path / f"out{ext}"
+    r = cli("grad", SEED, "--points", str(tmp_path / "pts.parquet"), "-o", str(out))
+    assert r.exit_code == 0, r.output
+    read = {".parquet": pl.read_parquet, ".arrow": pl.read_ipc, ".feather": pl.read_ipc,
+            ".jsonl": pl.read_ndjson, ".csv": pl.read_csv}[ext]
+    got = read(out)
+    assert got.columns == ["x1", "x2", "label", "f", "df/dx1", "df/dx2"]
+    assert got["label"].to_list() == points["label"].to_list()  # passed through, in order
+    for k in (0, 17, 499):
+        g = gradient(SEED, {"x1": points["x1"][k], "x2": points["x2"][k]})
+        assert got["x1"][k] == points["x1"][k]  # what is written reads back bit for bit
+        assert got["f"][k] == g.value
+        assert got["df/dx1"][k] == g.gradient["x1"] and got["df/dx2"][k] == g.gradient["x2"]
+
+
+def test_csv_in_parquet_out_and_bad_rows(cli, tmp_path) -> None:
+    src = tmp_path / "pts.csv"
+    src.write_text("x,y\n1,2\noops,1\n0,1\n,3\n2,0.5\n")
+    out = tmp_path / "out.parquet"
+    r = cli("grad", "log(x)*y", "--points", str(src), "-o", str(out))
+    assert r.exit_code == 0
+    assert "3 of 5 rows could not be evaluated" in r.stderr
+    assert "row 2, column x: 'oops' is not a number" in r.stderr
+    got = pl.read_parquet(out)
+    assert got["f"].to_list()[0] == 0.0 and got["f"].to_list()[4] == math.log(2) * 0.5
+    assert got["f"].to_list()[1:4] == [None, None, None]  # a bad row is null, as in JSON
+    r = cli("grad", "log(x)*y", "--points", str(src), "-o", str(out), "--strict")
+    assert r.exit_code == 2 and "row 2, column x" in r.output
+
+
+def test_kinks_warn_as_on_the_scalar_path(cli, tmp_path) -> None:
+    src = tmp_path / "k.parquet"
+    pl.DataFrame({"x": [1.0, 0.0, -1.0]}).write_parquet(src)
+    r = cli("grad", "abs(x)", "--points", str(src), "-o", str(tmp_path / "k.arrow"))
+    assert r.exit_code == 0 and "1 of 3 rows are at a point" in r.stderr
+
+
+def test_standard_input_and_output(cli, tmp_path, points) -> None:
+    data = (tmp_path / "pts.parquet").read_bytes()
+    r = cli("grad", "x1*x2", "--points", "-", "--input-format", "parquet",
+            "--output-format", "jsonl", input=data)
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert len(lines) == 500 and '"df/dx1"' in lines[0]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--points", "PTS", "-o", "out.txt"], "names no format"),
+    (["--points", "missing.parquet"], "does not exist"),
+    (["--points", "BROKEN"], "cannot read the points file"),
+    (["--points", "PTS", "-o", "OUT"], ""),
+])
+def test_mistakes(cli, tmp_path, points, args, message) -> None:
+    (tmp_path / "broken.parquet").write_bytes(b"PAR1 not really")
+    args = [a.replace("PTS", str(tmp_path / "pts.parquet"))
+            .replace("BROKEN", str(tmp_path / "broken.parquet"))
+            .replace("OUT", str(tmp_path / "o.parquet")) for a in args]
+    r = cli("grad", "x1*x2 + x3", *args)
+    if not message:  # a variable the points do not have: the usual message
+        assert r.exit_code == 2 and "no column for x3" in r.output
+        return
+    assert r.exit_code == 2 and message in r.output and "Traceback" not in r.output
+    r = cli("grad", "x1", "-o", "x.parquet", "--at", "x1=1")
+    assert r.exit_code == 2 and "--output goes with --points" in r.output
