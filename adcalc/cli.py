@@ -172,6 +172,9 @@ Examples:
 @click.option("--input-format", type=click.Choice(["csv", "parquet", "arrow", "jsonl"]),
               default=None, help="With --points: the format of the points (default: by the "
                                  "file's extension; CSV for -).")
+@click.option("--threads", type=click.IntRange(1, 256), default=None, metavar="N",
+              help="With --points through polars (-o FILE, or a columnar format): threads to "
+                   "read, sweep and write with (default: every core this process may use).")
 @click.option("--output-format", type=click.Choice(["csv", "parquet", "arrow", "jsonl"]),
               default=None, help="With --points: the format written (default: by --output's "
                                  "extension; CSV, or JSON Lines with --format json).")
@@ -191,6 +194,7 @@ def grad(expression: str | None, python: str | None, at: tuple[dict[str, float],
          seed: dict[str, float] | None, variables: list[str] | None, check: bool, tol: float,
          fmt: str, quiet: bool, digits: int | None, points: str | None, strict: bool,
          output: str | None, input_format: str | None, output_format: str | None,
+         threads: int | None,
          exact: bool, precision: int | None, step: bool, profile: bool) -> None:
     from adcalc.commands.grad import gradient
     from adcalc.profile import RECORDER, stage
@@ -210,7 +214,7 @@ def grad(expression: str | None, python: str | None, at: tuple[dict[str, float],
                                        f"not go with {flag}")
     if points is None:
         for given, flag in ((output, "--output"), (input_format, "--input-format"),
-                            (output_format, "--output-format")):
+                            (output_format, "--output-format"), (threads, "--threads")):
             if given:
                 raise click.UsageError(f"{flag} goes with --points (a file of points)")
     if points is not None:
@@ -221,7 +225,7 @@ def grad(expression: str | None, python: str | None, at: tuple[dict[str, float],
                                        "from the file)")
         with errors_reported(), stage("batch"):
             batch(expression, points, fmt, mode, variables, strict,
-                  (output, input_format, output_format))
+                  (output, input_format, output_format), threads)
         if RECORDER.enabled:
             click.echo(RECORDER.report(), err=True)
         return
@@ -303,8 +307,8 @@ def expression_or_python(expression: str | None, python: str | None,
 
 
 def batch(expression: Any, points: str, fmt: str, mode: str, variables: list[str] | None,
-          strict: bool, files: tuple[str | None, str | None, str | None] = (None, None, None)
-          ) -> None:
+          strict: bool, files: tuple[str | None, str | None, str | None] = (None, None, None),
+          threads: int | None = None) -> None:
     """``grad --points``: stream the rows through the array sweeps (CSV in and out by
     adcalc's own reader and writer; any other format, or a file to write, through
     polars, ``adcalc.columnar``)."""
@@ -318,7 +322,7 @@ def batch(expression: Any, points: str, fmt: str, mode: str, variables: list[str
     if (source_format, target_format) not in (("csv", "csv"), ("csv", "jsonl")) or (
             output not in (None, "-")):
         return columnar_batch(expression, points, source_format, output or "-",
-                              target_format, mode, variables, strict)
+                              target_format, mode, variables, strict, threads)
     from adcalc.commands.common import prepare
     from adcalc.commands.points import run_batch
     from adcalc.points_in import open_points
@@ -348,7 +352,7 @@ def batch(expression: Any, points: str, fmt: str, mode: str, variables: list[str
 
 def columnar_batch(expression: Any, points: str, source_format: str, output: str,
                    target_format: str, mode: str, variables: list[str] | None,
-                   strict: bool) -> None:
+                   strict: bool, threads: int | None = None) -> None:
     from adcalc.commands.common import prepare
     from adcalc.commands.points import run_columnar
     from adcalc.render.points_out import bad_rows_message, kink_rows_message
@@ -356,7 +360,7 @@ def columnar_batch(expression: Any, points: str, source_format: str, output: str
     s = prepare(expression, None, variables, scalar="grad")
     sys.stdout.flush()
     summary = run_columnar(s.tape, points, source_format, output, target_format, mode,
-                           s.variables, strict, sys.stdout.buffer)
+                           s.variables, strict, sys.stdout.buffer, threads)
     if summary.kinks:
         click.echo(kink_rows_message(s.tape, s.variables, summary), err=True)
     if summary.bad:

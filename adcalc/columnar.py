@@ -47,7 +47,16 @@ def format_of(path: str | None, given: str | None, what: str) -> str:
     return FORMATS[suffix]
 
 
-def polars() -> Any:
+def polars(threads: int | None = None) -> Any:
+    """polars, imported here; ``threads`` sizes its thread pool (reading, parsing, writing,
+    and the sweeps of several batches at once: NumPy releases the GIL in its loops), which
+    can only be set before polars is first imported."""
+    if threads is not None:
+        import os
+        import sys
+
+        if "polars" not in sys.modules:
+            os.environ["POLARS_MAX_THREADS"] = str(threads)
     try:
         import polars as pl
     except ImportError:

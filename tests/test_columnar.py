@@ -89,3 +89,22 @@ def test_mistakes(cli, tmp_path, points, args, message) -> None:
     assert r.exit_code == 2 and message in r.output and "Traceback" not in r.output
     r = cli("grad", "x1", "-o", "x.parquet", "--at", "x1=1")
     assert r.exit_code == 2 and "--output goes with --points" in r.output
+
+
+def test_threads_give_the_same_rows_in_order(tmp_path) -> None:
+    """--threads sizes polars' pool (only before polars is imported: a fresh process)."""
+    import subprocess
+    import sys
+
+    rng = np.random.default_rng(5)
+    src = tmp_path / "many.parquet"
+    pl.DataFrame({"x1": rng.uniform(0.5, 2, 300_000),
+                  "x2": rng.uniform(0.5, 2, 300_000)}).write_parquet(src)
+    outs = []
+    for n in ("1", "2"):
+        out = tmp_path / f"out{n}.parquet"
+        subprocess.run([sys.executable, "-m", "adcalc", "grad", SEED, "--points", str(src),
+                        "-o", str(out), "--threads", n], check=True)
+        outs.append(pl.read_parquet(out))
+    assert outs[0].equals(outs[1])
+    assert outs[0]["x1"].to_list() == pl.read_parquet(src)["x1"].to_list()

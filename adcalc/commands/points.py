@@ -78,7 +78,8 @@ def run_batch(tape: Tape, stream: IO[bytes] | IO[str], writer: Writer, mode: str
 
 def run_columnar(tape: Tape, source: str, source_format: str, target: str,
                  target_format: str, mode: str = "reverse", variables: list[str] | None = None,
-                 strict: bool = False, stdout: IO[bytes] | None = None) -> BatchSummary:
+                 strict: bool = False, stdout: IO[bytes] | None = None,
+                 threads: int | None = None) -> BatchSummary:
     """``grad --points`` through polars (``adcalc.columnar``): the input scanned in
     batches, each swept as arrays inside polars' streaming engine, the output sunk to
     ``target`` batch by batch.  Output columns as the CSV writer's: the input columns
@@ -90,7 +91,7 @@ def run_columnar(tape: Tape, source: str, source_format: str, target: str,
     from adcalc.columnar import polars, scan, sink
     from adcalc.inputs import MAX_TEXT, stdin_bytes
 
-    pl = polars()
+    pl = polars(threads)
     if source == "-":
         data = stdin_bytes("the points").read(MAX_TEXT + 1)
         if len(data) > MAX_TEXT:
