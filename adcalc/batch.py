@@ -164,3 +164,81 @@ def check_columns(tape: Tape, header: Sequence[str]) -> None:
         hint = f" (a typo: {'; '.join(hints)})" if hints else ""
         raise InputError(f"the points have no column for {', '.join(missing)}{hint}; "
                          f"their header is: {', '.join(header) or '(empty)'}")
+
+
+KINDS = ("gradient", "jacobian", "hessian")
+
+
+def output_columns(tape: Tape, names: Sequence[str], kind: str = "gradient") -> list[str]:
+    """The columns a batch writes after the inputs: ``f`` and ``df/dx`` for a gradient;
+    ``f1 … fm`` then ``df1/dx …`` for a Jacobian; ``f``, ``df/dx …`` and the Hessian's
+    upper triangle ``d2f/dxdy`` for a Hessian."""
+    if kind == "jacobian":
+        fs = ["f"] if len(tape.outputs) == 1 else [f"f{k + 1}" for k in range(len(tape.outputs))]
+        return [*fs, *(f"d{f}/d{n}" for f in fs for n in names)]
+    out = ["f", *(f"df/d{n}" for n in names)]
+    if kind == "hessian":
+        out += [f"d2f/d{a}d{b}" for k, a in enumerate(names) for b in names[k:]]
+    return out
+
+
+def sweep_columns(tape: Tape, columns: Mapping[str, Any], names: Sequence[str], rows: int,
+                  kind: str = "gradient", mode: str = "reverse"
+                  ) -> tuple[dict[str, Any], BatchResult]:
+    """Every output column of ``kind`` at every row, and the record of bad rows and kinks.
+
+    A Jacobian is one reverse sweep over arrays per result; a Hessian is the gradient,
+    then a reverse sweep over arrays of each partial's own tape (``derive``), the same
+    rules the scalar commands use.  A row bad in any sweep is bad in all its columns.
+    """
+    names = list(names)
+    if kind == "gradient":
+        r = sweep_arrays(tape, columns, mode, names, rows)
+        return {"f": r.values, **{f"df/d{n}": r.gradient[n] for n in names}}, r
+    if kind == "jacobian":
+        fs = output_columns(tape, names, kind)[:len(tape.outputs)]
+        values: dict[str, Any] = {}
+        entries: dict[str, Any] = {}
+        merged: BatchResult | None = None
+        for f, o in zip(fs, tape.outputs, strict=True):
+            sub = tape.copy()
+            sub.outputs = [o]
+            r = sweep_arrays(sub, columns, "reverse", names, rows)
+            values[f] = r.values
+            entries.update({f"d{f}/d{n}": r.gradient[n] for n in names})
+            merged = _merged(merged, r)
+        assert merged is not None
+        out = {**values, **entries}
+    else:
+        from adcalc.derive import each_derivative
+
+        first = sweep_arrays(tape, columns, "reverse", names, rows)
+        out = {"f": first.values, **{f"df/d{n}": first.gradient[n] for n in names}}
+        merged = first
+        partials, _keys, _ = each_derivative(tape, names, 1, "basic")
+        for k, a in enumerate(names):
+            sub = partials.copy()
+            sub.outputs = [partials.outputs[k]]
+            r = sweep_arrays(sub, columns, "reverse", names, rows)
+            out.update({f"d2f/d{a}d{b}": r.gradient[b] for b in names[k:]})
+            merged = _merged(merged, r, keep_kinks=False)
+    if merged.bad:
+        import numpy as np
+
+        rows_bad = [r for r, _ in merged.bad]
+        for array in out.values():
+            array[rows_bad] = np.nan
+    return out, merged
+
+
+def _merged(a: BatchResult | None, b: BatchResult, keep_kinks: bool = True) -> BatchResult:
+    """``a`` with ``b``'s bad rows (the first message of a row wins) and kinks added."""
+    if a is None:
+        return b
+    seen = {r for r, _ in a.bad}
+    a.bad = sorted(a.bad + [(r, m) for r, m in b.bad if r not in seen])
+    if keep_kinks and b.kinks:  # the same tape's nodes: the masks add up
+        for i, rows in b.kinks.items():
+            a.kinks[i] = a.kinks[i] | rows if i in a.kinks else rows
+        a.nodes = a.nodes or b.nodes
+    return a

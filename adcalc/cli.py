@@ -23,6 +23,36 @@ new lines (a = x + y; [a*x, a^2]) with '#' comments and functions of its own
 standard input. Names may carry an index: w[1]."""
 
 
+def POINTS(f: Any) -> Any:
+    """The batch options of grad, jacobian and hessian: --points and where it goes."""
+    for option in reversed(_POINTS_OPTIONS):
+        f = option(f)
+    return f
+
+
+_POINTS_OPTIONS = [
+    click.option("--points", default=None, metavar="FILE|-",
+                 help="Evaluate at every row of a file of points (CSV, or Parquet, Arrow, JSON "
+                      "Lines by extension; columns named by the variables); writes CSV, or "
+                      "JSON Lines with --format json."),
+    click.option("--strict", is_flag=True,
+                 help="With --points: stop at the first row that cannot be evaluated."),
+    click.option("--output", "-o", "output", default=None, metavar="FILE",
+                 help="With --points: write to FILE (its extension names the format: .csv, "
+                      ".parquet, .arrow/.feather, .jsonl) instead of standard output."),
+    click.option("--input-format", type=click.Choice(["csv", "parquet", "arrow", "jsonl"]),
+                 default=None, help="With --points: the format of the points (default: by "
+                                    "the file's extension; CSV for -)."),
+    click.option("--output-format", type=click.Choice(["csv", "parquet", "arrow", "jsonl"]),
+                 default=None, help="With --points: the format written (default: by "
+                                    "--output's extension; CSV, or JSON Lines with --format "
+                                    "json)."),
+    click.option("--threads", type=click.IntRange(1, 256), default=None, metavar="N",
+                 help="With --points through polars (-o FILE, or a columnar format): threads "
+                      "to read, sweep and write with (default: every core it may use)."),
+]
+
+
 class ExpressionCommand(click.Command):
     """A command whose EXPRESSION may start with '-' (``-x^2``, ``-xq + x``, ``-tanh(x)``).
 
@@ -161,23 +191,7 @@ Examples:
 @click.option("--digits", type=click.IntRange(1, 17), default=None, metavar="K",
               help="Significant digits in the tables (default: all when piped, as many as "
                    "fit on a terminal).")
-@click.option("--points", default=None, metavar="FILE|-",
-              help="Evaluate at every row of a CSV file (header names the variables); "
-                   "writes CSV, or JSON Lines with --format json.")
-@click.option("--strict", is_flag=True,
-              help="With --points: stop at the first row that cannot be evaluated.")
-@click.option("--output", "-o", "output", default=None, metavar="FILE",
-              help="With --points: write to FILE (its extension names the format: .csv, "
-                   ".parquet, .arrow/.feather, .jsonl) instead of standard output.")
-@click.option("--input-format", type=click.Choice(["csv", "parquet", "arrow", "jsonl"]),
-              default=None, help="With --points: the format of the points (default: by the "
-                                 "file's extension; CSV for -).")
-@click.option("--threads", type=click.IntRange(1, 256), default=None, metavar="N",
-              help="With --points through polars (-o FILE, or a columnar format): threads to "
-                   "read, sweep and write with (default: every core this process may use).")
-@click.option("--output-format", type=click.Choice(["csv", "parquet", "arrow", "jsonl"]),
-              default=None, help="With --points: the format written (default: by --output's "
-                                 "extension; CSV, or JSON Lines with --format json).")
+@POINTS
 @click.option("--exact", is_flag=True,
               help="Sweep in exact rationals wherever the operations allow (x/3 shows 1/3); "
                    "a step that cannot be exact falls back to doubles and says so.")
@@ -350,17 +364,35 @@ def batch(expression: Any, points: str, fmt: str, mode: str, variables: list[str
         click.echo(bad_rows_message(summary), err=True)
 
 
+def matrix_batch(kind: str, expression: str, at: tuple, variables: list[str] | None,
+                 fmt: str, points: str, strict: bool,
+                 files: tuple[str | None, str | None, str | None], threads: int | None) -> None:
+    """``jacobian``/``hessian --points``: every entry as a column, through polars."""
+    from adcalc.columnar import format_of
+
+    if at:
+        raise click.UsageError("--at does not go with --points (the points come from the file)")
+    output, input_format, output_format = files
+    source_format = format_of(points, input_format, "the points")
+    target_format = format_of(output, output_format, "the output")
+    if fmt == "json" and output_format is None and output in (None, "-"):
+        target_format = "jsonl"
+    with errors_reported():
+        columnar_batch(read_source(expression), points, source_format, output or "-",
+                       target_format, "reverse", variables, strict, threads, kind)
+
+
 def columnar_batch(expression: Any, points: str, source_format: str, output: str,
                    target_format: str, mode: str, variables: list[str] | None,
-                   strict: bool, threads: int | None = None) -> None:
+                   strict: bool, threads: int | None = None, kind: str = "gradient") -> None:
     from adcalc.commands.common import prepare
     from adcalc.commands.points import run_columnar
     from adcalc.render.points_out import bad_rows_message, kink_rows_message
 
-    s = prepare(expression, None, variables, scalar="grad")
+    s = prepare(expression, None, variables, scalar=None if kind == "jacobian" else kind)
     sys.stdout.flush()
     summary = run_columnar(s.tape, points, source_format, output, target_format, mode,
-                           s.variables, strict, sys.stdout.buffer, threads)
+                           s.variables, strict, sys.stdout.buffer, threads, kind)
     if summary.kinks:
         click.echo(kink_rows_message(s.tape, s.variables, summary), err=True)
     if summary.bad:
@@ -523,11 +555,17 @@ Examples:
 @FORMAT
 @QUIET
 @DIGITS
+@POINTS
 def jacobian(expression: str, at: tuple, mode: str | None, variables: list[str] | None,
-             fmt: str, quiet: bool, digits: int | None) -> None:
+             fmt: str, quiet: bool, digits: int | None, points: str | None, strict: bool,
+             output: str | None, input_format: str | None, output_format: str | None,
+             threads: int | None) -> None:
     from adcalc.commands.vector import jacobian as compute
     from adcalc.render import vector_report as vr
 
+    if points is not None:
+        return matrix_batch("jacobian", expression, at, variables, fmt, points, strict,
+                            (output, input_format, output_format), threads)
     point, expression = merge_points(at), read_source(expression)
     with errors_reported():
         r = compute(expression, point, mode, variables, record=not quiet and fmt != "json")
@@ -549,11 +587,17 @@ Examples:
 @FORMAT
 @QUIET
 @DIGITS
+@POINTS
 def hessian(expression: str, at: tuple, variables: list[str] | None, fmt: str, quiet: bool,
-            digits: int | None) -> None:
+            digits: int | None, points: str | None, strict: bool, output: str | None,
+            input_format: str | None, output_format: str | None, threads: int | None
+            ) -> None:
     from adcalc.commands.vector import hessian as compute
     from adcalc.render import vector_report as vr
 
+    if points is not None:
+        return matrix_batch("hessian", expression, at, variables, fmt, points, strict,
+                            (output, input_format, output_format), threads)
     point, expression = merge_points(at), read_source(expression)
     with errors_reported():
         h = compute(expression, point, variables)

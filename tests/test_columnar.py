@@ -108,3 +108,41 @@ def test_threads_give_the_same_rows_in_order(tmp_path) -> None:
         outs.append(pl.read_parquet(out))
     assert outs[0].equals(outs[1])
     assert outs[0]["x1"].to_list() == pl.read_parquet(src)["x1"].to_list()
+
+
+def test_jacobian_and_hessian_points_are_the_scalar_commands(cli, tmp_path) -> None:
+    from adcalc.commands.vector import hessian, jacobian
+
+    rng = np.random.default_rng(9)
+    src = tmp_path / "p.parquet"
+    frame = pl.DataFrame({"x": rng.uniform(0.2, 2, 200), "y": rng.uniform(0.2, 2, 200)})
+    frame.write_parquet(src)
+    vector, scalar = "[x*y, sin(x) + y^2, exp(x*y)/x]", "x^2*y^3 + exp(x*y) + log(x)*y"
+    r = cli("jacobian", vector, "--points", str(src), "-o", str(tmp_path / "j.parquet"))
+    assert r.exit_code == 0, r.output
+    j = pl.read_parquet(tmp_path / "j.parquet")
+    assert j.columns[2:] == ["f1", "f2", "f3", "df1/dx", "df1/dy", "df2/dx", "df2/dy",
+                             "df3/dx", "df3/dy"]
+    r = cli("hessian", scalar, "--points", str(src), "-o", str(tmp_path / "h.arrow"))
+    assert r.exit_code == 0, r.output
+    h = pl.read_ipc(tmp_path / "h.arrow")
+    assert h.columns[2:] == ["f", "df/dx", "df/dy", "d2f/dxdx", "d2f/dxdy", "d2f/dydy"]
+    for k in (0, 99, 199):
+        point = {"x": frame["x"][k], "y": frame["y"][k]}
+        J = jacobian(vector, point).matrix
+        for i in range(3):
+            for c, n in enumerate("xy"):
+                assert j[f"df{i + 1}/d{n}"][k] == pytest.approx(J[i][c], rel=1e-14)
+        H = hessian(scalar, point).matrix
+        for a, b, (r_, c_) in (("x", "x", (0, 0)), ("x", "y", (0, 1)), ("y", "y", (1, 1))):
+            assert h[f"d2f/d{a}d{b}"][k] == pytest.approx(H[r_][c_], rel=1e-13)
+
+
+def test_jacobian_points_on_standard_streams(cli) -> None:
+    r = cli("jacobian", "[x*y, x + y]", "--points", "-", input="x,y\n1,2\n\n3,4\n")
+    assert r.exit_code == 0
+    assert r.stdout.splitlines() == ["x,y,f1,f2,df1/dx,df1/dy,df2/dx,df2/dy",
+                                     "1.0,2.0,2.0,3.0,2.0,1.0,1.0,1.0",
+                                     "3.0,4.0,12.0,7.0,4.0,3.0,1.0,1.0"]
+    r = cli("hessian", "x^2", "--points", "-", "--at", "x=1", input="x\n1\n")
+    assert r.exit_code == 2

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any, Protocol
 
-from adcalc.batch import BatchResult, check_columns, sweep_arrays
+from adcalc.batch import BatchResult, check_columns, output_columns, sweep_arrays, sweep_columns
 from adcalc.errors import DomainError, InputError
 from adcalc.points_in import CHUNK_ROWS, Records, chunks, read_header, row_message, to_columns
 from adcalc.tape import Tape
@@ -79,12 +79,13 @@ def run_batch(tape: Tape, stream: IO[bytes] | IO[str], writer: Writer, mode: str
 def run_columnar(tape: Tape, source: str, source_format: str, target: str,
                  target_format: str, mode: str = "reverse", variables: list[str] | None = None,
                  strict: bool = False, stdout: IO[bytes] | None = None,
-                 threads: int | None = None) -> BatchSummary:
+                 threads: int | None = None, kind: str = "gradient") -> BatchSummary:
     """``grad --points`` through polars (``adcalc.columnar``): the input scanned in
     batches, each swept as arrays inside polars' streaming engine, the output sunk to
     ``target`` batch by batch.  Output columns as the CSV writer's: the input columns
-    (variables as numbers), ``f``, then ``df/dx`` for each variable; a row that cannot be
-    evaluated has null there (and, with ``strict``, stops the run)."""
+    (variables as numbers), then ``batch.output_columns`` of ``kind`` (a gradient, a
+    Jacobian, a Hessian); a row that cannot be evaluated has null there (and, with
+    ``strict``, stops the run)."""
     import io
     import threading
 
@@ -112,8 +113,10 @@ def run_columnar(tape: Tape, source: str, source_format: str, target: str,
         raise InputError(f"cannot read the points file {source!r} as {source_format}: "
                          f"{exc}") from None
     check_columns(tape, header)
+    if source_format == "csv":  # a blank line is not a row (as adcalc's own CSV reader)
+        frame = frame.filter(~pl.all_horizontal(pl.all().is_null()))
     names = list(variables or tape.variables)
-    outputs = ["f", *(f"df/d{n}" for n in names)]
+    outputs = output_columns(tape, names, kind)
     taken = [c for c in outputs if c in header]
     if taken:
         raise InputError(f"the points already have a column {taken[0]!r}, which the output "
@@ -141,14 +144,14 @@ def run_columnar(tape: Tape, source: str, source_format: str, target: str,
                     else f"{cell!r} is not a number"))
             columns[v] = numbers.fill_null(float("nan")).to_numpy()
         row = df["__row"].to_numpy()
-        result = sweep_arrays(tape, columns, mode, names, rows)
+        computed, result = sweep_columns(tape, columns, names, rows, kind, mode)
         result.mark_bad(unreadable)
         bad_rows = [r for r, _ in result.bad]
         with lock:
             if result.bad and strict and not stopped:
                 k, message = result.bad[0]
-                kind = InputError if k in unreadable else DomainError
-                stopped.append(kind(row_message(int(row[k]), message)))
+                error = InputError if k in unreadable else DomainError
+                stopped.append(error(row_message(int(row[k]), message)))
             summary.rows += rows
             summary.bad += [(int(row[r]), m) for r, m in result.bad]
             at = result.kink_rows()
@@ -161,9 +164,8 @@ def run_columnar(tape: Tape, source: str, source_format: str, target: str,
         if stopped:
             raise stopped[0]
         out = [pl.Series(v, columns[v]) for v in tape.var_node]
-        for name, values in zip(outputs, [result.values, *(result.gradient[n] for n in names)],
-                                strict=True):
-            series = pl.Series(name, values)
+        for name in outputs:
+            series = pl.Series(name, computed[name])
             if bad_rows:  # a row that could not be evaluated: null, as JSON has it
                 series = series.scatter(bad_rows, None)
             out.append(series)
