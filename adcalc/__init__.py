@@ -31,6 +31,7 @@ _LAZY = {
     "graph": "adcalc.commands.graph", "sweep_arrays": "adcalc.batch",
     "Var": "adcalc.tracing", "trace": "adcalc.tracing", "reset": "adcalc.tracing",
     "TracingError": "adcalc.tracing",
+    "frame_function": "adcalc.commands.dataset", "sweep_dataset": "adcalc.commands.dataset",
 }
 
 __all__ = ["GradResult", "Gradient", "__version__", "grad", "gradient", "parse", "show",

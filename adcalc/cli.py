@@ -47,6 +47,10 @@ _POINTS_OPTIONS = [
                  default=None, help="With --points: the format written (default: by "
                                     "--output's extension; CSV, or JSON Lines with --format "
                                     "json)."),
+    click.option("--engine", type=click.Choice(["local", "dask"]), default="local",
+                 show_default=True,
+                 help="With --points: dask sweeps a Parquet dataset (a folder or a glob) "
+                      "partition by partition on Dask, writing a dataset folder (-o)."),
     click.option("--threads", type=click.IntRange(1, 256), default=None, metavar="N",
                  help="With --points through polars (-o FILE, or a columnar format): threads "
                       "to read, sweep and write with (default: every core it may use)."),
@@ -208,7 +212,7 @@ def grad(expression: str | None, python: str | None, at: tuple[dict[str, float],
          seed: dict[str, float] | None, variables: list[str] | None, check: bool, tol: float,
          fmt: str, quiet: bool, digits: int | None, points: str | None, strict: bool,
          output: str | None, input_format: str | None, output_format: str | None,
-         threads: int | None,
+         engine: str, threads: int | None,
          exact: bool, precision: int | None, step: bool, profile: bool) -> None:
     from adcalc.commands.grad import gradient
     from adcalc.profile import RECORDER, stage
@@ -228,7 +232,8 @@ def grad(expression: str | None, python: str | None, at: tuple[dict[str, float],
                                        f"not go with {flag}")
     if points is None:
         for given, flag in ((output, "--output"), (input_format, "--input-format"),
-                            (output_format, "--output-format"), (threads, "--threads")):
+                            (output_format, "--output-format"), (threads, "--threads"),
+                            (engine != "local", "--engine")):
             if given:
                 raise click.UsageError(f"{flag} goes with --points (a file of points)")
     if points is not None:
@@ -238,6 +243,8 @@ def grad(expression: str | None, python: str | None, at: tuple[dict[str, float],
                 raise click.UsageError(f"{flag} does not go with --points (the points come "
                                        "from the file)")
         with errors_reported(), stage("batch"):
+            if engine == "dask":
+                return dask_batch("gradient", expression, points, output, variables)
             batch(expression, points, fmt, mode, variables, strict,
                   (output, input_format, output_format), threads)
         if RECORDER.enabled:
@@ -362,6 +369,18 @@ def batch(expression: Any, points: str, fmt: str, mode: str, variables: list[str
         click.echo(kink_rows_message(tape, names, summary), err=True)
     if summary.bad:
         click.echo(bad_rows_message(summary), err=True)
+
+
+def dask_batch(kind: str, expression: Any, points: str, output: str | None,
+               variables: list[str] | None) -> None:
+    """``--points DATASET --engine dask -o FOLDER``: partition by partition on Dask."""
+    from adcalc.commands.dataset import sweep_dataset
+
+    if output in (None, "-"):
+        raise click.UsageError("--engine dask writes a Parquet dataset: give its folder with -o")
+    with errors_reported():
+        sweep_dataset(expression, points, output, kind, variables)
+    click.echo(f"wrote {output}", err=True)
 
 
 def matrix_batch(kind: str, expression: str, at: tuple, variables: list[str] | None,
@@ -559,10 +578,12 @@ Examples:
 def jacobian(expression: str, at: tuple, mode: str | None, variables: list[str] | None,
              fmt: str, quiet: bool, digits: int | None, points: str | None, strict: bool,
              output: str | None, input_format: str | None, output_format: str | None,
-             threads: int | None) -> None:
+             engine: str, threads: int | None) -> None:
     from adcalc.commands.vector import jacobian as compute
     from adcalc.render import vector_report as vr
 
+    if points is not None and engine == "dask":
+        return dask_batch("jacobian", read_source(expression), points, output, variables)
     if points is not None:
         return matrix_batch("jacobian", expression, at, variables, fmt, points, strict,
                             (output, input_format, output_format), threads)
@@ -590,11 +611,13 @@ Examples:
 @POINTS
 def hessian(expression: str, at: tuple, variables: list[str] | None, fmt: str, quiet: bool,
             digits: int | None, points: str | None, strict: bool, output: str | None,
-            input_format: str | None, output_format: str | None, threads: int | None
-            ) -> None:
+            input_format: str | None, output_format: str | None, engine: str,
+            threads: int | None) -> None:
     from adcalc.commands.vector import hessian as compute
     from adcalc.render import vector_report as vr
 
+    if points is not None and engine == "dask":
+        return dask_batch("hessian", read_source(expression), points, output, variables)
     if points is not None:
         return matrix_batch("hessian", expression, at, variables, fmt, points, strict,
                             (output, input_format, output_format), threads)

@@ -62,6 +62,7 @@ def measure(command: list[str]) -> tuple[float, float] | None:
     r = subprocess.run(["/usr/bin/time", "-f", "%e %M", *command], capture_output=True,
                        text=True)
     if r.returncode != 0:
+        print(f"failed: {' '.join(command[-5:])}: {r.stderr.strip()[-300:]}", file=sys.stderr)
         return None
     wall, kb = r.stderr.strip().splitlines()[-1].split()
     return float(wall), int(kb) / 1024
@@ -86,7 +87,7 @@ def main() -> None:
         folder = Path(tmp)
         scripts = {}
         for name in peers:
-            scripts[name] = folder / f"{name}.py"
+            scripts[name] = folder / f"pipe_{name}.py"  # not {name}.py: it would shadow the package
             scripts[name].write_text(PIPELINES[name])
         for n in [args.rows] + ([args.big] if args.big else []):
             rng = np.random.default_rng(0)
