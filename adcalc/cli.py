@@ -52,8 +52,8 @@ _POINTS_OPTIONS = [
                  help="With --points: dask sweeps a Parquet dataset (a folder or a glob) "
                       "partition by partition on Dask, writing a dataset folder (-o)."),
     click.option("--threads", type=click.IntRange(1, 256), default=None, metavar="N",
-                 help="With --points through polars (-o FILE, or a columnar format): threads "
-                      "to read, sweep and write with (default: every core it may use)."),
+                 help="With --points: threads to sweep with (through polars, also to read "
+                      "and write with; default: every core this process may use)."),
 ]
 
 
@@ -360,7 +360,8 @@ def batch(expression: Any, points: str, fmt: str, mode: str, variables: list[str
     progress = Progress(size if sys.stderr.isatty() else None)
     writer = PointsWriter(sys.stdout, "json" if fmt == "json" else "csv")
     try:
-        summary = run_batch(tape, stream, writer, mode, names, strict, progress)
+        summary = run_batch(tape, stream, writer, mode, names, strict, progress,
+                            threads=threads)
     finally:
         progress.close()
         if points != "-":

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any, Protocol
 
-from adcalc.batch import BatchResult, check_columns, output_columns, sweep_arrays, sweep_columns
+from adcalc.batch import BatchResult, check_columns, output_columns, sweep_parallel
 from adcalc.errors import DomainError, InputError
 from adcalc.points_in import CHUNK_ROWS, Records, chunks, read_header, row_message, to_columns
 from adcalc.tape import Tape
@@ -39,7 +39,7 @@ class BatchSummary:
 def run_batch(tape: Tape, stream: IO[bytes] | IO[str], writer: Writer, mode: str = "reverse",
               variables: list[str] | None = None, strict: bool = False,
               progress: Callable[[int, int], None] | None = None,
-              chunk_rows: int = CHUNK_ROWS) -> BatchSummary:
+              chunk_rows: int = CHUNK_ROWS, threads: int | None = None) -> BatchSummary:
     """Stream points from ``stream`` through ``writer``; ``progress(characters, rows)``
     after each chunk."""
     records = Records(stream)
@@ -54,7 +54,7 @@ def run_batch(tape: Tape, stream: IO[bytes] | IO[str], writer: Writer, mode: str
     read = records.chars
     for first, rows, unreadable in chunks(rows_in, len(header), chunk_rows):
         columns = to_columns(rows, index, unreadable)
-        result = sweep_arrays(tape, columns, mode, names, len(rows))
+        _, result = sweep_parallel(tape, columns, names, len(rows), "gradient", mode, threads)
         result.mark_bad(unreadable)
         if result.bad and strict:  # the good rows before the first bad one, then the error
             row, message = result.bad[0]
@@ -144,7 +144,7 @@ def run_columnar(tape: Tape, source: str, source_format: str, target: str,
                     else f"{cell!r} is not a number"))
             columns[v] = numbers.fill_null(float("nan")).to_numpy()
         row = df["__row"].to_numpy()
-        computed, result = sweep_columns(tape, columns, names, rows, kind, mode)
+        computed, result = sweep_parallel(tape, columns, names, rows, kind, mode, threads)
         result.mark_bad(unreadable)
         bad_rows = [r for r, _ in result.bad]
         with lock:
