@@ -405,14 +405,19 @@ def matrix_batch(kind: str, expression: str, at: tuple, variables: list[str] | N
 def columnar_batch(expression: Any, points: str, source_format: str, output: str,
                    target_format: str, mode: str, variables: list[str] | None,
                    strict: bool, threads: int | None = None, kind: str = "gradient") -> None:
+    from adcalc.columnar import count_rows
     from adcalc.commands.common import prepare
     from adcalc.commands.points import run_columnar
-    from adcalc.render.points_out import bad_rows_message, kink_rows_message
+    from adcalc.render.points_out import Progress, bad_rows_message, kink_rows_message
 
     s = prepare(expression, None, variables, scalar=None if kind == "jacobian" else kind)
     sys.stdout.flush()
-    summary = run_columnar(s.tape, points, source_format, output, target_format, mode,
-                           s.variables, strict, sys.stdout.buffer, threads, kind)
+    progress = Progress(count_rows(points, source_format) if sys.stderr.isatty() else None)
+    try:
+        summary = run_columnar(s.tape, points, source_format, output, target_format, mode,
+                               s.variables, strict, sys.stdout.buffer, threads, kind, progress)
+    finally:
+        progress.close()
     if summary.kinks:
         click.echo(kink_rows_message(s.tape, s.variables, summary), err=True)
     if summary.bad:

@@ -101,3 +101,15 @@ def sink(frame: Any, path: str, fmt: str) -> None:
         if isinstance(cause, InputError):
             raise cause from None
         raise InputError(f"cannot write {path!r} as {fmt}: {exc}") from None
+
+
+def count_rows(path: str, fmt: str) -> int | None:
+    """The number of rows of a points file (for the progress bar): from the metadata of
+    Parquet and Arrow, by a native pass over CSV and JSON Lines; ``None`` if unknown."""
+    if path == "-":
+        return None
+    try:
+        return int(scan(path, fmt).select(polars().len()).collect().item())
+    except Exception:
+        return None
+

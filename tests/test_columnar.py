@@ -146,3 +146,17 @@ def test_jacobian_points_on_standard_streams(cli) -> None:
                                      "3.0,4.0,12.0,7.0,4.0,3.0,1.0,1.0"]
     r = cli("hessian", "x^2", "--points", "-", "--at", "x=1", input="x\n1\n")
     assert r.exit_code == 2
+
+
+def test_progress_counts_every_row(tmp_path) -> None:
+    from adcalc.columnar import count_rows
+    from adcalc.commands.points import run_columnar
+    from adcalc.parse import parse
+
+    src = tmp_path / "p.parquet"
+    pl.DataFrame({"x": np.linspace(0.5, 2, 200_000)}).write_parquet(src)
+    assert count_rows(str(src), "parquet") == 200_000
+    seen = []
+    run_columnar(parse("x^2"), str(src), "parquet", str(tmp_path / "o.parquet"), "parquet",
+                 progress=lambda units, rows: seen.append(rows))
+    assert sum(seen) == 200_000 and len(seen) >= 1

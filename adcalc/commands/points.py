@@ -79,13 +79,14 @@ def run_batch(tape: Tape, stream: IO[bytes] | IO[str], writer: Writer, mode: str
 def run_columnar(tape: Tape, source: str, source_format: str, target: str,
                  target_format: str, mode: str = "reverse", variables: list[str] | None = None,
                  strict: bool = False, stdout: IO[bytes] | None = None,
-                 threads: int | None = None, kind: str = "gradient") -> BatchSummary:
+                 threads: int | None = None, kind: str = "gradient",
+                 progress: Callable[[int, int], None] | None = None) -> BatchSummary:
     """``grad --points`` through polars (``adcalc.columnar``): the input scanned in
     batches, each swept as arrays inside polars' streaming engine, the output sunk to
     ``target`` batch by batch.  Output columns as the CSV writer's: the input columns
     (variables as numbers), then ``batch.output_columns`` of ``kind`` (a gradient, a
     Jacobian, a Hessian); a row that cannot be evaluated has null there (and, with
-    ``strict``, stops the run)."""
+    ``strict``, stops the run).  ``progress(rows, rows)`` after each batch."""
     import io
     import threading
 
@@ -153,6 +154,8 @@ def run_columnar(tape: Tape, source: str, source_format: str, target: str,
                 error = InputError if k in unreadable else DomainError
                 stopped.append(error(row_message(int(row[k]), message)))
             summary.rows += rows
+            if progress is not None:
+                progress(rows, rows)
             summary.bad += [(int(row[r]), m) for r, m in result.bad]
             at = result.kink_rows()
             if at:
