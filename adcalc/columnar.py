@@ -83,24 +83,28 @@ def scan(path: str, fmt: str) -> Any:
         raise InputError(f"cannot read the points file {path!r} as {fmt}: {exc}") from None
 
 
+WRITERS = {"csv": ("sink_csv", "write_csv", {"float_precision": None}),
+           "parquet": ("sink_parquet", "write_parquet", {}),
+           "arrow": ("sink_ipc", "write_ipc", {}),
+           "jsonl": ("sink_ndjson", "write_ndjson", {})}
+"""Each format's streaming sink and eager writer in polars, and their options."""
+
+
 def sink(frame: Any, path: str, fmt: str) -> None:
     """Write the lazy frame's result to ``path``, batch by batch (polars' streaming)."""
-    try:
-        if fmt == "csv":
-            frame.sink_csv(path, float_precision=None)
-        elif fmt == "parquet":
-            frame.sink_parquet(path)
-        elif fmt == "arrow":
-            frame.sink_ipc(path)
-        else:
-            frame.sink_ndjson(path)
-    except InputError:
-        raise
-    except Exception as exc:
-        cause = exc.__cause__ or exc.__context__
-        if isinstance(cause, InputError):
-            raise cause from None
-        raise InputError(f"cannot write {path!r} as {fmt}: {exc}") from None
+    method, _, options = WRITERS[fmt]
+    getattr(frame, method)(path, **options)
+
+
+def write_to(frame: Any, stream: Any, fmt: str) -> None:
+    """Write the lazy frame's result to a byte stream (standard output: no file to sink
+    to, so the result is collected first)."""
+    import io
+
+    _, method, options = WRITERS[fmt]
+    buffer = io.BytesIO()
+    getattr(frame.collect(engine="streaming"), method)(buffer, **options)
+    stream.write(buffer.getvalue())
 
 
 def count_rows(path: str, fmt: str) -> int | None:

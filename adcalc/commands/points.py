@@ -90,7 +90,7 @@ def run_columnar(tape: Tape, source: str, source_format: str, target: str,
     import io
     import threading
 
-    from adcalc.columnar import polars, scan, sink
+    from adcalc.columnar import polars, scan, sink, write_to
     from adcalc.inputs import MAX_TEXT, stdin_bytes
 
     pl = polars(threads)
@@ -177,19 +177,8 @@ def run_columnar(tape: Tape, source: str, source_format: str, target: str,
     mapped = frame.map_batches(sweep, schema=schema, streamable=True)
     try:
         if target == "-":
-            done = mapped.collect(engine="streaming")
-            buffer = io.BytesIO() if target_format != "csv" else None
             assert stdout is not None
-            if target_format == "csv":
-                stdout.write(done.write_csv(float_precision=None).encode())
-            elif target_format == "parquet":
-                done.write_parquet(buffer)
-            elif target_format == "arrow":
-                done.write_ipc(buffer)
-            else:
-                done.write_ndjson(buffer)
-            if buffer is not None:
-                stdout.write(buffer.getvalue())
+            write_to(mapped, stdout, target_format)
         else:
             sink(mapped, target, target_format)
     except Exception as exc:
