@@ -333,13 +333,8 @@ def batch(expression: Any, points: str, fmt: str, mode: str, variables: list[str
     """``grad --points``: stream the rows through the array sweeps (CSV in and out by
     adcalc's own reader and writer; any other format, or a file to write, through
     polars, ``adcalc.columnar``)."""
-    from adcalc.columnar import format_of
-
-    output, input_format, output_format = files
-    source_format = format_of(points, input_format, "the points")
-    target_format = format_of(output, output_format, "the output")
-    if fmt == "json" and output_format is None and output in (None, "-"):
-        target_format = "jsonl"
+    output = files[0]
+    source_format, target_format = batch_formats(points, fmt, files)
     if (source_format, target_format) not in (("csv", "csv"), ("csv", "jsonl")) or (
             output not in (None, "-")):
         return columnar_batch(expression, points, source_format, output or "-",
@@ -372,6 +367,24 @@ def batch(expression: Any, points: str, fmt: str, mode: str, variables: list[str
         click.echo(bad_rows_message(summary), err=True)
 
 
+def batch_formats(points: str, fmt: str, files: tuple[str | None, str | None, str | None]
+                  ) -> tuple[str, str]:
+    """The formats read and written: by the files' extensions or the flags; ``--format
+    json`` means JSON Lines, and refuses another format asked for."""
+    from adcalc.columnar import format_of
+
+    output, input_format, output_format = files
+    source_format = format_of(points, input_format, "the points")
+    target_format = format_of(output, output_format, "the output")
+    if fmt == "json":
+        if output_format is None and output in (None, "-"):
+            return source_format, "jsonl"
+        if target_format != "jsonl":
+            raise click.UsageError(f"--format json writes JSON Lines; it does not go with "
+                                   f"writing {target_format}")
+    return source_format, target_format
+
+
 def dask_batch(kind: str, expression: Any, points: str, output: str | None,
                variables: list[str] | None) -> None:
     """``--points DATASET --engine dask -o FOLDER``: partition by partition on Dask."""
@@ -388,15 +401,10 @@ def matrix_batch(kind: str, expression: str, at: tuple, variables: list[str] | N
                  fmt: str, points: str, strict: bool,
                  files: tuple[str | None, str | None, str | None], threads: int | None) -> None:
     """``jacobian``/``hessian --points``: every entry as a column, through polars."""
-    from adcalc.columnar import format_of
-
     if at:
         raise click.UsageError("--at does not go with --points (the points come from the file)")
-    output, input_format, output_format = files
-    source_format = format_of(points, input_format, "the points")
-    target_format = format_of(output, output_format, "the output")
-    if fmt == "json" and output_format is None and output in (None, "-"):
-        target_format = "jsonl"
+    output = files[0]
+    source_format, target_format = batch_formats(points, fmt, files)
     with errors_reported():
         columnar_batch(read_source(expression), points, source_format, output or "-",
                        target_format, "reverse", variables, strict, threads, kind)

@@ -482,6 +482,15 @@ def batch_lines(draw: st.DrawFn) -> tuple[list[str], str | None]:
         names_option(draw, "--vars", names, clean),
         flag(draw, "--strict", 3),
         flag(draw, "-q", 6),
+        option(draw, "-o", st.sampled_from(["out.csv", "out.parquet", "out.arrow", "out.jsonl",
+                                            "-"] + ([] if clean else ["out.txt", "no/x.csv"])),
+               3),
+        option(draw, "--output-format", st.sampled_from(["csv", "parquet", "arrow", "jsonl"]),
+               6),
+        option(draw, "--input-format", st.sampled_from(["csv"] if clean else
+                                                       ["csv", "parquet", "jsonl"]), 6),
+        option(draw, "--threads", st.sampled_from(["1", "2"] + ([] if clean else ["0", "x"])),
+               5),
     ]
     if not clean:
         groups += [option(draw, "--at", point_text(names), 4),
