@@ -96,10 +96,11 @@ def sweep_arrays(tape: Tape, columns: Mapping[str, Any], mode: str = "reverse",
             gradient[n] = _full(sweep.tangents[out], rows)
             _merge(kinks, sweep.nondiff)
     else:
-        sweep = adjoint(tape, vals, {out: np.ones(rows)}, S)
-        gradient = {n: _full(sweep.adjoints[tape.var_node[n]], rows) for n in names}
+        sweep = adjoint(tape, vals, {out: 1.0}, S)  # a literal seed broadcasts
+        owned = _Owned(columns)
+        gradient = {n: owned.full(sweep.adjoints[tape.var_node[n]], rows) for n in names}
         kinks = sweep.nondiff
-    value = _full(vals[out], rows)
+    value = (owned if mode != "forward" else _Owned(columns)).full(vals[out], rows)
     result = BatchResult(value, gradient, kinks=kinks, nodes=vals if kinks else [])
     ok = np.isfinite(value)
     for g in gradient.values():
@@ -118,6 +119,26 @@ def _full(x: Any, rows: int) -> Any:
     import numpy as np
 
     return np.broadcast_to(np.asarray(x, dtype=np.float64), (rows,)).copy()
+
+
+class _Owned:
+    """Result arrays of a sweep, copied only where they must be: a literal broadcast to
+    the rows, or an array that is an input column or already handed out (``mark_bad``
+    writes NaN into each, and must touch nothing else)."""
+
+    def __init__(self, columns: Mapping[str, Any]) -> None:
+        self.seen = {id(c) for c in columns.values()}
+
+    def full(self, x: Any, rows: int) -> Any:
+        import numpy as np
+
+        if (type(x) is np.ndarray and x.shape == (rows,) and x.dtype == np.float64
+                and id(x) not in self.seen and x.flags.writeable):
+            self.seen.add(id(x))
+            return x
+        out = _full(x, rows)
+        self.seen.add(id(out))
+        return out
 
 
 def _settle_bad_rows(tape: Tape, columns: Mapping[str, Any], names: list[str], mode: str,
