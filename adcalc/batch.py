@@ -1,8 +1,8 @@
 """Batch evaluation: the same tape swept over NumPy arrays, all points at once.
 
 One primal and one adjoint sweep (or n tangent sweeps) per chunk of points, float64:
-the walks of ``adcalc.sweeps`` over the ``Arrays`` algebra, whose values are each
-primitive's array function.  Rows whose value or gradient comes out non-finite are
+the walks of ``adcalc.sweeps``, recorded once as array code (``adcalc.array_code``) and
+run in cache-sized pieces on every core.  Rows whose value or gradient comes out non-finite are
 recomputed on the scalar path, which is the arbiter: either it gives the numbers (a 0·∞
 that the scalar path never forms, because a zero adjoint passes nothing back) or it
 names the domain error, and the row is marked bad (NaN) with that message.  Rows at a
@@ -12,6 +12,7 @@ kink are marked too, so they carry the scalar path's warning.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,72 +74,65 @@ class BatchResult:
 
 
 def sweep_arrays(tape: Tape, columns: Mapping[str, Any], mode: str = "reverse",
-                 variables: Sequence[str] | None = None, rows: int | None = None
-                 ) -> BatchResult:
+                 variables: Sequence[str] | None = None, rows: int | None = None,
+                 threads: int = 1) -> BatchResult:
     """Value and gradient of ``tape`` at every row of ``columns`` (name → 1-D array).
 
-    The same walks as one point (``adcalc.sweeps``) over the ``Arrays`` algebra.
-    ``rows`` is needed only when there are no columns (a constant expression).
+    The walks of one point (``adcalc.sweeps``), recorded once as array code
+    (``adcalc.array_code``) and run in cache-sized pieces, on ``threads`` threads (NumPy
+    releases the GIL inside its loops).  ``rows`` is needed only when there are no
+    columns (a constant expression).
     """
     import numpy as np
+
+    from adcalc.array_code import compiled
 
     names = list(variables or tape.variables)
     if rows is None:
         rows = len(next(iter(columns.values()))) if columns else 1
-    S = Arrays(rows)
-    vals = primal(tape, {n: np.asarray(columns[n], dtype=np.float64) for n in tape.var_node}, S)
-    out = tape.output
-    kinks: dict[int, Any] = {}
-    if mode == "forward":
-        gradient = {}
-        for n in names:
-            sweep = tangent(tape, vals, {n: np.ones(rows)}, S)
-            gradient[n] = _full(sweep.tangents[out], rows)
-            _merge(kinks, sweep.nondiff)
+    code = compiled(tape, names, mode)
+    cols = {n: np.asarray(columns[n], dtype=np.float64) for n in tape.var_node}
+    value = np.empty(rows)
+    grads = [np.empty(rows) for _ in names]
+    step = code.piece_rows
+    if threads > 1 and rows > step:
+        def piece(s: int) -> tuple[int, dict[int, Any]]:
+            e = min(rows, s + step)
+            return s, code.sweep({n: c[s:e] for n, c in cols.items()}, e - s, value[s:e],
+                                 [g[s:e] for g in grads])
+
+        kinks: dict[int, Any] = {}
+        for s, found in _pool(threads).map(piece, range(0, rows, step)):
+            for i, mask in found.items():
+                if i not in kinks:
+                    kinks[i] = np.zeros(rows, dtype=bool)
+                kinks[i][s:s + len(mask)] = mask
     else:
-        sweep = adjoint(tape, vals, {out: 1.0}, S)  # a literal seed broadcasts
-        owned = _Owned(columns)
-        gradient = {n: owned.full(sweep.adjoints[tape.var_node[n]], rows) for n in names}
-        kinks = sweep.nondiff
-    value = (owned if mode != "forward" else _Owned(columns)).full(vals[out], rows)
-    result = BatchResult(value, gradient, kinks=kinks, nodes=vals if kinks else [])
+        kinks = code.sweep(cols, rows, value, grads)
+    result = BatchResult(value, dict(zip(names, grads, strict=True)), kinks=kinks)
+    if kinks:  # what the warnings quote: every node's value (the same walk, over arrays)
+        result.nodes = primal(tape, cols, Arrays(rows))
     ok = np.isfinite(value)
-    for g in gradient.values():
+    for g in grads:
         ok &= np.isfinite(g)
     if not ok.all():
         _settle_bad_rows(tape, columns, names, mode, result, np.flatnonzero(~ok))
     return result
 
 
-def _merge(kinks: dict[int, Any], more: dict[int, Any]) -> None:
-    for i, rows in more.items():
-        kinks[i] = kinks[i] | rows if i in kinks else rows
+_POOLS: dict[int, Any] = {}
+_POOL_LOCK = threading.Lock()
 
 
-def _full(x: Any, rows: int) -> Any:
-    import numpy as np
+def _pool(threads: int) -> Any:
+    """A pool of ``threads`` threads, kept: its threads keep their buffers
+    (``array_code``) from one chunk of points to the next."""
+    with _POOL_LOCK:
+        if threads not in _POOLS:
+            from concurrent.futures import ThreadPoolExecutor
 
-    return np.broadcast_to(np.asarray(x, dtype=np.float64), (rows,)).copy()
-
-
-class _Owned:
-    """Result arrays of a sweep, copied only where they must be: a literal broadcast to
-    the rows, or an array that is an input column or already handed out (``mark_bad``
-    writes NaN into each, and must touch nothing else)."""
-
-    def __init__(self, columns: Mapping[str, Any]) -> None:
-        self.seen = {id(c) for c in columns.values()}
-
-    def full(self, x: Any, rows: int) -> Any:
-        import numpy as np
-
-        if (type(x) is np.ndarray and x.shape == (rows,) and x.dtype == np.float64
-                and id(x) not in self.seen and x.flags.writeable):
-            self.seen.add(id(x))
-            return x
-        out = _full(x, rows)
-        self.seen.add(id(out))
-        return out
+            _POOLS[threads] = ThreadPoolExecutor(threads, thread_name_prefix="adcalc-sweep")
+        return _POOLS[threads]
 
 
 def _settle_bad_rows(tape: Tape, columns: Mapping[str, Any], names: list[str], mode: str,
@@ -204,17 +198,18 @@ def output_columns(tape: Tape, names: Sequence[str], kind: str = "gradient") -> 
 
 
 def sweep_columns(tape: Tape, columns: Mapping[str, Any], names: Sequence[str], rows: int,
-                  kind: str = "gradient", mode: str = "reverse"
+                  kind: str = "gradient", mode: str = "reverse", threads: int = 1
                   ) -> tuple[dict[str, Any], BatchResult]:
     """Every output column of ``kind`` at every row, and the record of bad rows and kinks.
 
     A Jacobian is one reverse sweep over arrays per result; a Hessian is the gradient,
     then a reverse sweep over arrays of each partial's own tape (``derive``), the same
     rules the scalar commands use.  A row bad in any sweep is bad in all its columns.
+    Each sweep runs in pieces on ``threads`` threads (``sweep_arrays``).
     """
     names = list(names)
     if kind == "gradient":
-        r = sweep_arrays(tape, columns, mode, names, rows)
+        r = sweep_arrays(tape, columns, mode, names, rows, threads)
         return {"f": r.values, **{f"df/d{n}": r.gradient[n] for n in names}}, r
     if kind == "jacobian":
         fs = output_columns(tape, names, kind)[:len(tape.outputs)]
@@ -224,7 +219,7 @@ def sweep_columns(tape: Tape, columns: Mapping[str, Any], names: Sequence[str], 
         for f, o in zip(fs, tape.outputs, strict=True):
             sub = tape.copy()
             sub.outputs = [o]
-            r = sweep_arrays(sub, columns, "reverse", names, rows)
+            r = sweep_arrays(sub, columns, "reverse", names, rows, threads)
             values[f] = r.values
             entries.update({f"d{f}/d{n}": r.gradient[n] for n in names})
             merged = _merged(merged, r)
@@ -233,14 +228,14 @@ def sweep_columns(tape: Tape, columns: Mapping[str, Any], names: Sequence[str], 
     else:
         from adcalc.derive import each_derivative
 
-        first = sweep_arrays(tape, columns, "reverse", names, rows)
+        first = sweep_arrays(tape, columns, "reverse", names, rows, threads)
         out = {"f": first.values, **{f"df/d{n}": first.gradient[n] for n in names}}
         merged = first
         partials, _keys, _ = each_derivative(tape, names, 1, "basic")
         for k, a in enumerate(names):
             sub = partials.copy()
             sub.outputs = [partials.outputs[k]]
-            r = sweep_arrays(sub, columns, "reverse", names, rows)
+            r = sweep_arrays(sub, columns, "reverse", names, rows, threads)
             out.update({f"d2f/d{a}d{b}": r.gradient[b] for b in names[k:]})
             merged = _merged(merged, r, keep_kinks=False)
     if merged.bad:
@@ -265,12 +260,6 @@ def _merged(a: BatchResult | None, b: BatchResult, keep_kinks: bool = True) -> B
     return a
 
 
-PIECE_ROWS = 1 << 15
-"""Rows a thread sweeps at a time: pieces whose arrays stay in the cache run faster than
-whole chunks even on one thread (measured: 10^6 rows of the seed function, 75 ms whole,
-53 ms in pieces on one thread, 26 ms in pieces on two; JAX jit(vmap(grad)) 30 ms)."""
-
-
 def cores() -> int:
     """The cores this process may use."""
     import os
@@ -284,51 +273,8 @@ def cores() -> int:
 def sweep_parallel(tape: Tape, columns: Mapping[str, Any], names: Sequence[str], rows: int,
                    kind: str = "gradient", mode: str = "reverse", threads: int | None = None
                    ) -> tuple[dict[str, Any], BatchResult]:
-    """``sweep_columns`` over pieces of ``PIECE_ROWS`` rows on ``threads`` threads
-    (default: every core): NumPy releases the GIL inside its loops, so the pieces run at
-    once.  The rows come back in order, and the numbers are the one-piece numbers (each
-    row's arithmetic is the same)."""
-    import numpy as np
-
-    threads = cores() if threads is None else threads
-    parts = -(-rows // PIECE_ROWS)
-    if parts < 2:
-        return sweep_columns(tape, columns, names, rows, kind, mode)
-    from concurrent.futures import ThreadPoolExecutor
-
-    slices = [(k * PIECE_ROWS, min(rows, (k + 1) * PIECE_ROWS)) for k in range(parts)]
-    out = {name: np.empty(rows) for name in output_columns(tape, names, kind)}
-
-    def piece(se: tuple[int, int]) -> BatchResult:
-        start, end = se
-        computed, res = sweep_columns(tape, {n: c[start:end] for n, c in columns.items()},
-                                      names, end - start, kind, mode)
-        for name, values in computed.items():  # each thread fills its own rows
-            out[name][start:end] = values
-        return res
-
-    with ThreadPoolExecutor(max(1, threads)) as pool:
-        results = list(pool.map(piece, slices))
-    gradient = {n: out[f"df/d{n}"] for n in names} if kind == "gradient" else {}
-    merged = BatchResult(out["f" if "f" in out else next(iter(out))], gradient,
-                         bad=[(start + r, m) for (start, _), res in zip(slices, results,
-                                                                        strict=True)
-                              for r, m in res.bad])
-    nodes_kinked = {i for res in results for i in res.kinks}
-    for i in nodes_kinked:
-        merged.kinks[i] = np.concatenate([res.kinks[i] if i in res.kinks else
-                                          np.zeros(end - start, dtype=bool)
-                                          for (start, end), res in zip(slices, results,
-                                                                       strict=True)])
-    if nodes_kinked:
-        with_nodes = [res for res in results if res.nodes]
-        template = with_nodes[0].nodes
-        merged.nodes = []
-        for k, v in enumerate(template):
-            if getattr(v, "ndim", 0):
-                merged.nodes.append(np.concatenate([
-                    res.nodes[k] if res.nodes else np.full(end - start, np.nan)
-                    for (start, end), res in zip(slices, results, strict=True)]))
-            else:
-                merged.nodes.append(v)
-    return out, merged
+    """``sweep_columns`` on ``threads`` threads (default: every core).  The rows come
+    back in order, and the numbers are the one-thread numbers (each row's arithmetic is
+    the same)."""
+    return sweep_columns(tape, columns, names, rows, kind, mode,
+                         cores() if threads is None else max(1, threads))

@@ -2,9 +2,9 @@
 
     python benchmarks/batch_gradient.py [--points 1000000] [--repeat 5]
 
-Side by side in one run, best of --repeat: adcalc's array sweeps (one primal and one
-adjoint sweep over NumPy arrays: the whole chunk at once, and in cache-sized pieces on
-one and on two threads, as ``--points`` sweeps), the hand-written NumPy closed-form
+Side by side in one run, best of --repeat: adcalc's array code (the primal and adjoint
+sweeps recorded once and run in cache-sized pieces on one and on two threads, as
+``--points`` sweeps), the walks over NumPy arrays it replaced, the hand-written NumPy closed-form
 gradient (the limit), and, where installed, numexpr (the closed form on two threads),
 PyTorch autograd, JAX jit(vmap(grad)) and sympy's lambdify(diff).  Every result is
 checked against the closed form before it is timed.  Target: adcalc's sweep at or below
@@ -22,8 +22,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import best_of, table
 
-from adcalc.batch import sweep_arrays, sweep_parallel
+from adcalc.batch import sweep_arrays
 from adcalc.parse import parse
+from adcalc.sweeps import Arrays, adjoint, primal
 
 SEED = "log((x1+x2)^2 + sin(x1*x2))"
 
@@ -33,6 +34,19 @@ def closed_form(x1: np.ndarray, x2: np.ndarray) -> tuple:
     d = s * s + np.sin(p)
     c = np.cos(p)
     return np.log(d), (2 * s + x2 * c) / d, (2 * s + x1 * c) / d
+
+
+def walked(tape, cols: dict, piece: int = 1 << 15) -> tuple:
+    """What ``--points`` ran before the array code: the walks of ``adcalc.sweeps`` over
+    the ``Arrays`` algebra, in pieces of 32,768 rows on one thread."""
+    n = len(cols["x1"])
+    g = np.empty(n), np.empty(n)
+    for s in range(0, n, piece):
+        part = {k: c[s:s + piece] for k, c in cols.items()}
+        S = Arrays(len(part["x1"]))
+        bar = adjoint(tape, primal(tape, part, S), {tape.output: 1.0}, S).adjoints
+        g[0][s:s + piece], g[1][s:s + piece] = bar[tape.var_node["x1"]], bar[tape.var_node["x2"]]
+    return g
 
 
 def peers(x1: np.ndarray, x2: np.ndarray) -> dict:
@@ -107,15 +121,13 @@ def main() -> None:
     x1, x2 = rng.uniform(0.1, 2.0, args.points), rng.uniform(0.1, 2.0, args.points)
     tape = parse(SEED)
     _, g1, g2 = closed_form(x1, x2)
+    cols = {"x1": x1, "x2": x2}
     runs = {"numpy closed form (the limit)": lambda: closed_form(x1, x2)[1:],
-            "adcalc array sweeps, whole chunk": lambda: tuple(
-                sweep_arrays(tape, {"x1": x1, "x2": x2}).gradient.values()),
-            "adcalc array sweeps, pieces, 1 thread": lambda: tuple(sweep_parallel(
-                tape, {"x1": x1, "x2": x2}, ["x1", "x2"], len(x1), threads=1)[1]
-                .gradient.values()),
-            "adcalc array sweeps, pieces, 2 threads": lambda: tuple(sweep_parallel(
-                tape, {"x1": x1, "x2": x2}, ["x1", "x2"], len(x1), threads=2)[1]
-                .gradient.values())}
+            "adcalc: the walk over arrays, pieces (before)": lambda: walked(tape, cols),
+            "adcalc: array code, 1 thread": lambda: tuple(
+                sweep_arrays(tape, cols, threads=1).gradient.values()),
+            "adcalc: array code, 2 threads": lambda: tuple(
+                sweep_arrays(tape, cols, threads=2).gradient.values())}
     runs.update(peers(x1, x2))
     rows, limit = [], None
     for name, fn in runs.items():
