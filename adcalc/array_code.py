@@ -37,7 +37,7 @@ PIECE_ROWS = 1 << 15
 """Rows swept at a time: a piece's buffers stay in the cache (measured, 10^6 rows of the
 seed function on one thread: 48 ms as one chunk, 33 ms in pieces of 32,768)."""
 
-BUFFER_BYTES = 48 << 20
+BUFFER_BYTES = 16 << 20
 """At most this much buffer memory a thread: a tape that needs many buffers at once is
 swept in smaller pieces."""
 

@@ -418,7 +418,7 @@ class Canon:
                 out = self.num(node[1])
                 for base, e in node[2]:
                     out = self.mul(out, self.pow(done[base], done[e]))
-            return self._exp_over_sum(out)
+            return self._exp_over_sum(self._sums_together(out))
         if all(done[t] == t for t, _ in node[2]):
             out = i
         else:
@@ -437,6 +437,25 @@ class Canon:
             if cost <= best_cost:
                 best, best_cost = c, cost
         return self._exp_over_sum(best) if best != out else best
+
+    def _sums_together(self, i: int) -> int:
+        """Product ``i`` with its sums over one fraction line where the product then
+        prints shorter, though each sum alone did not: a denominator of a sum cancels
+        against the other factors (``x^2*(1/x^2 + 1)`` is ``x^2 + 1``)."""
+        node = self.nodes[i]
+        if node[0] != MUL or self.measure(i) > MAX_TIDIED:
+            return i
+        k, factors = self.factors(i)
+        out = self.num(k)
+        changed = False
+        for base, e in factors.items():
+            if self.nodes[base][0] == ADD:
+                with suppress(TooBig):
+                    t = self.together(base)
+                    changed |= t != base
+                    base = t
+            out = self.mul(out, self.pow(base, e))
+        return out if changed and self.cost(out) < self.cost(i) else i
 
     def _exp_over_sum(self, i: int) -> int:
         """``exp(v)/(exp(v) + c)`` as ``1/(1 + c*exp(-v))`` where that prints shorter:

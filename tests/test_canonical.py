@@ -59,6 +59,9 @@ TEXTBOOK = [
     ("x^2*exp(3*x)", ["x*exp(3*x)*(3*x + 2)"]),
     ("log(1 + exp(-y*x))", ["-x/(exp(y*x) + 1)", "-y/(exp(y*x) + 1)"]),
     ("1/x + 1/y", ["-1/x^2", "-1/y^2"]),
+    # a sum's own denominator cancels against the product it stands in
+    ("atan(1/x)", ["-1/(x^2 + 1)"]),
+    ("1/(1/x + 1/y)", ["y^2/(x + y)^2", "x^2/(x + y)^2"]),
 ]
 
 
