@@ -226,18 +226,22 @@ def sweep_columns(tape: Tape, columns: Mapping[str, Any], names: Sequence[str], 
         assert merged is not None
         out = {**values, **entries}
     else:
-        from adcalc.derive import each_derivative
+        from adcalc.derive import each_derivative, symmetric
 
         first = sweep_arrays(tape, columns, "reverse", names, rows, threads)
         out = {"f": first.values, **{f"df/d{n}": first.gradient[n] for n in names}}
         merged = first
         partials, _keys, _ = each_derivative(tape, names, 1, "basic")
-        for k, a in enumerate(names):
+        second = []
+        for k in range(len(names)):
             sub = partials.copy()
             sub.outputs = [partials.outputs[k]]
             r = sweep_arrays(sub, columns, "reverse", names, rows, threads)
-            out.update({f"d2f/d{a}d{b}": r.gradient[b] for b in names[k:]})
+            second.append(r.gradient)
             merged = _merged(merged, r, keep_kinks=False)
+        for k, a in enumerate(names):  # the symmetric part, as hessian prints it
+            out.update({f"d2f/d{a}d{b}": symmetric(second[k][b], second[k + j][a])
+                        for j, b in enumerate(names[k:])})
     if merged.bad:
         import numpy as np
 

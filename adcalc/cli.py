@@ -480,7 +480,7 @@ def print_blocks(blocks: list, fmt: str, digits: int | None = None) -> None:
 
         from adcalc.render.rich_tty import render
 
-        render(blocks, Console(force_terminal=True if fmt == "rich" else None))
+        render(blocks, Console(force_terminal=True if fmt == "rich" else None), digits)
     else:
         from adcalc.render.plain import render as render_plain
 

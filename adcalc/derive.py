@@ -9,8 +9,10 @@ with the original function.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from itertools import combinations_with_replacement
+from typing import Any
 
 from adcalc.errors import InputError, option
 from adcalc.simplify import Simplifier, simplified
@@ -99,3 +101,17 @@ def each_derivative(tape: Tape, wrt: Sequence[str] | None = None, order: int = 1
 
         out = canonical(out)
     return out, wanted * (len(results) // max(len(wanted), 1)), results
+
+
+def symmetric(hab: Any, hba: Any) -> Any:
+    """An entry of the Hessian's symmetric part, (H_ab + H_ba)/2 (on floats or arrays;
+    halved first where the sum would overflow).  The two differ only by rounding, and a
+    Hessian is symmetric: this is the one number every place shows."""
+    if hab is hba:
+        return hab
+    total = hab + hba
+    if isinstance(total, float):
+        return total / 2 if math.isfinite(total) else hab / 2 + hba / 2
+    import numpy as np
+
+    return np.where(np.isfinite(total), total / 2, hab / 2 + hba / 2)

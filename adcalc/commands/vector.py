@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from adcalc.commands.common import prepare
+from adcalc.derive import symmetric
 from adcalc.errors import InputError, option
 from adcalc.sweeps import AdjointSweep, TangentSweep, adjoint, recorded_gradient, tangent
 from adcalc.tape import Tape
@@ -187,7 +188,7 @@ def hessian(expression: str | Tape, point: Mapping[str, float],
         sweeps.append(sweep)
         columns.append([sweep.tangents[o] for o in gtape.outputs])
     n = len(names)
-    matrix = [[columns[j][i] for j in range(n)] for i in range(n)]
+    matrix = [[symmetric(columns[j][i], columns[i][j]) for j in range(n)] for i in range(n)]
     # The gradient's own kinks, as grad reports them (the second derivatives at a kink
     # follow the same convention: the rules are the same).
     kinks = adjoint(tape, vals, {tape.output: 1.0}).nondiff
@@ -197,7 +198,7 @@ def hessian(expression: str | Tape, point: Mapping[str, float],
 
 
 def eigenvalues(matrix: list[list[float]]) -> list[float]:
-    """Eigenvalues of the symmetric part, ascending."""
+    """Eigenvalues of a symmetric matrix, ascending."""
     if not matrix:
         return []
     import numpy as np
@@ -206,5 +207,4 @@ def eigenvalues(matrix: list[list[float]]) -> list[float]:
     scale = float(np.max(np.abs(a))) if a.size else 0.0
     if not math.isfinite(scale) or scale == 0.0:
         return [0.0] * len(matrix) if scale == 0.0 else [math.nan] * len(matrix)
-    b = a / scale  # (a + aᵀ)/2 of entries near 1e308 would overflow
-    return [float(x) * scale for x in np.linalg.eigvalsh(b / 2 + b.T / 2)]
+    return [float(x) * scale for x in np.linalg.eigvalsh(a / scale)]  # near 1e308: scaled
