@@ -254,8 +254,7 @@ def grad(expression: str | None, python: str | None, at: tuple[dict[str, float],
         g = gradient(expression, point, mode=mode, variables=variables, seed=seed,
                      record=not quiet and fmt != "json", exact=exact, digits=precision)
         g.expression = text
-        if step and step_through(g):
-            return
+        stepped = step and step_through(g)
         result = None
         if check and g.double_gradient is not None:
             from adcalc.check import reference_check
@@ -269,7 +268,7 @@ def grad(expression: str | None, python: str | None, at: tuple[dict[str, float],
             with stage("check"):
                 result = check_gradient(g.tape, g.point, g.gradient, tol, g.seed, g.directional)
         with stage("output"):
-            emit(g, result, fmt, quiet, digits)
+            emit(g, result, fmt, quiet, digits, traces=not stepped)
         if RECORDER.enabled:
             click.echo(RECORDER.report(), err=True)
         if result is not None and not result.passed:
@@ -284,17 +283,24 @@ def grad(expression: str | None, python: str | None, at: tuple[dict[str, float],
 
 
 def step_through(g: Any) -> bool:
-    """``--step``: walk the sweeps on the terminal; ``False`` (and a note) without one."""
-    if not (sys.stdin.isatty() and sys.stdout.isatty()) or not g.variables:
-        why = "a terminal" if g.variables else "a variable to differentiate by"
+    """``--step``: walk the sweeps on the terminal, then say what they gave; ``False``
+    (and a note) without a terminal or without steps to walk."""
+    from adcalc.commands.step import walk
+
+    w = walk(g) if g.variables else None
+    if w is None or not any(s.phase == "primal" for s in w.steps):
+        why = ("a variable to differentiate by" if w is None else
+               "an operation to step through (f is one of its inputs)")
         click.echo(f"note: --step needs {why}; printing the whole trace instead", err=True)
+        return False
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        click.echo("note: --step needs a terminal; printing the whole trace instead", err=True)
         return False
     import termios
     import tty
 
     from rich.console import Console
 
-    from adcalc.commands.step import walk
     from adcalc.render.rich_tty import render
     from adcalc.render.step_view import interact, terminal_keys
 
@@ -303,8 +309,8 @@ def step_through(g: Any) -> bool:
     saved = termios.tcgetattr(fd)
     try:
         tty.setcbreak(fd)
-        interact(walk(g), lambda blocks: render(blocks, console), console.clear,
-                 terminal_keys())
+        interact(w, lambda blocks: render(blocks, console), console.clear, terminal_keys(),
+                 console.height)
     finally:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
     return True
@@ -432,8 +438,10 @@ def columnar_batch(expression: Any, points: str, source_format: str, output: str
         click.echo(bad_rows_message(summary), err=True)
 
 
-def emit(g: Any, check: Any, fmt: str, quiet: bool, digits: int | None = None) -> None:
-    """Print the gradient record in the chosen format; warnings go to stderr."""
+def emit(g: Any, check: Any, fmt: str, quiet: bool, digits: int | None = None,
+         traces: bool = True) -> None:
+    """Print the gradient record in the chosen format; warnings go to stderr.  Without
+    ``traces`` (after ``--step`` showed them), the result, the arithmetic and the check."""
     if quiet and fmt != "json" and check is None and not g.nondiff:
         from adcalc.render.quiet import quiet_lines
 
@@ -458,7 +466,7 @@ def emit(g: Any, check: Any, fmt: str, quiet: bool, digits: int | None = None) -
 
             click.echo(render_table(trace.check_table(check)))
         return
-    print_blocks(trace.report(g, check), fmt, digits)
+    print_blocks(trace.report(g, check, traces), fmt, digits)
 
 
 def print_blocks(blocks: list, fmt: str, digits: int | None = None) -> None:

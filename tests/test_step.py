@@ -107,6 +107,9 @@ def test_keys_through_a_pseudo_terminal() -> None:
         text = until(rf"Step {total} of {total}: adjoint sweep[\s\S]*next · p")
         assert "contributions so far" in text
         os.write(fd, b"q")
+        text = until(r"Result \(reverse mode[\s\S]*∂f/∂x\s+2\.5403023058681398")
+        after = text.rsplit("q quit", 1)[-1]  # the walk showed the traces; now what they gave
+        assert "Result" in after and "Primal trace" not in after
         _, status = os.waitpid(pid, 0)
         assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
     finally:
@@ -116,6 +119,34 @@ def test_keys_through_a_pseudo_terminal() -> None:
         except (ProcessLookupError, ChildProcessError):
             pass
         os.close(fd)
+
+
+def test_every_frame_fits_the_terminal_and_keeps_the_step_in_view() -> None:
+    """On an 80×24 terminal (22 lines for the frame, 2 for the keys) every frame of the
+    seed example fits, and the tables and the picture keep the step's own rows."""
+    from adcalc.render.step_view import lines
+
+    g = gradient("log((x1+x2)^2 + sin(x1*x2))", {"x1": 1.0, "x2": 0.5}, record=True)
+    w = walk(g)
+    for k in range(len(w.steps)):
+        blocks = frame(w, k, 22)
+        assert sum(map(lines, blocks)) + len(blocks) - 1 <= 22, k
+        current = [t for t in blocks[2:] if not hasattr(t, "text")][-1]
+        assert "current" in current.kinds, k  # the step's row is never cut
+        assert "▶" in blocks[-1].text
+        for table in blocks[2:-1]:  # the ⋮ rows count what they leave out
+            whole = frame(w, k)[blocks.index(table)]
+            left = sum(int(row[1].split()[1]) for row in table.rows if row[1].startswith("⋮"))
+            assert left + sum(not row[1].startswith("⋮") for row in table.rows) == len(
+                whole.rows), k
+    assert frame(w, 0, 200) == frame(w, 0)  # room enough: nothing is cut
+
+
+def test_nothing_to_step_through_says_so(cli) -> None:
+    for text in ("x", "a = x; a"):
+        r = cli("grad", text, "--at", "x=1", "--step")
+        assert r.exit_code == 0 and "Traceback" not in r.stderr
+        assert "an operation to step through" in r.stderr and "Result" in r.stdout
 
 
 def test_the_readme_shows_a_real_frame() -> None:

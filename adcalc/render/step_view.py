@@ -23,8 +23,9 @@ KEYS = "n, space or → next · p or ← previous · q quit"
 MARK = {"current": "▶", "read": "●", "updated": "◀"}
 
 
-def frame(w: Walk, k: int) -> list[Block]:
-    """What the screen shows at step ``k`` (0-based)."""
+def frame(w: Walk, k: int, height: int | None = None) -> list[Block]:
+    """What the screen shows at step ``k`` (0-based), in ``height`` lines if given (the
+    tables and the picture cut to the rows around what the step marks)."""
     g, all_steps = w.gradient, w.steps
     tape = g.tape
     labels = tape.labels(g.variables)
@@ -65,7 +66,74 @@ def frame(w: Walk, k: int) -> list[Block]:
                          num(s.after)], kind)
         blocks.append(adjoint)
     blocks.append(Para(picture(g, labels, mark), "dim"))
-    return blocks
+    return blocks if height is None else within(blocks, height)
+
+
+def lines(block: Block) -> int:
+    """The lines a block takes on the screen (a table: title, header, rule and rows)."""
+    return block.text.count("\n") + 1 if isinstance(block, Para) else 3 + len(block.rows)
+
+
+def within(blocks: list[Block], height: int) -> list[Block]:
+    """``blocks`` in ``height`` lines, a blank between two: the longest table or picture
+    cut to a window around its marked rows (the step's own), with a ``⋮`` line saying
+    how many rows it leaves out, until all fit (or nothing more can go)."""
+    out = list(blocks)
+    keep = [_rows(b) for b in blocks]
+    total = sum(map(lines, out)) + len(out) - 1
+    while total > height:
+        k = max(range(len(out)), key=lambda j: keep[j])
+        if keep[k] <= 1:
+            break
+        keep[k] = max(1, keep[k] - max(1, (total - height) // 2))
+        cut = _cut(blocks[k], keep[k])  # always from the whole block: its ⋮ counts stay true
+        total += lines(cut) - lines(out[k])
+        out[k] = cut
+    return out
+
+
+def _rows(block: Block) -> int:
+    """The rows of a table, or the lines of a picture below its legend (the header and
+    the step's sentence have none: they are never cut)."""
+    if isinstance(block, Para):
+        return block.text.count("\n") if block.text.startswith("The graph") else 0
+    return len(block.rows)
+
+
+def _cut(block: Block, keep: int) -> Block:
+    if isinstance(block, Para):  # the picture: its first line is the legend
+        head, *rest = block.text.splitlines()
+        focus = [n for n, line in enumerate(rest) if line.lstrip()[:1] in ("▶", "◀", "●")]
+        focus.sort(key=lambda n: rest[n].lstrip()[:1] != "▶")  # the step's node first
+        start, end = _window(len(rest), focus, keep)
+        shown = [f"    ⋮ {start} more"] * (start > 0) + rest[start:end] + [
+            f"    ⋮ {len(rest) - end} more"] * (end < len(rest))
+        return Para("\n".join([head, *shown]), block.style)
+    focus = [n for n, kind in enumerate(block.kinds) if kind]
+    focus.sort(key=lambda n: block.kinds[n] != "current")
+    start, end = _window(len(block.rows), focus, keep)
+    out = Table(block.title, list(block.columns), right=set(block.right))
+    blank = [""] * len(block.columns)
+    if start:
+        out.add(["", f"⋮ {start} more", *blank[2:]])
+    for n in range(start, end):
+        out.add(block.rows[n], block.kinds[n])
+    if end < len(block.rows):
+        out.add(["", f"⋮ {len(block.rows) - end} more", *blank[2:]])
+    return out
+
+
+def _window(n: int, focus: list[int], keep: int) -> tuple[int, int]:
+    """``keep`` consecutive rows of ``n`` around the ``focus`` rows: the first of them
+    (the step's own) always, the others as far as they fit."""
+    if not focus:
+        return 0, min(n, keep)
+    low = high = focus[0]
+    for f in focus[1:]:
+        if max(high, f) - min(low, f) < keep:
+            low, high = min(low, f), max(high, f)
+    start = max(0, min(n - keep, (low + high) // 2 - (keep - 1) // 2))
+    return start, min(n, start + keep)
 
 
 def describe(g: Gradient, step: Step, labels: list[str | None]) -> str:
@@ -96,14 +164,15 @@ def picture(g: Gradient, labels: list[str | None], mark: dict[int, str]) -> str:
 
 
 def interact(w: Walk, render: Callable[[list[Block]], None], clear: Callable[[], None],
-             read_key: Callable[[], str]) -> int:
-    """Show the frames, moving with the keys; the number of frames shown."""
+             read_key: Callable[[], str], height: int | None = None) -> int:
+    """Show the frames, moving with the keys, each in ``height`` lines if given (the
+    terminal's); the number of frames shown."""
     all_steps = w.steps
     k = 0
     seen = 0
     while True:
         clear()
-        render([*frame(w, k), Para(KEYS, "dim")])
+        render([*frame(w, k, None if height is None else height - 2), Para(KEYS, "dim")])
         seen += 1
         key = read_key()
         if key in ("q", "Q", "\x03", "\x04", ""):

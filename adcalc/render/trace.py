@@ -204,10 +204,15 @@ def arithmetic_note(g: Gradient) -> Para | None:
 NO_VARIABLES = "The expression uses no variables: it is a constant, and its gradient is empty."
 
 
-def report(g: Gradient, check: CheckResult | None = None) -> list[Block]:
-    """The full report of ``grad``: header, primal trace, derivative trace(s), result."""
+def report(g: Gradient, check: CheckResult | None = None, traces: bool = True
+           ) -> list[Block]:
+    """The full report of ``grad``: header, primal trace, derivative trace(s), result
+    (without ``traces``: the result, the arithmetic and the check)."""
     tape = g.tape
     labels = tape.labels(g.variables)
+    if not traces:
+        blocks = [summary_table(g), arithmetic_note(g), check and check_table(check)]
+        return [b for b in blocks if b]
     if not g.variables:
         return [header(g.expression, g.variables, g.point), Para(NO_VARIABLES), summary_table(g)]
     blocks: list[Block] = [header(g.expression, g.variables, g.point),
