@@ -808,10 +808,9 @@ def examples(name: str | None, options: tuple[str, ...]) -> None:
         from adcalc.render.document import Table
 
         table = Table("Built-in examples (adcalc examples NAME runs one)",
-                      ["name", "command", "what", "numbers from"])
+                      ["name", "command", "what", "from"])
         for e in EXAMPLES:
-            table.add([e.name, e.command, e.title, e.source if e.published else
-                       "this table (checked against SymPy)"])
+            table.add([e.name, e.command, e.title, e.source])
         print_blocks([table], "auto")
         return
     example = BY_NAME.get(name)
@@ -823,14 +822,16 @@ def examples(name: str | None, options: tuple[str, ...]) -> None:
         raise click.BadParameter(f"no example {name!r}{hint}; there are "
                                  f"{', '.join(BY_NAME)}", param_hint="'NAME'")
     quiet = any(o in ("-q", "--quiet") for o in options) or "json" in options
+    fmt = next((options[k + 1] for k, o in enumerate(options[:-1]) if o == "--format"),
+               next((o.split("=", 1)[1] for o in options if o.startswith("--format=")), ""))
     if not quiet:
-        click.echo(f"# {example.title}\n# from {example.source}")
-        if example.published:
-            click.echo("# published: " + ", ".join(f"{k} = {v}"
-                                                     for k, v in example.published.items()))
-        click.echo("# " + example.program.replace("\n", "\n# ") + "\n")
-    main.main([example.command, example.program, "--at", example.point, *options],
-              prog_name="adcalc", standalone_mode=False)
+        from adcalc.render.notes import comment
+
+        click.echo(comment(example.about(), fmt))
+    given = any(o == "--at" or o.startswith("--at=") for o in options)
+    point = [] if given else ["--at", example.point]  # a point given replaces the example's
+    main.main([example.command, example.program, *point, *options], prog_name="adcalc",
+              standalone_mode=False)
 
 
 @main.command(help="""Every function, reduction and constant an expression may use, with

@@ -17,18 +17,34 @@ class Example(NamedTuple):
     point: str
     published: dict[str, str]
     """What the source prints, to the digits it prints: label → value."""
+    note: str = ""
+    """How the source's numbers were made, where that explains their last digit."""
+
+    def about(self) -> str:
+        """The lines printed above the example: what it is, where from, its numbers."""
+        lines = [self.title, f"from {self.source}"]
+        if self.published:
+            lines.append("published: " + ", ".join(f"{k} = {v}" for k, v in
+                                                   self.published.items()) + self.note)
+        else:
+            lines.append("no numbers published: adcalc's are checked against SymPy and "
+                         "finite differences")
+        return "\n".join([*lines, *self.program.splitlines(), ""])
 
 
 EXAMPLES = [
     Example("baydin", "f(x1, x2) = ln(x1) + x1·x2 − sin(x2), the survey's worked example",
             "Baydin, Pearlmutter, Radul & Siskind, Automatic differentiation in machine "
             "learning: a survey (JMLR 18, 2018), Tables 2 and 3",
-            "grad", "ln(x1) + x1*x2 - sin(x2)", "x1=2,x2=5",
+            # bound in the order of the survey's evaluation trace: v3 = sin(v0) before the sum
+            "grad", "a = ln(x1)\nb = x1*x2\nc = sin(x2)\na + b - c", "x1=2,x2=5",
             {"f": "11.652", "∂f/∂x1": "5.5", "∂f/∂x2": "1.716"}),
     Example("griewank", "the running example of Griewank & Walther's book",
             "Griewank & Walther, Evaluating Derivatives (2nd ed., SIAM 2008)",
-            "grad", "(sin(x1/x2) + x1/x2 - exp(x2))*(x1/x2 - exp(x2))", "x1=1.5,x2=0.5",
-            {}),  # the book's tables round every step, so its last digits differ
+            # grouped as the book's procedure: v4 = v1 - v3 is computed once, used twice
+            "grad", "(sin(x1/x2) + (x1/x2 - exp(x2)))*(x1/x2 - exp(x2))", "x1=1.5,x2=0.5",
+            {"f": "2.0167", "∂f/∂x1": "3.0118", "∂f/∂x2": "-13.7239"},
+            " (the book rounds every step to four decimals, so its last digit may differ)"),
     Example("seed", "this README's first example", "adcalc's README",
             "grad", "log((x1+x2)^2 + sin(x1*x2))", "x1=1,x2=0.5",
             {"f": "1.0040911616346275", "∂f/∂x1": "1.2598956199053317",
@@ -42,15 +58,15 @@ EXAMPLES = [
             "the XOR exercise of the backpropagation tutorials",
             "grad",
             "h1 = tanh(w11*0 + w12*0 + b1); h2 = tanh(w21*0 + w22*0 + b2)\n"
-            "o1 = sigmoid(v1*h1 + v2*h2 + c)\n"
+            "o1 = sigmoid(u1*h1 + u2*h2 + c)\n"
             "h3 = tanh(w11*0 + w12*1 + b1); h4 = tanh(w21*0 + w22*1 + b2)\n"
-            "o2 = sigmoid(v1*h3 + v2*h4 + c)\n"
+            "o2 = sigmoid(u1*h3 + u2*h4 + c)\n"
             "h5 = tanh(w11*1 + w12*0 + b1); h6 = tanh(w21*1 + w22*0 + b2)\n"
-            "o3 = sigmoid(v1*h5 + v2*h6 + c)\n"
+            "o3 = sigmoid(u1*h5 + u2*h6 + c)\n"
             "h7 = tanh(w11*1 + w12*1 + b1); h8 = tanh(w21*1 + w22*1 + b2)\n"
-            "o4 = sigmoid(v1*h7 + v2*h8 + c)\n"
+            "o4 = sigmoid(u1*h7 + u2*h8 + c)\n"
             "o1^2 + (o2 - 1)^2 + (o3 - 1)^2 + o4^2",
-            "w11=0.5,w12=-0.4,w21=0.3,w22=0.8,b1=0.1,b2=-0.2,v1=1.2,v2=-0.7,c=0.05",
+            "w11=0.5,w12=-0.4,w21=0.3,w22=0.8,b1=0.1,b2=-0.2,u1=1.2,u2=-0.7,c=0.05",
             {}),
 ]
 """Every example; ``published`` is empty where the numbers are this table's own (the

@@ -25,7 +25,40 @@ def test_published_numbers_to_the_printed_digits(cli, example) -> None:
     ours = {"f": data["value"], **{f"∂f/∂{n}": v for n, v in data["gradient"].items()}}
     for label, printed in example.published.items():
         decimals = len(printed.split(".")[1]) if "." in printed else 0
-        assert round(ours[label], decimals) == float(printed), (example.name, label)
+        if example.note:  # a source that rounds every step: within one in its last digit
+            assert abs(ours[label] - float(printed)) <= 1.01 * 10.0**-decimals, label
+        else:
+            assert round(ours[label], decimals) == float(printed), (example.name, label)
+
+
+@pytest.mark.parametrize(("name", "steps"), [
+    ("baydin", ["log(v-1)", "v-1·v0", "sin(v0)", "v1 + v2", "v4 - v3"]),  # the survey's Table 2
+    ("griewank", ["v-1/v0", "sin(v1)", "exp(v0)", "v1 - v3", "v2 + v4", "v5·v4"]),  # the book's
+])
+def test_the_trace_is_the_source_s_own(cli, name, steps) -> None:
+    data = json.loads(cli("examples", name, "--format", "json").stdout)
+    from adcalc.describe import operation
+    from adcalc.parse import parse
+
+    tape = parse(BY_NAME[name].program)
+    labels = tape.labels()
+    ours = [operation(tape, labels, i) for i, op in enumerate(tape.ops) if op >= 0]
+    assert ours == steps
+    assert len([row for row in data["trace"] if row["op"] != "input"]) == len(steps)
+
+
+def test_a_point_given_replaces_the_example_s(cli) -> None:
+    r = cli("examples", "baydin", "--at", "x1=1,x2=1", "-q")
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout.splitlines()[0] == f"∂f/∂x1 = {1 + 1.0}"
+
+
+@pytest.mark.parametrize("fmt", ["latex", "markdown"])
+def test_the_header_is_a_comment_in_notes(cli, fmt) -> None:
+    out = cli("examples", "griewank", "--format", fmt).stdout
+    first = out.splitlines()[0]
+    assert first.startswith("% " if fmt == "latex" else "> "), first
+    assert not any(line.startswith("#") for line in out.splitlines())
 
 
 def test_softmax_is_diag_s_minus_s_st(cli) -> None:
@@ -61,6 +94,7 @@ def test_the_list_and_a_run_with_the_command_s_options(cli) -> None:
     assert all(e.name in r.stdout for e in EXAMPLES)
     r = cli("examples", "baydin", "--mode", "forward", "--format", "plain")
     assert "# published: f = 11.652" in r.stdout and "Tangent trace" in r.stdout
+    assert "numbers from" not in cli("examples").stdout
     r = cli("examples", "softmx")
     assert r.exit_code == 2 and "did you mean softmax?" in r.stderr
 

@@ -30,6 +30,10 @@ TRACES = [
     ("hessian", "x^2*y^3 + exp(x*y)", "--at", "x=1,y=0.5"),
     ("jvp", "[x*y, x + y^2]", "--at", "x=1,y=2", "--dir", "x=1,y=-1"),
     ("vjp", "[x*y, sin(x)]", "--at", "x=1,y=2", "--cot", "f1=1,f2=0.5"),
+    ("jacobian", "a = x*y\n[a, a^2]", "--at", "x=1,y=2"),  # a line that starts with [
+    ("grad", "neuron(w, b, x) = tanh(w*x + b)\nneuron(w[1], b[1], x) + 1e4 + 1e-8*x^2",
+     "--at", "w[1]=0.5,b[1]=0.1,x=1.5", "--check"),
+    ("examples", "griewank"),
 ]
 
 FORMULAS = [
@@ -58,6 +62,7 @@ def test_trace_tables_compile(cli, tmp_path) -> None:
     for args in TRACES:
         r = cli(*args, "--format", "latex")
         assert r.exit_code in (0, 1), (args, r.output)
+        assert "\\^{}" not in r.stdout and "w[1]" not in r.stdout, args  # superscripts, w_{1}
         parts.append(r.stdout)
     compile_latex(tmp_path, "\n\n\\clearpage\n".join(parts))
 

@@ -57,6 +57,11 @@ def test_latex_is_ascii_balanced_and_tabular(cli, args: list[str]) -> None:
     ("v̇3 = 2·v̇1", r"$\dot{v}_{3}$ = 2$\cdot \dot{v}_{1}$"),
     ("∂²f/∂x∂y", r"$\partial ^{2}$f/$\partial $x$\partial $y"),
     ("50% of x_1 & {y}", r"50\% of x\_1 \& \{y\}"),
+    # the text font has no | < >: math mode; a power is raised; [ never reads as \\[len]
+    ("|AD - FD| <= tol", r"$|$AD - FD$|$ $\le $ tol"),
+    ("v1^2 + x^(1/3)", r"$v_{1}$\textsuperscript{2} + x\textsuperscript{(1/3)}"),
+    ("[a, b]", "{[}a, b]"),
+    ("w[1]·x", r"$\mathit{w}_{1}\cdot $x"),
 ])
 def test_trace_notation_in_latex(cell: str, want: str) -> None:
     assert tex(cell) == want

@@ -13,9 +13,12 @@ from adcalc.render.document import Block, Para
 
 
 def _md(cell: str) -> str:
-    """A cell as Markdown text: what would be markup (| * _ ` \\) is escaped."""
-    for ch in "\\|*_`":
+    """A cell as Markdown text: what would be markup (| * _ ` \\ [ <, and a # or > that
+    starts a line) is escaped."""
+    for ch in "\\|*_`[<":
         cell = cell.replace(ch, "\\" + ch)
+    if cell.lstrip()[:1] in ("#", ">", "-", "+"):
+        cell = "\\" + cell.lstrip()
     return cell.replace("\n", " ")
 
 
@@ -38,12 +41,13 @@ def markdown(blocks: list[Block]) -> str:
 
 _SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&",
             "#": r"\#", "^": r"\^{}", "_": r"\_", "%": r"\%", "~": r"\~{}"}
-_SYMBOLS = {"∂": r"\partial ", "·": r"\cdot ", "∇": r"\nabla ", "λ": r"\lambda ",
+_SYMBOLS = {"<=": r"\le ", ">=": r"\ge ", "|": "|", "<": "<", ">": ">","∂": r"\partial ", "·": r"\cdot ", "∇": r"\nabla ", "λ": r"\lambda ",
             "×": r"\times ", "→": r"\to ", "ᵀ": "^{T}", "…": r"\dots ", "π": r"\pi ",
             "−": "-", "√": r"\surd ", "≤": r"\le ", "≥": r"\ge ", "σ": r"\sigma "}
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
 _TOKEN = re.compile(r"v\u0304(-?\d+)|v\u0307(-?\d+)|\bv(-?\d+)\b|([⁰¹²³⁴⁵⁶⁷⁸⁹]+)|"
-                    r"([∂·∇λ×→ᵀ…π−√≤≥σ])")
+                    r"(<=|>=|[∂·∇λ×→ᵀ…π−√≤≥σ|<>])|\b([A-Za-z]\w*)\[(\d+)\]|"
+                    r"\^(-?[\w.]+|\([^()]*\))")
 
 
 def tex(text: str) -> str:
@@ -52,8 +56,12 @@ def tex(text: str) -> str:
     last = 0
     for m in _TOKEN.finditer(text):
         out.append("".join(_SPECIAL.get(ch, ch) for ch in text[last:m.start()]))
-        bar, dot, plain, power, symbol = m.groups()
-        if bar is not None:
+        bar, dot, plain, power, symbol, name, index, raised = m.groups()
+        if name is not None:  # an indexed name, w[1], as the formulas write it: w_{1}
+            out.append(rf"$\mathit{{{name}}}_{{{index}}}$".replace("_", r"\_", name.count("_")))
+        elif raised is not None:  # v1^2, x^(1/3)
+            out.append(rf"\textsuperscript{{{tex(raised)}}}")
+        elif bar is not None:
             out.append(rf"$\bar{{v}}_{{{bar}}}$")
         elif dot is not None:
             out.append(rf"$\dot{{v}}_{{{dot}}}$")
@@ -65,7 +73,7 @@ def tex(text: str) -> str:
             out.append(f"${_SYMBOLS[symbol]}$")
         last = m.end()
     out.append("".join(_SPECIAL.get(ch, ch) for ch in text[last:]))
-    text = "".join(out).replace("$$", "")  # neighbouring math joins into one
+    text = "".join(out).replace("$$", "").replace("[", "{[}")  # \\[ would be a length
     return "".join(ch if ord(ch) < 128 else f"[U+{ord(ch):04X}]" for ch in text)
 
 
@@ -84,6 +92,16 @@ def latex(blocks: list[Block]) -> str:
         lines += [r"\hline", r"\end{tabular}"]
         parts.append("\n".join(lines))
     return "\n\n\\bigskip\n\n".join(parts) + "\n"
+
+
+def comment(text: str, fmt: str) -> str:
+    """Lines about what follows (an example's title and source): ``# `` lines in plain
+    text, a block quote in Markdown, ``%`` comments in LaTeX."""
+    lines = text.splitlines()
+    if fmt == "markdown":
+        return "\n".join("> " + _md(line) + "  " for line in lines).rstrip() + "\n"
+    mark = "%" if fmt == "latex" else "#"
+    return "\n".join(f"{mark} {line}".rstrip() for line in lines) + "\n"
 
 
 def document(body: str) -> str:
