@@ -237,11 +237,14 @@ def grad(expression: str | None, python: str | None, at: tuple[dict[str, float],
             if given:
                 raise click.UsageError(f"{flag} goes with --points (a file of points)")
     if points is not None:
-        for given, flag in ((at, "--at"), (seed, "--seed"), (check, "--check"),
-                            (exact, "--exact"), (precision, "--precision")):
+        for given, flag, why in ((at, "--at", "the points come from the file"),
+                                 (seed, "--seed", "each row's gradient is written whole"),
+                                 (check, "--check", "check one point with --at"),
+                                 (exact, "--exact", "the array sweeps run in doubles"),
+                                 (precision, "--precision", "the array sweeps run in doubles")):
             if given:
-                raise click.UsageError(f"{flag} does not go with --points (the points come "
-                                       "from the file)")
+                raise click.UsageError(f"{flag} does not go with --points ({why})")
+        refuse_for_points(fmt, digits)
         with errors_reported(), stage("batch"):
             if engine == "dask":
                 return dask_batch("gradient", expression, points, output, variables)
@@ -403,12 +406,25 @@ def dask_batch(kind: str, expression: Any, points: str, output: str | None,
     click.echo(f"wrote {output}", err=True)
 
 
+def refuse_for_points(fmt: str, digits: int | None) -> None:
+    """What ``--points`` cannot do: trace tables (it writes data) and fewer digits (every
+    double is written to read back bit for bit)."""
+    if fmt in ("markdown", "latex", "rich"):
+        raise click.UsageError(f"--format {fmt} prints trace tables; --points writes data: CSV, "
+                               "or --format json (JSON Lines), or -o FILE.parquet/.arrow/.jsonl")
+    if digits is not None:
+        raise click.UsageError("--digits does not go with --points (every number is written "
+                               "with all its digits, to read back bit for bit)")
+
+
 def matrix_batch(kind: str, expression: str, at: tuple, variables: list[str] | None,
                  fmt: str, points: str, strict: bool,
-                 files: tuple[str | None, str | None, str | None], threads: int | None) -> None:
+                 files: tuple[str | None, str | None, str | None], threads: int | None,
+                 digits: int | None = None) -> None:
     """``jacobian``/``hessian --points``: every entry as a column, through polars."""
     if at:
         raise click.UsageError("--at does not go with --points (the points come from the file)")
+    refuse_for_points(fmt, digits)
     output = files[0]
     source_format, target_format = batch_formats(points, fmt, files)
     with errors_reported():
@@ -608,7 +624,7 @@ def jacobian(expression: str, at: tuple, mode: str | None, variables: list[str] 
         return dask_batch("jacobian", read_source(expression), points, output, variables)
     if points is not None:
         return matrix_batch("jacobian", expression, at, variables, fmt, points, strict,
-                            (output, input_format, output_format), threads)
+                            (output, input_format, output_format), threads, digits)
     point, expression = merge_points(at), read_source(expression)
     with errors_reported():
         r = compute(expression, point, mode, variables, record=not quiet and fmt != "json")
@@ -642,7 +658,7 @@ def hessian(expression: str, at: tuple, variables: list[str] | None, fmt: str, q
         return dask_batch("hessian", read_source(expression), points, output, variables)
     if points is not None:
         return matrix_batch("hessian", expression, at, variables, fmt, points, strict,
-                            (output, input_format, output_format), threads)
+                            (output, input_format, output_format), threads, digits)
     point, expression = merge_points(at), read_source(expression)
     with errors_reported():
         h = compute(expression, point, variables)

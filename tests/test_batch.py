@@ -270,3 +270,21 @@ def test_array_code_is_the_walk_over_arrays_bit_for_bit(mode: str) -> None:
         r2 = sweep_arrays(tape, here, mode, threads=2)
         assert np.array_equal(r1.values, r2.values, equal_nan=True), text
         assert r1.bad == r2.bad and r1.kink_rows() == r2.kink_rows(), text
+
+
+@pytest.mark.parametrize("command", ["grad", "jacobian", "hessian"])
+@pytest.mark.parametrize(("extra", "said"), [
+    (["--format", "latex"], "prints trace tables; --points writes data"),
+    (["--format", "markdown"], "prints trace tables; --points writes data"),
+    (["--digits", "3"], "every number is written with all its digits"),
+])
+def test_points_refuse_what_only_tables_do(cli, command, extra, said) -> None:
+    r = cli(command, "x^2*y", "--points", "-", *extra, input="x,y\n1,2\n")
+    assert r.exit_code == 2 and said in r.stderr and not r.stdout
+
+
+def test_points_say_why_exact_and_check_do_not_go_with_them(cli) -> None:
+    r = cli("grad", "x^2", "--points", "-", "--exact", input="x\n1\n")
+    assert r.exit_code == 2 and "the array sweeps run in doubles" in r.stderr
+    r = cli("grad", "x^2", "--points", "-", "--check", input="x\n1\n")
+    assert r.exit_code == 2 and "check one point with --at" in r.stderr

@@ -41,7 +41,8 @@ def markdown(blocks: list[Block]) -> str:
 
 _SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&",
             "#": r"\#", "^": r"\^{}", "_": r"\_", "%": r"\%", "~": r"\~{}"}
-_SYMBOLS = {"<=": r"\le ", ">=": r"\ge ", "|": "|", "<": "<", ">": ">","∂": r"\partial ", "·": r"\cdot ", "∇": r"\nabla ", "λ": r"\lambda ",
+_SYMBOLS = {"<=": r"\le ", ">=": r"\ge ", "|": "|", "<": "<", ">": ">",
+            "∂": r"\partial ", "·": r"\cdot ", "∇": r"\nabla ", "λ": r"\lambda ",
             "×": r"\times ", "→": r"\to ", "ᵀ": "^{T}", "…": r"\dots ", "π": r"\pi ",
             "−": "-", "√": r"\surd ", "≤": r"\le ", "≥": r"\ge ", "σ": r"\sigma "}
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
