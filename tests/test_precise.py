@@ -94,3 +94,9 @@ def test_combinations_that_make_no_sense(cli, args: list[str]) -> None:
 def test_domain_errors_are_the_usual_ones(cli) -> None:
     r = cli("grad", "log(x)", "--at", "x=0", "--exact")
     assert r.exit_code == 1 and "the logarithm is defined only for positive numbers" in r.output
+
+
+def test_the_header_shows_the_point_as_typed(cli) -> None:
+    r = cli("grad", "x^2*y", "--at", "x=2/3,y=pi/4", "--exact")
+    assert r.stdout.splitlines()[1] == "at x = 2/3, y = pi/4"
+    assert "v-1   x             2/3" in r.stdout

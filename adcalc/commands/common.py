@@ -99,7 +99,8 @@ def check_point(tape: Tape, point: Mapping[str, float], what: str = "point"
     out = {}
     for n in tape.variables:
         try:
-            out[n] = float(point[n])
+            v = point[n]  # a float as given (one typed as 2/3 keeps its text, for headers)
+            out[n] = v if isinstance(v, float) else float(v)
         except (TypeError, ValueError):
             raise InputError(f"{what} gives {n} = {point[n]!r}: values must be numbers"
                              ) from None

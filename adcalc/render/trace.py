@@ -36,7 +36,7 @@ def node_label(tape: Tape, labels: Labels, i: int) -> str:
 
 def header(expression: str, variables: Sequence[str], point: dict[str, float]) -> Para:
     names = ", ".join(variables)
-    at = ", ".join(f"{n} = {format_number(point[n])}" for n in variables)
+    at = ", ".join(f"{n} = {_as_given(point[n])}" for n in variables)
     text = expression.strip()
     if "\n" in text and len(text) <= 2000:
         lines = [f"f({names}) =\n  " + text.replace("\n", "\n  ")]
@@ -45,6 +45,13 @@ def header(expression: str, variables: Sequence[str], point: dict[str, float]) -
     if at:
         lines.append(f"at {at}")
     return Para("\n".join(lines), "bold")
+
+
+def _as_given(x: float) -> str:
+    """A point's number as the user gave it: ``pi/4`` and ``2/3`` as typed (its value is
+    in the trace's first rows), any other number by its shortest text."""
+    text = getattr(x, "text", None)
+    return text if text is not None else format_number(x)
 
 
 def primal_table(tape: Tape, labels: Labels, variables: Sequence[str], values: list[float]
