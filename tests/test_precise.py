@@ -99,4 +99,4 @@ def test_domain_errors_are_the_usual_ones(cli) -> None:
 def test_the_header_shows_the_point_as_typed(cli) -> None:
     r = cli("grad", "x^2*y", "--at", "x=2/3,y=pi/4", "--exact")
     assert r.stdout.splitlines()[1] == "at x = 2/3, y = pi/4"
-    assert "v-1   x             2/3" in r.stdout
+    assert "v-1   x                         2/3" in r.stdout
