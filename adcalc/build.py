@@ -232,6 +232,11 @@ class Builder:
         if name in FUNCTIONS or name in ALIASES or name in REDUCTIONS:
             raise ParseError(f"{name} is a function: call it as {name}(...)", self.text,
                              token.start_pos)
+        mine = self.functions.get(name)
+        if mine is not None:
+            raise ParseError(f"{name} is a function of this program ({name}("
+                             f"{', '.join(mine.params)}) = …): call it as {name}(...)",
+                             self.text, token.start_pos)
         bound = self.bindings.get(name)
         return self.tape.input(name) if bound is None else bound
 

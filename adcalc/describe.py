@@ -31,7 +31,11 @@ def operation(tape: Tape, labels: list[str | None], i: int) -> str:
     if op == CONST:
         return literal(tape.consts[i])[0]  # type: ignore[arg-type]
     args = [operand(tape, labels, a) for a in args_of(tape, i)]
-    return TRACE.text(TRACE.apply(PRIMITIVES[op], args, tape.consts[i]))
+    prim = PRIMITIVES[op]
+    if prim.prints_as is not None:
+        return TRACE.text(TRACE.apply(prim, args, tape.consts[i]))
+    # as the node is, unsimplified: v-1·0 is a step of its own (-0 at x < 0)
+    return TRACE.text(TRACE.compose(prim, [TRACE.wrap(a) for a in args], tape.consts[i]))
 
 
 def partial_formulas(tape: Tape, labels: list[str | None], i: int) -> list[str]:

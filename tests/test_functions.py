@@ -104,3 +104,15 @@ def test_the_readme_shows_the_real_trace(cli, monkeypatch) -> None:
     shown = block.split("# (the primal trace)\n", 1)[1].split("\n```", 1)[0]
     r = cli("grad", "@examples/neurons.ad", "--at", "w[1]=0.5,b[1]=0.1,w[2]=-0.3,b[2]=0.2,x=1.5")
     assert r.stdout.startswith(shown + "\n")
+
+
+def test_a_function_named_without_a_call_says_so(cli) -> None:
+    r = cli("grad", "sq(t) = t^2\nsq(x) + sq", "--at", "x=2")
+    assert r.exit_code == 2
+    assert "sq is a function of this program (sq(t) = …): call it as sq(...)" in r.stderr
+
+
+def test_the_trace_shows_each_node_as_it_is(cli) -> None:
+    """x*0 is a step of its own (it is -0 for x < 0): shown as v-1·0, not as 0."""
+    out = cli("grad", "x*0 + y", "--at", "x=-1,y=2", "--format", "plain").stdout
+    assert "  v1    v-1·0       -0.0" in out
