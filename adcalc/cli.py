@@ -264,7 +264,8 @@ def grad(expression: str | None, python: str | None, at: tuple[dict[str, float],
 
             what = "exact rationals" if exact else f"{precision} significant digits (mpmath)"
             with stage("check"):
-                result = reference_check(g.double_gradient, g.gradient, tol, what)
+                result = reference_check(g.double_gradient, g.gradient, tol, what,
+                                         None if exact else precision)
         elif check:
             from adcalc.check import check_gradient
 

@@ -100,3 +100,12 @@ def test_the_header_shows_the_point_as_typed(cli) -> None:
     r = cli("grad", "x^2*y", "--at", "x=2/3,y=pi/4", "--exact")
     assert r.stdout.splitlines()[1] == "at x = 2/3, y = pi/4"
     assert "v-1   x                         2/3" in r.stdout
+
+
+def test_a_reference_too_coarse_for_the_tolerance_cannot_verify(cli) -> None:
+    """3 digits cannot check a double to 1e-6: not a pass (exit 1), and it says so."""
+    r = cli("grad", "exp(x)*x", "--at", "x=1.234", "--precision", "3", "--check")
+    assert r.exit_code == 1
+    assert "cannot check: 3 digits cannot tell at tol = 1e-06" in r.stdout
+    r = cli("grad", "exp(x)*x", "--at", "x=1.234", "--precision", "30", "--check", "-q")
+    assert r.exit_code == 0 and "pass" in r.stdout
