@@ -63,3 +63,18 @@ def test_digits_sets_the_precision_and_twins_display_equal(cli) -> None:
     assert r.stdout.count("-0.823426") == 2  # H12 and H21 differ in the 16th digit
     r = cli("grad", SEED, "--at", "x1=1,x2=0.5", "--digits", "4")
     assert "1.421" in r.stdout and "1.4206588555162871" not in r.stdout
+
+
+def test_a_number_wider_than_the_terminal_folds_whole() -> None:
+    """An exact rational of 80 digits at 60 columns: folded over lines, never cut, and
+    the node column keeps its width."""
+    g = gradient("x^100 + x/7", {"x": 2 / 3}, record=True, exact=True)
+    console = Console(width=60, record=True, force_terminal=True, file=io.StringIO())
+    render(trace.report(g), console)
+    text = console.export_text()
+    assert all(width(line) <= 60 for line in text.splitlines())
+    assert "…" not in text
+    joined = "".join(text.split())
+    for x in g.values:
+        assert str(x) in joined, x
+    assert " v1 " in text and "\n n\n" not in text  # no column crushed to a letter a line

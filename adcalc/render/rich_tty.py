@@ -84,9 +84,22 @@ def to_rich(table: Table, width: int | None = None) -> RichTable:
                 1 for j in range(len(least)) if natural[j] > sizes[j])))
             sizes[k] += extra
             room -= extra
+    folded: set[int] = set()
+    if not roomy:  # a number wider than the room left (a long rational): folded, never cut
+        assert width is not None
+        over = sum(s or 0 for s in sizes) + 3 * len(sizes) - 1 - width
+        for k in sorted(table.right, key=lambda k: -(sizes[k] or 0)):
+            if over <= 0:
+                break
+            take = min(over, (sizes[k] or 0) - 8)
+            if take > 0:
+                sizes[k] = (sizes[k] or 0) - take
+                over -= take
+                folded.add(k)
     for k, name in enumerate(table.columns):
         out.add_column(name, justify="right" if k in table.right else "left",
-                       no_wrap=roomy or k in table.right, overflow="fold", width=sizes[k])
+                       no_wrap=roomy or (k in table.right and k not in folded),
+                       overflow="fold", width=sizes[k])
     for row, kind in zip(table.rows, table.kinds, strict=True):
         out.add_row(*(Text(cell) for cell in row), style=ROW_STYLE.get(kind))
     return out
