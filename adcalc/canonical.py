@@ -632,14 +632,14 @@ class Canon:
                     least = min(least, em)
                 if least:
                     common[var] = least
-        for var, e in list(common.items()):  # cancel against the denominator
+        if common:  # taken out of every term (all of it, before it meets the denominator)
+            p = {_shifted(m, {v: -e for v, e in common.items()}): k for m, k in p.items()}
+        for var, e in list(common.items()):  # then cancelled against the denominator
             s = shift.get(var, ZERO)
             if s > 0:
                 t = min(s, e)
                 shift[var] = s - t
                 common[var] = e - t
-        if common:
-            p = {_shifted(m, {v: -e for v, e in common.items()}): k for m, k in p.items()}
         coefficient = ONE
         ks = [k for k in p.values() if type(k) in _Q]
         if len(ks) == len(p) and ks:

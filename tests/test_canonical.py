@@ -143,6 +143,30 @@ def test_the_canonical_form_is_the_same_function(seed: int) -> None:
     assert checked > 150  # the points are mostly inside the domains
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_the_canonical_form_of_second_derivatives_is_the_same_function(seed: int) -> None:
+    """The same over the tapes that rewrites meet most: second derivatives (basic form)
+    of random expressions with roots in sums, where a sum's terms cancel as it is brought
+    over one fraction line."""
+    rng = random.Random(200 + seed)
+    checked = 0
+    texts = expressions(200 + seed, 50, 5) + [
+        f"sqrt({a} + sqrt({b}))^{e}" for a, b, e in
+        (("x", "x", "3"), ("x^2", "x", "1"), ("x", "2*x", "(3/2)"), ("y*x", "x", "(-1)"))]
+    for text in texts:
+        basic, _ = derivatives(parse(text, exact=True), order=2, simplify="basic")
+        same = canonical(basic)
+        for point in points(rng, 2):
+            want, got = values(basic, point), values(same, point)
+            if want is None or not all(math.isfinite(w) for w in want):
+                continue
+            assert got is not None, (text, point, program(same))
+            assert all(close(w, g, 0.0) for w, g in zip(want, got, strict=True)), (
+                text, point, program(same), want, got)
+            checked += 1
+    assert checked > 40
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_every_simplify_level_gives_the_reverse_sweeps_gradient(seed: int) -> None:
     """none, basic and full print the same derivative: each evaluates, wherever the
@@ -235,3 +259,22 @@ def test_every_format_for_every_expression(level: str) -> None:
 
 def n_level(level: str) -> int:
     return {"full": 0, "basic": 1, "none": 2}[level]
+
+
+@pytest.mark.parametrize("text", ["(x + sqrt(x))^(3/2)", "sqrt(x + sqrt(x))",
+                                  "sqrt(x + sqrt(x))^3", "sqrt(x^2 + sqrt(x))",
+                                  "1/sqrt(x + sqrt(x))", "sqrt(x + 2*sqrt(x))"])
+def test_a_factor_taken_out_and_cancelled_is_divided_out_whole(text: str) -> None:
+    """A sum whose extreme term cancels as it is multiplied out keeps a factor in every
+    term that the denominator also has (x^(1/2) over x): it is taken out of the sum whole,
+    then cancelled.  Each printed formula, parsed back, equals the sweeps' value."""
+    from adcalc.commands.diff import diff
+
+    for order in (1, 2, 3):
+        for x in (0.3, 1.7, 5.0):
+            d = diff(text, order=order, at={"x": x})
+            t = parse(program(d.tape, 0))
+            got = primal(t, {n: x for n in t.variables})[t.output]
+            assert math.isclose(got, d.values[0], rel_tol=1e-10), (text, order, x)
+    tape, _ = derivatives(parse("(x + sqrt(x))^(3/2)", exact=True), order=2)
+    assert program(tape, 0) == "3*(4*x + 2*sqrt(x) - 1)/(16*x*sqrt(x + sqrt(x)))"
