@@ -60,6 +60,12 @@ def derivatives(tape: Tape, wrt: Sequence[str] | None = None, order: int = 1,
     return dtape, keys
 
 
+QUICK = 200
+"""Tapes this small are differentiated with only the rules 0·x = 0 and 1·x = x before
+their canonical form is taken, which rewrites them whole anyway (the local rules of
+``simplify`` would be work done twice)."""
+
+
 def each_derivative(tape: Tape, wrt: Sequence[str] | None = None, order: int = 1,
                     simplify: bool | str = True
                     ) -> tuple[Tape, list[tuple[str, ...]], list[int]]:
@@ -77,7 +83,8 @@ def each_derivative(tape: Tape, wrt: Sequence[str] | None = None, order: int = 1
     # need the local rules (or the tape swells as it is built)
     work = simplified(tape) if level == "basic" else tape.copy()
     work.symbolic = True  # derivative nodes: 0·x is 0, or the tape swells
-    algebra = Simplifier(work) if simplify else work
+    quick = level == "full" and len(tape) <= QUICK
+    algebra = Simplifier(work) if simplify and not quick else work
     wanted = list(combinations_with_replacement(names, order))
     outputs: list[int] = []
     results: list[int] = []
@@ -99,7 +106,10 @@ def each_derivative(tape: Tape, wrt: Sequence[str] | None = None, order: int = 1
     if level == "full":
         from adcalc.canonical import canonical
 
-        out = canonical(out)
+        written = canonical(out)
+        if quick and written is out:  # the canonical form would swell: the basic form
+            return each_derivative(tape, wrt, order, "basic")
+        out = written
     return out, wanted * (len(results) // max(len(wanted), 1)), results
 
 
