@@ -182,11 +182,11 @@ class Canon:
                 return self._intern((MUL, ONE, tuple(sorted({a: self.one,
                                                                b: self.one}.items()))))
             if self._is_exp(base) and exps and base not in merged:
-                # exp(u)·exp(v) = exp(u + v)
+                # exp(u)^a·exp(v)^b = exp(a·u + b·v)
                 other = exps[0]
-                del merged[other]
-                joined = self.fn(_EXP, (self.add(self.nodes[other][2][0],
-                                                 self.nodes[base][2][0]),))
+                f = merged.pop(other)
+                joined = self.fn(_EXP, (self.add(self.mul(self.nodes[other][2][0], f),
+                                                 self.mul(self.nodes[base][2][0], e)),))
                 extra_k, extra = self.factors(joined)
                 coefficient *= extra_k
                 for b2, e2 in extra.items():
@@ -203,6 +203,13 @@ class Canon:
                 folded = power(q, eq) if type(q) in _Q and type(eq) in _Q else None
                 if folded is not None:
                     coefficient *= folded
+                    continue
+            if self._is_exp(base) and e != self.one:  # exp(u)^n = exp(n·u)
+                base, e = self.fn(_EXP, (self.mul(self.nodes[base][2][0], e),)), self.one
+                if self.nodes[base][0] != FN:  # exp(0) = 1, or a number
+                    k, rest = self.factors(base)
+                    coefficient *= k
+                    out.update(rest)
                     continue
             out[base] = e
         if coefficient == 0:
@@ -238,6 +245,12 @@ class Canon:
         vf = self.value(node[2]) if node[0] == POW else None  # (x^1e200)^1e200 stays
         if vf is not None and ve is not None and not finite(vf * ve):
             return self._intern((POW, a, e))
+        if node[0] == ADD and integer:
+            content = self._content(node)  # (2x + 2)^n = 2^n·(x + 1)^n
+            if content is not None:
+                inner = self._sum(_small(node[1] / content),
+                                  {t: _small(k / content) for t, k in node[2]})
+                return self.mul(self.num(power(content, ve)), self._intern((POW, inner, e)))
         if node[0] == POW and integer:  # (b^f)^n = b^(f·n) for an integer n
             return self.pow(node[1], self.mul(node[2], e))
         if node[0] == MUL and integer:  # (k·Π b^f)^n = k^n·Π b^(f·n)
@@ -252,6 +265,23 @@ class Canon:
             if type(inner) in _Q and inner.denominator % 2 == 0 and inner > 0:
                 return self.pow(node[1], self.mul(node[2], e))
         return self._intern((POW, a, e))
+
+    @staticmethod
+    def _content(node: tuple) -> Fraction | None:
+        """The positive rational that divides every coefficient of sum ``node`` to whole
+        numbers with no common factor (2 for 2x + 2, 1/3 for x/3 + 1/3), or ``None``
+        where it is 1 or a coefficient is not exact."""
+        ks = [k for k in (node[1], *(k for _, k in node[2])) if k != 0]
+        if not ks or not all(type(k) in _Q for k in ks):
+            return None
+        from math import gcd, lcm
+
+        g, d = 0, 1
+        for k in ks:
+            g = gcd(g, Fraction(k).numerator)
+            d = lcm(d, Fraction(k).denominator)
+        content = Fraction(g, d)
+        return None if content == 1 else content
 
     def fn(self, op: int, args: tuple[int, ...]) -> int:
         prim = PRIMITIVES[op]
