@@ -219,6 +219,10 @@ class Canon:
     def _product(self, k: Any, factors: tuple) -> int:
         if not factors:
             return self.num(k)
+        if k == -1 and len(factors) == 1 and factors[0][1] == self.one and (
+                self.nodes[factors[0][0]][0] == ADD):  # -(1 - s) is s - 1: one sign
+            node = self.nodes[factors[0][0]]
+            return self._sum(-node[1], {t: -c for t, c in node[2]})
         if k == 1 and len(factors) == 1:
             base, e = factors[0]
             return base if e == self.one else self._intern((POW, base, e))

@@ -66,6 +66,10 @@ TEXTBOOK = [
     ("atan((1 + x)/(1 - x))", ["1/(x^2 + 1)"]),
     ("2/(2*x + 2)", ["-1/(x + 1)^2"]),
     ("(2*x + 2)^3", ["24*(x + 1)^2"]),
+    # one sign: -(1 - s) is s - 1
+    ("softplus(-x)", ["sigmoid(x) - 1"]),
+    ("-y*log(sigmoid(x)) - (1 - y)*log(1 - sigmoid(x))",
+     ["log(1 - sigmoid(x)) - log(sigmoid(x))", "sigmoid(x) - y"]),
 ]
 
 
