@@ -141,3 +141,31 @@ def argument_values(tape: Tape, labels: list[str | None], i: int, vals: list) ->
 def where(tape: Tape, i: int) -> str:
     text = subexpression(tape, i)
     return f", in {text}" if text else ""
+
+
+def undefined_anywhere(tape: Tape) -> None:
+    """Raise ``DomainError`` at the first piece of ``tape`` that has no value at any
+    point: numbers alone outside a domain (``1/0``, ``log(0)``, ``sqrt(-1)``,
+    ``asin(2)``), or a division by a number that is 0 (``x/0``, ``log(x, 1)``).  A formula
+    that carries one would print as if it meant something (``diff``)."""
+    value: list[float | None] = [None] * len(tape)
+    for i, op in enumerate(tape.ops):
+        if op == CONST:
+            value[i] = float(tape.consts[i])  # type: ignore[arg-type]
+            continue
+        if op < 0:
+            continue
+        prim = PRIMITIVES[op]
+        args = [value[a] for a in args_of(tape, i)]
+        if prim.name == "div" and args[1] == 0:
+            raise DomainError(f"{subexpression(tape, i) or 'the expression'} divides by 0, "
+                              "so it has no value anywhere")
+        if any(a is None for a in args):
+            continue
+        try:
+            x = prim.value(args[0], tape.consts[i]) if prim.takes_const else prim.value(*args)
+        except (ArithmeticError, ValueError):
+            what = subexpression(tape, i) or f"a {prim.name} of numbers"
+            raise DomainError(f"{what} has no value ({prim.domain or 'undefined'}), so the "
+                              "expression has none anywhere") from None
+        value[i] = x

@@ -257,3 +257,14 @@ def test_latex_tells_x1_from_x_1(cli) -> None:
     assert "\\partial \\mathrm{x\\_1}} &= x_{1}" in r.stdout
     r = cli("diff", "x_1*y", "--format", "latex")  # alone, x_1 is simply x_{1}
     assert "\\partial x_{1}}" in r.stdout
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    ("x/0", "x/0 divides by 0"), ("1/0", "1/0 divides by 0"), ("log(x, 1)", "divides by 0"),
+    ("log(x, -2)", "log(-2) has no value"), ("sqrt(-1)*x", "sqrt(-1) has no value"),
+    ("asin(2)*x", "asin(2) has no value"),
+])
+def test_an_expression_undefined_everywhere_is_a_math_error(cli, text: str, said: str) -> None:
+    for extra in ([], ["--format", "json"], ["--format", "latex"]):
+        r = cli("diff", text, *extra)
+        assert r.exit_code == 1 and said in r.stderr and not r.stdout, (text, extra)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from adcalc.commands.common import prepare
 from adcalc.derive import each_derivative
+from adcalc.describe import undefined_anywhere
 from adcalc.errors import DomainError
 from adcalc.parse import parse
 from adcalc.sweeps import adjoint, primal, recorded_gradient, tangent
@@ -45,6 +46,7 @@ def diff(expression: str | Tape, wrt: Sequence[str] | None = None, order: int = 
     ``"basic"`` or ``"none"`` (``adcalc.derive.SIMPLIFY``)."""
     text = isinstance(expression, str)
     exact = parse(expression, exact=True) if text else None
+    undefined_anywhere(exact or expression)  # type: ignore[arg-type]
     # without a point the exact tape serves for the variables too: one parse, not two
     s = prepare(exact if text and at is None else expression, at)
     if text:
