@@ -204,6 +204,15 @@ class Canon:
                 if folded is not None:
                     coefficient *= folded
                     continue
+            if e == self.one and self.nodes[base][0] == ADD:  # (x/2 + 1/4) = (2x + 1)/4
+                content = self._content(self.nodes[base])
+                if content is not None and content.denominator != 1:
+                    node = self.nodes[base]
+                    whole = self._sum(_small(node[1] / content),
+                                      {t: _small(k / content) for t, k in node[2]})
+                    if whole not in out and whole not in merged:  # else left as it is
+                        base = whole
+                        coefficient = _small(Fraction(coefficient) * content)
             if self._is_exp(base) and e != self.one:  # exp(u)^n = exp(n·u)
                 base, e = self.fn(_EXP, (self.mul(self.nodes[base][2][0], e),)), self.one
                 if self.nodes[base][0] != FN:  # exp(0) = 1, or a number
@@ -462,7 +471,7 @@ class Canon:
         if self.nodes[out][0] != ADD or self.measure(out) > MAX_TIDIED:
             return out
         best, best_cost = out, self.cost(out)
-        for candidate in (self.together, self.factored):
+        for candidate in (self.together, self.factored, self._together_within):
             try:
                 c = candidate(out)
             except TooBig:
@@ -472,12 +481,40 @@ class Canon:
                 best, best_cost = c, cost
         return self._exp_over_sum(best) if best != out else best
 
-    def _sums_together(self, i: int) -> int:
+    def _together_within(self, i: int) -> int:
+        """Sum ``i`` over one fraction line after the sums inside its terms are (each
+        alone may print longer so, yet the whole cancels: x/(x/(x + 1) + 1) + … )."""
+        const, terms = self.terms(i)
+        if not any(self._fraction_inside(b) for t in terms for b in self.factors(t)[1]):
+            raise TooBig  # no sum in a term has a fraction of its own: nothing to gain
+        out = self.num(const)
+        changed = False
+        for term, k in terms.items():
+            t = self._sums_together(term, always=True)
+            changed |= t != term
+            out = self.add(out, self.mul(self.num(k), t))
+        if not changed or self.nodes[out][0] != ADD:
+            raise TooBig
+        return self.together(out)
+
+    def _fraction_inside(self, i: int) -> bool:
+        """Whether ``i`` is a sum with a term over a denominator (1/x + 1, x/(x + 1) + 1)."""
+        node = self.nodes[i]
+        if node[0] != ADD:
+            return False
+        for term, _ in node[2]:
+            for e in self.factors(term)[1].values():
+                ve = self.value(e)
+                if ve is not None and type(ve) in _Q and ve < 0:
+                    return True
+        return False
+
+    def _sums_together(self, i: int, always: bool = False) -> int:
         """Product ``i`` with its sums over one fraction line where the product then
         prints shorter, though each sum alone did not: a denominator of a sum cancels
         against the other factors (``x^2*(1/x^2 + 1)`` is ``x^2 + 1``)."""
         node = self.nodes[i]
-        if node[0] != MUL or self.measure(i) > MAX_TIDIED:
+        if node[0] not in (MUL, POW) or self.measure(i) > MAX_TIDIED:
             return i
         k, factors = self.factors(i)
         out = self.num(k)
@@ -489,7 +526,7 @@ class Canon:
                     changed |= t != base
                     base = t
             out = self.mul(out, self.pow(base, e))
-        return out if changed and self.cost(out) < self.cost(i) else i
+        return out if changed and (always or self.cost(out) < self.cost(i)) else i
 
     def _exp_over_sum(self, i: int) -> int:
         """``exp(v)/(exp(v) + c)`` as ``1/(1 + c*exp(-v))`` where that prints shorter:

@@ -66,6 +66,12 @@ TEXTBOOK = [
     ("atan((1 + x)/(1 - x))", ["1/(x^2 + 1)"]),
     ("2/(2*x + 2)", ["-1/(x + 1)^2"]),
     ("(2*x + 2)^3", ["24*(x + 1)^2"]),
+    # nested fractions over one line: the sums inside a term first, then the whole
+    ("x/(1 + x/(1 + x))", ["(2*x^2 + 2*x + 1)/(2*x + 1)^2"]),
+    ("(x/(1 + x))/(1 + x/(1 + x))", ["1/(2*x + 1)^2"]),
+    ("x/(1 + 1/x)", ["x*(x + 2)/(x + 1)^2"]),
+    ("x/(1/x + 1/y)", ["x*y*(x + 2*y)/(x + y)^2", "x^3/(x + y)^2"]),
+    ("sqrt(x + sqrt(x))", ["(2*sqrt(x) + 1)/(4*sqrt(x)*sqrt(x + sqrt(x)))"]),
     # one sign: -(1 - s) is s - 1
     ("softplus(-x)", ["sigmoid(x) - 1"]),
     ("-y*log(sigmoid(x)) - (1 - y)*log(1 - sigmoid(x))",
