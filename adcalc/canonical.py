@@ -61,6 +61,14 @@ class TooBig(Exception):
 
 _SIN, _COS, _SINH, _COSH, _EXP, _LOG, _SQRT, _SIGMOID = (
     OPCODE[n] for n in ("sin", "cos", "sinh", "cosh", "exp", "log", "sqrt", "sigmoid"))
+_INVERSES = {(OPCODE[f], OPCODE[g]) for f, g in (("sin", "asin"), ("cos", "acos"),
+                                                 ("tan", "atan"), ("sinh", "asinh"),
+                                                 ("tanh", "atanh")) if g in OPCODE}
+"""f(g(u)) = u wherever g(u) is defined."""
+_CO = {(OPCODE["cos"], OPCODE["asin"]), (OPCODE["sin"], OPCODE["acos"])}
+"""cos(asin(u)) = sin(acos(u)) = sqrt(1 - u^2) on [-1, 1]."""
+_BASES = {2: OPCODE["log2"], 10: OPCODE["log10"]}
+"""b^(log_b(u)) = u wherever log_b(u) is defined."""
 
 
 class Canon:
@@ -223,7 +231,31 @@ class Canon:
             out[base] = e
         if coefficient == 0:
             return self.zero
+        coefficient = self._log_ratios(out, coefficient)
         return self._product(coefficient, tuple(out.items()))
+
+    def _log_ratios(self, out: dict[int, int], coefficient: Any) -> Any:
+        """log(8)/log(2) = 3: logarithms of powers of one whole number, in one product,
+        written as multiples of the log of that number, which then cancel (``out``, the
+        product's factors, is changed in place; the new coefficient is returned)."""
+        logs = {}
+        for base, e in out.items():
+            node = self.nodes[base]
+            ve = self.value(e)
+            if node[0] == FN and node[1] == _LOG and type(ve) is int:
+                q = self.value(node[2][0])
+                if type(q) is int and q > 1:
+                    logs[base] = _perfect_power(q) or (q, 1)
+        if len({m for m, _ in logs.values()}) == len(logs):
+            return coefficient  # no two share a root: nothing cancels
+        roots: dict[int, int] = {}
+        for base, (m, k) in logs.items():
+            e = out.pop(base)
+            coefficient = _small(Fraction(coefficient) * Fraction(k) ** self.value(e))
+            root = self.fn(_LOG, (self.num(m),))
+            roots[root] = self.add(roots[root], e) if root in roots else e
+        out.update({root: e for root, e in roots.items() if e != self.zero})
+        return coefficient
 
     def _product(self, k: Any, factors: tuple) -> int:
         if not factors:
@@ -245,6 +277,9 @@ class Canon:
             if ve == 1:
                 return a
         node = self.nodes[a]
+        power_of = self.nodes[e]
+        if node[0] == NUM and power_of[0] == FN and _BASES.get(node[1]) == power_of[1]:
+            return power_of[2][0]  # 2^log2(u) = u
         if node[0] == NUM:
             if node[1] == 1:
                 return self.one
@@ -310,6 +345,12 @@ class Canon:
         inner = self.nodes[args[0]]
         if op == _LOG and inner[0] == FN and inner[1] == _EXP:
             return inner[2][0]  # log(exp(u)) = u
+        if inner[0] == FN and (op, inner[1]) in _INVERSES:
+            return inner[2][0]  # sin(asin(u)) = u
+        if inner[0] == FN and (op, inner[1]) in _CO:
+            u = inner[2][0]
+            return self.pow(self.sub(self.one, self.pow(u, self.num(2))), self.half)
+
         if op == _SIGMOID and self._negative(args[0]):  # σ(-u) = 1 - σ(u)
             return self.sub(self.one, self.fn(_SIGMOID, (self.neg(args[0]),)))
         if op == _EXP:
@@ -993,6 +1034,16 @@ _PYTHAGORAS = (
     (_SINH, _COSH, -ONE, ONE),  # sinh² = cosh² - 1
     (_COSH, _SINH, ONE, ONE),  # cosh² = 1 + sinh²
 )
+
+
+def _perfect_power(n: int) -> tuple[int, int] | None:
+    """``(m, k)`` with ``n = m^k``, ``k >= 2`` as large as it goes, or ``None``."""
+    for k in range(n.bit_length(), 1, -1):
+        m = round(n ** (1 / k))
+        for c in (m - 1, m, m + 1):
+            if c > 1 and c**k == n:
+                return c, k
+    return None
 
 
 def _combine(a: Any, b: Any) -> Any:

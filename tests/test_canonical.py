@@ -72,6 +72,12 @@ TEXTBOOK = [
     ("x/(1 + 1/x)", ["x*(x + 2)/(x + 1)^2"]),
     ("x/(1/x + 1/y)", ["x*y*(x + 2*y)/(x + y)^2", "x^3/(x + y)^2"]),
     ("sqrt(x + sqrt(x))", ["(2*sqrt(x) + 1)/(4*sqrt(x)*sqrt(x + sqrt(x)))"]),
+    # inverse functions and logarithms of powers, identities on the domain
+    ("log2(8^x)", ["3"]),
+    ("2^log2(x)", ["1"]),
+    ("sin(asin(x)) + tan(atan(x))", ["2"]),
+    ("cos(asin(x))", ["-x/sqrt(1 - x^2)"]),
+    ("log(4)/log(2)*log(3)/log(9)*x", ["1"]),
     # one sign: -(1 - s) is s - 1
     ("softplus(-x)", ["sigmoid(x) - 1"]),
     ("-y*log(sigmoid(x)) - (1 - y)*log(1 - sigmoid(x))",
