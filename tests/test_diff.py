@@ -268,3 +268,12 @@ def test_an_expression_undefined_everywhere_is_a_math_error(cli, text: str, said
     for extra in ([], ["--format", "json"], ["--format", "latex"]):
         r = cli("diff", text, *extra)
         assert r.exit_code == 1 and said in r.stderr and not r.stdout, (text, extra)
+
+
+def test_values_at_the_point_in_latex_and_a_constant_says_so(cli) -> None:
+    out = cli("diff", "x^2*y", "--at", "x=1,y=2", "--format", "latex").stdout
+    assert r"\left.\frac{\partial f}{\partial x}\right|_{x = 1,\, y = 2} &= 4" in out
+    out = cli("diff", "[x*y, x+y]", "--at", "x=1,y=2", "--format", "latex").stdout
+    assert r"\left.J\right|_{x = 1,\, y = 2} &= \begin{pmatrix} 2 & 1 \\ 1 & 1" in out
+    r = cli("diff", "3")
+    assert r.exit_code == 0 and "uses no variables" in r.stdout

@@ -44,6 +44,9 @@ FORMULAS = [
     ("diff", "log((x1+x2)^2 + sin(x1*x2))", "--cse"),
     ("diff", "x^(1/3) + 2^x + log2(x) + pi*e^x + hypot(x, 1.5e20)"),
     ("diff", "sigmoid(w*x + b) + softplus(x) + stop_gradient(x)*x + abs(x) + theta_2"),
+    ("diff", "sin(x)*y", "--at", "x=0.5,y=1e-7"),  # the values at the point, too
+    ("diff", "x^2*y^3", "--order", "2", "--at", "x=0.5,y=2"),
+    ("diff", "3"),
 ]
 
 

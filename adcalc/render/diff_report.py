@@ -46,6 +46,10 @@ def latex_label(key: Sequence[str], function: str = "f",
     return rf"\frac{{{top}}}{{{bottom}}}"
 
 
+NO_VARIABLES = ("The expression uses no variables: it is a constant, with no variable to "
+                "differentiate by.")
+
+
 def report(d: Diff, cse: bool = False) -> list[Block]:
     f = formulas(d.tape, PLAIN, cse)
     blocks: list[Block] = [Para(f"f({', '.join(d.variables)}) = {d.expression.strip()}",
@@ -53,6 +57,9 @@ def report(d: Diff, cse: bool = False) -> list[Block]:
     if f.lets:
         lines = ["where"] + [f"  {name} = {PLAIN.text(t)}" for name, t in f.lets]
         blocks.append(Para("\n".join(lines), "dim"))
+    if not d.variables:
+        blocks.append(Para(NO_VARIABLES))
+        return blocks
     blocks.append(Para("\n".join(f"{label(k, g)} = {PLAIN.text(t)}" for k, g, t in
                                  zip(d.keys, d.functions, f.outputs, strict=True)), "green"))
     if d.values is not None and d.point is not None:
@@ -69,16 +76,31 @@ def latex(d: Diff, cse: bool = False) -> str:
     two or more variables) as the matrix a textbook writes."""
     algebra = LatexAlgebra(d.variables)
     f = formulas(d.tape, algebra, cse)
+    if not d.variables:
+        return f"% {NO_VARIABLES}\n"
     rows = [f"{latex_name(name)} &= {algebra.text(t)}" for name, t in f.lets]
     texts = [algebra.text(t) for t in f.outputs]
     grid = matrix(d)
+    at = None
+    if d.values is not None and d.point is not None:  # the values at the point, below
+        point = r",\, ".join(f"{latex_name(n)} = {algebra.text(algebra.number(v))}"
+                             for n, v in d.point.items())
+        at = [algebra.text(algebra.number(v)) for v in d.values], rf"_{{{point}}}"
     if grid is not None:
         name, cells = grid
         body = r" \\ ".join(" & ".join(texts[k] for k in row) for row in cells)
         rows.append(f"{name} &= \\begin{{pmatrix}} {body} \\end{{pmatrix}}")
+        if at is not None:
+            numbers = r" \\ ".join(" & ".join(at[0][k] for k in row) for row in cells)
+            rows.append(rf"\left.{name}\right|{at[1]} &= \begin{{pmatrix}} {numbers} "
+                        r"\end{pmatrix}")
     else:
-        rows += [f"{latex_label(k, g, algebra.names)} &= {t}"
-                 for k, g, t in zip(d.keys, d.functions, texts, strict=True)]
+        labels = [latex_label(k, g, algebra.names) for k, g in zip(d.keys, d.functions,
+                                                                  strict=True)]
+        rows += [f"{lab} &= {t}" for lab, t in zip(labels, texts, strict=True)]
+        if at is not None:
+            rows += [rf"\left.{lab}\right|{at[1]} &= {v}"
+                     for lab, v in zip(labels, at[0], strict=True)]
     return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}\n"
 
 
