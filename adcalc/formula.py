@@ -49,7 +49,10 @@ def shared_names(tape: Tape, cse: bool = False) -> dict[int, str]:
         if a1[i] >= 0:
             s += 1 if named[a1[i]] else size[a1[i]]
         size[i] = s
-        named[i] = uses[i] >= 2 and (cse or s >= MIN_SHARED_SIZE)
+        # a name where it shortens the output: written once more than the other uses
+        # save (a name and its line cost about three nodes), or large and shared
+        named[i] = uses[i] >= 2 and (cse or s >= MIN_SHARED_SIZE or (
+            s >= 4 and (uses[i] - 1) * (s - 1) > s + 3))
     taken = set(tape.variables)
     names: dict[int, str] = {}
     k = 0

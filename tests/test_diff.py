@@ -277,3 +277,13 @@ def test_values_at_the_point_in_latex_and_a_constant_says_so(cli) -> None:
     assert r"\left.J\right|_{x = 1,\, y = 2} &= \begin{pmatrix} 2 & 1 \\ 1 & 1" in out
     r = cli("diff", "3")
     assert r.exit_code == 0 and "uses no variables" in r.stdout
+
+
+def test_a_piece_used_often_is_named_once_and_used_everywhere(cli) -> None:
+    """sigmoid(w*x + b) in every second partial of the squared error: named where the
+    name shortens the output, then every formula writes the name."""
+    out = cli("diff", "(sigmoid(w*x + b) - y)^2", "--order", "2", "--wrt", "w,x").stdout
+    assert out.count("sigmoid(") == 2  # the header and t1's line
+    assert "  t1 = sigmoid(w*x + b)\n" in out
+    short = cli("diff", "x*y + sin(x*y)").stdout  # x*y twice: a name would not shorten it
+    assert "where" not in short
