@@ -238,6 +238,8 @@ class Canon:
         """log(8)/log(2) = 3: logarithms of powers of one whole number, in one product,
         written as multiples of the log of that number, which then cancel (``out``, the
         product's factors, is changed in place; the new coefficient is returned)."""
+        if len(out) < 2:
+            return coefficient
         logs = {}
         for base, e in out.items():
             node = self.nodes[base]
@@ -325,11 +327,10 @@ class Canon:
         from math import gcd, lcm
 
         g, d = 0, 1
-        for k in ks:
-            g = gcd(g, Fraction(k).numerator)
-            d = lcm(d, Fraction(k).denominator)
-        content = Fraction(g, d)
-        return None if content == 1 else content
+        for k in ks:  # an int has a numerator and a denominator too
+            g = gcd(g, k.numerator)
+            d = lcm(d, k.denominator)
+        return None if g == d else Fraction(g, d)
 
     def fn(self, op: int, args: tuple[int, ...]) -> int:
         prim = PRIMITIVES[op]

@@ -82,8 +82,12 @@ def finite(x: Number) -> bool:
     return math.isfinite(x)
 
 
+_LIMIT = 10**MAX_DIGITS
+
+
 def small(q: Fraction) -> bool:
-    return len(str(abs(q.numerator))) <= MAX_DIGITS and len(str(q.denominator)) <= MAX_DIGITS
+    """Whether numerator and denominator have at most ``MAX_DIGITS`` digits each."""
+    return -_LIMIT < q.numerator < _LIMIT and q.denominator < _LIMIT
 
 
 def root(q: Fraction, n: int) -> Fraction | None:
