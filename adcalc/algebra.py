@@ -140,9 +140,20 @@ class PrintAlgebra:
         return (self.paren(base, base[1] <= PREC_POW), "^", self.paren(exponent, right)), PREC_POW
 
     def function(self, prim: Primitive, xs: list[Text]) -> Text:
-        parts: list[Rope] = [prim.name, self.lparen]
+        return self.call(prim.name, prim, xs)
+
+    def call(self, name: str, prim: Primitive, xs: list[Text]) -> Text:
+        """``name(x, y, …)``; a variadic primitive's own fold written as one call:
+        hypot(hypot(x, y), z) is hypot(x, y, z), as it was typed."""
+        parts: list[Rope] = [name, self.lparen]
         for k, x in enumerate(xs):
-            parts += [", ", x[0]] if k else [x[0]]
+            rope = x[0]
+            if (prim.variadic and isinstance(rope, tuple) and len(rope) > 3
+                    and rope[0] == name and rope[1] == self.lparen and rope[-1] == self.rparen):
+                inner: list[Rope] = list(rope[2:-1])
+            else:
+                inner = [rope]
+            parts += [", ", *inner] if k else inner
         parts.append(self.rparen)
         return tuple(parts), PREC_ATOM
 

@@ -78,12 +78,7 @@ class LatexAlgebra(PrintAlgebra):
         return (self.paren(base, base[1] <= PREC_POW), "^{", exponent[0], "}"), PREC_POW
 
     def function(self, prim: Primitive, xs: list[Text]) -> Text:
-        name = prim.latex or f"\\operatorname{{{prim.name}}}"
-        parts: list = [name, self.lparen]
-        for k, x in enumerate(xs):
-            parts += [", ", x[0]] if k else [x[0]]
-        parts.append(self.rparen)
-        return tuple(parts), PREC_ATOM
+        return self.call(prim.latex or f"\\operatorname{{{prim.name}}}", prim, xs)
 
     def compose(self, prim: Primitive, xs: list[Text], c: float | None = None) -> Text:
         if prim.name == "div":

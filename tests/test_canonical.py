@@ -78,6 +78,8 @@ TEXTBOOK = [
     ("sin(asin(x)) + tan(atan(x))", ["2"]),
     ("cos(asin(x))", ["-x/sqrt(1 - x^2)"]),
     ("log(4)/log(2)*log(3)/log(9)*x", ["1"]),
+    # a variadic call's own fold printed as the one call that was typed
+    ("hypot(x, y, z)", ["x/hypot(x, y, z)", "y/hypot(x, y, z)", "z/hypot(x, y, z)"]),
     # one sign: -(1 - s) is s - 1
     ("softplus(-x)", ["sigmoid(x) - 1"]),
     ("-y*log(sigmoid(x)) - (1 - y)*log(1 - sigmoid(x))",
