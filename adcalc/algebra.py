@@ -83,6 +83,10 @@ _FOLDED = frozenset({"add", "sub", "mul", "div", "neg", "powc"})
 """Operations a printer folds on literals (``2·3`` is 6); ``log(2)`` stays ``log(2)``."""
 
 
+def _rope_int(n: int) -> Rope:
+    return str(n) if n >= 0 else f"-{-n}"
+
+
 class PrintAlgebra:
     """Builds infix text; literal floats may be mixed with ``Text`` values.
 
@@ -192,6 +196,14 @@ class PrintAlgebra:
             or (name == "powc" and c == 1)
         ):
             return a
+        if (name == "div" and num_a and num_b and type(a) is float and type(b) is float
+                and a.is_integer() and b.is_integer() and b and not (a / b).is_integer()
+                and abs(a) < 1e15 and abs(b) < 1e15):  # a local partial of x/3: 1/3, as typed
+            from math import gcd
+
+            g = gcd(int(a), int(b)) * (-1 if b < 0 else 1)
+            top = int(a) // g
+            return (_rope_int(top), "/", str(int(b) // g)), PREC_NEG if top < 0 else PREC_MUL
         if name in _FOLDED and all(not isinstance(x, tuple) and not hasattr(x, "name")
                                    for x in args) and (c is None or c == int(c)):
             if any(type(x).__name__ == "Fraction" for x in args):  # exact: 1/3, not 0.333…

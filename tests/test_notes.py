@@ -65,3 +65,11 @@ def test_latex_is_ascii_balanced_and_tabular(cli, args: list[str]) -> None:
 ])
 def test_trace_notation_in_latex(cell: str, want: str) -> None:
     assert tex(cell) == want
+
+
+def test_a_local_partial_of_a_literal_division_reads_as_typed(cli) -> None:
+    """∂(x/3)/∂x is 1/3 in the local-partial column, not 0.3333333333333333 (the number
+    column keeps every digit)."""
+    out = cli("grad", "x/3 + x/(-6)*y", "--at", "x=1,y=2", "--format", "plain").stdout
+    assert " 1/3 " in out and " -1/6 " in out
+    assert "0.3333333333333333" in out  # the partial's value, in full
