@@ -50,17 +50,18 @@ def exact(x: Number | int) -> Number:
     t = type(x)
     if t is Fraction or t is Named:
         return x
+    q = _SEEN.get(x)  # the rules' 0.0, 1.0, 0.5, -2.0 (and 2 == 2.0) over and over
+    if q is not None:
+        return q
     if t is int:
         return Fraction(x)
-    q = _SEEN.get(x)  # the rules' 0.0, 1.0, 0.5, -2.0 over and over
-    if q is None:
-        if not math.isfinite(x):
-            return x
-        q = Fraction(x)
-        if q.denominator > 1024:
-            return x
-        if len(_SEEN) < 512:
-            _SEEN[x] = q
+    if not math.isfinite(x):
+        return x
+    q = Fraction(x)
+    if q.denominator > 1024:
+        return x
+    if len(_SEEN) < 512:
+        _SEEN[x] = q
     return q
 
 
