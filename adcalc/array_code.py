@@ -51,6 +51,11 @@ class _Recording(Symbols):
     def __init__(self, tape: Tape) -> None:
         super().__init__(tape, tape)
         self.checks: dict[int, list[Any]] = {}
+        # "no derivative yet" is its own marker, as ``None`` is for ``Arrays``: a literal
+        # 0 that flows (a partial of step, sign or stop_gradient times a seed) is a
+        # number like any other, and 0·∞ = NaN sends its row to the scalar path
+        self.zero = None
+        self.nothing = _is_none
 
     def kink(self, found: list[int], i: int, where: Any, d: Any) -> None:  # type: ignore[override]
         found.append(i)
@@ -64,26 +69,29 @@ class ArrayCode:
     tangent sweep per variable), so each mode's numbers are that sweep's numbers.
     """
 
-    def __init__(self, tape: Tape, names: Sequence[str], mode: str = "reverse") -> None:
+    def __init__(self, tape: Tape, names: Sequence[str], mode: str = "reverse",
+                 output: int | None = None) -> None:
         import numpy as np
 
         self.tape, self.names, self.mode = tape, list(names), mode
         rec = tape.copy()  # not symbolic: only the rewrites that keep every IEEE result
+        rec.symbolic = False  # (a Hessian's partials are a symbolic tape: 0·x stays here)
         S = _Recording(rec)
+        zero = rec.const(0.0)
         ids = range(len(tape))
-        out = tape.output
+        out = tape.output if output is None else output  # one result of several: a Jacobian's row
         if mode == "forward":
             one = rec.const(1.0)
             derivs = []
             kinked: set[int] = set()
             for n in self.names:
                 sweep = tangent(tape, ids, {n: one}, S)  # tape's nodes, recorded on rec
-                derivs.append(sweep.tangents[out])
+                derivs.append(_or(sweep.tangents[out], zero))
                 kinked.update(sweep.nondiff)  # the kinks a derivative flows out of
             checks = {i: ds for i, ds in S.checks.items() if i in kinked}
         else:
             sweep = adjoint(tape, ids, {out: rec.const(1.0)}, S)
-            derivs = [sweep.adjoints[tape.var_node[n]] for n in self.names]
+            derivs = [_or(sweep.adjoints[tape.var_node[n]], zero) for n in self.names]
             checks = S.checks
         self.outputs = [out, *derivs]
         self.checks = [(i, d) for i, ds in checks.items() for d in ds]
@@ -145,8 +153,8 @@ class ArrayCode:
         import numpy as np
 
         block = getattr(self._local, "block", None)
-        if block is None:
-            block = self._local.block = np.empty((self.buffers, self.piece_rows))
+        if block is None or block.shape[1] < rows:  # no larger than the sweeps need
+            block = self._local.block = np.empty((self.buffers, min(rows, self.piece_rows)))
         return [block[k, :rows] for k in range(self.buffers)]
 
     def sweep(self, columns: Mapping[str, Any], rows: int, value: Any,
@@ -195,6 +203,14 @@ class ArrayCode:
                                     tape.consts[i])
 
 
+def _is_none(x: Any) -> bool:
+    return x is None
+
+
+def _or(x: int | None, zero: int) -> int:
+    return zero if x is None else x
+
+
 def _values(vals: list[Any], d: Any) -> Any:
     return tuple(vals[k] for k in d) if isinstance(d, tuple) else vals[d]
 
@@ -219,15 +235,16 @@ _CACHE: list[tuple[Any, ArrayCode]] = []
 _CACHE_LOCK = threading.Lock()
 
 
-def compiled(tape: Tape, names: Sequence[str], mode: str = "reverse") -> ArrayCode:
-    """The array code of ``tape`` (made once for each tape, variables and mode: a stream
-    of chunks reuses it).  A tape that grows later (tracing) is compiled anew."""
-    key = (len(tape), tuple(tape.outputs), tuple(names), mode)
+def compiled(tape: Tape, names: Sequence[str], mode: str = "reverse",
+             output: int | None = None) -> ArrayCode:
+    """The array code of ``tape`` (made once for each tape, variables, mode and result:
+    a stream of chunks reuses it).  A tape that grows later (tracing) is compiled anew."""
+    key = (len(tape), tuple(tape.outputs), tuple(names), mode, output)
     with _CACHE_LOCK:
         for t, code in _CACHE:
             if t[0] is tape and t[1] == key:
                 return code
-        code = ArrayCode(tape, names, mode)
+        code = ArrayCode(tape, names, mode, output)
         _CACHE.insert(0, ((tape, key), code))
         del _CACHE[8:]
     return code

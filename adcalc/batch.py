@@ -75,7 +75,7 @@ class BatchResult:
 
 def sweep_arrays(tape: Tape, columns: Mapping[str, Any], mode: str = "reverse",
                  variables: Sequence[str] | None = None, rows: int | None = None,
-                 threads: int = 1) -> BatchResult:
+                 threads: int = 1, output: int | None = None) -> BatchResult:
     """Value and gradient of ``tape`` at every row of ``columns`` (name → 1-D array).
 
     The walks of one point (``adcalc.sweeps``), recorded once as array code
@@ -90,7 +90,7 @@ def sweep_arrays(tape: Tape, columns: Mapping[str, Any], mode: str = "reverse",
     names = list(variables or tape.variables)
     if rows is None:
         rows = len(next(iter(columns.values()))) if columns else 1
-    code = compiled(tape, names, mode)
+    code = compiled(tape, names, mode, output)
     cols = {n: np.asarray(columns[n], dtype=np.float64) for n in tape.var_node}
     value = np.empty(rows)
     grads = [np.empty(rows) for _ in names]
@@ -116,7 +116,7 @@ def sweep_arrays(tape: Tape, columns: Mapping[str, Any], mode: str = "reverse",
     for g in grads:
         ok &= np.isfinite(g)
     if not ok.all():
-        _settle_bad_rows(tape, columns, names, mode, result, np.flatnonzero(~ok))
+        _settle_bad_rows(tape, columns, names, mode, result, np.flatnonzero(~ok), output)
     return result
 
 
@@ -136,10 +136,10 @@ def _pool(threads: int) -> Any:
 
 
 def _settle_bad_rows(tape: Tape, columns: Mapping[str, Any], names: list[str], mode: str,
-                     result: BatchResult, rows: Any) -> None:
+                     result: BatchResult, rows: Any, output: int | None = None) -> None:
     """Recompute the non-finite rows on the scalar path; keep its numbers or its error."""
     nan = float("nan")
-    out = tape.output
+    out = tape.output if output is None else output
     for r in rows:
         point = {n: float(columns[n][r]) for n in tape.var_node}
         given = [n for n in tape.variables if not math.isfinite(point[n])]
@@ -217,26 +217,23 @@ def sweep_columns(tape: Tape, columns: Mapping[str, Any], names: Sequence[str], 
         entries: dict[str, Any] = {}
         merged: BatchResult | None = None
         for f, o in zip(fs, tape.outputs, strict=True):
-            sub = tape.copy()
-            sub.outputs = [o]
-            r = sweep_arrays(sub, columns, "reverse", names, rows, threads)
+            r = sweep_arrays(tape, columns, "reverse", names, rows, threads, o)
             values[f] = r.values
             entries.update({f"d{f}/d{n}": r.gradient[n] for n in names})
             merged = _merged(merged, r)
         assert merged is not None
         out = {**values, **entries}
     else:
-        from adcalc.derive import each_derivative, symmetric
+        from adcalc.derive import symmetric
 
         first = sweep_arrays(tape, columns, "reverse", names, rows, threads)
         out = {"f": first.values, **{f"df/d{n}": first.gradient[n] for n in names}}
         merged = first
-        partials, _keys, _ = each_derivative(tape, names, 1, "basic")
+        partials = _partials(tape, names)
         second = []
         for k in range(len(names)):
-            sub = partials.copy()
-            sub.outputs = [partials.outputs[k]]
-            r = sweep_arrays(sub, columns, "reverse", names, rows, threads)
+            r = sweep_arrays(partials, columns, "reverse", names, rows, threads,
+                             partials.outputs[k])
             second.append(r.gradient)
             merged = _merged(merged, r, keep_kinks=False)
         for k, a in enumerate(names):  # the symmetric part, as hessian prints it
@@ -249,6 +246,26 @@ def sweep_columns(tape: Tape, columns: Mapping[str, Any], names: Sequence[str], 
         for array in out.values():
             array[rows_bad] = np.nan
     return out, merged
+
+
+_PARTIALS: list[tuple[Any, Tape]] = []
+
+
+def _partials(tape: Tape, names: Sequence[str]) -> Tape:
+    """The first partials of ``tape`` as one tape (``derive``, basic form), made once for
+    each tape and variables: a stream of chunks reuses it, and so its array code."""
+    from adcalc.derive import each_derivative
+
+    key = (len(tape), tuple(tape.outputs), tuple(names))
+    with _POOL_LOCK:
+        for (t, k), partials in _PARTIALS:
+            if t is tape and k == key:
+                return partials
+    partials, _keys, _ = each_derivative(tape, names, 1, "basic")
+    with _POOL_LOCK:
+        _PARTIALS.insert(0, ((tape, key), partials))
+        del _PARTIALS[4:]
+    return partials
 
 
 def _merged(a: BatchResult | None, b: BatchResult, keep_kinks: bool = True) -> BatchResult:

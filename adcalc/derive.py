@@ -119,9 +119,11 @@ def symmetric(hab: Any, hba: Any) -> Any:
     Hessian is symmetric: this is the one number every place shows."""
     if hab is hba:
         return hab
-    total = hab + hba
-    if isinstance(total, float):
+    if isinstance(hab, float):
+        total = hab + hba
         return total / 2 if math.isfinite(total) else hab / 2 + hba / 2
     import numpy as np
 
-    return np.where(np.isfinite(total), total / 2, hab / 2 + hba / 2)
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = hab + hba
+        return np.where(np.isfinite(total), total / 2, hab / 2 + hba / 2)

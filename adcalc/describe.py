@@ -164,6 +164,8 @@ def undefined_anywhere(tape: Tape) -> None:
             continue
         try:
             x = prim.value(args[0], tape.consts[i]) if prim.takes_const else prim.value(*args)
+        except OverflowError:  # 10^400 is a number, only not a double: unknown here
+            continue
         except (ArithmeticError, ValueError):
             what = subexpression(tape, i) or f"a {prim.name} of numbers"
             raise DomainError(f"{what} has no value ({prim.domain or 'undefined'}), so the "

@@ -9,9 +9,10 @@ print beside it) against ``sympy.simplify(sympy.diff(f, v))`` and ``sympy.diff``
 (their ``str`` with ``**`` written ``^``, the same notation), and the time of each
 (adcalc: parse, derivatives, printing, for all partials of the exercise, divided by
 their number, the best of 20 runs, since it keeps no cache; SymPy: each partial, once,
-as it caches its results and a second run would measure the cache).  Checks, per partial: that adcalc prints no decimal
-the exercise does not have, that its printed formula evaluates to SymPy's derivative at
-random points (both parsed back from their text), and that nothing raises.
+as it caches its results and a second run would measure the cache).  Checks, per
+partial: that adcalc prints no decimal the exercise does not have, that its printed
+formula evaluates to SymPy's derivative at random points (both parsed back from their
+text), and that nothing raises.
 
 SymPy gets the functions adcalc has as functions with their derivatives (``sigmoid``,
 ``softplus``, ``relu``, ``stop_gradient``), so both print ``sigmoid(x)`` and neither is

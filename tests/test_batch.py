@@ -288,3 +288,17 @@ def test_points_say_why_exact_and_check_do_not_go_with_them(cli) -> None:
     assert r.exit_code == 2 and "the array sweeps run in doubles" in r.stderr
     r = cli("grad", "x^2", "--points", "-", "--check", input="x\n1\n")
     assert r.exit_code == 2 and "check one point with --at" in r.stderr
+
+
+def test_a_literal_zero_that_flows_is_a_number_like_any_other(cli) -> None:
+    """step's partial is the literal 0: times ∞ it is NaN, and the row goes to the scalar
+    path, which names the division by zero (as --at does), rather than 0 passing as a
+    gradient."""
+    r = cli("grad", "step(1/log(x))", "--points", "-", input="x\n1\n2\n")
+    assert r.stdout.splitlines()[1] == "1,nan,nan"
+    assert "division by zero" in r.stderr
+
+
+def test_a_hessian_of_huge_entries_warns_nothing_from_numpy(cli) -> None:
+    r = cli("hessian", "1.5e308*x*y", "--points", "-", input="x,y\n1,2\n")
+    assert "RuntimeWarning" not in r.stderr

@@ -287,3 +287,14 @@ def test_a_piece_used_often_is_named_once_and_used_everywhere(cli) -> None:
     assert "  t1 = sigmoid(w*x + b)\n" in out
     short = cli("diff", "x*y + sin(x*y)").stdout  # x*y twice: a name would not shorten it
     assert "where" not in short
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("(2*x+2)^1000", "2000*(2*x + 2)^999"),  # the content's power has too many digits
+    ("x*10^400", "10^400"),  # a number, only not a double: not "no value"
+    ("x*log(8)^300/log(2)^299", "log(8)^300/log(2)^299"),  # a 143-digit coefficient
+])
+def test_big_exact_numbers_stay_formulas(cli, text: str, want: str) -> None:
+    r = cli("diff", text)
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout.splitlines()[-1] == f"∂f/∂x = {want}"

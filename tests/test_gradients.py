@@ -221,3 +221,12 @@ def test_check_with_a_seed_checks_the_directional_derivative(cli) -> None:
     g = gradient("x*y", {"x": 1.0, "y": 2.0}, seed={"x": 1.0, "y": -1.0})
     result = check_gradient(g.tape, g.point, g.gradient, seed=g.seed, directional=1.5)
     assert not result.passed
+
+
+def test_a_numpy_number_in_the_point_is_a_float() -> None:
+    import numpy as np
+
+    from adcalc.errors import DomainError
+
+    with pytest.raises(DomainError, match="division by zero"):
+        gradient("1/x", {"x": np.float64(0.0)})

@@ -73,3 +73,9 @@ def test_a_local_partial_of_a_literal_division_reads_as_typed(cli) -> None:
     out = cli("grad", "x/3 + x/(-6)*y", "--at", "x=1,y=2", "--format", "plain").stdout
     assert " 1/3 " in out and " -1/6 " in out
     assert "0.3333333333333333" in out  # the partial's value, in full
+
+
+def test_markdown_escapes_a_leading_minus_in_prose_only(cli) -> None:
+    out = cli("grad", "a = x\n-a", "--at", "x=2", "--format", "markdown").stdout
+    assert "  \\-a  " in out  # a program line: not a list item
+    assert "| -1.0 |" in out and "\\-1" not in out  # a number in a table stays as it is

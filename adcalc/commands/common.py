@@ -100,7 +100,7 @@ def check_point(tape: Tape, point: Mapping[str, float], what: str = "point"
     for n in tape.variables:
         try:
             v = point[n]  # a float as given (one typed as 2/3 keeps its text, for headers)
-            out[n] = v if isinstance(v, float) else float(v)
+            out[n] = v if type(v) is float or hasattr(v, "text") else float(v)
         except (TypeError, ValueError):
             raise InputError(f"{what} gives {n} = {point[n]!r}: values must be numbers"
                              ) from None

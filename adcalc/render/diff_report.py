@@ -74,10 +74,10 @@ def report(d: Diff, cse: bool = False) -> list[Block]:
 def latex(d: Diff, cse: bool = False) -> str:
     """The partials as aligned equations; a vector's Jacobian and a Hessian (order 2 in
     two or more variables) as the matrix a textbook writes."""
-    algebra = LatexAlgebra(d.variables)
-    f = formulas(d.tape, algebra, cse)
     if not d.variables:
         return f"% {NO_VARIABLES}\n"
+    algebra = LatexAlgebra(d.variables)
+    f = formulas(d.tape, algebra, cse)
     rows = [f"{latex_name(name)} &= {algebra.text(t)}" for name, t in f.lets]
     texts = [algebra.text(t) for t in f.outputs]
     grid = matrix(d)

@@ -13,13 +13,20 @@ from adcalc.render.document import Block, Para
 
 
 def _md(cell: str) -> str:
-    """A cell as Markdown text: what would be markup (| * _ ` \\ [ <, and a # or > that
-    starts a line) is escaped."""
+    """A cell as Markdown text: what would be markup (| * _ ` \\ [ <) is escaped."""
     for ch in "\\|*_`[<":
         cell = cell.replace(ch, "\\" + ch)
-    if cell.lstrip()[:1] in ("#", ">", "-", "+"):
-        cell = "\\" + cell.lstrip()
     return cell.replace("\n", " ")
+
+
+def _md_line(line: str) -> str:
+    """A line of a paragraph: a #, >, - or + that starts it would make a heading, a quote
+    or a list, so it is escaped too (its indent kept)."""
+    text = _md(line)
+    body = text.lstrip()
+    if body[:1] in ("#", ">", "-", "+"):
+        return text[: len(text) - len(body)] + "\\" + body
+    return text
 
 
 def markdown(blocks: list[Block]) -> str:
@@ -27,7 +34,7 @@ def markdown(blocks: list[Block]) -> str:
     parts = []
     for b in blocks:
         if isinstance(b, Para):
-            parts.append("  \n".join(_md(line) for line in b.text.splitlines()))
+            parts.append("  \n".join(_md_line(line) for line in b.text.splitlines()))
             continue
         lines = [f"**{_md(b.title)}**", "", "| " + " | ".join(_md(c) for c in b.columns) + " |",
                  "|" + "|".join("---:" if k in b.right else "---" for k in range(len(b.columns)))
@@ -100,7 +107,7 @@ def comment(text: str, fmt: str) -> str:
     text, a block quote in Markdown, ``%`` comments in LaTeX."""
     lines = text.splitlines()
     if fmt == "markdown":
-        return "\n".join("> " + _md(line) + "  " for line in lines).rstrip() + "\n"
+        return "\n".join("> " + _md_line(line) + "  " for line in lines).rstrip() + "\n"
     mark = "%" if fmt == "latex" else "#"
     return "\n".join(f"{mark} {line}".rstrip() for line in lines) + "\n"
 
