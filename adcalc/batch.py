@@ -35,10 +35,13 @@ class BatchResult:
     nodes: list[Any] = field(default_factory=list)
     """Every node's values (arrays, or floats for literals): what the warnings at kinks
     quote; kept only when there are kinks, so a chunk's arrays are freed with it."""
+    at: dict[int, int] | None = None
+    """Where ``nodes`` hold only some rows (those at a kink): row → its place in them."""
 
     def node_values(self, row: int) -> list[float]:
         """Every node's value at one row (for the scalar path's warning text)."""
-        return [float(v[row]) if getattr(v, "ndim", 0) else v for v in self.nodes]
+        k = row if self.at is None else self.at[row]
+        return [float(v[k]) if getattr(v, "ndim", 0) else v for v in self.nodes]
 
     def kinks_at(self, row: int) -> list[int]:
         return [i for i, rows in self.kinks.items() if rows[row]]
@@ -62,7 +65,9 @@ class BatchResult:
         return BatchResult(self.values[:n], {k: g[:n] for k, g in self.gradient.items()},
                            [(r, m) for r, m in self.bad if r < n],
                            {i: m[:n] for i, m in self.kinks.items()},
-                           [v[:n] if getattr(v, "ndim", 0) else v for v in self.nodes])
+                           self.nodes if self.at is not None else
+                           [v[:n] if getattr(v, "ndim", 0) else v for v in self.nodes],
+                           self.at)
 
     def kink_rows(self) -> list[int]:
         """The rows (indices in this batch) where any node met a kink."""
@@ -110,8 +115,10 @@ def sweep_arrays(tape: Tape, columns: Mapping[str, Any], mode: str = "reverse",
     else:
         kinks = code.sweep(cols, rows, value, grads)
     result = BatchResult(value, dict(zip(names, grads, strict=True)), kinks=kinks)
-    if kinks:  # what the warnings quote: every node's value (the same walk, over arrays)
-        result.nodes = primal(tape, cols, Arrays(rows))
+    if kinks:  # what the warnings quote: every node's value at the rows at a kink, only
+        at = np.flatnonzero(np.logical_or.reduce(list(kinks.values())))
+        result.nodes = primal(tape, {n: c[at] for n, c in cols.items()}, Arrays(len(at)))
+        result.at = {int(r): k for k, r in enumerate(at)}
     ok = np.isfinite(value)
     for g in grads:
         ok &= np.isfinite(g)
@@ -277,7 +284,17 @@ def _merged(a: BatchResult | None, b: BatchResult, keep_kinks: bool = True) -> B
     if keep_kinks and b.kinks:  # the same tape's nodes: the masks add up
         for i, rows in b.kinks.items():
             a.kinks[i] = a.kinks[i] | rows if i in a.kinks else rows
-        a.nodes = a.nodes or b.nodes
+        if not a.nodes:
+            a.nodes, a.at = b.nodes, b.at
+        elif b.nodes and a.at is not None and b.at is not None:  # the rows b adds
+            import numpy as np
+
+            extra = [r for r in b.at if r not in a.at]
+            if extra:
+                take = [b.at[r] for r in extra]
+                a.nodes = [np.concatenate([x, y[take]]) if getattr(x, "ndim", 0) else x
+                           for x, y in zip(a.nodes, b.nodes, strict=True)]
+                a.at.update({r: len(a.at) + k for k, r in enumerate(extra)})
     return a
 
 

@@ -302,3 +302,19 @@ def test_a_literal_zero_that_flows_is_a_number_like_any_other(cli) -> None:
 def test_a_hessian_of_huge_entries_warns_nothing_from_numpy(cli) -> None:
     r = cli("hessian", "1.5e308*x*y", "--points", "-", input="x,y\n1,2\n")
     assert "RuntimeWarning" not in r.stderr
+
+
+def test_the_warnings_quote_the_rows_at_a_kink_in_every_result(cli) -> None:
+    """Each result of a Jacobian has kinks at rows of its own: the warning of every
+    kinked row quotes that row's values (the node values are kept for those rows only)."""
+    from adcalc.batch import sweep_columns
+    from adcalc.parse import parse
+
+    tape = parse("[abs(x)*y, max(x, y)]")
+    x = np.array([0.0, 1.0, 2.0, 3.0, 0.0])
+    y = np.array([1.0, 2.0, 2.0, 5.0, 7.0])
+    _, r = sweep_columns(tape, {"x": x, "y": y}, ["x", "y"], 5, "jacobian")
+    assert r.kink_rows() == [0, 2, 4]  # abs at x = 0 (rows 0, 4), the tie at row 2
+    for row in r.kink_rows():
+        assert r.node_values(row)[tape.var_node["x"]] == x[row]
+        assert r.node_values(row)[tape.var_node["y"]] == y[row]
