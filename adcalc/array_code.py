@@ -26,7 +26,7 @@ scalar path, as before.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from adcalc.primitives import CONST, NONDIFF, OPCODE
@@ -158,28 +158,32 @@ class ArrayCode:
         return [block[k, :rows] for k in range(self.buffers)]
 
     def sweep(self, columns: Mapping[str, Any], rows: int, value: Any,
-              gradient: Sequence[Any]) -> dict[int, Any]:
+              gradient: Sequence[Any], map_: Callable[..., Any] = map) -> dict[int, Any]:
         """Fill ``value`` and ``gradient`` (arrays of ``rows``, in ``names``' order) at
-        every row of ``columns``; return the kinks (node → mask of rows)."""
+        every row of ``columns``; return the kinks (node → mask of rows).  ``map_`` runs
+        the pieces (a thread pool's ``map`` sweeps them on its threads)."""
         import numpy as np
 
-        found: dict[int, Any] = {}
         targets = [value, *gradient]
         step = self.piece_rows
-        with np.errstate(all="ignore"):
-            for s in range(0, rows, step):
-                e = min(rows, s + step)
+
+        def piece(s: int) -> tuple[int, dict[int, Any]]:
+            e = min(rows, s + step)
+            kinks: dict[int, Any] = {}
+            with np.errstate(all="ignore"):
                 vals = self._run({n: c[s:e] for n, c in columns.items()}, e - s)
                 for t, o in zip(targets, self.outputs, strict=True):
                     t[s:e] = vals[o]
-                if self.checks:
-                    piece: dict[int, Any] = {}
-                    for i, d in self.checks:
-                        Arrays.kink(piece, i, self._where(vals, i), _values(vals, d))
-                    for i, mask in piece.items():
-                        if i not in found:
-                            found[i] = np.zeros(rows, dtype=bool)
-                        found[i][s:e] |= mask
+                for i, d in self.checks:
+                    Arrays.kink(kinks, i, self._where(vals, i), _values(vals, d))
+            return s, kinks
+
+        found: dict[int, Any] = {}
+        for s, kinks in map_(piece, range(0, rows, step)):
+            for i, mask in kinks.items():
+                if i not in found:
+                    found[i] = np.zeros(rows, dtype=bool)
+                found[i][s:s + len(mask)] = mask
         return found
 
     def _run(self, columns: Mapping[str, Any], rows: int) -> list[Any]:

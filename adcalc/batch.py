@@ -99,21 +99,8 @@ def sweep_arrays(tape: Tape, columns: Mapping[str, Any], mode: str = "reverse",
     cols = {n: np.asarray(columns[n], dtype=np.float64) for n in tape.var_node}
     value = np.empty(rows)
     grads = [np.empty(rows) for _ in names]
-    step = code.piece_rows
-    if threads > 1 and rows > step:
-        def piece(s: int) -> tuple[int, dict[int, Any]]:
-            e = min(rows, s + step)
-            return s, code.sweep({n: c[s:e] for n, c in cols.items()}, e - s, value[s:e],
-                                 [g[s:e] for g in grads])
-
-        kinks: dict[int, Any] = {}
-        for s, found in _pool(threads).map(piece, range(0, rows, step)):
-            for i, mask in found.items():
-                if i not in kinks:
-                    kinks[i] = np.zeros(rows, dtype=bool)
-                kinks[i][s:s + len(mask)] = mask
-    else:
-        kinks = code.sweep(cols, rows, value, grads)
+    many = threads > 1 and rows > code.piece_rows
+    kinks = code.sweep(cols, rows, value, grads, _pool(threads).map if many else map)
     result = BatchResult(value, dict(zip(names, grads, strict=True)), kinks=kinks)
     if kinks:  # what the warnings quote: every node's value at the rows at a kink, only
         at = np.flatnonzero(np.logical_or.reduce(list(kinks.values())))
