@@ -125,22 +125,21 @@ class ArrayCode:
         free: list[int] = []
         self.buffers = 0
         self.code: list[tuple] = []
-        dying: dict[int, list[int]] = {}
+        slot_of: dict[int, int] = {}  # node → its buffer, while the node is needed
         for i in range(len(rec)):
             if not needed[i] or ops[i] < 0:
                 continue
             op, a, b, c = ops[i], a0[i], a1[i], consts[i]
             ufunc, args = _lowered(np, functions[op], op, KIND[op], a, b, c)
-            for arg in (a, b):  # an argument last read here: its buffer may take the result
-                if arg >= 0 and last[arg] == i and ops[arg] >= 0:
-                    for s in dying.pop(arg, []):
-                        free.append(s)
+            for arg in {a, b}:  # an argument last read here: its buffer may take the result
+                if arg >= 0 and last[arg] == i and arg in slot_of:
+                    free.append(slot_of.pop(arg))
             if ufunc is not None:
                 if free:
                     slot = free.pop()
                 else:
                     slot, self.buffers = self.buffers, self.buffers + 1
-                dying[i] = [slot]
+                slot_of[i] = slot
             else:
                 slot = -1
             self.code.append((i, ufunc or functions[op], args, slot))
