@@ -30,6 +30,7 @@ from typing import Any
 
 from adcalc.exact import PI, E, Named, exact, finite, power, small
 from adcalc.primitives import BY_NAME, CONST, INPUT, OPCODE, PRIMITIVES
+from adcalc.sweeps import Symbols, adjoint
 from adcalc.tape import Tape
 
 NUM, SYM, FN, POW, MUL, ADD = range(6)
@@ -1139,6 +1140,54 @@ LIMIT = 2000
 (``benchmarks/diff_swell.py``'s random expressions): from about 100 operations on, the
 canonical form is larger than the shared tape (``GROWTH``), so above this the attempt
 would only cost time (3× the whole command at 100,000 operations)."""
+
+
+def partials(tape: Tape, wrt: list[str]) -> Tape | None:
+    """The first partials of each output of ``tape`` by ``wrt`` (output by output, in
+    the order of ``wrt``), built in the canonical form as they are made: the adjoint
+    sweep runs with ``Canon`` as its algebra, so there is no derivative tape to build,
+    prune and read back.  ``None`` where that form would be larger than ``GROWTH`` times
+    ``tape``: the caller then builds the derivative tape and decides as ``canonical``."""
+    c = Canon()
+    ids = c.read(tape)
+    sweep = _Sweep(c)
+    roots: list[int] = []
+    for o in tape.outputs:
+        bar = adjoint(tape, ids, {o: c.one}, sweep).adjoints
+        roots += [bar[tape.var_node[x]] for x in wrt]
+    out = c.write(c.tidy(roots), list(tape.variables))
+    return out if len(out) <= GROWTH * len(tape) + 8 else None
+
+
+class _Rules:
+    """What the derivative rules call (``A.cos(a)``, ``A.mul(c, a)``, ``A.add(1.0, p)``)
+    on a ``Canon``: an ``int`` is an expression's id, any other number a literal."""
+
+    def __init__(self, canon: Canon) -> None:
+        self.canon = canon
+        mul, add, arg = canon.mul, canon.add, canon._arg
+        self.mul = lambda a, b: mul(arg(a), arg(b))
+        self.add = lambda a, b: add(arg(a), arg(b))
+
+    def node(self, op: int, a: int, b: int = -1, c: Any = None) -> int:
+        return self.canon.apply(op, [a] if b < 0 else [a, b], c)
+
+    def __getattr__(self, name: str):
+        f = getattr(self.canon, name)  # sub, div, neg, powc, or a primitive by name
+        setattr(self, name, f)
+        return f
+
+
+class _Sweep(Symbols):
+    """The symbolic sweeps' algebra with canonical expressions for values."""
+
+    def __init__(self, canon: Canon) -> None:  # no tape: the Canon holds the values
+        self.rules = _Rules(canon)
+        self.zero = canon.zero
+        self.nothing = canon.zero.__eq__
+        mul, arg = canon.mul, canon._arg
+        self.scale = lambda g, p: mul(g, arg(p))
+        self.add = canon.add
 
 
 def canonical(tape: Tape) -> Tape:

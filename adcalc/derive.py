@@ -79,11 +79,19 @@ def each_derivative(tape: Tape, wrt: Sequence[str] | None = None, order: int = 1
         raise InputError(f"simplify must be one of {', '.join(SIMPLIFY)}, not {simplify!r}")
     simplify = level != "none"
     names = check_wrt(tape, wrt)
+    quick = level == "full" and len(tape) <= QUICK
+    if quick and order == 1:  # built in canonical form as the sweep makes them
+        from adcalc.canonical import partials
+
+        out = partials(tape, names)
+        if out is not None:
+            keys = [(name,) for name in names]
+            return (out, keys * len(tape.outputs),
+                    [k for k in range(len(tape.outputs)) for _ in keys])
     # the canonical form rewrites the whole tape anyway: only the derivative's own nodes
     # need the local rules (or the tape swells as it is built)
     work = simplified(tape) if level == "basic" else tape.copy()
     work.symbolic = True  # derivative nodes: 0·x is 0, or the tape swells
-    quick = level == "full" and len(tape) <= QUICK
     algebra = Simplifier(work) if simplify and not quick else work
     wanted = list(combinations_with_replacement(names, order))
     outputs: list[int] = []

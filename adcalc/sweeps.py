@@ -276,15 +276,20 @@ class Symbols(Floats):
     errors = ()
 
     def __init__(self, tape: Tape, rules: Any) -> None:
-        from adcalc.primitives import OPCODE
-
         self.tape = tape
         self.rules = rules
         self.zero = tape.const(0.0)
         self.nothing = self.zero.__eq__
         self.scale = rules.mul
         self.add = rules.add
-        node = rules.node
+
+    @property
+    def values(self) -> list[Callable[..., int]]:  # type: ignore[override]
+        """Each primitive as a node of ``rules`` (made when a primal sweep asks: the
+        adjoint sweeps that build derivatives never do)."""
+        from adcalc.primitives import OPCODE
+
+        node = self.rules.node
 
         def value(op: int, kind: int) -> Callable[..., int]:
             if kind == 1:
@@ -293,7 +298,7 @@ class Symbols(Floats):
                 return lambda a, b: node(op, a, b)
             return lambda a, c: node(op, a, -1, c)
 
-        self.values = [value(OPCODE[p.name], k) for p, k in zip(PRIMITIVES, KIND, strict=True)]
+        return [value(OPCODE[p.name], k) for p, k in zip(PRIMITIVES, KIND, strict=True)]
 
     def literals(self, tape: Tape, start: int = 0) -> list[Any]:
         return [self.tape.const(c) if op == CONST else None
