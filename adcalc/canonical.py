@@ -28,7 +28,7 @@ from contextlib import suppress
 from fractions import Fraction
 from typing import Any
 
-from adcalc.exact import PI, E, Named, exact, finite, power, small
+from adcalc.exact import _LIMIT, PI, E, Named, exact, finite, power, small
 from adcalc.primitives import BY_NAME, CONST, INPUT, OPCODE, PRIMITIVES
 from adcalc.sweeps import Symbols, adjoint
 from adcalc.tape import Tape
@@ -78,6 +78,8 @@ class Canon:
     def __init__(self) -> None:
         self.nodes: list[tuple] = []
         self._index: dict[tuple, int] = {}
+        self._floats: dict[float, int] = {}
+        """Each float literal's number (the rules' 1.0 and -2.0, read once)."""
         self.zero = self.num(ZERO)
         self.one = self.num(ONE)
         self.minus_one = self.num(Fraction(-1))
@@ -95,13 +97,28 @@ class Canon:
         return i
 
     def num(self, q: Any) -> int:
-        if isinstance(q, Named):
+        t = type(q)
+        if t is int:
+            key: tuple = (NUM, q)
+        elif t is Fraction:
+            key = (NUM, q.numerator if q.denominator == 1 else q)
+        elif t is float:  # a literal of a tape that is not exact, a rule's 2.0: 2
+            i = self._floats.get(q)
+            if i is None:
+                e = exact(q)
+                i = self._intern((NUM, e)) if type(e) is float else self.num(e)
+                self._floats[q] = i
+            return i
+        elif isinstance(q, Named):
             return self.sym("pi") if q.name == "pi" else self.fn(_EXP, (self.one,))
-        if type(q) is float:  # a literal of a tape that is not exact: 2.0 is 2
-            q = exact(q)
-        if type(q) is Fraction and q.denominator == 1:
-            q = q.numerator
-        return self._intern((NUM, q))
+        else:
+            key = (NUM, q)
+        i = self._index.get(key)
+        if i is None:
+            i = len(self.nodes)
+            self.nodes.append(key)
+            self._index[key] = i
+        return i
 
     def sym(self, name: str) -> int:
         return self._intern((SYM, name))
@@ -171,69 +188,144 @@ class Canon:
         return self._intern((ADD, const, tuple(sorted(terms.items()))))
 
     def mul(self, a: int, b: int) -> int:
-        ka, fa = self.factors(a)
-        kb, fb = self.factors(b)
-        coefficient = _small(ka * kb) if type(ka) is Fraction or type(kb) is Fraction else (
-            ka * kb)
-        if coefficient == 0:
+        nodes, one = self.nodes, self.one
+        if a == self.zero or b == self.zero:
             return self.zero  # a derivative's 0·x is 0, as the symbolic tape has it
-        if not finite(coefficient):
-            return self._intern((MUL, ONE, tuple(sorted({a: self.one, b: self.one}.items()))))
+        na, nb = nodes[a], nodes[b]
+        if na[0] == NUM or nb[0] == NUM:  # a number times a product: only the coefficient
+            scaled = self._scaled(a, b, na, nb) if na[0] == NUM else self._scaled(b, a, nb, na)
+            if scaled is not None:
+                return scaled
+        # the factors of each, as ``factors`` gives them
+        kind = na[0]
+        if kind == MUL:
+            ka, fa = na[1], dict(na[2])
+        elif kind == NUM:
+            ka, fa = na[1], {}
+        elif kind == POW:
+            ka, fa = ONE, {na[1]: na[2]}
+        else:
+            ka, fa = ONE, {a: one}
+        kind = nb[0]
+        if kind == MUL:
+            kb, fb = nb[1], nb[2]
+        elif kind == NUM:
+            kb, fb = nb[1], ()
+        elif kind == POW:
+            kb, fb = ONE, ((nb[1], nb[2]),)
+        else:
+            kb, fb = ONE, ((b, one),)
+        coefficient = ka * kb
+        if type(coefficient) is int:
+            if not -_LIMIT < coefficient < _LIMIT:
+                return self._intern((MUL, ONE, tuple(sorted({a: one, b: one}.items()))))
+        else:
+            coefficient = _small(coefficient)
+            if coefficient == 0:
+                return self.zero
+            if not finite(coefficient):
+                return self._intern((MUL, ONE, tuple(sorted({a: one, b: one}.items()))))
         if len(fa) + len(fb) > MAX_TERMS:
             if len(fa) >= len(fb):
-                fa = {self._product(ONE, tuple(fa.items())): self.one}
+                fa = {self._product(ONE, tuple(fa.items())): one}
             else:
-                fb = {self._product(ONE, tuple(fb.items())): self.one}
-        merged = dict(fa)
-        exps = [base for base in merged if self._is_exp(base)]
-        for base, e in fb.items():
-            if base in merged and not self._summable(merged[base], e):  # x^1e308·x^1e308
-                return self._intern((MUL, ONE, tuple(sorted({a: self.one,
-                                                               b: self.one}.items()))))
-            if self._is_exp(base) and exps and base not in merged:
-                # exp(u)^a·exp(v)^b = exp(a·u + b·v)
-                other = exps[0]
-                f = merged.pop(other)
-                joined = self.fn(_EXP, (self.add(self.mul(self.nodes[other][2][0], f),
-                                                 self.mul(self.nodes[base][2][0], e)),))
-                extra_k, extra = self.factors(joined)
-                coefficient *= extra_k
-                for b2, e2 in extra.items():
-                    merged[b2] = self.add(merged[b2], e2) if b2 in merged else e2
-                exps = [x for x in merged if self._is_exp(x)]
+                fb = ((self._product(ONE, tuple(fb)), one),)
+        merged = fa
+        exps = None  # the exp factors of ``fa`` (looked for when ``fb`` has one)
+        for base, e in fb:
+            node = nodes[base]
+            is_exp = node[0] == FN and node[1] == _EXP
+            if base in merged:
+                if not self._summable(merged[base], e):  # x^1e308·x^1e308
+                    return self._intern((MUL, ONE, tuple(sorted({a: one, b: one}.items()))))
+                merged[base] = self.add(merged[base], e)
                 continue
-            merged[base] = self.add(merged[base], e) if base in merged else e
-        out: dict[int, int] = {}
-        for base, e in merged.items():
-            if e == self.zero:
-                continue
-            q, eq = self.value(base), self.value(e)
-            if q is not None and eq is not None:  # 2^(1/2)·2^(1/2) = 2
-                folded = power(q, eq) if type(q) in _Q and type(eq) in _Q else None
-                if folded is not None:
-                    coefficient *= folded
+            if is_exp:
+                if exps is None:
+                    exps = [x for x in fa if self._is_exp(x)]
+                if exps:  # exp(u)^a·exp(v)^b = exp(a·u + b·v)
+                    other = exps[0]
+                    f = merged.pop(other)
+                    joined = self.fn(_EXP, (self.add(self.mul(nodes[other][2][0], f),
+                                                     self.mul(node[2][0], e)),))
+                    extra_k, extra = self.factors(joined)
+                    coefficient *= extra_k
+                    for b2, e2 in extra.items():
+                        merged[b2] = self.add(merged[b2], e2) if b2 in merged else e2
+                    exps = [x for x in merged if self._is_exp(x)]
                     continue
-            if e == self.one and self.nodes[base][0] == ADD:  # (x/2 + 1/4) = (2x + 1)/4
-                content = self._content(self.nodes[base])
+            merged[base] = e
+        out: dict[int, int] = {}
+        zero = self.zero
+        for base, e in merged.items():
+            if e == zero:
+                continue
+            node = nodes[base]
+            kind = node[0]
+            if kind == NUM:
+                ne = nodes[e]
+                if ne[0] == NUM:  # 2^(1/2)·2^(1/2) = 2
+                    q, eq = node[1], ne[1]
+                    folded = power(q, eq) if type(q) in _Q and type(eq) in _Q else None
+                    if folded is not None:
+                        coefficient *= folded
+                        continue
+            elif e == one and kind == ADD:  # (x/2 + 1/4) = (2x + 1)/4
+                content = self._content(node)
                 if content is not None and content.denominator != 1:
-                    node = self.nodes[base]
                     whole = self._sum(_small(node[1] / content),
                                       {t: _small(k / content) for t, k in node[2]})
                     if whole not in out and whole not in merged:  # else left as it is
                         base = whole
                         coefficient = _small(Fraction(coefficient) * content)
-            if self._is_exp(base) and e != self.one:  # exp(u)^n = exp(n·u)
-                base, e = self.fn(_EXP, (self.mul(self.nodes[base][2][0], e),)), self.one
-                if self.nodes[base][0] != FN:  # exp(0) = 1, or a number
+                        node = nodes[base]
+            if e != one and node[0] == FN and node[1] == _EXP:  # exp(u)^n = exp(n·u)
+                base, e = self.fn(_EXP, (self.mul(node[2][0], e),)), one
+                if nodes[base][0] != FN:  # exp(0) = 1, or a number
                     k, rest = self.factors(base)
                     coefficient *= k
                     out.update(rest)
                     continue
             out[base] = e
         if coefficient == 0:
-            return self.zero
-        coefficient = self._log_ratios(out, coefficient)
+            return zero
+        if len(out) > 1:
+            coefficient = self._log_ratios(out, coefficient)
         return self._product(coefficient, tuple(out.items()))
+
+    def _scaled(self, a: int, b: int, na: tuple, nb: tuple) -> int | None:
+        """``mul`` of number ``a`` and ``b`` where nothing but the coefficient changes (no
+        sum to take content out of, no numbers to fold among the factors); ``None``
+        where ``mul`` has more to do."""
+        k, kind, nodes = na[1], nb[0], self.nodes
+        if type(k) not in _Q or kind == ADD:
+            return None
+        if kind == NUM:
+            kb, fb = nb[1], ()
+        elif kind == MUL:
+            kb, fb = nb[1], nb[2]
+            for base, _ in fb:
+                if nodes[base][0] <= NUM or nodes[base][0] == ADD:
+                    return None
+        elif kind == POW:
+            if nodes[nb[1]][0] == NUM or nodes[nb[1]][0] == ADD:
+                return None
+            kb, fb = ONE, ((nb[1], nb[2]),)
+        else:
+            kb, fb = ONE, ((b, self.one),)
+        coefficient = k * kb
+        if type(coefficient) is int:
+            if not -_LIMIT < coefficient < _LIMIT:
+                return None
+        else:
+            coefficient = _small(coefficient)
+            if coefficient == 0 or not finite(coefficient):
+                return None
+        if len(fb) > 1:
+            out = dict(fb)
+            coefficient = self._log_ratios(out, coefficient)
+            fb = tuple(out.items())
+        return self._product(coefficient, fb)
 
     def _log_ratios(self, out: dict[int, int], coefficient: Any) -> Any:
         """log(8)/log(2) = 3: logarithms of powers of one whole number, in one product,
@@ -340,12 +432,13 @@ class Canon:
         return None if g == d else Fraction(g, d)
 
     def fn(self, op: int, args: tuple[int, ...]) -> int:
-        prim = PRIMITIVES[op]
-        values = [self.value(x) for x in args]
-        if all(type(v) in _Q for v in values):
+        nodes = self.nodes
+        if all(nodes[x][0] == NUM and type(nodes[x][1]) in _Q for x in args):
             from adcalc.exact import fold
 
-            folded = fold(prim.name, values[0], values[1] if len(values) > 1 else None, None)
+            values = [nodes[x][1] for x in args]
+            folded = fold(PRIMITIVES[op].name, values[0],
+                          values[1] if len(values) > 1 else None, None)
             if folded is not None:
                 return self.num(folded)
         if op == _SQRT:
@@ -422,31 +515,30 @@ class Canon:
 
     def apply(self, op: int, args: list[Any], c: Any = None) -> int:
         """Primitive ``op`` on canonical ids (or literals)."""
-        prim = PRIMITIVES[op]
-        xs = [self._arg(x) for x in args]
-        name = prim.name
-        if name == "add":
-            return self.add(*xs)
-        if name == "mul":
-            return self.mul(*xs)
-        if name in ("sub", "div", "neg"):
-            return getattr(self, name)(*xs)
-        if name == "powc":
-            return self.powc(xs[0], c)
-        if name == "pow":
-            return self.pow(*xs)
-        if name == "shift":  # softmax and logsumexp do not depend on their shift
-            return self.zero
-        if prim.prints_as is not None:  # computed stably, read as the textbook writes it
-            return prim.prints_as(self, *xs)
-        return self.fn(op, tuple(xs))
+        xs = [x if type(x) is int else self.num(x) for x in args]
+        how = _HOW[op]
+        if how is None:
+            return self.fn(op, tuple(xs))
+        if type(how) is str:
+            if how == "powc":
+                return self.powc(xs[0], c)
+            if how == "shift":  # softmax and logsumexp do not depend on their shift
+                return self.zero
+            return getattr(self, how)(*xs)
+        return how(self, *xs)  # computed stably, read as the textbook writes it
 
     def __getattr__(self, name: str):
         prim = BY_NAME.get(name)
         if prim is None:
             raise AttributeError(name)
         op = OPCODE[name]
-        return lambda *args: self.apply(op, list(args))
+        apply = self.apply
+
+        def f(*args: Any) -> int:
+            return apply(op, list(args))
+
+        setattr(self, name, f)  # made once a table
+        return f
 
     # -- from and to tapes ------------------------------------------------------------
     def read(self, tape: Tape) -> list[int]:
@@ -1140,6 +1232,13 @@ LIMIT = 2000
 (``benchmarks/diff_swell.py``'s random expressions): from about 100 operations on, the
 canonical form is larger than the shared tape (``GROWTH``), so above this the attempt
 would only cost time (3× the whole command at 100,000 operations)."""
+
+
+_HOW: list[Any] = [
+    p.name if p.name in ("add", "mul", "sub", "div", "neg", "powc", "pow", "shift")
+    else p.prints_as for p in PRIMITIVES]
+"""How ``Canon.apply`` makes each primitive: by the method of that name, by the form
+it prints as, or (``None``) as a function."""
 
 
 def partials(tape: Tape, wrt: list[str]) -> Tape | None:

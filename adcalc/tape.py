@@ -210,22 +210,28 @@ class Tape:
         alive = self.live()
         if all(alive):
             return self
-        new = Tape(self.symbolic)
+        keep = [i for i, k in enumerate(alive) if k]
         remap = [-1] * len(self.ops)
-        for i, keep in enumerate(alive):
-            if not keep:
-                continue
-            op, a, b, c = self.ops[i], self.a0[i], self.a1[i], self.consts[i]
-            a = remap[a] if a >= 0 else -1
-            b = remap[b] if b >= 0 else -1
-            if op == INPUT:
-                remap[i] = new.input(self.input_name[i])
-            elif op == CONST:
-                remap[i] = new.const(c)  # type: ignore[arg-type]
-            else:
-                remap[i] = new._push((op, a, b, c), op, a, b, c)
+        for j, i in enumerate(keep):
+            remap[i] = j
+        remap.append(-1)  # remap[-1]: an absent argument stays absent
+        ops, a0, a1, consts = self.ops, self.a0, self.a1, self.consts
+        new = Tape(self.symbolic)
+        new.ops = [ops[i] for i in keep]
+        new.a0 = [remap[a0[i]] for i in keep]
+        new.a1 = [remap[a1[i]] for i in keep]
+        new.consts = [consts[i] for i in keep]
+        # each kept node keeps its key, with its arguments renumbered (a literal's and an
+        # input's key names no node)
+        index = {}
+        for key, i in self._index.items():
+            if alive[i]:
+                index[key if key[0] < 0 else (key[0], remap[key[1]], remap[key[2]], key[3])] = (
+                    remap[i])
+        new._index = index
         new.variables = list(self.variables)
         new.var_node = {name: remap[i] for name, i in self.var_node.items()}
+        new.input_name = {remap[i]: name for i, name in self.input_name.items()}
         new.outputs = [remap[o] for o in self.outputs]
         new.names = {remap[i]: n for i, n in self.names.items() if remap[i] >= 0}
         return new
