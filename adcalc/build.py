@@ -217,7 +217,10 @@ class Builder:
         if self.exact:
             from fractions import Fraction
 
-            return self.tape.const(Fraction(str(token)))
+            from adcalc.exact import exact
+
+            digits = str(token)  # a whole number (the usual literal) is read as one
+            return self.tape.const(exact(int(digits)) if digits.isdigit() else Fraction(digits))
         return self.tape.const(x)
 
     def name(self, children: list) -> Value:

@@ -72,18 +72,20 @@ _BASES = {2: OPCODE["log2"], 10: OPCODE["log10"]}
 """b^(log_b(u)) = u wherever log_b(u) is defined."""
 
 
+_HALF, _MINUS_HALF = Fraction(1, 2), Fraction(-1, 2)
+_FIRST = ((NUM, ZERO), (NUM, ONE), (NUM, -1), (NUM, _HALF))
+"""The numbers every table starts with: 0, 1, -1 and 1/2 (ids 0 to 3)."""
+
+
 class Canon:
     """The table of canonical expressions and the algebra that builds them."""
 
     def __init__(self) -> None:
-        self.nodes: list[tuple] = []
-        self._index: dict[tuple, int] = {}
+        self.nodes: list[tuple] = list(_FIRST)
+        self._index: dict[tuple, int] = {key: i for i, key in enumerate(_FIRST)}
         self._floats: dict[float, int] = {}
         """Each float literal's number (the rules' 1.0 and -2.0, read once)."""
-        self.zero = self.num(ZERO)
-        self.one = self.num(ONE)
-        self.minus_one = self.num(Fraction(-1))
-        self.half = self.num(Fraction(1, 2))
+        self.zero, self.one, self.minus_one, self.half = range(4)
         self.size: dict[int, int] = {}
         """``measure`` of each node (a node's printed size never changes: memoised)."""
 
@@ -192,6 +194,10 @@ class Canon:
         if a == self.zero or b == self.zero:
             return self.zero  # a derivative's 0·x is 0, as the symbolic tape has it
         na, nb = nodes[a], nodes[b]
+        if a == one and nb[0] != ADD:  # (1 times a sum may take its content out)
+            return b
+        if b == one and na[0] != ADD:
+            return a
         if na[0] == NUM or nb[0] == NUM:  # a number times a product: only the coefficient
             scaled = self._scaled(a, b, na, nb) if na[0] == NUM else self._scaled(b, a, nb, na)
             if scaled is not None:
@@ -999,9 +1005,12 @@ class _Writer:
                 for child in c._children(i):
                     reach[child] = True
         self.degrees: dict[int, Fraction] = {}
-        for i in range(len(reach)):
+        nodes = c.nodes
+        sums = any(reach[i] and nodes[i][0] == ADD for i in range(len(reach)))
+        for i in range(len(reach)):  # (the degrees order a sum's terms: without one, none)
             if reach[i]:
-                self.degrees[i] = self._degree(i)
+                if sums:
+                    self.degrees[i] = self._degree(i)
                 self.done[i] = self._node(i)
         self.tape.outputs = [self.done[r] for r in roots]
         return self.tape.pruned()
@@ -1055,9 +1064,9 @@ class _Writer:
         b = self.done[base]
         if v is None:
             return t.node(OPCODE["pow"], b, self.done[e])
-        if v == Fraction(1, 2):
+        if v == _HALF:
             return t.node(_SQRT, b)
-        if v == Fraction(-1, 2):
+        if v == _MINUS_HALF:
             return t.node(OPCODE["div"], t.const(ONE), t.node(_SQRT, b))
         if v < 0:
             return t.node(OPCODE["div"], t.const(ONE), self._power(base, c.num(-v)))
@@ -1082,9 +1091,9 @@ class _Writer:
         k = -k if negative else k
         if type(k) in _Q:
             if k.numerator != 1 or not top:
-                top.insert(0, t.const(Fraction(k.numerator)))
+                top.insert(0, t.const(k.numerator))
             if k.denominator != 1:
-                bottom.insert(0, t.const(Fraction(k.denominator)))
+                bottom.insert(0, t.const(k.denominator))
         elif k != 1 or not top:
             top.insert(0, t.const(k))
         # folded from the right: x*(s*(1 - s)) prints as x*s*(1 - s), and the partials

@@ -78,8 +78,8 @@ def is_int(x: object) -> bool:
 def finite(x: Number) -> bool:
     """Whether a combined literal may be kept: a finite double, or a rational of at most
     ``MAX_DIGITS`` digits a part that is also within the range of doubles."""
-    if type(x) is Fraction or type(x) is int:
-        return small(x) and abs(x) < 1e300  # type: ignore[arg-type]
+    if type(x) is Fraction or type(x) is int:  # within 10^MAX_DIGITS, so within range
+        return small(x)  # type: ignore[arg-type]
     return math.isfinite(x)
 
 
