@@ -87,3 +87,21 @@ def test_help_and_did_you_mean_know_every_function(cli) -> None:
         assert f"{name}(" in listing, name
         r = cli("grad", f"{name + name[-1]}(x)", "--at", "x=1")  # sinn, maxx, …
         assert r.exit_code == 2 and f"did you mean {name}?" in r.stderr, name
+
+
+def test_readme_figures_are_the_recorded_benchmark_results() -> None:
+    """Each block of benchmark figures in the README is what the benchmark last wrote to
+    its results file, line for line (a block that quotes one line of a results file
+    quotes only lines of it): a figure changes in the README by re-running the script."""
+    readme = (ROOT / "README.md").read_text()
+    results = {path.name: {line.rstrip() for line in path.read_text().splitlines()
+                           if line.strip()}
+               for path in (ROOT / "benchmarks").glob("results-*.txt")}
+    quoted: set[str] = set()
+    for block in re.findall(r"```text\n(.*?)```", readme, re.S):
+        lines = [line.rstrip() for line in block.splitlines() if line.strip()]
+        for name, recorded in results.items():
+            if any(line in recorded for line in lines):
+                assert [line for line in lines if line not in recorded] == [], name
+                quoted.add(name)
+    assert "results-diff_corpus.txt" in quoted and len(quoted) >= 8
