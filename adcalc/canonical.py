@@ -1250,12 +1250,12 @@ _HOW: list[Any] = [
 it prints as, or (``None``) as a function."""
 
 
-def partials(tape: Tape, wrt: list[str]) -> Tape | None:
+def partials(tape: Tape, wrt: list[str]) -> Tape:
     """The first partials of each output of ``tape`` by ``wrt`` (output by output, in
     the order of ``wrt``), built in the canonical form as they are made: the adjoint
     sweep runs with ``Canon`` as its algebra, so there is no derivative tape to build,
-    prune and read back.  ``None`` where that form would be larger than ``GROWTH`` times
-    ``tape``: the caller then builds the derivative tape and decides as ``canonical``."""
+    prune and read back.  (Whether the form is too large is the caller's to decide, as
+    ``canonical`` does against the derivative tape.)"""
     c = Canon()
     ids = c.read(tape)
     sweep = _Sweep(c)
@@ -1263,8 +1263,7 @@ def partials(tape: Tape, wrt: list[str]) -> Tape | None:
     for o in tape.outputs:
         bar = adjoint(tape, ids, {o: c.one}, sweep).adjoints
         roots += [bar[tape.var_node[x]] for x in wrt]
-    out = c.write(c.tidy(roots), list(tape.variables))
-    return out if len(out) <= GROWTH * len(tape) + 8 else None
+    return c.write(c.tidy(roots), list(tape.variables))
 
 
 class _Rules:
@@ -1273,8 +1272,8 @@ class _Rules:
 
     def __init__(self, canon: Canon) -> None:
         self.canon = canon
-        mul, add, arg = canon.mul, canon.add, canon._arg
-        self.mul = lambda a, b: mul(arg(a), arg(b))
+        add, arg = canon.add, canon._arg
+        self.mul = _rules_product(canon)
         self.add = lambda a, b: add(arg(a), arg(b))
 
     def node(self, op: int, a: int, b: int = -1, c: Any = None) -> int:
@@ -1286,6 +1285,18 @@ class _Rules:
         return f
 
 
+def _rules_product(canon: Canon) -> Any:
+    """The rules' product, as the derivative tape makes it: 1·u is u, whatever u is (a
+    sum keeps its terms as they are: ``Canon.mul`` would take out a fraction)."""
+    mul, arg, one = canon.mul, canon._arg, canon.one
+
+    def times(a: Any, b: Any) -> int:
+        a, b = arg(a), arg(b)
+        return b if a == one else a if b == one else mul(a, b)
+
+    return times
+
+
 class _Sweep(Symbols):
     """The symbolic sweeps' algebra with canonical expressions for values."""
 
@@ -1293,8 +1304,7 @@ class _Sweep(Symbols):
         self.rules = _Rules(canon)
         self.zero = canon.zero
         self.nothing = canon.zero.__eq__
-        mul, arg = canon.mul, canon._arg
-        self.scale = lambda g, p: mul(g, arg(p))
+        self.scale = _rules_product(canon)
         self.add = canon.add
 
 

@@ -81,13 +81,17 @@ def each_derivative(tape: Tape, wrt: Sequence[str] | None = None, order: int = 1
     names = check_wrt(tape, wrt)
     quick = level == "full" and len(tape) <= QUICK
     if quick and order == 1:  # built in canonical form as the sweep makes them
-        from adcalc.canonical import partials
+        from adcalc.canonical import GROWTH, partials
 
         out = partials(tape, names)
-        if out is not None:
-            keys = [(name,) for name in names]
-            return (out, keys * len(tape.outputs),
-                    [k for k in range(len(tape.outputs)) for _ in keys])
+        # canonical's measure: no larger than GROWTH times the derivative tape (made
+        # only when the form is larger than the function's tape, which it rarely is not)
+        if len(out) > GROWTH * len(tape) + 8 and len(out) > GROWTH * len(
+                each_derivative(tape, names, 1, "none")[0]) + 8:
+            return each_derivative(tape, wrt, order, "basic")
+        keys = [(name,) for name in names]
+        return (out, keys * len(tape.outputs),
+                [k for k in range(len(tape.outputs)) for _ in keys])
     # the canonical form rewrites the whole tape anyway: only the derivative's own nodes
     # need the local rules (or the tape swells as it is built)
     work = simplified(tape) if level == "basic" else tape.copy()

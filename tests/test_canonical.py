@@ -14,7 +14,7 @@ from adcalc.build import FUNCTIONS
 from adcalc.canonical import canonical
 from adcalc.derive import derivatives
 from adcalc.errors import AdcalcError
-from adcalc.formula import program
+from adcalc.formula import program, source
 from adcalc.parse import parse
 from adcalc.primitives import POW, POWC
 from adcalc.sweeps import adjoint, primal
@@ -234,6 +234,31 @@ def test_every_simplify_level_gives_the_reverse_sweeps_gradient(seed: int) -> No
                     text, level, p, program(tape), want, got)
             checked += 1
     assert checked > 40
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_partials_built_in_canonical_form_are_the_derivative_tapes(seed: int) -> None:
+    """A small tape's first partials are built straight in the canonical form (the
+    adjoint sweep over ``Canon``); they print as the canonical form of the derivative
+    tape the rules make, as ``diff`` printed before there was that path: the same
+    program, or where two factors' order follows the order their pieces were made in,
+    the same characters in another order."""
+    from adcalc.derive import QUICK, each_derivative
+
+    reordered = 0
+    texts = [t for t in expressions(300 + seed, 150, 7)
+             if len(parse(t, exact=True)) <= QUICK and parse(t).variables]
+    for text in texts:
+        tape = parse(text, exact=True)
+        built = each_derivative(tape, None, 1, "full")[0]
+        raw = each_derivative(tape, None, 1, "none")[0]
+        read = canonical(raw)
+        if read is raw:  # the canonical form swells: both print the basic one
+            read = each_derivative(tape, None, 1, "basic")[0]
+        if source(built) != source(read):
+            assert sorted(source(built)) == sorted(source(read)), text
+            reordered += 1
+    assert len(texts) > 120 and reordered <= len(texts) // 50
 
 
 def test_no_decimal_appears_that_the_user_did_not_type() -> None:
