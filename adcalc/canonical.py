@@ -115,12 +115,7 @@ class Canon:
             return self.sym("pi") if q.name == "pi" else self.fn(_EXP, (self.one,))
         else:
             key = (NUM, q)
-        i = self._index.get(key)
-        if i is None:
-            i = len(self.nodes)
-            self.nodes.append(key)
-            self._index[key] = i
-        return i
+        return self._intern(key)
 
     def sym(self, name: str) -> int:
         return self._intern((SYM, name))
@@ -199,46 +194,24 @@ class Canon:
         if b == one and na[0] != ADD:
             return a
         if na[0] == NUM or nb[0] == NUM:  # a number times a product: only the coefficient
-            scaled = self._scaled(a, b, na, nb) if na[0] == NUM else self._scaled(b, a, nb, na)
+            scaled = self._scaled(a, b) if na[0] == NUM else self._scaled(b, a)
             if scaled is not None:
                 return scaled
-        # the factors of each, as ``factors`` gives them
-        kind = na[0]
-        if kind == MUL:
-            ka, fa = na[1], dict(na[2])
-        elif kind == NUM:
-            ka, fa = na[1], {}
-        elif kind == POW:
-            ka, fa = ONE, {na[1]: na[2]}
-        else:
-            ka, fa = ONE, {a: one}
-        kind = nb[0]
-        if kind == MUL:
-            kb, fb = nb[1], nb[2]
-        elif kind == NUM:
-            kb, fb = nb[1], ()
-        elif kind == POW:
-            kb, fb = ONE, ((nb[1], nb[2]),)
-        else:
-            kb, fb = ONE, ((b, one),)
-        coefficient = ka * kb
-        if type(coefficient) is int:
-            if not -_LIMIT < coefficient < _LIMIT:
-                return self._intern((MUL, ONE, tuple(sorted({a: one, b: one}.items()))))
-        else:
-            coefficient = _small(coefficient)
-            if coefficient == 0:
-                return self.zero
-            if not finite(coefficient):
-                return self._intern((MUL, ONE, tuple(sorted({a: one, b: one}.items()))))
+        ka, fa = self.factors(a)
+        kb, fb = self.factors(b)
+        coefficient = _coefficient(ka, kb)
+        if coefficient is None:  # too many digits, or beyond the doubles: left as it is
+            return self._intern((MUL, ONE, tuple(sorted({a: one, b: one}.items()))))
+        if coefficient == 0:
+            return self.zero
         if len(fa) + len(fb) > MAX_TERMS:
             if len(fa) >= len(fb):
                 fa = {self._product(ONE, tuple(fa.items())): one}
             else:
-                fb = ((self._product(ONE, tuple(fb)), one),)
+                fb = {self._product(ONE, tuple(fb.items())): one}
         merged = fa
         exps = None  # the exp factors of ``fa`` (looked for when ``fb`` has one)
-        for base, e in fb:
+        for base, e in fb.items():
             node = nodes[base]
             is_exp = node[0] == FN and node[1] == _EXP
             if base in merged:
@@ -299,39 +272,24 @@ class Canon:
             coefficient = self._log_ratios(out, coefficient)
         return self._product(coefficient, tuple(out.items()))
 
-    def _scaled(self, a: int, b: int, na: tuple, nb: tuple) -> int | None:
+    def _scaled(self, a: int, b: int) -> int | None:
         """``mul`` of number ``a`` and ``b`` where nothing but the coefficient changes (no
         sum to take content out of, no numbers to fold among the factors); ``None``
         where ``mul`` has more to do."""
-        k, kind, nodes = na[1], nb[0], self.nodes
-        if type(k) not in _Q or kind == ADD:
+        nodes = self.nodes
+        k = nodes[a][1]
+        if type(k) not in _Q or nodes[b][0] == ADD:
             return None
-        if kind == NUM:
-            kb, fb = nb[1], ()
-        elif kind == MUL:
-            kb, fb = nb[1], nb[2]
-            for base, _ in fb:
-                if nodes[base][0] <= NUM or nodes[base][0] == ADD:
-                    return None
-        elif kind == POW:
-            if nodes[nb[1]][0] == NUM or nodes[nb[1]][0] == ADD:
+        kb, fb = self.factors(b)
+        for base in fb:
+            if nodes[base][0] == NUM or nodes[base][0] == ADD:
                 return None
-            kb, fb = ONE, ((nb[1], nb[2]),)
-        else:
-            kb, fb = ONE, ((b, self.one),)
-        coefficient = k * kb
-        if type(coefficient) is int:
-            if not -_LIMIT < coefficient < _LIMIT:
-                return None
-        else:
-            coefficient = _small(coefficient)
-            if coefficient == 0 or not finite(coefficient):
-                return None
+        coefficient = _coefficient(k, kb)
+        if not coefficient:  # (0 or None: mul says what)
+            return None
         if len(fb) > 1:
-            out = dict(fb)
-            coefficient = self._log_ratios(out, coefficient)
-            fb = tuple(out.items())
-        return self._product(coefficient, fb)
+            coefficient = self._log_ratios(fb, coefficient)
+        return self._product(coefficient, tuple(fb.items()))
 
     def _log_ratios(self, out: dict[int, int], coefficient: Any) -> Any:
         """log(8)/log(2) = 3: logarithms of powers of one whole number, in one product,
@@ -1153,6 +1111,16 @@ def _perfect_power(n: int) -> tuple[int, int] | None:
             if c > 1 and c**k == n:
                 return c, k
     return None
+
+
+def _coefficient(a: Any, b: Any) -> Any:
+    """The product of two coefficients, or ``None`` where it is not kept (more than
+    ``MAX_DIGITS`` digits, or beyond the doubles)."""
+    k = a * b
+    if type(k) is int:
+        return k if -_LIMIT < k < _LIMIT else None
+    k = _small(k)
+    return k if finite(k) else None
 
 
 def _combine(a: Any, b: Any) -> Any:

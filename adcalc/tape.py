@@ -80,8 +80,7 @@ class Tape:
         """The literal node for ``x`` (``1`` and ``1.0`` are one node).  A symbolic tape
         keeps its literals exact (``adcalc.exact``): ``Fraction``s and named constants."""
         if self.symbolic:
-            if type(x) is not _FRACTION:
-                x = _exact()(x)  # type: ignore[assignment]
+            x = _exact()(x)  # type: ignore[assignment]
             name = getattr(x, "name", None)
             key: tuple = (CONST, x) if name is None else (CONST, name)
         else:
@@ -105,7 +104,7 @@ class Tape:
 
     def node(self, op: int, a: int, b: int = -1, c: float | None = None) -> int:
         """Node ``op(a, b; c)``, simplified, folded and hash-consed."""
-        if c is not None and self.symbolic and type(c) is not _FRACTION:
+        if c is not None and self.symbolic:
             c = _exact()(c)  # type: ignore[assignment]
         lit = self.value_of
         va = lit(a)
@@ -253,21 +252,14 @@ class Tape:
 
 
 _EXACT: list = []
-_FRACTION = type("NotYet", (), {})
-"""``fractions.Fraction`` once a symbolic tape has imported it (a literal that is one
-already needs no conversion)."""
 
 
 def _exact():  # type: ignore[no-untyped-def]
     """``adcalc.exact.exact``, imported on first use (symbolic tapes only: ``fractions``
     is not on the start-up path of the numeric commands)."""
     if not _EXACT:
-        from fractions import Fraction
-
         from adcalc.exact import exact
 
-        global _FRACTION
-        _FRACTION = Fraction
         _EXACT.append(exact)
     return _EXACT[0]
 
