@@ -1244,9 +1244,6 @@ class _Rules:
         self.mul = _rules_product(canon)
         self.add = lambda a, b: add(arg(a), arg(b))
 
-    def node(self, op: int, a: int, b: int = -1, c: Any = None) -> int:
-        return self.canon.apply(op, [a] if b < 0 else [a, b], c)
-
     def __getattr__(self, name: str):
         f = getattr(self.canon, name)  # sub, div, neg, powc, or a primitive by name
         setattr(self, name, f)
@@ -1272,7 +1269,7 @@ class _Sweep(Symbols):
         self.rules = _Rules(canon)
         self.zero = canon.zero
         self.nothing = canon.zero.__eq__
-        self.scale = _rules_product(canon)
+        self.scale = self.rules.mul
         self.add = canon.add
 
 
