@@ -302,7 +302,7 @@ def test_every_format_for_every_expression(level: str) -> None:
             rich(diff_report.report(d, cse), Console(file=out, width=80, force_terminal=True))
             assert out.getvalue()
             tex = diff_report.latex(d, cse)  # a constant: a comment says it has none
-            assert tex.startswith("\\begin{aligned}" if d.variables else "% "), tex
+            assert tex.startswith("\\[\n\\begin{aligned}" if d.variables else "% "), tex
             json.loads(dumps(diff_report.to_dict(d, cse)),
                        parse_constant=lambda c: pytest.fail(f"{c} in JSON"))
 

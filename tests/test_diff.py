@@ -181,7 +181,7 @@ def test_cli_diff_cse_names_shared_pieces(cli) -> None:
 
 def test_cli_diff_latex(cli) -> None:
     r = cli("diff", "exp(2*x1) + x1*x2^2 + cos(x2)", "--format", "latex")
-    assert r.stdout.startswith("\\begin{aligned}")
+    assert r.stdout.startswith("\\[\n\\begin{aligned}")
     assert "\\frac{\\partial f}{\\partial x_{1}} &= x_{2}^{2} + 2 e^{2 x_{1}}" in r.stdout
     r = cli("diff", SEED, "--format", "latex")
     assert "\\frac{2 \\left(x_{1} + x_{2}\\right)" in r.stdout

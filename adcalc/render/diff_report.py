@@ -72,8 +72,9 @@ def report(d: Diff, cse: bool = False) -> list[Block]:
 
 
 def latex(d: Diff, cse: bool = False) -> str:
-    """The partials as aligned equations; a vector's Jacobian and a Hessian (order 2 in
-    two or more variables) as the matrix a textbook writes."""
+    """The partials as aligned equations in a display (``\\[ … \\]``, which compiles as
+    printed); a vector's Jacobian and a Hessian (order 2 in two or more variables) as the
+    matrix a textbook writes."""
     if not d.variables:
         return f"% {NO_VARIABLES}\n"
     algebra = LatexAlgebra(d.variables)
@@ -101,7 +102,8 @@ def latex(d: Diff, cse: bool = False) -> str:
         if at is not None:
             rows += [rf"\left.{lab}\right|{at[1]} &= {v}"
                      for lab, v in zip(labels, at[0], strict=True)]
-    return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}\n"
+    return ("\\[\n\\begin{aligned}\n" + " \\\\\n".join(rows)
+            + "\n\\end{aligned}\n\\]\n")
 
 
 def matrix(d: Diff) -> tuple[str, list[list[int]]] | None:
