@@ -60,9 +60,14 @@ def show(f: Any) -> None:
     from adcalc.formula import program
     from adcalc.render import trace as report
     from adcalc.render.plain import render
-    from adcalc.tracing import Var, outputs_tape, point_of
+    from adcalc.tracing import TracingError, Var, outputs_tape, point_of
 
-    outputs = [f] if isinstance(f, Var) else list(f)
+    outputs = [f] if isinstance(f, Var) else list(f) if isinstance(f, list | tuple) else []
+    if not outputs or not all(isinstance(v, Var) for v in outputs):
+        raise TracingError(f"show takes a traced value (a Var), not {type(f).__name__}")
+    if len(outputs) > 1:
+        raise TracingError(f"show prints the tables of one value, and this list has "
+                           f"{len(outputs)}: show each (show(f[0]), show(f[1]), …)")
     tape = outputs_tape(outputs)
     g = compute(tape, point_of(outputs[0], tape), record=True)
     g.expression = program(tape)

@@ -171,8 +171,22 @@ def check_columns(tape: Tape, header: Sequence[str]) -> None:
             if near:
                 hints.append(f"{near[0]} for {m}?")
         hint = f" (a typo: {'; '.join(hints)})" if hints else ""
+        semicolons = ""
+        if len(header) == 1 and ";" in header[0]:
+            semicolons = ("; the points look separated by ';': adcalc reads CSV separated by "
+                          "commas (save it with commas, or convert it: tr ';' ',')")
         raise InputError(f"the points have no column for {', '.join(missing)}{hint}; "
-                         f"their header is: {', '.join(header) or '(empty)'}")
+                         f"their header is: {', '.join(header) or '(empty)'}{semicolons}")
+
+
+def check_outputs(header: Sequence[str], outputs: Sequence[str]) -> None:
+    """The output columns are new: an input column of the same name (``f``, ``df/dx``)
+    is refused, on every path, rather than written twice or replaced."""
+    columns = set(header)
+    taken = [c for c in outputs if c in columns]
+    if taken:
+        raise InputError(f"the points already have a column {taken[0]!r}, which the output "
+                         "would write again: rename it")
 
 
 KINDS = ("gradient", "jacobian", "hessian")

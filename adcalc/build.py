@@ -133,6 +133,16 @@ class Builder:
         self.functions: dict[str, UserFunction] = {}
         self.mark = 0
         """Nodes from here on were made by the statement being read."""
+        self.defined: list[tuple[str, int, str]] = []
+        """(name, offset, ``binding`` or ``function``) of each definition, in order."""
+        self.used: set[str] = set()
+        """The bindings and functions the program reads (for the warning of one never used)."""
+        self.indexed: dict[str, str] = {}
+        """``s`` → the first indexed name ``s[k]`` bound or used as a variable."""
+
+    def unused(self) -> list[tuple[str, int, str]]:
+        """The definitions the program never reads, in order."""
+        return [d for d in self.defined if d[0] not in self.used]
 
     # -- programs ---------------------------------------------------------------------
     def start(self, children: list) -> Value:
@@ -151,7 +161,18 @@ class Builder:
         if name in self.functions:
             raise ParseError(f"{name} is a function defined above; a binding needs another "
                              "name", self.text, at)
+        base = name.partition("[")[0]
+        if base != name and isinstance(self.bindings.get(base), Vector):
+            raise ParseError(f"{name} is an entry of the vector {base} defined above; a binding "
+                             "needs another name", self.text, at)
+        taken = self.indexed.get(name)
+        if taken is not None and isinstance(value, Vector):
+            raise ParseError(f"{taken} is used above, so {name}[k] cannot also index the "
+                             f"vector {name}: give the vector another name", self.text, at)
+        if base != name:
+            self.indexed.setdefault(base, name)
         self.bindings[name] = value
+        self.defined.append((name, at, "binding"))
         entries = value if isinstance(value, Vector) else (value,)
         for k, node in enumerate(entries):
             if self.tape.ops[node] >= 0:
@@ -189,6 +210,7 @@ class Builder:
                 raise ParseError(f"{p} is defined above; a parameter of {name} needs another "
                                  "name", self.text, at)
         self.functions[name] = UserFunction(tape, name, params, list(args), body)
+        self.defined.append((name, at, "function"))
         for p, node in zip(params, args, strict=True):  # a parameter is not a variable
             if node >= self.mark and tape.input_name.get(node) == p:
                 del tape.var_node[p]
@@ -241,7 +263,35 @@ class Builder:
                              f"{', '.join(mine.params)}) = …): call it as {name}(...)",
                              self.text, token.start_pos)
         bound = self.bindings.get(name)
-        return self.tape.input(name) if bound is None else bound
+        if bound is not None:
+            self.used.add(name)
+            return bound
+        if name[-1] == "]":
+            entry = self.entry(name, token.start_pos)
+            if entry is not None:
+                return entry
+            self.indexed.setdefault(name.partition("[")[0], name)
+        return self.tape.input(name)
+
+    def entry(self, name: str, at: int) -> int | None:
+        """``s[k]`` of a vector bound as ``s = [a, b, …]``: its k-th entry (from 1, as the
+        indexed names are); ``None`` when ``s`` is not bound (``s[k]`` is a variable)."""
+        base, _, index = name[:-1].partition("[")
+        vector = self.bindings.get(base)
+        if vector is None:
+            return None
+        self.used.add(base)
+        if not isinstance(vector, Vector):
+            if name in self.tape.var_node:
+                return None  # a variable before the binding: it stays one
+            raise ParseError(f"{base} is a number, not a vector: {name} has nothing to index; "
+                             f"a variable needs another name than {base}[…]", self.text, at)
+        k, n = int(index), len(vector)
+        if not 1 <= k <= n:
+            raise ParseError(f"{name} is out of range: the vector {base} has {n} entr"
+                             f"{'y' if n == 1 else 'ies'}, {base}[1]"
+                             f"{'' if n == 1 else f' to {base}[{n}]'}", self.text, at)
+        return vector[k - 1]
 
     def definitions(self, children: list) -> None:
         return None  # each binding registered itself
@@ -321,6 +371,7 @@ class Builder:
         if prim is None:
             mine = self.functions.get(name)
             if mine is not None:
+                self.used.add(name)
                 return mine.call(args, self._call_text(at), self.text, at)
             if name in CONSTANTS:
                 raise ParseError(f"{name} is a constant, not a function", self.text, at)

@@ -37,6 +37,9 @@ _POINTS_OPTIONS = [
                       "JSON Lines with --format json."),
     click.option("--strict", is_flag=True,
                  help="With --points: stop at the first row that cannot be evaluated."),
+    click.option("--overwrite", is_flag=True,
+                 help="With --points -o: replace an output file (or, with --engine dask, a "
+                      "dataset folder) that exists; without it adcalc refuses."),
     click.option("--output", "-o", "output", default=None, metavar="FILE",
                  help="With --points: write to FILE (its extension names the format: .csv, "
                       ".parquet, .arrow/.feather, .jsonl) instead of standard output."),
@@ -64,8 +67,9 @@ class ExpressionCommand(click.Command):
     option of this command (with its value, even one starting with '-': ``--dir -1,1``),
     a long option this command does not have (click then names it and suggests the
     nearest, ``--att`` → ``--at``), or a positional argument, which is never split into
-    short options.  A ``--`` is accepted anywhere and changes nothing, so
-    ``adcalc grad -- "-x^2" --at x=3`` works as it reads.
+    short options.  After a ``--`` an argument is the expression's, never an option it
+    does not name exactly: ``adcalc grad --at x=2 -- --x`` is minus minus x, and
+    ``adcalc grad -- "-x^2" --at x=3`` still works as it reads.
     """
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
@@ -77,11 +81,15 @@ class ExpressionCommand(click.Command):
         options: list[str] = []
         positional: list[str] = []
         rest = iter(args)
+        ended = False  # after "--": nothing but this command's own options is an option
         for arg in rest:
             name = arg.split("=", 1)[0]
-            if arg == "--":
+            if arg == "--" and not ended:
+                ended = True
                 continue
-            if name in takes_value:
+            if ended and name not in takes_value and arg not in flags:
+                positional.append(arg)
+            elif name in takes_value:
                 options.append(arg)
                 if "=" not in arg:
                     value = next(rest, None)
@@ -197,8 +205,9 @@ Examples:
                    "fit on a terminal).")
 @POINTS
 @click.option("--exact", is_flag=True,
-              help="Sweep in exact rationals wherever the operations allow (x/3 shows 1/3); "
-                   "a step that cannot be exact falls back to doubles and says so.")
+              help="Sweep in exact arithmetic: rationals wherever the operations allow (x/3 "
+                   "shows 1/3), an irrational value as its closed form (log(2), exp(100)) "
+                   "with only the decimal digits known to be true.")
 @click.option("--precision", type=click.IntRange(1, 1000), default=None, metavar="N",
               help="Sweep with N significant digits (mpmath); --check then compares with "
                    "this reference instead of finite differences.")
@@ -211,8 +220,8 @@ def grad(expression: str | None, python: str | None, at: tuple[dict[str, float],
          mode: str | None,
          seed: dict[str, float] | None, variables: list[str] | None, check: bool, tol: float,
          fmt: str, quiet: bool, digits: int | None, points: str | None, strict: bool,
-         output: str | None, input_format: str | None, output_format: str | None,
-         engine: str, threads: int | None,
+         overwrite: bool, output: str | None, input_format: str | None,
+         output_format: str | None, engine: str, threads: int | None,
          exact: bool, precision: int | None, step: bool, profile: bool) -> None:
     from adcalc.commands.grad import gradient
     from adcalc.profile import RECORDER, stage
@@ -222,6 +231,9 @@ def grad(expression: str | None, python: str | None, at: tuple[dict[str, float],
     point = merge_points(at)
     if mode is None:
         mode = "forward" if seed is not None else "reverse"
+    if expression == "-" and points == "-":
+        raise click.UsageError("the expression and the points cannot both come from standard "
+                               "input (-): give the expression as text or @FILE")
     expression, text = expression_or_python(expression, python, point)
     if step:
         for given, flag in ((mode == "forward", "--mode forward"), (seed, "--seed"),
@@ -233,7 +245,7 @@ def grad(expression: str | None, python: str | None, at: tuple[dict[str, float],
     if points is None:
         for given, flag in ((output, "--output"), (input_format, "--input-format"),
                             (output_format, "--output-format"), (threads, "--threads"),
-                            (engine != "local", "--engine")):
+                            (engine != "local", "--engine"), (overwrite, "--overwrite")):
             if given:
                 raise click.UsageError(f"{flag} goes with --points (a file of points)")
     if points is not None:
@@ -247,9 +259,10 @@ def grad(expression: str | None, python: str | None, at: tuple[dict[str, float],
         refuse_for_points(fmt, digits)
         with errors_reported(), stage("batch"):
             if engine == "dask":
-                return dask_batch("gradient", expression, points, output, variables)
+                return dask_batch("gradient", expression, points, output, variables, strict,
+                                  overwrite, fmt, (input_format, output_format))
             batch(expression, points, fmt, mode, variables, strict,
-                  (output, input_format, output_format), threads)
+                  (output, input_format, output_format), threads, overwrite=overwrite)
         if RECORDER.enabled:
             click.echo(RECORDER.report(), err=True)
         return
@@ -261,11 +274,13 @@ def grad(expression: str | None, python: str | None, at: tuple[dict[str, float],
         result = None
         if check and g.double_gradient is not None:
             from adcalc.check import reference_check
+            from adcalc.precise import reference_name
 
-            what = "exact rationals" if exact else f"{precision} significant digits (mpmath)"
+            what = (reference_name(g) if exact else
+                    f"{precision} significant digits (mpmath)")
             with stage("check"):
                 result = reference_check(g.double_gradient, g.gradient, tol, what,
-                                         None if exact else precision)
+                                         None if exact else precision, g.kinks)
         elif check:
             from adcalc.check import check_gradient
 
@@ -339,42 +354,132 @@ def expression_or_python(expression: str | None, python: str | None,
 
 def batch(expression: Any, points: str, fmt: str, mode: str, variables: list[str] | None,
           strict: bool, files: tuple[str | None, str | None, str | None] = (None, None, None),
-          threads: int | None = None) -> None:
-    """``grad --points``: stream the rows through the array sweeps (CSV in and out by
-    adcalc's own reader and writer; any other format, or a file to write, through
-    polars, ``adcalc.columnar``)."""
-    output = files[0]
-    source_format, target_format = batch_formats(points, fmt, files)
-    if (source_format, target_format) not in (("csv", "csv"), ("csv", "jsonl")) or (
-            output not in (None, "-")):
-        return columnar_batch(expression, points, source_format, output or "-",
-                              target_format, mode, variables, strict, threads)
+          threads: int | None = None, kind: str = "gradient", overwrite: bool = False) -> None:
+    """``--points``: every CSV goes through adcalc's own streaming reader (to standard
+    output or a file: CSV and JSON Lines by its own writer, Parquet and Arrow through a
+    polars sink), so a cell reads the same on every path; Parquet, Arrow and JSON Lines
+    points through polars (``adcalc.columnar``).  A file to write is new (or
+    ``--overwrite``), never the points, and appears only when the run succeeds."""
     from adcalc.commands.common import prepare
-    from adcalc.commands.points import run_batch
-    from adcalc.points_in import open_points
-    from adcalc.render.points_out import (
-        PointsWriter,
-        Progress,
-        bad_rows_message,
-        kink_rows_message,
-    )
+    from adcalc.commands.points import Replacing, check_target
+    from adcalc.render.points_out import Progress, bad_rows_message, kink_rows_message
 
-    s = prepare(expression, None, variables, scalar="grad")
+    output = files[0] or "-"
+    source_format, target_format = batch_formats(points, fmt, files)
+    check_target(output, [points], overwrite)
+    s = prepare(expression, None, variables, scalar=None if kind == "jacobian" else
+                ("grad" if kind == "gradient" else kind))
     tape, names = s.tape, s.variables
-    stream, size = open_points(points)
-    progress = Progress(size if sys.stderr.isatty() else None)
-    writer = PointsWriter(sys.stdout, "json" if fmt == "json" else "csv")
-    try:
-        summary = run_batch(tape, stream, writer, mode, names, strict, progress,
-                            threads=threads)
-    finally:
-        progress.close()
-        if points != "-":
-            stream.close()
+    for line in tape.warnings:  # what the parser noticed (a binding never used)
+        click.echo(line, err=True)
+    if source_format != "csv":
+        from adcalc.columnar import count_rows
+        from adcalc.commands.points import run_columnar
+
+        sys.stdout.flush()
+        progress = Progress(count_rows(points, source_format) if sys.stderr.isatty() else None)
+        try:
+            if output == "-":
+                summary = run_columnar(tape, points, source_format, "-", target_format, mode,
+                                       names, strict, sys.stdout.buffer, threads, kind, progress)
+            else:
+                with Replacing(output) as path:
+                    summary = run_columnar(tape, points, source_format, path, target_format,
+                                           mode, names, strict, None, threads, kind, progress)
+        finally:
+            progress.close()
+    else:
+        summary = csv_batch(tape, names, points, output, target_format, mode, strict, threads,
+                            kind)
     if summary.kinks:
         click.echo(kink_rows_message(tape, names, summary), err=True)
     if summary.bad:
         click.echo(bad_rows_message(summary), err=True)
+
+
+def csv_batch(tape: Any, names: list[str], points: str, output: str, target_format: str,
+              mode: str, strict: bool, threads: int | None, kind: str) -> Any:
+    """CSV points to standard output through adcalc's own reader; to a file (``-o``, or
+    Parquet and Arrow made for standard output) through polars' reader and writer, with
+    the same cells, rows and messages (``run_csv_polars``), unless the file holds what
+    only adcalc's reader reads right (then through it)."""
+    from adcalc.commands.points import Replacing, run_batch, run_csv_frames
+    from adcalc.points_in import open_points
+    from adcalc.render.points_out import PointsWriter, Progress
+
+    stream, size = open_points(points)
+    progress = Progress(size if sys.stderr.isatty() else None)
+    fmt = "json" if target_format == "jsonl" else "csv"
+    try:
+        if output == "-" and target_format in ("csv", "jsonl"):
+            return run_batch(tape, stream, PointsWriter(sys.stdout, fmt), mode, names, strict,
+                             progress, threads=threads, kind=kind)
+        if output == "-":  # Parquet or Arrow on standard output: made in a file first
+            import os
+            import tempfile
+
+            fd, path = tempfile.mkstemp(suffix=f".{target_format}")
+            os.close(fd)
+            try:
+                summary = fast_csv(tape, names, points, path, target_format, mode, strict,
+                                   threads, kind)
+                if summary is None:
+                    summary = run_csv_frames(tape, stream, path, target_format, mode, names,
+                                             strict, threads, kind, progress)
+                sys.stdout.flush()
+                with open(path, "rb") as f:
+                    sys.stdout.buffer.write(f.read())
+            finally:
+                os.unlink(path)
+            return summary
+        with Replacing(output) as path:
+            summary = fast_csv(tape, names, points, path, target_format, mode, strict,
+                               threads, kind)
+            if summary is not None:
+                return summary
+            if target_format in ("csv", "jsonl"):
+                try:
+                    with open(path, "w", encoding="utf-8", newline="") as out:
+                        return run_batch(tape, stream, PointsWriter(out, fmt), mode, names,
+                                         strict, progress, threads=threads, kind=kind)
+                except OSError as exc:
+                    from adcalc.errors import OutputError
+
+                    raise OutputError(f"cannot write the output {output!r}: "
+                                      f"{exc.strerror or exc}") from None
+            return run_csv_frames(tape, stream, path, target_format, mode, names, strict,
+                                  threads, kind, progress)
+    finally:
+        progress.close()
+        if points != "-":
+            stream.close()
+
+
+def fast_csv(tape: Any, names: list[str], points: str, path: str, target_format: str,
+             mode: str, strict: bool, threads: int | None, kind: str) -> Any:
+    """CSV points in a file to ``path`` through polars (``run_csv_polars``); ``None`` when
+    adcalc's own reader must read them (standard input, a lone ``\r``, a short row, …)."""
+    import importlib.util
+
+    from adcalc.commands.points import Fallback, polars_can_read, run_csv_polars
+    from adcalc.render.points_out import Progress
+
+    if points == "-" or importlib.util.find_spec("polars") is None or (
+            not polars_can_read(points)):
+        return None
+    progress = None
+    if sys.stderr.isatty():
+        from adcalc.columnar import count_rows
+
+        progress = Progress(count_rows(points, "csv"))
+    try:
+        return run_csv_polars(tape, points, path, target_format, mode, names, strict,
+                              threads, kind, progress)
+    except Fallback:
+        return None
+    finally:
+        if progress is not None:
+            progress.close()
 
 
 def batch_formats(points: str, fmt: str, files: tuple[str | None, str | None, str | None]
@@ -396,14 +501,32 @@ def batch_formats(points: str, fmt: str, files: tuple[str | None, str | None, st
 
 
 def dask_batch(kind: str, expression: Any, points: str, output: str | None,
-               variables: list[str] | None) -> None:
-    """``--points DATASET --engine dask -o FOLDER``: partition by partition on Dask."""
+               variables: list[str] | None, strict: bool = False, overwrite: bool = False,
+               fmt: str = "auto", formats: tuple[str | None, str | None] = (None, None)
+               ) -> None:
+    """``--points DATASET --engine dask -o FOLDER``: partition by partition on Dask; the
+    same policies as the local path (a new folder or ``--overwrite``, never the points,
+    ``--strict``, the bad-row report)."""
     from adcalc.commands.dataset import sweep_dataset
+    from adcalc.render.points_out import bad_rows_message, kink_rows_message
 
     if output in (None, "-"):
         raise click.UsageError("--engine dask writes a Parquet dataset: give its folder with -o")
+    for given, flag in ((fmt == "json", "--format json"), (formats[0] not in (None, "parquet"),
+                        f"--input-format {formats[0]}"),
+                        (formats[1] not in (None, "parquet"), f"--output-format {formats[1]}")):
+        if given:
+            raise click.UsageError(f"--engine dask reads and writes Parquet datasets; it does "
+                                   f"not go with {flag}")
     with errors_reported():
-        sweep_dataset(expression, points, output, kind, variables)
+        tape, names, summary = sweep_dataset(expression, points, output, kind, variables,
+                                             strict=strict, overwrite=overwrite)
+    for line in tape.warnings:  # what the parser noticed (a binding never used)
+        click.echo(line, err=True)
+    if summary.kinks:
+        click.echo(kink_rows_message(tape, names, summary), err=True)
+    if summary.bad:
+        click.echo(bad_rows_message(summary), err=True)
     click.echo(f"wrote {output}", err=True)
 
 
@@ -418,48 +541,42 @@ def refuse_for_points(fmt: str, digits: int | None) -> None:
                                "with all its digits, to read back bit for bit)")
 
 
+def refuse_without_points(output: str | None, input_format: str | None,
+                          output_format: str | None, threads: int | None, engine: str,
+                          overwrite: bool, strict: bool) -> None:
+    for given, flag in ((output, "--output"), (input_format, "--input-format"),
+                        (output_format, "--output-format"), (threads, "--threads"),
+                        (engine != "local", "--engine"), (overwrite, "--overwrite"),
+                        (strict, "--strict")):
+        if given:
+            raise click.UsageError(f"{flag} goes with --points (a file of points)")
+
+
 def matrix_batch(kind: str, expression: str, at: tuple, variables: list[str] | None,
                  fmt: str, points: str, strict: bool,
                  files: tuple[str | None, str | None, str | None], threads: int | None,
-                 digits: int | None = None) -> None:
-    """``jacobian``/``hessian --points``: every entry as a column, through polars."""
+                 digits: int | None = None, overwrite: bool = False,
+                 engine: str = "local") -> None:
+    """``jacobian``/``hessian --points``: every entry as a column."""
     if at:
         raise click.UsageError("--at does not go with --points (the points come from the file)")
+    if expression == "-" and points == "-":
+        raise click.UsageError("the expression and the points cannot both come from standard "
+                               "input (-): give the expression as text or @FILE")
     refuse_for_points(fmt, digits)
-    output = files[0]
-    source_format, target_format = batch_formats(points, fmt, files)
+    if engine == "dask":
+        return dask_batch(kind, read_source(expression), points, files[0], variables, strict,
+                          overwrite, fmt, files[1:])
     with errors_reported():
-        columnar_batch(read_source(expression), points, source_format, output or "-",
-                       target_format, "reverse", variables, strict, threads, kind)
-
-
-def columnar_batch(expression: Any, points: str, source_format: str, output: str,
-                   target_format: str, mode: str, variables: list[str] | None,
-                   strict: bool, threads: int | None = None, kind: str = "gradient") -> None:
-    from adcalc.columnar import count_rows
-    from adcalc.commands.common import prepare
-    from adcalc.commands.points import run_columnar
-    from adcalc.render.points_out import Progress, bad_rows_message, kink_rows_message
-
-    s = prepare(expression, None, variables, scalar=None if kind == "jacobian" else kind)
-    sys.stdout.flush()
-    progress = Progress(count_rows(points, source_format) if sys.stderr.isatty() else None)
-    try:
-        summary = run_columnar(s.tape, points, source_format, output, target_format, mode,
-                               s.variables, strict, sys.stdout.buffer, threads, kind, progress)
-    finally:
-        progress.close()
-    if summary.kinks:
-        click.echo(kink_rows_message(s.tape, s.variables, summary), err=True)
-    if summary.bad:
-        click.echo(bad_rows_message(summary), err=True)
+        batch(read_source(expression), points, fmt, "reverse", variables, strict, files,
+              threads, kind, overwrite)
 
 
 def emit(g: Any, check: Any, fmt: str, quiet: bool, digits: int | None = None,
          traces: bool = True) -> None:
     """Print the gradient record in the chosen format; warnings go to stderr.  Without
     ``traces`` (after ``--step`` showed them), the result, the arithmetic and the check."""
-    if quiet and fmt != "json" and check is None and not g.nondiff:
+    if quiet and fmt != "json" and check is None and not g.nondiff and not g.tape.warnings:
         from adcalc.render.quiet import quiet_lines
 
         click.echo(quiet_lines(g), nl=False)  # the common scripted case: nothing heavy
@@ -556,6 +673,8 @@ def diff(expression: str, wrt: list[str] | None, order: int,
     expression = read_source(expression)
     with errors_reported():
         d = differentiate(expression, wrt, order, point, simplify)
+        for line in diff_report.warnings(d):
+            click.echo(line, err=True)
         if fmt == "json":
             from adcalc.render.json_out import dumps
 
@@ -616,16 +735,17 @@ Examples:
 @POINTS
 def jacobian(expression: str, at: tuple, mode: str | None, variables: list[str] | None,
              fmt: str, quiet: bool, digits: int | None, points: str | None, strict: bool,
-             output: str | None, input_format: str | None, output_format: str | None,
-             engine: str, threads: int | None) -> None:
+             overwrite: bool, output: str | None, input_format: str | None,
+             output_format: str | None, engine: str, threads: int | None) -> None:
     from adcalc.commands.vector import jacobian as compute
     from adcalc.render import vector_report as vr
 
-    if points is not None and engine == "dask":
-        return dask_batch("jacobian", read_source(expression), points, output, variables)
     if points is not None:
         return matrix_batch("jacobian", expression, at, variables, fmt, points, strict,
-                            (output, input_format, output_format), threads, digits)
+                            (output, input_format, output_format), threads, digits,
+                            overwrite, engine)
+    refuse_without_points(output, input_format, output_format, threads, engine, overwrite,
+                          strict)
     point, expression = merge_points(at), read_source(expression)
     with errors_reported():
         r = compute(expression, point, mode, variables, record=not quiet and fmt != "json")
@@ -649,17 +769,18 @@ Examples:
 @DIGITS
 @POINTS
 def hessian(expression: str, at: tuple, variables: list[str] | None, fmt: str, quiet: bool,
-            digits: int | None, points: str | None, strict: bool, output: str | None,
-            input_format: str | None, output_format: str | None, engine: str,
-            threads: int | None) -> None:
+            digits: int | None, points: str | None, strict: bool, overwrite: bool,
+            output: str | None, input_format: str | None, output_format: str | None,
+            engine: str, threads: int | None) -> None:
     from adcalc.commands.vector import hessian as compute
     from adcalc.render import vector_report as vr
 
-    if points is not None and engine == "dask":
-        return dask_batch("hessian", read_source(expression), points, output, variables)
     if points is not None:
         return matrix_batch("hessian", expression, at, variables, fmt, points, strict,
-                            (output, input_format, output_format), threads, digits)
+                            (output, input_format, output_format), threads, digits,
+                            overwrite, engine)
+    refuse_without_points(output, input_format, output_format, threads, engine, overwrite,
+                          strict)
     point, expression = merge_points(at), read_source(expression)
     with errors_reported():
         h = compute(expression, point, variables)
@@ -788,6 +909,8 @@ def graph(expression: str | None, python: str | None, at: tuple, mode: str | Non
     with errors_reported():
         record = compute(expression, point if at else None, mode, seed, variables, max_nodes, of)
         record.expression = text
+        for line in record.warnings:
+            click.echo(line, err=True)
         result = render_graph(record, fmt)
         if isinstance(result, list):
             print_blocks(result, "auto")

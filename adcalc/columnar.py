@@ -69,7 +69,9 @@ def polars(threads: int | None = None) -> Any:
 def scan(path: str, fmt: str) -> Any:
     """A lazy frame over the points file (every column as the file has it)."""
     pl = polars()
-    if not Path(path).exists():
+    import glob
+
+    if not (Path(path).exists() or (glob.has_magic(path) and glob.glob(path))):
         raise InputError(f"the points file {path!r} does not exist")
     try:
         if fmt == "csv":
@@ -97,14 +99,80 @@ def sink(frame: Any, path: str, fmt: str) -> None:
 
 
 def write_to(frame: Any, stream: Any, fmt: str) -> None:
-    """Write the lazy frame's result to a byte stream (standard output: no file to sink
-    to, so the result is collected first)."""
+    """Write a frame (or a lazy frame's result) to a byte stream (standard output: no file
+    to sink to, so the result is collected first)."""
     import io
 
     _, method, options = WRITERS[fmt]
+    if hasattr(frame, "collect"):
+        frame = frame.collect(engine="streaming")
     buffer = io.BytesIO()
-    getattr(frame.collect(engine="streaming"), method)(buffer, **options)
+    getattr(frame, method)(buffer, **options)
     stream.write(buffer.getvalue())
+
+
+def numbers(pl: Any, name: str, series: Any, bad: dict[int, str]) -> Any:
+    """A variable's column as float64 for the sweep, read as adcalc's CSV reader reads
+    a cell (``points_in.numbers``): numbers as they are, text as Python's ``float``
+    reads it (`` 2 `` is 2; ``abc`` is not a number), null is an empty cell.  The column
+    itself is not changed: what is written is what came in.
+
+    polars' cast reads a subset of what ``float`` reads (plain decimals, ``nan``,
+    ``inf``, ``infinity`` in any case, with a sign; no spaces, ``_`` or other digits),
+    each to the same double, correctly rounded (``tests/test_columnar.py`` holds it to
+    that); the cells it does not read, and only those, go through the shared reader."""
+    import numpy as np
+
+    from adcalc.points_in import not_a_number
+    from adcalc.points_in import numbers as read_cells
+
+    if series.dtype == pl.String:
+        cast = series.cast(pl.Float64, strict=False)
+        values = cast.to_numpy().copy()
+        other = cast.is_null().arg_true().to_list()
+        if other:
+            unread: dict[int, str] = {}
+            values[other] = read_cells(name, [series[k] for k in other], unread)
+            bad.update({other[j]: m for j, m in unread.items() if other[j] not in bad})
+        return np.asarray(values, dtype=np.float64)
+    values = series.cast(pl.Float64, strict=False)
+    for k in values.is_null().arg_true().to_list():
+        bad.setdefault(k, not_a_number(name, series[k]))
+    return values.fill_null(float("nan")).to_numpy()
+
+
+def float_text(pl: Any, values: Any, json: bool = False) -> Any:
+    """Doubles as text, each as Python's ``repr`` writes it (what adcalc's CSV writer
+    writes: ``nan``, ``inf``, ``1e-05``), or with ``json`` as ``json.dumps`` does after
+    ``render.json_out.number`` (not finite: ``null``).  polars writes the same shortest
+    digits, in the same notation except below 1e-4 (``0.00001``, ``1e-7``): those few
+    are written by ``repr`` itself."""
+    import numpy as np
+
+    text = pl.Series(values).cast(pl.String)
+    with np.errstate(invalid="ignore"):
+        tiny = np.flatnonzero((np.abs(values) < 1e-4) & (values != 0))
+    if tiny.size:
+        text = text.scatter(tiny, [repr(v) for v in values[tiny].tolist()])
+    odd = np.flatnonzero(~np.isfinite(values) if json else np.isnan(values))
+    if odd.size:
+        text = text.scatter(odd, "null" if json else "nan")
+    return text
+
+
+def float_fixes(pl: Any, values: Any) -> Any:
+    """``float_text`` only where polars' own text of a double is not Python's (below
+    1e-4, NaN), null elsewhere: ``coalesce(fixes, column.cast(String))`` is then the
+    ``repr`` of every double, the cast done by polars' threads."""
+    import numpy as np
+
+    text = pl.Series(values=[None], dtype=pl.String).extend_constant(None, len(values) - 1) if (
+        len(values)) else pl.Series(values=[], dtype=pl.String)
+    with np.errstate(invalid="ignore"):
+        odd = np.flatnonzero(((np.abs(values) < 1e-4) & (values != 0)) | np.isnan(values))
+    if odd.size:
+        text = text.scatter(odd, [repr(v) for v in values[odd].tolist()])
+    return text
 
 
 def count_rows(path: str, fmt: str) -> int | None:

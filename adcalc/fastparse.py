@@ -194,9 +194,12 @@ class FastParser:
         self.continues = continues
         self.leads_on = leads_on
         self.signs = signs
+        self.breaks: list[int] = []
+        """Where the last parse began a statement at a sign in the first column."""
 
     def parse(self, text: str) -> Any:
         """The value of the start rule, or ``GiveUp`` at anything unexpected."""
+        self.breaks = []
         states = self.states
         state_stack = [self.start]
         values: list[Any] = []
@@ -232,6 +235,8 @@ class FastParser:
                 start = m.start(kind)
                 if kind not in leads_on or (
                         kind in self.signs and (start == 0 or text[start - 1] == "\n")):
+                    if kind in leads_on:  # a sign in the first column: said in warnings
+                        self.breaks.append(start)
                     queued = (kind, value)
                     kind, value = "_NL", None
             previous = kind if queued is None else queued[0]

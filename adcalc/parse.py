@@ -64,7 +64,12 @@ class _Newlines:
 
     always_accept = ("_NL",)
 
+    def __init__(self) -> None:
+        self.breaks: list[int] = []
+        """Where the last parse began a statement at a sign in the first column."""
+
     def process(self, stream):
+        self.breaks = []
         depth = 0
         previous = None
         pending = None
@@ -76,6 +81,8 @@ class _Newlines:
                 continue
             if pending is not None:
                 if kind not in _LEADS_ON or (kind in _SIGNS and token.column == 1):
+                    if kind in _LEADS_ON:
+                        self.breaks.append(token.start_pos)
                     yield pending
                 pending = None
             if kind in ("_LPAR", "_LBRA"):
@@ -121,8 +128,9 @@ def _lark() -> Any:
     if "lark" not in _state:
         from lark import Lark
 
+        _state["newlines"] = _Newlines()
         _state["lark"] = Lark(grammar_text(), parser="lalr", lexer="basic",
-                              transformer=_builder(), postlex=_Newlines())
+                              transformer=_builder(), postlex=_state["newlines"])
     return _state["lark"]
 
 
@@ -176,12 +184,41 @@ _HINTS = {"√": "write sqrt(x) for √x", "∑": "write sum([a, b, …])", "∏
           "not comparisons", "∞": "write a large number, or use a limit by hand"}
 
 
+_ENDS_OPERAND = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789."
+                          ")]⁰¹²³⁴⁵⁶⁷⁸⁹")
+"""A character an operand may end with: a pasted π right after it is a factor (``2πr``)."""
+_STARTS_OPERAND = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789."
+                            "([π")
+"""A character an operand may start with: right after a pasted π it is a factor (``πr``)."""
+
+
+def _pi(text: str) -> str:
+    """Each pasted ``π`` as ``pi``, a factor of what it is written against, as on paper:
+    ``πr^2`` is ``pi*r^2``, ``2πr`` is ``2*pi*r``, ``xπ`` is ``x*pi`` (never a name
+    ``pir`` or ``xpi``; an ASCII ``pix`` or ``spin`` is a name, as typed).  Written against
+    ``_`` it is a letter of a name, as on paper: ``x_π`` is the name ``x_pi``."""
+    parts = text.split("π")
+    out = [parts[0]]
+    for k in range(1, len(parts)):
+        before, after = out[-1][-1:], parts[k][:1] or ("π" if k + 1 < len(parts) else "")
+        if "_" in (before, after):
+            out.append("pi")
+        else:
+            out.append(("*" if before and before in _ENDS_OPERAND else "") + "pi"
+                       + ("*" if after and after in _STARTS_OPERAND else ""))
+        out.append(parts[k])
+    return "".join(out)
+
+
 def normalize(text: str) -> str:
     """Text pasted from a paper, read as the obvious ASCII: − × · ÷ π and superscript
-    powers (``2−x``, ``2×x``, ``x·y``, ``π``, ``x²``, ``x⁻¹``)."""
+    powers (``2−x``, ``2×x``, ``x·y``, ``π``, ``x²``, ``x⁻¹``); a π written against a
+    factor multiplies it (``2πr``)."""
     if text.isascii():
         return text
-    text = text.translate(_PASTED).replace("π", "pi")
+    text = text.translate(_PASTED)
+    if "π" in text:
+        text = _pi(text)
     return _POWER.sub(lambda m: "^" + m.group().translate(_SUPERSCRIPT), text)
 
 
@@ -204,10 +241,50 @@ def parse(text: str, *, fast: bool = True, exact: bool = False) -> Tape:
             out = None
         if out is None:
             out = _lark_parse(text)
+            breaks = _state["newlines"].breaks
+        else:
+            breaks = driver.breaks  # type: ignore[union-attr]
         tape = builder.tape
+        tape.warnings.extend(_unused(text, builder.unused(), builder.defined, breaks))
         builder.reset("")
     tape.outputs.extend(out if isinstance(out, Vector) else [out])
     return tape.pruned()
+
+
+_SHOWN = 10
+"""Warnings of definitions never used shown one by one; the rest are counted."""
+
+
+def _unused(text: str, unused: list[tuple[str, int, str]],
+            defined: list[tuple[str, int, str]], breaks: list[int]) -> list[str]:
+    """A warning for each definition the program never reads; when the statement after
+    it began at a sign in the first column (``f = x^2`` then ``- 2*x``), how to continue."""
+    import bisect
+
+    out = []
+    starts = [at for _, at, _ in defined]  # in text order, as the parser met them
+    for name, at, kind in unused[:_SHOWN]:
+        k = bisect.bisect_right(starts, at)
+        stop = starts[k] if k < len(starts) else len(text)
+        line = (f"warning: the function {name} is defined at {_place(text, at)} but never "
+                f"called" if kind == "function" else
+                f"warning: {name} is defined at {_place(text, at)} but never used")
+        j = bisect.bisect_right(breaks, at)
+        sign = breaks[j] if j < len(breaks) and breaks[j] < stop else None
+        out.append(line if sign is None else f"{line}: {_sign_hint(text, sign)}")
+    if len(unused) > _SHOWN:
+        more = len(unused) - _SHOWN
+        out.append(f"warning: and {more:,} more definition{'s' if more != 1 else ''} never "
+                   "used")
+    return out
+
+
+def _sign_hint(text: str, at: int) -> str:
+    """Why the statement at ``at`` (a sign in the first column) stands alone, and the fix."""
+    line = text.count("\n", 0, at) + 1
+    return (f"line {line} starts with {text[at]!r} in the first column, which begins a new "
+            f"statement; to continue the line before, indent line {line} or end the line "
+            f"before with the operator")
 
 
 def _lark_parse(text: str) -> Any:
@@ -226,35 +303,72 @@ def _lark_parse(text: str) -> Any:
             text, e.pos_in_stream,
         ) from None
     except UnexpectedToken as e:
-        raise _syntax_error(text, e.token, set(e.expected)) from None
+        pos = e.token.start_pos if e.token.type != "$END" else len(text)
+        sign = max((b for b in _state["newlines"].breaks if b <= pos), default=None)
+        hint = ""
+        if sign is not None and (sign == pos or text.count("\n", sign, pos) <= 1):
+            hint = f" ({_sign_hint(text, sign)})"
+        raise _syntax_error(text, e.token, set(e.expected), hint) from None
 
 
-def _syntax_error(text: str, tok: Any, expected: set[str]) -> ParseError:
-    """The message for an unexpected token, with what would have fitted there."""
+def _open_bracket(text: str, pos: int) -> str | None:
+    """The innermost bracket, ``(`` or ``[``, still open at offset ``pos`` (comments and
+    the index of a name such as ``w[1]`` are skipped: they open nothing)."""
+    stack: list[str] = []
+    k = 0
+    while k < pos:
+        c = text[k]
+        if c == "#":
+            k = text.find("\n", k)
+            if k < 0:
+                break
+        elif c in "([":
+            m = _INDEX.match(text, k) if c == "[" and k and _NAME_END.match(text[k - 1]) else None
+            if m is not None:
+                k = m.end()
+                continue
+            stack.append(c)
+        elif c in ")]" and stack:
+            stack.pop()
+        k += 1
+    return stack[-1] if stack else None
+
+
+_INDEX = re.compile(r"\[[0-9]+\]")
+_NAME_END = re.compile(r"[A-Za-z0-9_]")
+_CLOSE = {"(": ("_RPAR", "')' to close a parenthesis"), "[": ("_RBRA", "']' to close a bracket")}
+
+
+def _syntax_error(text: str, tok: Any, expected: set[str], hint: str = "") -> ParseError:
+    """The message for an unexpected token, with what would have fitted there (``hint``
+    is added to it)."""
     if tok.type == "$END":
         pos = len(text.rstrip())
         what = "the expression ended too early"
-        if "_SEMI" in expected and "_RPAR" not in expected:
+        bracket = _open_bracket(text, len(text))
+        if bracket is None and "_SEMI" in expected:
             return ParseError(
                 f"syntax error at {_place(text, pos)}: {what}; a program ends with the "
-                "expression to compute, as in a = x + 1; a^2", text, pos)
-        if "_RPAR" in expected:
+                f"expression to compute, as in a = x + 1; a^2{hint}", text, pos)
+        if bracket is not None and {"_RPAR", "_RBRA"} & expected:
             return ParseError(
-                f"syntax error at {_place(text, pos)}: {what}; expected ')' to close a "
-                "parenthesis", text, pos)
+                f"syntax error at {_place(text, pos)}: {what}; expected {_CLOSE[bracket][1]}"
+                f"{hint}", text, pos)
         return ParseError(
-            f"syntax error at {_place(text, pos)}: {what}; {_expected(expected)}", text, pos)
-    before = text[: tok.start_pos]
-    if before.count("(") <= before.count(")"):  # LALR merges states: prune the impossible
-        expected = expected - {"_RPAR", "_COMMA"}
+            f"syntax error at {_place(text, pos)}: {what}; {_expected(expected)}{hint}", text,
+            pos)
+    # LALR merges states: prune what cannot close or follow here
+    bracket = _open_bracket(text, tok.start_pos)
+    if bracket is None:
+        expected = expected - {"_RPAR", "_RBRA", "_COMMA"}
     else:
-        expected = expected - {"$END"}
+        expected = expected - {"$END", "_SEMI", "_NL", "_RPAR", "_RBRA"} | {_CLOSE[bracket][0]}
     kind = {"NAME": "name ", "NUMBER": "number "}.get(tok.type, "")
     message = f"syntax error at {_place(text, tok.start_pos)}: unexpected {kind}{str(tok)!r}; "
     message += _expected(expected)
     if tok.type in ("NAME", "NUMBER", "_LPAR") and _OPERATORS & expected and "\n" not in str(tok):
         message += " (a product needs '*': write 2*x, not 2x)"
-    return ParseError(message, text, tok.start_pos)
+    return ParseError(message + hint, text, tok.start_pos)
 
 
 def _place(text: str, pos: int) -> str:

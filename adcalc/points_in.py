@@ -122,23 +122,42 @@ def to_columns(rows: list[list[str]], index: dict[str, int], bad: dict[int, str]
 
     A cell that is not a number is NaN, and its row is added to ``bad`` with the reason.
     """
-    import numpy as np
-
     columns = {}
     for name, k in index.items():
-        cells = [r[k] for r in rows]
-        try:
-            columns[name] = np.array(cells, dtype=np.float64)
-        except ValueError:
-            values = []
-            for j, cell in enumerate(cells):
-                try:
-                    values.append(float(cell))
-                except ValueError:
-                    values.append(float("nan"))
-                    bad.setdefault(j, f"column {name}: {cell.strip()!r} is not a number")
-            columns[name] = np.array(values, dtype=np.float64)
+        columns[name] = numbers(name, [r[k] for r in rows], bad)
     return columns
+
+
+def numbers(name: str, cells: list[Any], bad: dict[int, str]) -> Any:
+    """The cells of column ``name`` as a float64 array, read as Python's ``float`` reads
+    text (spaces around a number are fine; ``nan`` and ``inf`` are numbers); a cell that
+    is not a number is NaN and its row goes into ``bad`` (index → reason).  Every path
+    (the CSV stream, polars, Dask) reads a cell of text through here, so one cell reads
+    the same everywhere."""
+    import numpy as np
+
+    if not any(cell is None for cell in cells):  # (numpy reads None as NaN)
+        try:
+            return np.array(cells, dtype=np.float64)
+        except (ValueError, TypeError):
+            pass
+    values = []
+    for j, cell in enumerate(cells):
+        try:
+            if cell is None:
+                raise ValueError
+            values.append(float(cell))
+        except (ValueError, TypeError):
+            values.append(float("nan"))
+            bad.setdefault(j, not_a_number(name, cell))
+    return np.array(values, dtype=np.float64)
+
+
+def not_a_number(name: str, cell: Any) -> str:
+    """Why a cell is no number: ``column x: 'abc' is not a number``."""
+    if cell is None:
+        return f"column {name}: the cell is empty"
+    return f"column {name}: {str(cell).strip()!r} is not a number"
 
 
 def row_message(row: int, message: str) -> str:

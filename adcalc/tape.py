@@ -32,7 +32,7 @@ class Tape:
     """A Wengert list under construction or complete; see the module docstring."""
 
     __slots__ = ("_index", "a0", "a1", "consts", "input_name", "names", "ops", "outputs",
-                 "symbolic", "var_node", "variables")
+                 "symbolic", "var_node", "variables", "warnings")
 
     def __init__(self, symbolic: bool = False) -> None:
         self.symbolic = symbolic
@@ -52,6 +52,8 @@ class Tape:
         self.outputs: list[int] = []
         self.names: dict[int, str] = {}
         """Names that a program's bindings gave to nodes (shown beside their labels)."""
+        self.warnings: list[str] = []
+        """What the parser noticed about the text (a binding never used), one line each."""
 
     def __len__(self) -> int:
         return len(self.ops)
@@ -234,6 +236,7 @@ class Tape:
         new.input_name = {remap[i]: name for i, name in self.input_name.items()}
         new.outputs = [remap[o] for o in self.outputs]
         new.names = {remap[i]: n for i, n in self.names.items() if remap[i] >= 0}
+        new.warnings = list(self.warnings)
         return new
 
     @property

@@ -15,28 +15,36 @@ command line uses.  How it differs from micrograd and PyTorch, on purpose:
   computed when asked for (``.value``, ``.backward()``), by the primal sweep, for the
   inputs' current values; building the same expression twice makes no new nodes
   (hash-consing), so a training loop does not grow the tape.
-* ``Var("w", 0.7)`` names an input.  Making ``Var("w", 0.5)`` again on the same tape, or
-  setting ``w.value = 0.5``, rebinds the input: every expression of ``w`` follows.
-* ``.backward()`` *adds* each input's derivative to its ``.grad``, as PyTorch and
-  micrograd do; set ``x.grad = 0`` (or call ``zero_grad``) between steps.  ``.grad`` of
-  an intermediate is its adjoint in the last backward sweep.
+* ``Var("w", 0.7)`` (or ``Var(0.7, "w")``, micrograd's order) makes an input; setting
+  ``w.value = 0.5`` rebinds it: every expression of ``w`` follows.  Each ``Var(...)`` is
+  a variable of its own: a second ``Var("w", 0.5)`` on the same tape is the variable
+  ``w_2`` (its ``.name``; a third is ``w_3``), never the first one again.
+* ``.backward()`` *adds* each node's adjoint to its ``.grad`` (inputs and intermediates,
+  as PyTorch's ``retain_grad`` and micrograd do); set ``x.grad = 0`` (or call
+  ``x.zero_grad()``, on any ``Var``) between steps.  Building an expression again gives
+  the same node, so an intermediate's ``.grad`` keeps adding up over steps until zeroed.
+* A node outside its domain leaves undefined only the values that depend on it: an
+  unrelated ``sqrt(x)`` at ``x = -1`` does not make ``abs(x)`` fail.
 * A traced value has no truth value: ``if x > 0`` would pick one branch for every point,
-  silently, so comparisons and ``bool()`` raise; branch on ``x.value``, or use ``relu``,
-  ``max``, ``step``.  Inside ``trace``, ``float(x)`` raises too (``math.sin(x)`` would
-  cut the derivative); outside, ``float(x)`` is the value.
+  silently, so comparisons (``==`` and ``!=`` too) and ``bool()`` raise; branch on
+  ``x.value``, or use ``relu``, ``max``, ``step``.  ``Var``s hash by identity (dict keys,
+  sets); ``x is y`` asks whether two are the same.  Inside ``trace``, ``float(x)`` raises
+  too (``math.sin(x)`` would cut the derivative); outside, ``float(x)`` is the value.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
+import numbers
+import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from adcalc.build import ALIASES, FUNCTIONS, REDUCTIONS, Builder, Vector
-from adcalc.errors import AdcalcError, ParseError
+from adcalc.errors import AdcalcError, DomainError, ParseError
 from adcalc.fastparse import Word
-from adcalc.primitives import ADD, CONST, DIV, INPUT, MUL, NEG, SUB
+from adcalc.primitives import ADD, CONST, CONSTANTS, DIV, INPUT, MUL, NEG, SUB
 from adcalc.tape import Tape
 
 
@@ -54,26 +62,116 @@ class Recording:
         self.builder = Builder()
         self.builder.tape = self.tape
         self.inputs: dict[str, float] = {}
-        self.grads: dict[int, float] = {}
-        """Accumulated ``.grad`` of input nodes."""
-        self.adjoints: list[float] = []
-        """The last backward sweep's adjoints (``.grad`` of intermediates)."""
+        self.grads: list[float | None] = []
+        """Every node's ``.grad``: its adjoints added up over the ``backward()`` calls since
+        it was zeroed (``None``: zeroed, or never swept; the next sweep's adjoint is then
+        taken as it is, so a -0.0 stays -0.0)."""
+        self.undefined: dict[int, int] = {}
+        """Nodes without a value at the inputs' current values → the node where it failed
+        (outside a domain, or too large); they hold NaN in ``values()``."""
+        self.suffixes: dict[str, int] = {}
+        """The next ``_k`` to try for each name made again (``x_2``, ``x_3``, …)."""
         self._values: list[float] = []
         self.strict_floats = False
         """Inside ``trace``: ``float(x)`` raises, so ``math.sin(x)`` cannot cut a derivative."""
 
     def values(self) -> list[float]:
-        """Every node's value for the inputs' current values (only new nodes are swept)."""
+        """Every node's value for the inputs' current values (only new nodes are swept).
+        A node without one holds NaN and is in ``undefined``: read values through
+        ``value``, which raises its error."""
         from adcalc.sweeps import primal
 
-        if len(self._values) < len(self.tape):
-            self._values = primal(self.tape, self.inputs, resume=self._values)
-        return self._values
+        vals = self._values
+        start = len(vals)
+        if start < len(self.tape):
+            if not self.undefined:
+                try:
+                    return primal(self.tape, self.inputs, resume=vals)  # extends vals
+                except DomainError:
+                    del vals[start:]
+            self._sweep_around_errors(start)
+        return vals
+
+    def _sweep_around_errors(self, start: int) -> None:
+        """The primal sweep from ``start`` going on past a node that fails: the nodes that
+        depend on it are undefined, every other keeps its value (the same primitives, in
+        the same order, as ``sweeps.primal``)."""
+        from adcalc.sweeps import FLOATS, KIND
+
+        tape, vals, undefined = self.tape, self._values, self.undefined
+        ops, a0, a1, consts = tape.ops, tape.a0, tape.a1, tape.consts
+        vals.extend(FLOATS.literals(tape, start))
+        for name, i in tape.var_node.items():
+            if i >= start:
+                vals[i] = self.inputs[name]
+        value, errors, isfinite, nan = FLOATS.values, FLOATS.errors, math.isfinite, math.nan
+        for i in range(start, len(ops)):
+            op = ops[i]
+            if op < 0:
+                if op == CONST and not isfinite(vals[i]):
+                    undefined[i], vals[i] = i, nan
+                continue
+            a, b = a0[i], a1[i]
+            if undefined and (a in undefined or b in undefined):
+                undefined[i] = undefined[a] if a in undefined else undefined[b]
+                vals[i] = nan
+                continue
+            k = KIND[op]
+            try:
+                if k == 1:
+                    x = value[op](vals[a])
+                elif k == 2:
+                    x = value[op](vals[a], vals[b])
+                else:
+                    x = value[op](vals[a], consts[i])
+            except errors:
+                x = nan
+            if not isfinite(x):
+                undefined[i], x = i, nan
+            vals[i] = x
+
+    def value(self, node: int) -> float:
+        """The value of ``node``, or the ``DomainError`` of the node it depends on that
+        has none (as ``adcalc.show`` and the command line report it for this value)."""
+        vals = self.values()
+        if node in self.undefined:
+            raise self.error(node)
+        return vals[node]
+
+    def error(self, node: int) -> DomainError:
+        """Why ``node`` has no value: the sweep of just what it depends on, which fails
+        at the same node, labelled as ``adcalc.show`` labels it."""
+        from adcalc.sweeps import primal
+
+        tape = outputs_tape([Var._of(self, node)])
+        try:
+            primal(tape, {n: self.inputs[n] for n in tape.variables})
+        except DomainError as exc:
+            return exc
+        return DomainError("this value is not defined at the inputs' values")  # pragma: no cover
 
     def bind(self, name: str, value: float) -> None:
-        if self.inputs.get(name) != value:
-            self.inputs[name] = value
+        old = self.inputs.get(name)
+        if old is None or old != value or math.copysign(1.0, old) != math.copysign(1.0, value):
+            self.inputs[name] = value  # -0.0 is not 0.0: atan2(y, -1) tells them apart
             self._values = []  # every value may change: sweep again when asked
+            self.undefined = {}
+
+    def add_adjoints(self, adjoints: list[float]) -> None:
+        """One backward sweep's adjoints added to every node's ``.grad``."""
+        grads = self.grads
+        grads.extend([None] * (len(adjoints) - len(grads)))
+        self.grads = [b if a is None else a + b for a, b in zip(grads, adjoints, strict=True)]
+
+    def set_grad(self, node: int, g: float | None) -> None:
+        grads = self.grads
+        if node >= len(grads):
+            grads.extend([None] * (len(self.tape) - len(grads)))
+        grads[node] = g
+
+    def grad(self, node: int) -> float:
+        g = self.grads[node] if node < len(self.grads) else None
+        return 0.0 if g is None else g
 
 
 _default: list[Recording] = [Recording()]
@@ -101,27 +199,35 @@ def reset() -> None:
 
 
 class Var:
-    """A value traced onto a tape.  ``Var("x1", 1.0)`` is an input; ``Var(2.0)`` one with
-    a made-up name."""
+    """A value traced onto a tape.  ``Var("x1", 1.0)`` (or ``Var(1.0, "x1")``) is an
+    input; ``Var(2.0)`` one with a made-up name.  Every ``Var(...)`` is a new variable:
+    a name already on the tape gets a suffix (``x_2``, ``x_3``, …)."""
 
     __slots__ = ("node", "rec")
     __array_priority__ = 1000
 
-    def __init__(self, name: str | float, value: float | None = None) -> None:
+    def __init__(self, name: str | float | None = None, value: float | str | None = None
+                 ) -> None:
         rec = recording()
-        if not isinstance(name, str):
-            name, value = _fresh_name(rec), name
-        if value is None:
-            raise TracingError(f"Var({name!r}) needs a value: Var({name!r}, 1.0)")
-        if name in FUNCTIONS or name in REDUCTIONS or name in ("pi", "e"):
-            raise TracingError(f"{name} is a function or a constant; name the variable "
-                               "otherwise")
-        value = float(value)
-        if not math.isfinite(value):
-            raise TracingError(f"{name} = {value}: values must be finite")
+        given = [a for a in (name, value) if a is not None]
+        names = [a for a in given if isinstance(a, str)]
+        numbers_ = [a for a in given if not isinstance(a, str)]
+        if len(names) > 1 or len(numbers_) > 1:
+            raise TracingError(f"Var({', '.join(map(repr, given))}): give one name (a str) and "
+                               "one value (a number), as in Var('x', 1.0)")
+        if not numbers_:
+            label = repr(names[0]) if names else "'x'"
+            raise TracingError(f"Var({label if names else ''}) needs a value: "
+                               f"Var({label}, 1.0)")
+        if names:
+            _check_name(names[0])
+            name = _unique_name(rec, names[0])
+        else:
+            name = _fresh_name(rec)
+        x = _number(numbers_[0], f"the value of {name}")
         self.rec = rec
         self.node = rec.tape.input(name)
-        rec.bind(name, value)
+        rec.bind(name, x)
 
     @classmethod
     def _of(cls, rec: Recording, node: int) -> Var:
@@ -136,38 +242,36 @@ class Var:
 
     @property
     def value(self) -> float:
-        return self.rec.values()[self.node]
+        return self.rec.value(self.node)
 
     @value.setter
     def value(self, x: float) -> None:
         name = self.name
         if name is None:
             raise TracingError("only an input's value can be set; this is an intermediate")
-        self.rec.bind(name, float(x))
+        self.rec.bind(name, _number(x, f"the value of {name}"))
 
     @property
     def grad(self) -> float:
-        if self.rec.tape.ops[self.node] == INPUT:
-            return self.rec.grads.get(self.node, 0.0)
-        adjoints = self.rec.adjoints
-        return adjoints[self.node] if self.node < len(adjoints) else 0.0
+        """The adjoints of this node added up over the ``backward()`` calls since it was
+        zeroed (inputs and intermediates alike)."""
+        return self.rec.grad(self.node)
 
     @grad.setter
     def grad(self, g: float | None) -> None:
-        self.rec.grads[self.node] = 0.0 if g is None else float(g)
+        self.rec.set_grad(self.node, None if g is None else _number(g, "a grad", finite=False))
 
     def zero_grad(self) -> None:
-        self.grad = 0.0
+        """``.grad`` back to 0 (the next ``backward()`` starts it afresh)."""
+        self.rec.set_grad(self.node, None)
 
     def backward(self) -> None:
-        """One adjoint sweep from here; each input's derivative is added to its grad."""
+        """One adjoint sweep from here; each node's adjoint is added to its ``.grad``."""
         from adcalc.sweeps import adjoint
 
         rec = self.rec
-        sweep = adjoint(rec.tape, rec.values(), {self.node: 1.0})
-        rec.adjoints = sweep.adjoints
-        for i in rec.tape.input_name:
-            rec.grads[i] = rec.grads.get(i, 0.0) + sweep.adjoints[i]
+        rec.value(self.node)  # raises when this value is not defined here
+        rec.add_adjoints(adjoint(rec.tape, rec.values(), {self.node: 1.0}).adjoints)
 
     def __repr__(self) -> str:
         name = self.name
@@ -194,7 +298,17 @@ class Var:
         raise TracingError("comparing traced values would branch the trace: compare "
                            "x.value (a number) on purpose, or use max, min, step or relu")
 
+    def _equals(self, other: Any) -> bool:
+        if not isinstance(other, Var | numbers.Number) and type(other).__module__ != "numpy":
+            return NotImplemented  # a str, None, …: never equal, at any point
+        raise TracingError("comparing traced values would branch the trace (== and != too): "
+                           "compare x.value (a number) on purpose, or use max, min, step or "
+                           "relu; `x is y` asks whether two Vars are the same one (`in` a "
+                           "list compares with ==: use a set or dict of Vars, which hash by "
+                           "identity)")
+
     __lt__ = __le__ = __gt__ = __ge__ = _compare
+    __eq__ = __ne__ = _equals  # type: ignore[assignment]
     __hash__ = object.__hash__
 
     # -- arithmetic, through the parser's callbacks -----------------------------------
@@ -249,6 +363,10 @@ class Var:
         import numpy as np
 
         name = NUMPY.get(ufunc.__name__)
+        if ufunc.__name__ in ("equal", "not_equal"):  # np.float64(2.0) == x
+            return self._equals(2.0)
+        if ufunc.__name__ in ("less", "less_equal", "greater", "greater_equal"):
+            return self._compare(2.0)
         if method != "__call__" or name is None or kwargs:
             return NotImplemented
         if any(isinstance(x, np.ndarray) for x in inputs):  # entry by entry, NumPy's way
@@ -272,6 +390,33 @@ NUMPY = {"add": "+", "subtract": "-", "multiply": "*", "true_divide": "/", "divi
 """NumPy's ufuncs that are adcalc functions (an object array calls the same-named method)."""
 
 
+RESERVED = {*FUNCTIONS, *ALIASES, *REDUCTIONS, *CONSTANTS}
+"""Names that are functions or constants of the expression language: never a variable's."""
+
+
+def _check_name(name: str) -> None:
+    base, bracket, index = name.partition("[")
+    if not base.isidentifier() or (bracket and not re.fullmatch(r"[0-9]+\]", index)):
+        raise TracingError(f"Var({name!r}, …): a variable's name is an identifier, as x1, w "
+                           "or w[2] (it is what traces and formulas show)")
+    if name in RESERVED:
+        raise TracingError(f"{name} is a function or a constant; name the variable otherwise")
+
+
+def _unique_name(rec: Recording, name: str) -> str:
+    """``name``, or, when the tape has it already, ``name_2`` (``w_2[1]`` for ``w[1]``),
+    ``name_3``, …: the first that is free."""
+    taken = rec.tape.var_node
+    if name not in taken:
+        return name
+    base, bracket, index = name.partition("[")
+    k = rec.suffixes.get(name, 2)
+    while (label := f"{base}_{k}{bracket}{index}") in taken or label in RESERVED:
+        k += 1
+    rec.suffixes[name] = k + 1
+    return label
+
+
 def _fresh_name(rec: Recording) -> str:
     k = len(rec.tape.variables) + 1
     while f"x{k}" in rec.tape.var_node:
@@ -279,24 +424,22 @@ def _fresh_name(rec: Recording) -> str:
     return f"x{k}"
 
 
+def _number(x: Any, what: str, finite: bool = True) -> float:
+    """``x`` as a float, or a ``TracingError`` saying what ``x`` should have been."""
+    if isinstance(x, Var):
+        raise TracingError(f"{what} is a traced value; give a number (x.value is the number "
+                           "a Var has now)")
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TracingError(f"{what} must be a number, not {type(x).__name__} {x!r}")
+    value = float(x)
+    if finite and not math.isfinite(value):
+        raise TracingError(f"{what} is {value}: values must be finite")
+    return value
+
+
 def _operands(v: Var, other: Any) -> tuple[Recording, int]:
     """``other`` as a node of ``v``'s tape (a Python number becomes a literal)."""
-    rec = v.rec
-    if isinstance(other, Var):
-        if other.rec is not rec:
-            raise TracingError("these values were traced on different tapes (one inside "
-                               "adcalc.trace, one outside?): make them on the same one")
-        return rec, other.node
-    if isinstance(other, bool) or not isinstance(other, (int, float)):
-        try:
-            import numpy as np
-
-            if isinstance(other, np.floating | np.integer):
-                return rec, rec.tape.const(float(other))
-        except ImportError:  # pragma: no cover
-            pass
-        raise TracingError(f"cannot trace an operation with a {type(other).__name__}")
-    return rec, rec.tape.const(float(other))
+    return v.rec, _operands_of(v.rec, other)
 
 
 def call(name: str, *args: Any) -> Var | float | list:
@@ -318,8 +461,7 @@ def call(name: str, *args: Any) -> Var | float | list:
     except ParseError as exc:
         raise TracingError(str(exc).split("\n")[0]) from None
     if traced is None:  # numbers in, numbers out: the same rules, swept at once
-        vals = rec.values()
-        return [vals[i] for i in out] if isinstance(out, Vector) else vals[out]
+        return [rec.value(i) for i in out] if isinstance(out, Vector) else rec.value(out)
     return _wrap(rec, out)
 
 
@@ -338,11 +480,18 @@ def _value(rec: Recording, a: Any) -> int | Vector:
 
 
 def _operands_of(rec: Recording, a: Any) -> int:
+    """``a`` as a node of ``rec``'s tape: a Var's own, or a literal for a number."""
     if isinstance(a, Var):
         if a.rec is not rec:
-            raise TracingError("these values were traced on different tapes")
+            raise TracingError("these values were traced on different tapes (one inside "
+                               "adcalc.trace, one outside?): make them on the same one")
         return a.node
-    return rec.tape.const(float(a))
+    if isinstance(a, bool) or not isinstance(a, numbers.Real):
+        raise TracingError(f"cannot trace an operation with a {type(a).__name__}")
+    x = float(a)
+    if not math.isfinite(x):
+        raise TracingError(f"cannot trace an operation with {x}: numbers must be finite")
+    return rec.tape.const(x)
 
 
 def _wrap(rec: Recording, out: int | Vector) -> Var | list:
@@ -445,6 +594,6 @@ def gradient_function(fn: Callable[..., Any]) -> Callable[..., dict[str, float]]
             raise TracingError(f"{fn.__name__} must return one traced value for a gradient, "
                                f"not {type(out).__name__}")
         out.backward()
-        return {n: out.rec.grads.get(i, 0.0) for n, i in out.rec.tape.var_node.items()}
+        return {n: out.rec.grad(i) for n, i in out.rec.tape.var_node.items()}
 
     return g

@@ -112,7 +112,7 @@ def main() -> None:
                     results[name] = measure([sys.executable, str(scripts[name]), str(src),
                                              str(folder / f"out_{name}.{fmt}")], k)
                 results["adcalc -o"] = measure([sys.executable, "-m", "adcalc", "grad", SEED,
-                                                "--points", str(src), "-o",
+                                                "--points", str(src), "--overwrite", "-o",
                                                 str(folder / f"out_adcalc.{fmt}")], k)
                 if fmt == "csv":
                     results["adcalc > file"] = measure([sys.executable, "-m", "adcalc", "grad",

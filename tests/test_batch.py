@@ -77,11 +77,12 @@ def test_json_lines_round_trip() -> None:
     data = "x2,x1,w\n0.5,1,7\n3,2,8\n"
     text, _ = run(SEED, data, "json")
     items = [json.loads(line) for line in text.splitlines()]
-    assert [i["row"] for i in items] == [1, 2]
-    assert items[0]["point"] == {"x1": 1.0, "x2": 0.5}
-    assert items[0]["columns"] == {"w": "7"}
+    # one flat layout, the columns of every other format: the cells as they came, then f
+    assert list(items[0]) == ["x2", "x1", "w", "f", "df/dx1", "df/dx2"]
+    assert items[0]["x2"] == "0.5" and items[0]["x1"] == "1" and items[0]["w"] == "7"
     g = gradient(SEED, {"x1": 1.0, "x2": 0.5})
-    assert items[0]["value"] == g.value and items[0]["gradient"] == g.gradient
+    assert items[0]["f"] == g.value
+    assert [items[0]["df/dx1"], items[0]["df/dx2"]] == [g.gradient["x1"], g.gradient["x2"]]
 
 
 def test_bad_rows_are_nan_and_counted_and_strict_stops() -> None:
@@ -97,7 +98,7 @@ def test_bad_rows_are_nan_and_counted_and_strict_stops() -> None:
     assert str(e.value).startswith("row 2: math error at v6 = log(v5)")
     text, _ = run(SEED, data, "json")
     bad = json.loads(text.splitlines()[1])
-    assert bad["value"] is None and "logarithm" in bad["error"]
+    assert bad["f"] is None and bad["df/dx1"] is None
 
 
 def test_row_numbers_continue_across_chunks() -> None:
@@ -156,7 +157,7 @@ def test_cli_points(cli, tmp_path) -> None:
     assert r.stdout.splitlines()[1].startswith("1,0.5,1.0040911616346275,")
     assert "warning: 1 of 2 rows could not be evaluated and are NaN (row 2)" in r.stderr
     r = cli("grad", SEED, "--points", "-", "--format", "json", input=path.read_text())
-    assert json.loads(r.stdout.splitlines()[0])["gradient"]["x1"] == 1.2598956199053317
+    assert json.loads(r.stdout.splitlines()[0])["df/dx1"] == 1.2598956199053317
     r = cli("grad", SEED, "--points", str(path), "--strict")
     assert r.exit_code == 1 and "error: row 2: math error" in r.stderr
     r = cli("grad", SEED, "--points", str(path), "--at", "x1=1")

@@ -105,14 +105,17 @@ def test_check_passes_and_reports(cli) -> None:
 
 
 def test_check_failure_exits_1(cli) -> None:
-    # At a kink the central difference averages both sides; the AD convention differs.
+    # At a kink a convention gives the derivative: differences from both sides cannot
+    # confirm it, which is not a pass (exit 1), nor a failure (tests/test_regress_check.py).
     r = cli("grad", "abs(x)", "--at", "x=0", "--check")
-    assert r.exit_code == 0  # FD of |x| at 0 is 0, like the convention
+    assert r.exit_code == 1 and "could not verify x" in r.stderr
     r = cli("grad", "relu(x)", "--at", "x=0", "--check")
     assert r.exit_code == 1
-    assert "FAIL" in r.stdout
-    assert "finite-difference check failed for x" in r.stderr
+    assert "FAIL" not in r.stdout and "at a kink" in r.stdout
+    assert "finite-difference check could not verify x" in r.stderr
     assert "relu(v0) is not differentiable" in r.stderr
+    r = cli("grad", "exp(x)", "--at", "x=1", "--check", "--tol", "1e-6")
+    assert r.exit_code == 0
 
 
 def test_tight_tolerance_makes_the_check_fail(cli) -> None:

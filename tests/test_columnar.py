@@ -52,7 +52,12 @@ def test_csv_in_parquet_out_and_bad_rows(cli, tmp_path) -> None:
     assert got["f"].to_list()[0] == 0.0 and got["f"].to_list()[4] == math.log(2) * 0.5
     assert got["f"].to_list()[1:4] == [None, None, None]  # a bad row is null, as in JSON
     r = cli("grad", "log(x)*y", "--points", str(src), "-o", str(out), "--strict")
+    assert r.exit_code == 2 and "exists: give --overwrite" in r.output  # never replaced
+    assert pl.read_parquet(out)["f"].to_list()[0] == 0.0  # unasked, and untouched
+    r = cli("grad", "log(x)*y", "--points", str(src), "-o", str(out), "--strict",
+            "--overwrite")
     assert r.exit_code == 2 and "row 2, column x" in r.output
+    assert pl.read_parquet(out).height == 5  # a failed run leaves the old file as it was
 
 
 def test_kinks_warn_as_on_the_scalar_path(cli, tmp_path) -> None:
@@ -142,8 +147,8 @@ def test_jacobian_points_on_standard_streams(cli) -> None:
     r = cli("jacobian", "[x*y, x + y]", "--points", "-", input="x,y\n1,2\n\n3,4\n")
     assert r.exit_code == 0
     assert r.stdout.splitlines() == ["x,y,f1,f2,df1/dx,df1/dy,df2/dx,df2/dy",
-                                     "1.0,2.0,2.0,3.0,2.0,1.0,1.0,1.0",
-                                     "3.0,4.0,12.0,7.0,4.0,3.0,1.0,1.0"]
+                                     "1,2,2.0,3.0,2.0,1.0,1.0,1.0",
+                                     "3,4,12.0,7.0,4.0,3.0,1.0,1.0"]
     r = cli("hessian", "x^2", "--points", "-", "--at", "x=1", input="x\n1\n")
     assert r.exit_code == 2
 
@@ -160,3 +165,27 @@ def test_progress_counts_every_row(tmp_path) -> None:
     run_columnar(parse("x^2"), str(src), "parquet", str(tmp_path / "o.parquet"), "parquet",
                  progress=lambda units, rows: seen.append(rows))
     assert sum(seen) == 200_000 and len(seen) >= 1
+
+
+def test_polars_reads_a_subset_of_what_float_reads_to_the_same_doubles() -> None:
+    """``columnar.numbers`` lets polars' cast read the cells it reads: each must be what
+    Python's ``float`` reads, to the bit; the others go through the shared reader."""
+    import random
+
+    random.seed(3)
+    alpha = "0123456789.eE+-_ naifINFty\t\u0663"
+    cells = ["".join(random.choice(alpha) for _ in range(random.randint(0, 7)))
+             for _ in range(50_000)]
+    for _ in range(20_000):
+        digits = "".join(random.choice("0123456789") for _ in range(random.randint(1, 30)))
+        k = random.randint(0, len(digits))
+        cells.append(random.choice(["", "-", "+"]) + digits[:k] + "." + digits[k:]
+                     + f"e{random.randint(-340, 330)}")
+    cells += ["nan", "-NaN", "Infinity", "-inf", "1e400", "9" * 400, " 2", "2 ", "1_0"]
+    read = pl.Series(cells).cast(pl.Float64, strict=False).to_list()
+    for cell, value in zip(cells, read, strict=True):
+        if value is None:
+            continue
+        want = float(cell)  # raises if polars read a cell float does not
+        assert math.copysign(1, want) == math.copysign(1, value), cell
+        assert value == want or (math.isnan(value) and math.isnan(want)), cell

@@ -298,3 +298,15 @@ def test_big_exact_numbers_stay_formulas(cli, text: str, want: str) -> None:
     r = cli("diff", text)
     assert r.exit_code == 0, r.stderr
     assert r.stdout.splitlines()[-1] == f"∂f/∂x = {want}"
+
+
+def test_diff_at_a_kink_warns_as_grad_does(cli) -> None:
+    """The README says diff --at warns at kinks: on stderr and in JSON, grad's own words."""
+    r = cli("diff", "abs(x)", "--at", "x=0")
+    g = cli("grad", "abs(x)", "--at", "x=0")
+    assert r.exit_code == 0 and "not differentiable" in r.stderr
+    assert r.stderr == g.stderr
+    j = cli("diff", "abs(x)", "--at", "x=0", "--format", "json")
+    assert json.loads(j.stdout)["warnings"] == [g.stderr.strip()]
+    assert "warnings" not in json.loads(cli("diff", "abs(x)", "--at", "x=1", "--format",
+                                            "json").stdout)

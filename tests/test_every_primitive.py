@@ -205,8 +205,9 @@ def test_points_warn_at_kinks_as_grad_does(cli) -> None:
     import json
 
     rows = [json.loads(line) for line in r.stdout.splitlines()]
-    assert rows[0]["warnings"] == warned and "warnings" not in rows[1]
-    assert rows[0]["gradient"] == gradient("abs(x) + max(x, y)", {"x": 0, "y": 0}).gradient
+    assert "rows are at a point where" in r.stderr
+    g = gradient("abs(x) + max(x, y)", {"x": 0, "y": 0}).gradient
+    assert [rows[0]["df/dx"], rows[0]["df/dy"]] == [g["x"], g["y"]]
 
 
 JAX = {  # what JAX gives at the kinks and edges above (checked below when JAX is installed)

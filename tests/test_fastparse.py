@@ -14,7 +14,8 @@ from tests.test_properties import expressions
 def same(text: str) -> None:
     a, b = parse(text), parse(text, fast=False)
     assert (a.ops, a.a0, a.a1, a.consts) == (b.ops, b.a0, b.a1, b.consts)
-    assert (a.variables, a.outputs, a.names) == (b.variables, b.outputs, b.names)
+    assert (a.variables, a.outputs, a.names, a.warnings) == (b.variables, b.outputs, b.names,
+                                                             b.warnings)
 
 
 @pytest.mark.parametrize("text", [
@@ -25,6 +26,8 @@ def same(text: str) -> None:
     "max(x, y, 1) + hypot(x, y) + log(x, 2) + pow(x, y)", ".5 + 1e-3 + 6.02E23*x",
     "neuron(w, b, x) = tanh(w*x + b); neuron(w[1], b[1], x) + neuron(w[2], b[2], x)",
     "sq(t) = t^2\nw[1] = x[1] + 1\nsq(w[1]) * x[2]", "f(a, c) = [a*c, a + c]; f(x, y)",
+    "πr^2 + 2πr", "s = [x^2, y]; s[1] + s[2]", "f = x^2\n- 2*x", "a = x; g(t) = t; y",
+    "s = [x, y]\nf(t) = t*s[2]\nf(s[1])",
 ])
 def test_same_tapes_on_examples(text: str) -> None:
     same(text)
@@ -36,7 +39,8 @@ def test_same_tapes_on_random_expressions(text: str) -> None:
     same(text)
 
 
-@pytest.mark.parametrize("text", ["sin(x", "x +* 2", "2x", "x $ 2", "", "a = 1", "[x,"])
+@pytest.mark.parametrize("text", ["sin(x", "x +* 2", "2x", "x $ 2", "", "a = 1", "[x,", "[x, y",
+                                  "s = [x]; s[2]", "a = x\n- 1\na"])
 def test_errors_are_lark_s_own(text: str) -> None:
     with pytest.raises(ParseError) as fast:
         parse(text)
@@ -72,13 +76,15 @@ def outcome(text: str) -> None:
         return
     b = parse(text, fast=False)
     assert (a.ops, a.a0, a.a1, a.consts) == (b.ops, b.a0, b.a1, b.consts)
-    assert (a.variables, a.outputs, a.names) == (b.variables, b.outputs, b.names)
+    assert (a.variables, a.outputs, a.names, a.warnings) == (b.variables, b.outputs, b.names,
+                                                             b.warnings)
 
 
 TOKENS = ["x", "y", "a", "sin", "log", "max", "softmax", "pi", "e", "2", "0", ".5", "1e3",
           "1e999", "+", "-", "*", "/", "^", "**", "(", ")", "[", "]", ",", ";", "=", "#",
           "# c", " ", "\n", "\t", "\r\n", "$", "é", "x1", "_", "3x", "w[1]", "[2]", "f(",
-          "f(x) = ", "f(t) = t^2;", "x[", "]"]
+          "f(x) = ", "f(t) = t^2;", "x[", "]", "π", "2π", "πr", "s = [x, y];", "s[1]", "s[3]",
+          "s[0]", "\n-", "\n+ "]
 
 
 @settings(max_examples=400, deadline=None)

@@ -89,7 +89,8 @@ TOKENS = [
     "\r", "\r\n", ".", "$", "'", "\"", "!", "é", "\u2212", "\u00d7", "{", "}", "\\", ":",
     *FUNCTIONS,
     "sin(", "log(", "max(", "softmax([", "])", "))", "a =", "a = x;", "# c\n", "x^1e308",
-    "10^x", "2^1024", "x^-1", "0^x", "x^0.5",
+    "10^x", "2^1024", "x^-1", "0^x", "x^0.5", "π", "2π", "πx", "xπ", "π²", "s = [x, y];",
+    "s[1]", "s[2]", "s[3]", "s[0]", "\n- ", "\n+",
 ]
 SEPARATORS = st.sampled_from(["", " ", " ", "\n"])
 
@@ -158,6 +159,30 @@ def defining() -> st.SearchStrategy[str]:
         lambda t: f"{t[0]}({t[1]}) = {t[2]}{t[4]}" + " + ".join(f"{n}({a})" for n, a in t[3]))
 
 
+def glued() -> st.SearchStrategy[str]:
+    """A pasted π written against letters, digits, brackets and superscripts (π times
+    them), and ASCII names that hold pi (names, as typed)."""
+    left = st.sampled_from(["", "", "2", "x", "y", "0.5", ")", "x²", "pix", "2.", "_", "(x)"])
+    right = st.sampled_from(["", "", "r", "x", "y", "2", "(x + 1)", "²", "⁻¹", "π", "[x, y]",
+                             ".5", "_1", "spin", "x^2"])
+    return st.tuples(left, right, SMALL, st.sampled_from(["+", "*", "-", "/"])).map(
+        lambda t: f"{t[0]}π{t[1]} {t[3]} {t[2]}")
+
+
+def indexed() -> st.SearchStrategy[str]:
+    """Programs that bind a vector and index it (s[1] is its first entry), in range or not,
+    or index a bound number, or bind an entry again."""
+    vector = st.lists(SMALL, min_size=1, max_size=3).map(lambda xs: "[" + ", ".join(xs) + "]")
+    value = st.one_of(vector, vector, SMALL)
+    use = st.lists(st.sampled_from(["s[1]", "s[2]", "s[3]", "s[0]", "s", "w[1]", "s[1]^2",
+                                    "sin(s[2])", "f(s[1])"]), min_size=1, max_size=3)
+    final = st.tuples(use, st.sampled_from([" + ", " * ", ", "])).map(
+        lambda t: f"[{t[1].join(t[0])}]" if t[1] == ", " else t[1].join(t[0]))
+    extra = st.sampled_from(["", "", "f(t) = t*s[1]\n", "s[1] = x\n", "a = s[2]; "])
+    return st.tuples(value, extra, final, st.sampled_from([";", "\n", "; "])).map(
+        lambda t: f"s = {t[0]}{t[3]}{t[1]}{t[2]}")
+
+
 @st.composite
 def mutated(draw: st.DrawFn) -> str:
     """A valid expression with one token inserted, deleted or replaced."""
@@ -191,10 +216,11 @@ def scaled() -> st.SearchStrategy[str]:
 
 EXPRESSIONS = st.one_of(
     SMALL, SMALL, vectors(), programs(), soup(), mutated(), huge_powers(), scaled(), defining(),
+    glued(), indexed(),
     st.sampled_from(["-", "@", "@/nonexistent/adcalc.ad", "-x^2", "--", "", " ", "#", ";"]))
 
 
-NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[[0-9]+\])?")
 
 
 def names_in(text: str) -> list[str]:
@@ -205,7 +231,7 @@ def names_in(text: str) -> list[str]:
     for m in NAME.finditer(text.split("#")[0] if "\n" not in text else text):
         n = m.group()
         after = text[m.end():].lstrip(" ")
-        if after.startswith("(") or n in bound or n in ("pi", "e") or n in out:
+        if after.startswith("(") or n.split("[")[0] in bound or n in ("pi", "e") or n in out:
             continue
         if m.start() and (text[m.start() - 1].isdigit() or text[m.start() - 1] == "."):
             continue  # the exponent of 1e5, the tail of 2x
@@ -347,8 +373,8 @@ def clean_expressions(command: str) -> st.SearchStrategy[str]:
                                  st.lists(SMALL, min_size=1, max_size=3)).map(
                            lambda t: f"{t[0]}([{', '.join(t[1])}])"))
     if command in SCALAR:
-        return scalar
-    return st.one_of(scalar, vectors(), programs(), defining())
+        return st.one_of(scalar, glued())
+    return st.one_of(scalar, vectors(), programs(), defining(), glued(), indexed())
 
 
 @st.composite

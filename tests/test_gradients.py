@@ -189,7 +189,7 @@ def test_check_step_scales_with_x() -> None:
 
 @pytest.mark.parametrize(("text", "point"), [
     ("exp(x)", {"x": 700.0}), ("sin(1000*x)", {"x": 1.0}), ("log(x)", {"x": 1e-6}),
-    ("1/x", {"x": 1e-7}), ("1e-7*sin(x)", {"x": 1.0}), ("abs(x)", {"x": 0.0}),
+    ("1/x", {"x": 1e-7}), ("1e-7*sin(x)", {"x": 1.0}),
     ("x*y + sin(x)", {"x": 0.3, "y": -2.0}),
 ])
 def test_check_passes_right_gradients_where_plain_differences_fail(text: str, point) -> None:

@@ -136,5 +136,6 @@ def names(items: Sequence[str]) -> str:
 def nearest(name: str, candidates: set[str]) -> str | None:
     import difflib
 
-    near = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=0.5)
+    same = [c for c in sorted(candidates) if c.casefold() == name.casefold()]  # X for x
+    near = same or difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=0.5)
     return near[0] if near else None

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from adcalc.batch import check_columns, output_columns, sweep_columns
-from adcalc.errors import InputError
+from adcalc.batch import BatchResult, check_columns, check_outputs, output_columns, sweep_columns
+from adcalc.errors import DomainError, InputError
 from adcalc.tape import Tape
 
 
@@ -35,18 +35,57 @@ class FrameFunction:
         self.columns = output_columns(tape, names, kind)
 
     def __call__(self, frame: Any) -> Any:
+        return self.sweep(frame)[0]
+
+    def sweep(self, frame: Any) -> tuple[Any, BatchResult]:
+        """The partition with the output columns added (the input columns untouched; a
+        row that cannot be evaluated has null there), and the record of its bad rows."""
         import numpy as np
+        import pandas as pd
 
         check_columns(self.tape, list(frame.columns))
-        columns = {v: frame[v].to_numpy(dtype=np.float64) for v in self.tape.var_node}
-        out, _ = sweep_columns(self.tape, columns, self.names, len(frame), self.kind)
-        return frame.assign(**{name: out[name] for name in self.columns})
+        check_outputs(list(frame.columns), self.columns)
+        unreadable: dict[int, str] = {}
+        columns = {v: cells(v, frame[v], unreadable) for v in self.tape.var_node}
+        out, result = sweep_columns(self.tape, columns, self.names, len(frame), self.kind)
+        result.mark_bad(unreadable)
+        bad = [r for r, _ in result.bad]
+        added = {}
+        for name in self.columns:
+            values = np.array(out[name], dtype=np.float64)
+            values[bad] = np.nan
+            added[name] = pd.array(values, dtype="Float64")  # NaN → null, as polars has it
+        return frame.assign(**added), result
 
     def meta(self, frame: Any) -> Any:
         """The empty frame Dask needs to know the output's columns and types."""
-        import numpy as np
+        import pandas as pd
 
-        return frame.assign(**{name: np.empty(0, dtype=np.float64) for name in self.columns})
+        return frame.assign(**{name: pd.array([], dtype="Float64") for name in self.columns})
+
+
+def cells(name: str, series: Any, bad: dict[int, str]) -> Any:
+    """A variable's column of a pandas partition as float64, read as every other path
+    reads it (``points_in.numbers``: text as Python's ``float`` reads it, null is an
+    empty cell); the column itself is left as it is."""
+    import numpy as np
+    import pandas as pd
+
+    from adcalc.points_in import not_a_number, numbers
+
+    kind = series.dtype.kind
+    if kind in "iufb" and not isinstance(series.dtype, pd.CategoricalDtype):
+        if getattr(series.array, "_mask", None) is None:  # plain NumPy numbers
+            return series.to_numpy(dtype=np.float64)
+        missing = series.isna().to_numpy()
+        for k in np.flatnonzero(missing).tolist():
+            bad.setdefault(k, not_a_number(name, None))
+        return series.to_numpy(dtype=np.float64, na_value=np.nan)
+    if kind in "OSU" or isinstance(series.dtype, pd.StringDtype):
+        values = [None if v is None or v is pd.NA or (isinstance(v, float) and v != v)
+                  else v for v in series.astype(object).tolist()]
+        return numbers(name, values, bad)
+    raise InputError(f"the points' column {name} holds {series.dtype}, not numbers")
 
 
 def frame_function(expression: str | Tape, kind: str = "gradient",
@@ -58,24 +97,114 @@ def frame_function(expression: str | Tape, kind: str = "gradient",
     return FrameFunction(s.tape, list(s.variables), kind)
 
 
+def _sweep_part(f: FrameFunction, frame: Any, path: str) -> tuple[int, list, list, Any]:
+    """One partition swept and written to ``path``: (rows, bad rows, kink rows, the first
+    kink's node values) — what the report needs, small."""
+    out, result = f.sweep(frame)
+    out.to_parquet(path, index=False)
+    at = result.kink_rows()
+    first = (result.node_values(at[0]), result.kinks_at(at[0])) if at else None
+    return len(frame), result.bad, at, first
+
+
+DATASET_FILES = ("_metadata", "_common_metadata", "_SUCCESS")
+
+
+def check_folder(target: str, source: str, overwrite: bool) -> None:
+    """``-o`` of ``--engine dask``: a dataset folder, new unless ``--overwrite`` (and then
+    only a folder of Parquet parts, so nothing else in it is lost), never the points."""
+    import os
+    from pathlib import Path
+
+    from adcalc.columnar import FORMATS
+    from adcalc.commands.points import check_target
+
+    suffix = Path(target.rstrip("/")).suffix.lower()
+    if FORMATS.get(suffix, "parquet") != "parquet":
+        raise InputError(f"--engine dask writes a Parquet dataset, a folder of files; "
+                         f"{target!r} names a {FORMATS[suffix]} file: name a folder")
+    check_target(target, [source], overwrite=True)  # never the points
+    if os.path.lexists(target) and not os.path.isdir(target):
+        raise InputError(f"the output {target!r} is a file; --engine dask writes a dataset "
+                         "folder: name a folder")
+    if os.path.isdir(target):
+        if not overwrite:
+            raise InputError(f"the output folder {target!r} exists: give --overwrite to "
+                             "replace the dataset in it, or name a new folder")
+        others = [e.name for e in os.scandir(target)
+                  if not (e.is_file() and (e.name.endswith(".parquet")
+                                           or e.name in DATASET_FILES))]
+        if others:
+            raise InputError(f"the output folder {target!r} holds more than a Parquet "
+                             f"dataset ({others[0]}): adcalc replaces only a folder of "
+                             "Parquet files; name a new folder")
+
+
 def sweep_dataset(expression: str | Tape, source: str, target: str, kind: str = "gradient",
-                  variables: list[str] | None = None) -> None:
+                  variables: list[str] | None = None, strict: bool = False,
+                  overwrite: bool = False) -> tuple[Tape, list[str], Any]:
     """Every partition of the Parquet dataset ``source`` (a folder or a glob) swept with
     ``frame_function`` on Dask — on the cluster of the current ``distributed.Client`` if
     there is one, else Dask's local scheduler — written as the Parquet dataset ``target``
-    (a folder of one file per partition).  A row that cannot be evaluated is NaN."""
+    (a folder of one file per partition).  A row that cannot be evaluated is null, and
+    is reported (rows numbered from 1 in the dataset's order); with ``strict`` it stops
+    the run.  The folder appears (or replaces the old one, with ``overwrite``) only when
+    the run succeeds.  Returns the tape, the variables and a ``BatchSummary``."""
+    import os
+    import shutil
+    import tempfile
+
+    from adcalc.commands.points import BatchSummary
+    from adcalc.points_in import row_message
+
     try:
+        import dask
         import dask.dataframe as dd
     except ImportError:
         raise InputError("--engine dask needs Dask: pip install 'adcalc[dask]'") from None
     f = frame_function(expression, kind, variables)
+    check_folder(target, source, overwrite)
     try:
         points = dd.read_parquet(source)
     except Exception as exc:
         raise InputError(f"cannot read the Parquet dataset {source!r}: {exc}") from None
     check_columns(f.tape, list(points.columns))
-    taken = [c for c in f.columns if c in points.columns]
-    if taken:
-        raise InputError(f"the points already have a column {taken[0]!r}, which the output "
-                         "would write again: rename it")
-    points.map_partitions(f, meta=f.meta(points._meta)).to_parquet(target, write_index=False)
+    check_outputs(list(points.columns), f.columns)
+    parent = os.path.dirname(os.path.abspath(target.rstrip("/")))
+    try:
+        made = tempfile.mkdtemp(prefix=".adcalc-", dir=parent)
+    except OSError as exc:
+        raise InputError(f"cannot write the output {target!r}: {exc.strerror or exc}") from None
+    try:
+        parts = points.to_delayed()
+        tasks = [dask.delayed(_sweep_part)(f, part, os.path.join(made, f"part.{k}.parquet"))
+                 for k, part in enumerate(parts)]
+        try:
+            done = dask.compute(*tasks)
+        except InputError:
+            raise
+        except Exception as exc:
+            raise InputError(f"the dataset could not be swept: {exc}") from None
+        summary = BatchSummary()
+        for rows, bad, kinks, first_kink in done:
+            start = summary.rows + 1
+            summary.bad += [(start + r, m) for r, m in bad]
+            summary.kinks += [start + r for r in kinks]
+            if first_kink is not None and summary.first_kink is None:
+                summary.first_kink = first_kink
+            summary.rows += rows
+        if strict and summary.bad:
+            row, message = summary.bad[0]
+            error = InputError if message.startswith("column ") else DomainError
+            raise error(row_message(row, message))
+        if os.path.isdir(target):  # --overwrite, checked above: the old dataset goes
+            old = tempfile.mkdtemp(prefix=".adcalc-old-", dir=parent)
+            os.replace(target, os.path.join(old, "dataset"))
+            os.replace(made, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(made, target)
+    finally:
+        if os.path.isdir(made):
+            shutil.rmtree(made, ignore_errors=True)
+    return f.tape, list(f.names), summary

@@ -36,6 +36,11 @@ class Diff:
     nondiff: list[int] = field(default_factory=list)
     """Nodes of ``source`` at a non-differentiable point (the same warnings as grad)."""
 
+    @property
+    def warnings(self) -> list[str]:
+        """What the parser noticed about the text (a binding never used)."""
+        return list(self.source.warnings) if self.source is not None else []
+
 
 def diff(expression: str | Tape, wrt: Sequence[str] | None = None, order: int = 1,
          at: Mapping[str, float] | None = None, simplify: str = "full") -> Diff:

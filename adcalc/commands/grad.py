@@ -39,6 +39,10 @@ class Gradient:
     double_gradient: dict[str, float] | None = None
     """With ``exact`` or ``digits``: the gradient of the usual double sweep, which
     ``--check`` compares with this one."""
+    kinks: dict[str, str] = field(default_factory=dict)
+    """With ``exact`` or ``digits``: by variable, the kinks its partial flows through
+    (in doubles or in the other arithmetic), where a reference that runs the same rules
+    cannot confirm the convention (``check.reference_check``)."""
 
     @property
     def sweeps(self) -> int:
@@ -120,11 +124,32 @@ def _other_arithmetic(result: Gradient, expression: str | Tape, point: Mapping[s
                          "EXPRESSION rather than a Python function")
     with stage("exact sweeps" if exact else "precise sweeps"):
         p = run(expression, point, result.variables, exact, digits, record)
+    result.kinks = _kinks_by_variable(result, p)
     result.double_gradient = result.gradient
     result.tape, result.values, result.adjoint = p.tape, p.values, p.sweep
     result.gradient, result.value = p.gradient, p.values[p.tape.output]
     result.arithmetic = "exact" if exact else f"{digits} digits"
     result.fallbacks = p.fallbacks
+
+
+def _kinks_by_variable(result: Gradient, p: object) -> dict[str, str]:
+    """By variable, the kinks its partial flows through, in doubles (``result``, before
+    the other arithmetic replaces it) or in the other arithmetic (``p``: ``0.1*3 - 0.3``
+    is 0 exactly, not in doubles)."""
+    from adcalc.check import kink_text
+    from adcalc.sweeps import FLOATS, kinks
+
+    out = {}
+    for name in result.variables:
+        said = []
+        for tape, vals in ((result.tape, result.values), (p.tape, p.values)):  # type: ignore[attr-defined]
+            if name in tape.var_node:
+                nodes = kinks(tape, vals, FLOATS, [tape.var_node[name]], tape.outputs)
+                if nodes:
+                    said.append(kink_text(tape, vals, nodes))
+        if said:
+            out[name] = said[0] if len(said) == 1 or said[0] == said[1] else "; ".join(said)
+    return out
 
 
 def grad(expression: str, /, **point: float) -> GradResult:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from adcalc.commands.common import check_seed, prepare
 from adcalc.commands.vector import output_names
@@ -24,6 +24,8 @@ class GraphResult:
     """The tangent sweep's seed when the nodes carry tangents (else adjoints)."""
     of: str = "f"
     """The output whose adjoints the nodes carry (f, or f1, f2, … of a vector)."""
+    warnings: list[str] = field(default_factory=list)
+    """What the parser noticed about the text (a binding never used)."""
 
 
 def graph(expression: str, point: Mapping[str, float] | None = None, mode: str | None = None,
@@ -40,7 +42,7 @@ def graph(expression: str, point: Mapping[str, float] | None = None, mode: str |
         check_seed(tape, seed, mode)
     if point is None:
         return GraphResult(build_graph(tape, names, max_nodes=max_nodes), s.expression, names,
-                           len(tape.outputs))
+                           len(tape.outputs), warnings=list(tape.warnings))
     direction = None
     if mode == "forward" or seed is not None:
         direction = dict(seed) if seed else ({names[0]: 1.0} if names else {})
@@ -52,7 +54,7 @@ def graph(expression: str, point: Mapping[str, float] | None = None, mode: str |
         kind = "adjoint"
     return GraphResult(build_graph(tape, names, s.values, derivatives, kind, max_nodes),
                        s.expression, names, len(tape.outputs), s.point, direction,
-                       output_names(tape)[k] if kind == "adjoint" else "f")
+                       output_names(tape)[k] if kind == "adjoint" else "f", list(tape.warnings))
 
 
 def which_output(tape: Tape, of: str | int | None) -> int:

@@ -7,21 +7,29 @@ so memory stays flat at any length.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any, Protocol
 
-from adcalc.batch import BatchResult, check_columns, output_columns, sweep_parallel
-from adcalc.errors import DomainError, InputError
+from adcalc.batch import (
+    BatchResult,
+    check_columns,
+    check_outputs,
+    output_columns,
+    sweep_parallel,
+)
+from adcalc.errors import AdcalcError, DomainError, InputError
 from adcalc.points_in import CHUNK_ROWS, Records, chunks, read_header, row_message, to_columns
 from adcalc.tape import Tape
 
 
 class Writer(Protocol):
-    def begin(self, tape: Tape, header: list[str], names: list[str], index: dict[str, int],
+    def begin(self, tape: Tape, header: list[str], names: list[str], outputs: list[str],
               records: Records) -> None: ...
 
-    def write(self, first: int, rows: list[list[str]], result: BatchResult) -> None: ...
+    def write(self, first: int, rows: list[list[str]], computed: dict[str, Any],
+              result: BatchResult) -> None: ...
 
 
 @dataclass
@@ -39,9 +47,30 @@ class BatchSummary:
 def run_batch(tape: Tape, stream: IO[bytes] | IO[str], writer: Writer, mode: str = "reverse",
               variables: list[str] | None = None, strict: bool = False,
               progress: Callable[[int, int], None] | None = None,
-              chunk_rows: int = CHUNK_ROWS, threads: int | None = None) -> BatchSummary:
+              chunk_rows: int = CHUNK_ROWS, threads: int | None = None,
+              kind: str = "gradient") -> BatchSummary:
     """Stream points from ``stream`` through ``writer``; ``progress(characters, rows)``
     after each chunk."""
+    summary = BatchSummary()
+    for first, rows, computed, result in swept(
+            tape, stream, writer, summary, mode, variables, strict, progress, chunk_rows,
+            threads, kind):
+        writer.write(first, rows, computed, result)
+    return summary
+
+
+def swept(tape: Tape, stream: IO[bytes] | IO[str], writer: Writer, summary: BatchSummary,
+          mode: str = "reverse", variables: list[str] | None = None, strict: bool = False,
+          progress: Callable[[int, int], None] | None = None, chunk_rows: int = CHUNK_ROWS,
+          threads: int | None = None, kind: str = "gradient"
+          ) -> Iterator[tuple[int, list[list[str]], dict[str, Any], BatchResult]]:
+    """(first row number, rows of cells, output columns, result) of each chunk of a CSV
+    stream: adcalc's own reader, the one every CSV goes through (to standard output or
+    to a file, CSV, JSON Lines, Parquet or Arrow), so a cell reads the same everywhere.
+    ``writer.begin`` is told the header and the output columns first.  With ``strict``,
+    the good rows before the first bad one, then the error."""
+    import numpy as np
+
     records = Records(stream)
     rows_in = iter(records)
     header = read_header(rows_in)
@@ -49,20 +78,26 @@ def run_batch(tape: Tape, stream: IO[bytes] | IO[str], writer: Writer, mode: str
     column = {name: k for k, name in enumerate(header)}
     index = {v: column[v] for v in tape.variables}
     names = list(variables or tape.variables)
-    summary = BatchSummary()
-    writer.begin(tape, header, names, index, records)
+    outputs = output_columns(tape, names, kind)
+    check_outputs(header, outputs)
+    writer.begin(tape, header, names, outputs, records)
     read = records.chars
     for first, rows, unreadable in chunks(rows_in, len(header), chunk_rows):
         columns = to_columns(rows, index, unreadable)
-        _, result = sweep_parallel(tape, columns, names, len(rows), "gradient", mode, threads)
+        computed, result = sweep_parallel(tape, columns, names, len(rows), kind, mode, threads)
         result.mark_bad(unreadable)
+        if result.bad:
+            at = [r for r, _ in result.bad]
+            for array in computed.values():
+                array[at] = np.nan
         if result.bad and strict:  # the good rows before the first bad one, then the error
             row, message = result.bad[0]
             if row:
-                writer.write(first, rows[:row], result.take(row))
-            kind = InputError if row in unreadable else DomainError
-            raise kind(row_message(first + row, message))
-        writer.write(first, rows, result)
+                yield (first, rows[:row], {c: a[:row] for c, a in computed.items()},
+                       result.take(row))
+            error = InputError if row in unreadable else DomainError
+            raise error(row_message(first + row, message))
+        yield first, rows, computed, result
         summary.bad += [(first + r, m) for r, m in result.bad]
         at = result.kink_rows()
         if at and summary.first_kink is None:
@@ -72,8 +107,144 @@ def run_batch(tape: Tape, stream: IO[bytes] | IO[str], writer: Writer, mode: str
         if progress is not None:
             progress(records.chars - read, len(rows))
             read = records.chars
-    return summary
 
+
+def check_target(target: str, sources: list[str], overwrite: bool) -> None:
+    """An output file is new unless ``--overwrite`` says to replace it, and it is never
+    one of the points it is made from."""
+    import glob
+    import os
+
+    if target == "-":
+        return
+    here = os.path.realpath(target)
+    for source in sources:
+        if source == "-":
+            continue
+        named = glob.glob(source) if glob.has_magic(source) else [source]
+        for path in named:
+            path = os.path.realpath(path)
+            if here == path or path.startswith(here.rstrip(os.sep) + os.sep) or (
+                    here.startswith(path.rstrip(os.sep) + os.sep)):
+                raise InputError(f"the output {target!r} is the points it is made from "
+                                 f"({source!r}): write it somewhere else")
+    if os.path.isdir(target) and not overwrite:
+        raise InputError(f"the output {target!r} is a folder: name a file")
+    if os.path.lexists(target) and not overwrite:
+        raise InputError(f"the output {target!r} exists: give --overwrite to replace it, or "
+                         "name another file")
+
+
+class Replacing:
+    """Write to a new file beside ``target``, moved onto it only when the run succeeds: a
+    run that fails leaves no file it made and no file it was to replace changed."""
+
+    def __init__(self, target: str) -> None:
+        import os
+        import tempfile
+
+        folder, name = os.path.split(os.path.abspath(target))
+        try:
+            fd, self.path = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=folder)
+        except OSError as exc:
+            raise InputError(f"cannot write the output {target!r}: "
+                             f"{exc.strerror or exc}") from None
+        os.close(fd)
+        self.target = target
+
+    def __enter__(self) -> str:
+        return self.path
+
+    def __exit__(self, kind: type | None, exc: BaseException | None, tb: Any) -> bool:
+        import os
+
+        if exc is None:
+            try:
+                os.replace(self.path, self.target)
+                return False
+            except OSError as error:
+                exc = InputError(f"cannot write the output {self.target!r}: "
+                                 f"{error.strerror or error}")
+        with contextlib.suppress(OSError):
+            os.unlink(self.path)
+        if kind is None:
+            raise exc
+        return False
+
+
+class _Frames:
+    """A writer that keeps each chunk as a polars frame (the input cells as text, as they
+    came, then the output columns; a bad row's outputs null), for a polars sink."""
+
+    def __init__(self, pl: Any) -> None:
+        self.pl = pl
+        self.header: list[str] = []
+        self.outputs: list[str] = []
+        self.frame: Any = None
+
+    def begin(self, tape: Tape, header: list[str], names: list[str], outputs: list[str],
+              records: Records) -> None:
+        self.header, self.outputs = header, outputs
+
+    def schema(self) -> dict[str, Any]:
+        pl = self.pl
+        return {**dict.fromkeys(self.header, pl.String), **dict.fromkeys(self.outputs,
+                                                                            pl.Float64)}
+
+    def write(self, first: int, rows: list[list[str]], computed: dict[str, Any],
+              result: BatchResult) -> None:
+        pl = self.pl
+        bad = [r for r, _ in result.bad]
+        series = [pl.Series(h, [r[k] for r in rows], dtype=pl.String)
+                  for k, h in enumerate(self.header)]
+        for c in self.outputs:
+            s = pl.Series(c, computed[c], dtype=pl.Float64)
+            series.append(s.scatter(bad, None) if bad else s)
+        self.frame = pl.DataFrame(series)
+
+
+def run_csv_frames(tape: Tape, stream: IO[bytes], target: str, target_format: str,
+                   mode: str = "reverse", variables: list[str] | None = None,
+                   strict: bool = False, threads: int | None = None, kind: str = "gradient",
+                   progress: Callable[[int, int], None] | None = None) -> BatchSummary:
+    """CSV points (adcalc's own reader) to Parquet or Arrow through a polars sink, chunk
+    by chunk: the input columns as text, exactly the cells that came in."""
+    from adcalc.columnar import polars, sink
+
+    pl = polars(threads)
+    summary = BatchSummary()
+    frames = _Frames(pl)
+    chunks_in = swept(tape, stream, frames, summary, mode, variables, strict, progress,
+                      threads=threads, kind=kind)
+    first = next(chunks_in, None)  # reads the header: the schema
+    stopped: list[BaseException] = []
+
+    def source(with_columns: Any, predicate: Any, n_rows: Any, batch_size: Any
+               ) -> Iterator[Any]:
+        if first is None:
+            return
+        frames.write(*first)
+        yield frames.frame
+        try:
+            for item in chunks_in:
+                frames.write(*item)
+                yield frames.frame
+        except Exception as exc:  # said after the sink, not inside polars
+            stopped.append(exc)
+
+    from polars.io.plugins import register_io_source
+
+    lazy = register_io_source(source, schema=frames.schema())
+    try:
+        sink(lazy, target, target_format)
+    except Exception as exc:
+        if stopped:
+            raise stopped[0] from None
+        raise InputError(f"the points could not be written: {exc}") from None
+    if stopped:
+        raise stopped[0]
+    summary.bad.sort()
+    return summary
 
 
 def run_columnar(tape: Tape, source: str, source_format: str, target: str,
@@ -81,16 +252,18 @@ def run_columnar(tape: Tape, source: str, source_format: str, target: str,
                  strict: bool = False, stdout: IO[bytes] | None = None,
                  threads: int | None = None, kind: str = "gradient",
                  progress: Callable[[int, int], None] | None = None) -> BatchSummary:
-    """``grad --points`` through polars (``adcalc.columnar``): the input scanned in
-    batches, each swept as arrays inside polars' streaming engine, the output sunk to
-    ``target`` batch by batch.  Output columns as the CSV writer's: the input columns
-    (variables as numbers), then ``batch.output_columns`` of ``kind`` (a gradient, a
-    Jacobian, a Hessian); a row that cannot be evaluated has null there (and, with
-    ``strict``, stops the run).  ``progress(rows, rows)`` after each batch."""
+    """``--points`` in Parquet, Arrow or JSON Lines, through polars (``adcalc.columnar``):
+    the input scanned in batches, each swept as arrays inside polars' streaming engine,
+    the output sunk to ``target`` batch by batch.  The input columns go out as they came
+    (their types and values untouched: a variable is read as a number only to be swept,
+    a cell of text as adcalc's CSV reader reads one), then ``batch.output_columns`` of
+    ``kind``; a row that cannot be evaluated has null there.  With ``strict`` a bad row
+    stops the run: nothing is written to a file, and standard output gets the rows before
+    the first bad one.  ``progress(rows, rows)`` after each batch."""
     import io
     import threading
 
-    from adcalc.columnar import polars, scan, sink, write_to
+    from adcalc.columnar import numbers, polars, scan, sink, write_to
     from adcalc.inputs import MAX_TEXT, stdin_bytes
 
     pl = polars(threads)
@@ -109,50 +282,35 @@ def run_columnar(tape: Tape, source: str, source_format: str, target: str,
     else:
         frame = scan(source, source_format)
     try:
-        header = frame.collect_schema().names()
+        schema_in = frame.collect_schema()
     except Exception as exc:
         raise InputError(f"cannot read the points file {source!r} as {source_format}: "
                          f"{exc}") from None
+    header = schema_in.names()
     check_columns(tape, header)
-    if source_format == "csv":  # a blank line is not a row (as adcalc's own CSV reader)
-        frame = frame.filter(~pl.all_horizontal(pl.all().is_null()))
     names = list(variables or tape.variables)
     outputs = output_columns(tape, names, kind)
-    taken = [c for c in outputs if c in header]
-    if taken:
-        raise InputError(f"the points already have a column {taken[0]!r}, which the output "
-                         "would write again: rename it")
-    schema = {c: (pl.Float64 if c in tape.var_node else t)
-              for c, t in frame.collect_schema().items()}
+    check_outputs(header, outputs)
+    for v in tape.var_node:
+        dtype = schema_in[v]
+        if not (dtype.is_numeric() or dtype == pl.String or dtype == pl.Null):
+            raise InputError(f"the points' column {v} holds {dtype}, not numbers")
+    schema = dict(schema_in.items())
     schema.update(dict.fromkeys(outputs, pl.Float64))
+    schema["__row"] = pl.UInt32
     summary = BatchSummary()
     lock = threading.Lock()
-    stopped: list[Exception] = []
     frame = frame.with_row_index("__row", offset=1)
 
     def sweep(df: Any) -> Any:
         rows = df.height
-        numbers = row = None
         unreadable: dict[int, str] = {}
-        columns = {}
-        for v in tape.var_node:
-            raw = df[v]
-            numbers = raw.cast(pl.Float64, strict=False)
-            for k in numbers.is_null().arg_true().to_list():
-                cell = raw[k]
-                unreadable.setdefault(k, f"column {v}: " + (
-                    "the cell is empty" if cell is None or str(cell).strip() == ""
-                    else f"{cell!r} is not a number"))
-            columns[v] = numbers.fill_null(float("nan")).to_numpy()
+        columns = {v: numbers(pl, v, df[v], unreadable) for v in tape.var_node}
         row = df["__row"].to_numpy()
         computed, result = sweep_parallel(tape, columns, names, rows, kind, mode, threads)
         result.mark_bad(unreadable)
         bad_rows = [r for r, _ in result.bad]
         with lock:
-            if result.bad and strict and not stopped:
-                k, message = result.bad[0]
-                error = InputError if k in unreadable else DomainError
-                stopped.append(error(row_message(int(row[k]), message)))
             summary.rows += rows
             if progress is not None:
                 progress(rows, rows)
@@ -164,28 +322,200 @@ def run_columnar(tape: Tape, source: str, source_format: str, target: str,
                     summary.first_kink = (result.node_values(at[0]), result.kinks_at(at[0]))
                 summary.kinks += [int(row[r]) for r in at]
                 summary.kinks.sort()
-        if stopped:
-            raise stopped[0]
-        out = [pl.Series(v, columns[v]) for v in tape.var_node]
+        out = []
         for name in outputs:
-            series = pl.Series(name, computed[name])
+            series = pl.Series(name, computed[name], dtype=pl.Float64)
             if bad_rows:  # a row that could not be evaluated: null, as JSON has it
                 series = series.scatter(bad_rows, None)
             out.append(series)
-        return df.drop("__row").with_columns(out)
+        return df.with_columns(out).select(list(schema))
 
     mapped = frame.map_batches(sweep, schema=schema, streamable=True)
+
+    def first_bad() -> Exception:
+        summary.bad.sort()
+        row, message = summary.bad[0]
+        error = InputError if message.startswith("column ") else DomainError
+        return error(row_message(row, message))
+
     try:
         if target == "-":
             assert stdout is not None
-            write_to(mapped, stdout, target_format)
+            result = mapped.collect(engine="streaming").sort("__row")
+            if strict and summary.bad:
+                stop = first_bad()
+                write_to(result.filter(pl.col("__row") < summary.bad[0][0]).drop("__row"),
+                         stdout, target_format)
+                raise stop
+            write_to(result.drop("__row"), stdout, target_format)
         else:
-            sink(mapped, target, target_format)
+            sink(mapped.drop("__row"), target, target_format)
+    except AdcalcError:
+        raise
     except Exception as exc:
-        if stopped:
-            raise stopped[0] from None
-        if isinstance(exc, InputError):
-            raise
         raise InputError(f"the points could not be swept: {exc}") from None
+    if strict and summary.bad:
+        raise first_bad()
     summary.bad.sort()
     return summary
+
+
+class Fallback(Exception):
+    """polars cannot be trusted to read this CSV file as adcalc's own reader does (a lone
+    ``\\r``, a row of the wrong width, quoting polars reads otherwise, bad bytes): the
+    caller reads it again with ``points_in``, which gives the answer and the messages."""
+
+
+def polars_can_read(path: str) -> bool:
+    """Whether a CSV file may go through polars' reader: a regular file whose lines end
+    at ``\\n`` or ``\\r\\n`` (adcalc's reader also ends a line at a lone ``\\r``)."""
+    import mmap
+    import os
+    import re
+    import stat
+
+    try:
+        with open(path, "rb") as f:
+            info = os.fstat(f.fileno())
+            if not stat.S_ISREG(info.st_mode) or info.st_size == 0:
+                return False
+            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+                return data.find(b"\r") < 0 or re.search(rb"\r(?!\n)", data) is None
+    except (OSError, ValueError):
+        return False
+
+
+SPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004"
+         "\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+"""Every character Python's ``str.strip`` strips (``str.isspace``): a blank row is
+blank as adcalc's reader sees it."""
+
+
+def run_csv_polars(tape: Tape, source: str, target: str, target_format: str,
+                   mode: str = "reverse", variables: list[str] | None = None,
+                   strict: bool = False, threads: int | None = None, kind: str = "gradient",
+                   progress: Callable[[int, int], None] | None = None) -> BatchSummary:
+    """A CSV file of points to a file (CSV, JSON Lines, Parquet, Arrow) through polars'
+    reader and writer, with what ``run_batch`` writes: the header as adcalc's reader
+    reads it, every cell as text exactly as it came (an empty cell is ``""``), a
+    variable read by the shared cell reader's rules (``columnar.numbers``: polars casts
+    the plain decimals, the reader reads the rest), blank rows skipped, rows numbered as
+    there, and the outputs as the stream writes them (CSV: ``repr``, ``nan``; JSON Lines:
+    the same bytes as ``--format json``; Parquet, Arrow: doubles, null for a bad row).
+    Raises ``Fallback`` when the file holds what only adcalc's reader reads right."""
+    import json
+    import threading
+
+    import numpy as np
+
+    from adcalc.columnar import float_fixes, numbers, polars, sink
+
+    pl = polars(threads)
+    with open(source, "rb") as stream:  # the header, and its errors, as the reader has them
+        header = read_header(iter(Records(stream)))
+    check_columns(tape, header)
+    names = list(variables or tape.variables)
+    outputs = output_columns(tape, names, kind)
+    check_outputs(header, outputs)
+    try:
+        frame = pl.scan_csv(source, infer_schema=False)
+        raw = frame.collect_schema().names()
+    except Exception:
+        raise Fallback from None
+    if [n.strip() for n in raw] != header:
+        raise Fallback
+    frame = frame.rename(dict(zip(raw, header, strict=True)))
+    blank = pl.all_horizontal([pl.col(h).fill_null("").str.strip_chars(SPACE) == ""
+                               for h in header])
+    frame = frame.filter(~blank).with_row_index("__row", offset=1)
+    last = header[-1]
+    if target_format == "jsonl":
+        schema = {"line": pl.String}
+    else:
+        schema = {**dict.fromkeys(header, pl.String), **dict.fromkeys(outputs, pl.Float64)}
+        if target_format == "csv":  # the text of a few doubles (see float_fixes)
+            schema.update({f"__fix {c}": pl.String for c in outputs})
+    keys = [json.dumps(c, ensure_ascii=False) + ": " for c in [*header, *outputs]]
+    summary = BatchSummary()
+    lock = threading.Lock()
+    stopped: list[BaseException] = []
+
+    def sweep(df: Any) -> Any:
+        rows = df.height
+        if len(header) > 1 and df[last].null_count():  # an empty last cell, or a short row
+            stopped.append(Fallback())
+            raise stopped[-1]
+        unreadable: dict[int, str] = {}
+        cells = {h: df[h].fill_null("") for h in header}
+        columns = {v: numbers(pl, v, cells[v], unreadable) for v in tape.variables}
+        row = df["__row"].to_numpy()
+        computed, result = sweep_parallel(tape, columns, names, rows, kind, mode, threads)
+        result.mark_bad(unreadable)
+        bad_rows = [r for r, _ in result.bad]
+        if bad_rows:
+            for array in computed.values():
+                array[bad_rows] = np.nan
+        with lock:
+            summary.rows += rows
+            if progress is not None:
+                progress(rows, rows)
+            summary.bad += [(int(row[r]), m) for r, m in result.bad]
+            at = result.kink_rows()
+            if at:
+                first = int(row[at[0]])
+                if summary.first_kink is None or first < summary.kinks[0]:
+                    summary.first_kink = (result.node_values(at[0]), result.kinks_at(at[0]))
+                summary.kinks += [int(row[r]) for r in at]
+                summary.kinks.sort()
+        if target_format == "csv":
+            return pl.DataFrame([*cells.values(), *(
+                pl.Series(c, computed[c], dtype=pl.Float64) for c in outputs), *(
+                float_fixes(pl, computed[c]).alias(f"__fix {c}") for c in outputs)])
+        if target_format == "jsonl":
+            return pl.DataFrame({"line": json_lines(pl, cells, computed, keys, outputs)})
+        out = [pl.Series(c, computed[c], dtype=pl.Float64) for c in outputs]
+        if bad_rows:
+            out = [s.scatter(bad_rows, None) for s in out]
+        return pl.DataFrame([*cells.values(), *out])
+
+    mapped = frame.map_batches(sweep, schema=schema, streamable=True)
+    if target_format == "csv":  # each double as repr writes it: polars' text, a few fixed
+        mapped = mapped.select(*header, *(pl.coalesce(pl.col(f"__fix {c}"), pl.col(c).cast(
+            pl.String)).alias(c) for c in outputs))
+    try:
+        if target_format == "jsonl":
+            mapped.sink_csv(target, include_header=False, quote_style="never")
+        else:
+            sink(mapped, target, target_format)
+    except Exception as exc:  # a polars error, or a file only adcalc's reader reads right
+        if stopped and not isinstance(stopped[0], Fallback):
+            raise stopped[0] from None
+        raise Fallback from exc
+    summary.bad.sort()
+    if strict and summary.bad:
+        row, message = summary.bad[0]
+        error = InputError if message.startswith("column ") else DomainError
+        raise error(row_message(row, message))
+    return summary
+
+
+def json_lines(pl: Any, cells: dict[str, Any], computed: dict[str, Any], keys: list[str],
+               outputs: list[str]) -> Any:
+    """Each row as ``JsonLinesOut`` writes it (``json.dumps``, ``ensure_ascii=False``):
+    the cells as strings, then the outputs as numbers (not finite: null)."""
+    import json
+
+    from adcalc.columnar import float_text
+
+    parts: list[Any] = []
+    for k, (h, series) in enumerate(cells.items()):
+        text = '"' + series + '"'
+        special = series.str.contains(r'["\\\x00-\x1f]').arg_true()
+        if special.len():
+            text = text.scatter(special, [json.dumps(c, ensure_ascii=False)
+                                          for c in series.gather(special).to_list()])
+        parts += [pl.lit(("{" if k == 0 else ", ") + keys[k]), text.rename(h)]
+    for j, c in enumerate(outputs):
+        parts += [pl.lit(", " + keys[len(cells) + j]), float_text(pl, computed[c], json=True)]
+    parts.append(pl.lit("}"))
+    return pl.select(pl.concat_str(parts)).to_series()

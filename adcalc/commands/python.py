@@ -74,8 +74,21 @@ def traced(spec: str, point: Mapping[str, float] | None) -> tuple[Tape, str]:
         if not outputs or not all(isinstance(v, Var) for v in outputs):
             raise InputError(f"--python: {fn.__name__} returned {type(out).__name__}; it must "
                              "return a value computed from its parameters (or a list of them)")
+        if len(outputs) > 1 and _command() == "grad":
+            raise InputError(f"--python: {fn.__name__} in {path} returns {len(outputs)} values, "
+                             "and grad needs one: return a single value; for the "
+                             f"derivatives of value N (N = 1 … {len(outputs)}), run adcalc "
+                             f"graph --python {spec} --of N with the same --at")
         tape = outputs_tape(list(outputs), names)
     return tape, source(tape)
+
+
+def _command() -> str | None:
+    """The command running (``grad``, ``graph``), or ``None`` outside the command line."""
+    import click
+
+    ctx = click.get_current_context(silent=True)
+    return None if ctx is None else ctx.info_name
 
 
 def where(exc: BaseException, path: str) -> str:

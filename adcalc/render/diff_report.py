@@ -11,6 +11,7 @@ from adcalc.describe import PLAIN
 from adcalc.formula import formulas
 from adcalc.latex import LatexAlgebra, latex_name
 from adcalc.render.document import Block, Para, Table, num
+from adcalc.render.trace import nondiff_warnings
 
 SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
@@ -149,4 +150,13 @@ def to_dict(d: Diff, cse: bool = False) -> dict[str, Any]:
         out["derivatives"].append(item)
     if d.point is not None:
         out["point"] = {n: number(v) for n, v in d.point.items()}
+    if warnings(d):
+        out["warnings"] = warnings(d)
     return out
+
+
+def warnings(d: Diff) -> list[str]:
+    """What the parser noticed, then grad's own warnings for the kinks at the point."""
+    kinks = (nondiff_warnings(d.source, d.variables, d.source_values, d.nondiff)
+             if d.source is not None and d.nondiff else [])
+    return [*d.warnings, *kinks]

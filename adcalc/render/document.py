@@ -48,6 +48,8 @@ def num(x: float | None) -> str:
         import mpmath
 
         return mpmath.nstr(x, mpmath.mp.dps)
+    if kind == "Closed":  # --exact: an irrational value, as its formula ≈ its known digits
+        return str(x)
     return repr(float(x))
 
 

@@ -24,6 +24,38 @@ def number(x: float | None) -> float | None:
     return x if math.isfinite(x) else None
 
 
+def exact_text(x: Any) -> str | None:
+    """``--exact``: a value as adcalc reads it back exactly: a rational (``13/30``,
+    ``0.1``) or a closed form (``4*log(2) + 4``); ``None`` for a closed form longer than
+    ``precise.JSON_FORMULA`` characters."""
+    if type(x).__name__ == "Closed":
+        from adcalc.precise import JSON_FORMULA
+
+        return x.formula(JSON_FORMULA)  # type: ignore[no-any-return]
+    from adcalc.exact import text
+
+    return text(x)
+
+
+def exact_numbers(values: dict[str, Any]) -> dict[str, Any]:
+    """``--exact``: ``values`` as exact strings, with the known digits of each closed
+    form under ``decimal`` (rationals have none: their string is their value)."""
+    out: dict[str, Any] = {k: exact_text(v) for k, v in values.items()}
+    decimals = {k: v.decimal() for k, v in values.items() if type(v).__name__ == "Closed"}
+    return {"exact": out, **({"decimal": decimals} if decimals else {})}
+
+
+def _exact_block(g: Gradient) -> dict[str, Any]:
+    values = exact_numbers({"value": g.value})
+    grads = exact_numbers(g.gradient)
+    out: dict[str, Any] = {"value": values["exact"]["value"], "gradient": grads["exact"]}
+    decimal = {**values.get("decimal", {}),
+               **({"gradient": grads["decimal"]} if "decimal" in grads else {})}
+    if decimal:
+        out["decimal"] = decimal
+    return out
+
+
 def trace_rows(g: Gradient) -> list[dict[str, Any]]:
     tape = g.tape
     labels = tape.labels(g.variables)
@@ -42,7 +74,10 @@ def trace_rows(g: Gradient) -> list[dict[str, Any]]:
             if tape.consts[i] is not None:
                 row["const"] = number(tape.consts[i])
         row["value"] = number(g.values[i])
-        if g.adjoint is not None:
+        if g.arithmetic == "exact" and g.adjoint is not None:
+            row["adjoint"] = number(g.adjoint.adjoints[i])
+            row.update(exact_numbers({"value": g.values[i], "adjoint": g.adjoint.adjoints[i]}))
+        elif g.adjoint is not None:
             row["adjoint"] = number(g.adjoint.adjoints[i])
         elif g.seed is not None:
             row["tangent"] = number(g.tangents[0].tangents[i])
@@ -56,7 +91,13 @@ def trace_rows(g: Gradient) -> list[dict[str, Any]]:
 def to_dict(g: Gradient, check: CheckResult | None = None, quiet: bool = False,
             warnings: list[str] | None = None) -> dict[str, Any]:
     if quiet:
-        return {"gradient": {n: number(v) for n, v in g.gradient.items()}}
+        out = {"gradient": {n: number(v) for n, v in g.gradient.items()}}
+        if g.arithmetic == "exact":
+            grads = exact_numbers(g.gradient)
+            out["exact"] = {"gradient": grads["exact"],
+                            **({"decimal": {"gradient": grads["decimal"]}}
+                               if "decimal" in grads else {})}
+        return out
     out: dict[str, Any] = {
         "schema": SCHEMA,
         "expression": g.expression,
@@ -70,6 +111,8 @@ def to_dict(g: Gradient, check: CheckResult | None = None, quiet: bool = False,
     if g.seed is not None:
         out["seed"] = {n: number(v) for n, v in g.seed.items()}
         out["directional_derivative"] = number(g.directional)
+    if g.arithmetic == "exact":
+        out["exact"] = _exact_block(g)
     out["trace"] = trace_rows(g)
     if warnings:
         out["warnings"] = warnings

@@ -32,19 +32,20 @@ class PointsWriter:
         self.rows = 0
         self.format: CsvOut | JsonLinesOut | None = None
 
-    def begin(self, tape: Tape, header: list[str], names: list[str], index: dict[str, int],
+    def begin(self, tape: Tape, header: list[str], names: list[str], outputs: list[str],
               records: Records) -> None:
         try:
-            self.format = (JsonLinesOut(self.out, header, names, index, tape)
-                           if self.fmt == "json" else CsvOut(self.out, header, names, records))
+            self.format = (JsonLinesOut(self.out, header, outputs) if self.fmt == "json"
+                           else CsvOut(self.out, header, outputs, records))
             self.sink.commit()
         except OSError as exc:
             raise self.sink.failed(exc, self.rows) from None
 
-    def write(self, first: int, rows: list[list[str]], result: BatchResult) -> None:
+    def write(self, first: int, rows: list[list[str]], computed: dict[str, Any],
+              result: BatchResult) -> None:
         assert self.format is not None
         try:
-            self.format.write(first, rows, result)
+            self.format.write(first, rows, computed)
             self.sink.commit()
         except OSError as exc:
             raise self.sink.failed(exc, self.rows) from None
@@ -55,26 +56,26 @@ class PointsWriter:
 
 
 class CsvOut:
-    """CSV out, new lines as ``\n``.  Python's writer quotes a cell holding ``\n`` but
-    not one holding a bare ``\r`` (before 3.12), which readers then split: such rows are
-    written with every cell quoted, so every cell reads back as it came in."""
+    """CSV out, new lines as ``\n``: every cell of the input as it came, then the output
+    columns (``repr`` of each double: it reads back bit for bit; ``nan`` for a bad row).
+    Python's writer quotes a cell holding ``\n`` but not one holding a bare ``\r``
+    (before 3.12), which readers then split: such rows are written with every cell
+    quoted, so every cell reads back as it came in."""
 
-    def __init__(self, out: IO[str], header: list[str], names: list[str],
+    def __init__(self, out: IO[str], header: list[str], outputs: list[str],
                  records: Records | None = None) -> None:
         self.writer = csv.writer(out, lineterminator="\n")
         self.quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
         self.records = records
-        self._row([*header, "f", *(f"df/d{n}" for n in names)])
-        self.names = names
+        self._row([*header, *outputs])
+        self.outputs = outputs
 
     def _row(self, row: list[str]) -> None:
         (self.quoted if any("\r" in cell for cell in row) else self.writer).writerow(row)
 
-    def write(self, first: int, rows: list[list[str]], result: BatchResult) -> None:
-        grads = [result.gradient[n].tolist() for n in self.names]
-        values = result.values.tolist()
-        out = ([*row, repr(values[j]), *(repr(g[j]) for g in grads)]
-               for j, row in enumerate(rows))
+    def write(self, first: int, rows: list[list[str]], computed: dict[str, Any]) -> None:
+        columns = [computed[c].tolist() for c in self.outputs]
+        out = ([*row, *(repr(c[j]) for c in columns)] for j, row in enumerate(rows))
         if self.records is not None and self.records.carriage_return:
             for row in out:  # the slow path, only for input that holds a \r
                 self._row(row)
@@ -83,32 +84,21 @@ class CsvOut:
 
 
 class JsonLinesOut:
-    def __init__(self, out: IO[str], header: list[str], names: list[str],
-                 index: dict[str, int], tape: Tape) -> None:
-        self.out, self.header, self.names = out, header, names
-        self.index = index
-        self.tape = tape
-        self.extra = [k for k, h in enumerate(header) if h not in index]
+    """JSON Lines out, one flat object a row, the same layout as ``-o FILE.jsonl`` and
+    every other format: each input column (a cell of a CSV as its text, as it came), then
+    the output columns as numbers (``null`` for a bad row, and for any number that is not
+    finite)."""
 
-    def write(self, first: int, rows: list[list[str]], result: BatchResult) -> None:
-        bad = dict(result.bad)
-        values = result.values.tolist()
-        grads = {n: result.gradient[n].tolist() for n in self.names}
-        kinked = set(result.kink_rows())
+    def __init__(self, out: IO[str], header: list[str], outputs: list[str]) -> None:
+        self.out, self.header, self.outputs = out, header, outputs
+
+    def write(self, first: int, rows: list[list[str]], computed: dict[str, Any]) -> None:
+        columns = [computed[c].tolist() for c in self.outputs]
+        header, outputs = self.header, self.outputs
         lines = []
         for j, row in enumerate(rows):
-            item: dict[str, Any] = {
-                "row": first + j,
-                "point": {v: cell_number(row[k]) for v, k in self.index.items()},
-                "value": number(values[j]),
-                "gradient": {n: number(grads[n][j]) for n in self.names},
-            }
-            if self.extra:
-                item["columns"] = {self.header[k]: row[k] for k in self.extra}
-            if j in kinked:
-                item["warnings"] = kink_warnings(self.tape, self.names, result, j)
-            if j in bad:
-                item["error"] = bad[j]
+            item: dict[str, Any] = dict(zip(header, row, strict=True))
+            item.update({c: number(col[j]) for c, col in zip(outputs, columns, strict=True)})
             lines.append(json.dumps(item, allow_nan=False, ensure_ascii=False))
         self.out.write("\n".join(lines) + ("\n" if lines else ""))
 
@@ -170,14 +160,6 @@ class Committed:
             return OutputError(f"cannot write the output: {reason}")
         return OutputError(f"cannot write the output: {reason}; it holds the header and the "
                            f"first {rows:,} rows, each one whole")
-
-
-def cell_number(cell: str) -> float | None:
-    """A cell as a JSON number: null if it is not a finite number."""
-    try:
-        return number(float(cell))
-    except ValueError:
-        return None
 
 
 def kink_warnings(tape: Tape, variables: list[str], result: BatchResult, row: int

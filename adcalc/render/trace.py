@@ -187,25 +187,52 @@ def summary_table(g: Gradient) -> Table:
 
 
 def warnings(g: Gradient) -> list[str]:
-    return nondiff_warnings(g.tape, g.variables, g.values, g.nondiff)
+    return [*g.tape.warnings, *nondiff_warnings(g.tape, g.variables, g.values, g.nondiff)]
 
 
 def arithmetic_note(g: Gradient) -> Para | None:
-    """What ``--exact`` or ``--precision`` did, and where exact arithmetic had to stop."""
+    """What ``--exact`` or ``--precision`` did; with ``--exact``, where values stop being
+    rational (closed forms enter)."""
     if g.arithmetic == "double":
         return None
     if g.arithmetic != "exact":
         return Para(f"Arithmetic: {g.arithmetic} (mpmath), the point's numbers read as the "
                     "decimals typed.", "dim")
-    named = sorted({c.name for c in g.tape.consts if hasattr(c, "name")})
-    if not g.fallbacks and not named:
+    entries = closed_entries(g)
+    if not entries:
         return Para("Arithmetic: exact (rationals) at every step.", "dim")
-    labels = g.tape.labels(g.variables)
-    steps = [f"{labels[i]} = {operation(g.tape, labels, i)}" for i in g.fallbacks]
-    steps += [f"{name} (irrational)" for name in named]
-    return Para("Arithmetic: exact (rationals) wherever the operations allow; these steps "
-                "cannot be exact and fall back to doubles, as does what follows from them: "
-                f"{'; '.join(steps)}.", "dim")
+    from adcalc.precise import HIGH, LOW
+
+    return Para("Arithmetic: exact at every step, rational where the operations allow; an "
+                "irrational value is kept exactly as a closed form, shown as its formula (when "
+                "short) and, after ≈, its decimal value, with only the digits on which "
+                f"evaluations in {LOW} and {HIGH} significant digits (mpmath) agree. "
+                f"Irrational values enter at: {'; '.join(entries)}.", "dim")
+
+
+def closed_entries(g: Gradient) -> list[str]:
+    """Where ``--exact`` met irrational values: the point's numbers, the constants, the
+    operations and the local partials that are irrational with rational arguments."""
+    from adcalc.precise import Closed
+
+    tape = g.tape
+    labels = tape.labels(g.variables)
+    out = [f"{n} = {_as_given(g.point[n])}" for n in g.variables
+           if type(g.values[tape.var_node[n]]) is Closed]
+    out += [f"the constant {name}" for name in
+            sorted({c.name for c in tape.consts if hasattr(c, "name")})]
+    partials = getattr(g.fallbacks, "partials", [])
+    formulas: dict[int, list[str]] = {}
+    for i in g.fallbacks:
+        if type(g.values[i]) is Closed:
+            out.append(f"{labels[i]} = {operation(tape, labels, i)}")
+            continue
+        formulas[i] = partial_formulas(tape, labels, i)
+        args = args_of(tape, i)
+        out += [f"∂{labels[i]}/∂{labels[args[k]]} = {formulas[i][k]} (the local partial of "
+                f"{labels[i]} = {operation(tape, labels, i)})"
+                for j, k in partials if j == i]
+    return out
 
 
 NO_VARIABLES = "The expression uses no variables: it is a constant, and its gradient is empty."

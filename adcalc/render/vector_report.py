@@ -20,7 +20,7 @@ from adcalc.render.trace import (
 
 
 def warnings(r: VectorResult | HessianResult) -> list[str]:
-    return nondiff_warnings(r.tape, r.variables, r.values, r.nondiff)
+    return [*r.tape.warnings, *nondiff_warnings(r.tape, r.variables, r.values, r.nondiff)]
 
 
 def _outputs_table(r: VectorResult) -> Table:
