@@ -13,24 +13,23 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-__version__ = "0.1.0"
-
 # ``parse`` shares its name with its module: bind the function now, or importing the
 # submodule would shadow it.  (Neither import loads lark or numpy.)
 from adcalc.commands.grad import Gradient, GradResult, gradient
 from adcalc.commands.grad import grad as _grad_of_text
-from adcalc.parse import parse
+from adcalc.frontend.parse import parse
+from adcalc.version import __version__
 
 _LAZY = {
     "AdcalcError": "adcalc.errors", "CheckFailed": "adcalc.errors",
     "DomainError": "adcalc.errors", "InputError": "adcalc.errors",
     "ParseError": "adcalc.errors", "Diff": "adcalc.commands.diff",
-    "derivatives": "adcalc.derive", "diff": "adcalc.commands.diff",
+    "derivatives": "adcalc.symbolic.derive", "diff": "adcalc.commands.diff",
     "jacobian": "adcalc.commands.vector", "hessian": "adcalc.commands.vector",
     "jvp": "adcalc.commands.vector", "vjp": "adcalc.commands.vector",
-    "graph": "adcalc.commands.graph", "sweep_arrays": "adcalc.batch",
-    "Var": "adcalc.tracing", "trace": "adcalc.tracing", "reset": "adcalc.tracing",
-    "TracingError": "adcalc.tracing",
+    "graph": "adcalc.commands.graph", "sweep_arrays": "adcalc.batch.sweep",
+    "Var": "adcalc.frontend.tracing", "trace": "adcalc.frontend.tracing",
+    "reset": "adcalc.frontend.tracing", "TracingError": "adcalc.frontend.tracing",
     "frame_function": "adcalc.commands.dataset", "sweep_dataset": "adcalc.commands.dataset",
 }
 
@@ -46,7 +45,7 @@ def grad(expression: Any, /, **point: float) -> Any:
       function giving its gradient by parameter name, like JAX's ``grad``.
     """
     if callable(expression):
-        from adcalc.tracing import gradient_function
+        from adcalc.frontend.tracing import gradient_function
 
         return gradient_function(expression)
     return _grad_of_text(expression, **point)
@@ -57,10 +56,10 @@ def show(f: Any) -> None:
     import sys
 
     from adcalc.commands.grad import gradient as compute
-    from adcalc.formula import program
+    from adcalc.frontend.tracing import TracingError, Var, outputs_tape, point_of
     from adcalc.render import trace as report
     from adcalc.render.plain import render
-    from adcalc.tracing import TracingError, Var, outputs_tape, point_of
+    from adcalc.symbolic.formula import program
 
     outputs = [f] if isinstance(f, Var) else list(f) if isinstance(f, list | tuple) else []
     if not outputs or not all(isinstance(v, Var) for v in outputs):
@@ -79,8 +78,8 @@ def show(f: Any) -> None:
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
-        from adcalc.build import ALIASES
-        from adcalc.tracing import FUNCTION_NAMES, function
+        from adcalc.frontend.build import ALIASES
+        from adcalc.frontend.tracing import FUNCTION_NAMES, function
 
         if name in FUNCTION_NAMES or name in ALIASES:  # adcalc.sin(x) on traced values
             value = function(name)

@@ -7,8 +7,8 @@ language exactly (``am.log(x, 2)``, ``am.max(a, b, c)``, ``am.softmax([a, b])``)
 
 from __future__ import annotations
 
-from adcalc.build import ALIASES
-from adcalc.tracing import FUNCTION_NAMES, Var, function
+from adcalc.frontend.build import ALIASES
+from adcalc.frontend.tracing import FUNCTION_NAMES, Var, function
 
 __all__ = ["Var", *FUNCTION_NAMES, *ALIASES, "pi", "e"]
 

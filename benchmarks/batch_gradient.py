@@ -22,9 +22,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import best_of, table
 
-from adcalc.batch import sweep_arrays
-from adcalc.parse import parse
-from adcalc.sweeps import Arrays, adjoint, primal
+from adcalc.batch.sweep import sweep_arrays
+from adcalc.engine.sweeps import Arrays, adjoint, primal
+from adcalc.frontend.parse import parse
 
 SEED = "log((x1+x2)^2 + sin(x1*x2))"
 

@@ -18,8 +18,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import best_of, random_expression, table
 
-from adcalc.parse import parse
-from adcalc.sweeps import adjoint, primal, tangent
+from adcalc.engine.sweeps import adjoint, primal, tangent
+from adcalc.frontend.parse import parse
 
 
 def sweeps(nodes: int) -> list[str]:

@@ -45,10 +45,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import table
 
 from adcalc.commands.diff import diff
-from adcalc.describe import PLAIN
-from adcalc.formula import formulas
-from adcalc.parse import parse
-from adcalc.sweeps import primal
+from adcalc.engine.describe import PLAIN
+from adcalc.engine.sweeps import primal
+from adcalc.frontend.parse import parse
+from adcalc.symbolic.formula import formulas
 
 CORPUS = [
     # powers, roots and polynomials

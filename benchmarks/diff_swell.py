@@ -21,10 +21,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import random_expression, table, timed
 
-from adcalc.derive import derivatives
-from adcalc.describe import PLAIN
-from adcalc.formula import formulas
-from adcalc.parse import parse
+from adcalc.engine.describe import PLAIN
+from adcalc.frontend.parse import parse
+from adcalc.symbolic.derive import derivatives
+from adcalc.symbolic.formula import formulas
 
 TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+(?:\.\d*)?|\S")
 

@@ -26,7 +26,7 @@ from common import random_expression, table
 def one(kind: str, n: int) -> None:
     """Measure one size in this process and print it as JSON."""
     from adcalc import gradient
-    from adcalc.parse import parse
+    from adcalc.frontend.parse import parse
 
     text = random_expression(n, 4, n) if kind == "random" else "sin(" * n + "x" + ")" * n
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 
 import pytest
@@ -32,14 +31,3 @@ def cli():
         return runner.invoke(main, list(args), input=input, catch_exceptions=False)
 
     return invoke
-
-
-def close(a: float, b: float, rel: float = 1e-12, abs_: float = 1e-12) -> bool:
-    return math.isclose(a, b, rel_tol=rel, abs_tol=abs_)
-
-
-def ulps(a: float, b: float) -> int:
-    """Distance between two doubles in units in the last place."""
-    if a == b:
-        return 0
-    return round(abs(a - b) / math.ulp(max(abs(a), abs(b))))

@@ -8,12 +8,12 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from adcalc.engine.primitives import CONSTANTS
+from adcalc.engine.profile import stage
+from adcalc.engine.sweeps import primal
+from adcalc.engine.tape import Tape
 from adcalc.errors import InputError, option
-from adcalc.parse import parse
-from adcalc.primitives import CONSTANTS
-from adcalc.profile import stage
-from adcalc.sweeps import primal
-from adcalc.tape import Tape
+from adcalc.frontend.parse import parse
 
 
 @dataclass

@@ -20,9 +20,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from adcalc.batch import BatchResult, check_columns, check_outputs, output_columns, sweep_columns
+from adcalc.batch.sweep import (
+    BatchResult,
+    check_columns,
+    check_outputs,
+    output_columns,
+    sweep_columns,
+)
+from adcalc.engine.tape import Tape
 from adcalc.errors import DomainError, InputError
-from adcalc.tape import Tape
 
 
 class FrameFunction:
@@ -71,7 +77,7 @@ def cells(name: str, series: Any, bad: dict[int, str]) -> Any:
     import numpy as np
     import pandas as pd
 
-    from adcalc.points_in import not_a_number, numbers
+    from adcalc.batch.csv_in import not_a_number, numbers
 
     kind = series.dtype.kind
     if kind in "iufb" and not isinstance(series.dtype, pd.CategoricalDtype):
@@ -116,7 +122,7 @@ def check_folder(target: str, source: str, overwrite: bool) -> None:
     import os
     from pathlib import Path
 
-    from adcalc.columnar import FORMATS
+    from adcalc.batch.columnar import FORMATS
     from adcalc.commands.points import check_target
 
     suffix = Path(target.rstrip("/")).suffix.lower()
@@ -154,8 +160,8 @@ def sweep_dataset(expression: str | Tape, source: str, target: str, kind: str = 
     import shutil
     import tempfile
 
+    from adcalc.batch.csv_in import row_message
     from adcalc.commands.points import BatchSummary
-    from adcalc.points_in import row_message
 
     try:
         import dask

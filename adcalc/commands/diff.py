@@ -7,12 +7,12 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 
 from adcalc.commands.common import prepare
-from adcalc.derive import each_derivative
-from adcalc.describe import undefined_anywhere
+from adcalc.engine.describe import undefined_anywhere
+from adcalc.engine.sweeps import adjoint, primal, recorded_gradient, tangent
+from adcalc.engine.tape import Tape
 from adcalc.errors import DomainError
-from adcalc.parse import parse
-from adcalc.sweeps import adjoint, primal, recorded_gradient, tangent
-from adcalc.tape import Tape
+from adcalc.frontend.parse import parse
+from adcalc.symbolic.derive import each_derivative
 
 
 @dataclass
@@ -57,8 +57,7 @@ def diff(expression: str | Tape, wrt: Sequence[str] | None = None, order: int = 
     if text:
         s.expression = expression
     dtape, keys, results = each_derivative(exact or s.tape, wrt, order, simplify)
-    names = ["f"] if len(s.tape.outputs) == 1 else [f"f{k + 1}" for k in
-                                                     range(len(s.tape.outputs))]
+    names = s.tape.output_names
     result = Diff(s.expression, dtape, keys, list(s.tape.variables), order,
                   [names[k] for k in results], source=s.tape)
     if at is not None:

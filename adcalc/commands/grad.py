@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from adcalc.commands.common import check_seed, prepare
+from adcalc.engine.profile import stage
+from adcalc.engine.sweeps import AdjointSweep, TangentSweep, adjoint, tangent
+from adcalc.engine.tape import Tape
 from adcalc.errors import InputError
-from adcalc.profile import stage
-from adcalc.sweeps import AdjointSweep, TangentSweep, adjoint, tangent
-from adcalc.tape import Tape
 
 MODES = ("reverse", "forward")
 
@@ -114,7 +114,7 @@ def _other_arithmetic(result: Gradient, expression: str | Tape, point: Mapping[s
                       exact: bool, digits: int | None, record: bool) -> None:
     """The same sweeps again, exactly or in ``digits`` digits, in place of the doubles
     (the double sweep ran first: its domain errors and warnings are the usual ones)."""
-    from adcalc.precise import run
+    from adcalc.symbolic.precise import run
 
     if exact and digits is not None:
         raise InputError("--exact and --precision: choose one (exact rationals, or a number "
@@ -136,8 +136,8 @@ def _kinks_by_variable(result: Gradient, p: object) -> dict[str, str]:
     """By variable, the kinks its partial flows through, in doubles (``result``, before
     the other arithmetic replaces it) or in the other arithmetic (``p``: ``0.1*3 - 0.3``
     is 0 exactly, not in doubles)."""
-    from adcalc.check import kink_text
-    from adcalc.sweeps import FLOATS, kinks
+    from adcalc.engine.check import kink_text
+    from adcalc.engine.sweeps import FLOATS, kinks
 
     out = {}
     for name in result.variables:

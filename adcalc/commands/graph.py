@@ -6,11 +6,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from adcalc.commands.common import check_seed, prepare
-from adcalc.commands.vector import output_names
+from adcalc.engine.graph import DEFAULT_MAX_NODES, Graph, build_graph
+from adcalc.engine.sweeps import adjoint, tangent
+from adcalc.engine.tape import Tape
 from adcalc.errors import InputError, option
-from adcalc.graph import DEFAULT_MAX_NODES, Graph, build_graph
-from adcalc.sweeps import adjoint, tangent
-from adcalc.tape import Tape
 
 
 @dataclass
@@ -54,12 +53,12 @@ def graph(expression: str, point: Mapping[str, float] | None = None, mode: str |
         kind = "adjoint"
     return GraphResult(build_graph(tape, names, s.values, derivatives, kind, max_nodes),
                        s.expression, names, len(tape.outputs), s.point, direction,
-                       output_names(tape)[k] if kind == "adjoint" else "f", list(tape.warnings))
+                       tape.output_names[k] if kind == "adjoint" else "f", list(tape.warnings))
 
 
 def which_output(tape: Tape, of: str | int | None) -> int:
     """The index of the output ``of`` names (``f2``, ``2``; default the first)."""
-    names = output_names(tape)
+    names = tape.output_names
     if of is None:
         return 0
     text = str(of).strip()

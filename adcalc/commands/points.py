@@ -12,16 +12,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any, Protocol
 
-from adcalc.batch import (
+from adcalc.batch.csv_in import CHUNK_ROWS, Records, chunks, read_header, row_message, to_columns
+from adcalc.batch.sweep import (
     BatchResult,
     check_columns,
     check_outputs,
     output_columns,
     sweep_parallel,
 )
+from adcalc.engine.tape import Tape
 from adcalc.errors import AdcalcError, DomainError, InputError
-from adcalc.points_in import CHUNK_ROWS, Records, chunks, read_header, row_message, to_columns
-from adcalc.tape import Tape
 
 
 class Writer(Protocol):
@@ -209,7 +209,7 @@ def run_csv_frames(tape: Tape, stream: IO[bytes], target: str, target_format: st
                    progress: Callable[[int, int], None] | None = None) -> BatchSummary:
     """CSV points (adcalc's own reader) to Parquet or Arrow through a polars sink, chunk
     by chunk: the input columns as text, exactly the cells that came in."""
-    from adcalc.columnar import polars, sink
+    from adcalc.batch.columnar import polars, sink
 
     pl = polars(threads)
     summary = BatchSummary()
@@ -263,8 +263,8 @@ def run_columnar(tape: Tape, source: str, source_format: str, target: str,
     import io
     import threading
 
-    from adcalc.columnar import numbers, polars, scan, sink, write_to
-    from adcalc.inputs import MAX_TEXT, stdin_bytes
+    from adcalc.batch.columnar import numbers, polars, scan, sink, write_to
+    from adcalc.frontend.inputs import MAX_TEXT, stdin_bytes
 
     pl = polars(threads)
     if source == "-":
@@ -408,7 +408,7 @@ def run_csv_polars(tape: Tape, source: str, target: str, target_format: str,
 
     import numpy as np
 
-    from adcalc.columnar import float_fixes, numbers, polars, sink
+    from adcalc.batch.columnar import float_fixes, numbers, polars, sink
 
     pl = polars(threads)
     with open(source, "rb") as stream:  # the header, and its errors, as the reader has them
@@ -505,7 +505,7 @@ def json_lines(pl: Any, cells: dict[str, Any], computed: dict[str, Any], keys: l
     the cells as strings, then the outputs as numbers (not finite: null)."""
     import json
 
-    from adcalc.columnar import float_text
+    from adcalc.batch.columnar import float_text
 
     parts: list[Any] = []
     for k, (h, series) in enumerate(cells.items()):

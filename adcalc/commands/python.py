@@ -13,8 +13,8 @@ import traceback
 from collections.abc import Mapping
 from typing import Any
 
+from adcalc.engine.tape import Tape
 from adcalc.errors import InputError
-from adcalc.tape import Tape
 
 
 def load_function(spec: str) -> tuple[Any, str]:
@@ -57,8 +57,8 @@ def parameters(fn: Any, path: str) -> list[str]:
 def traced(spec: str, point: Mapping[str, float] | None) -> tuple[Tape, str]:
     """The tape of ``FILE:FUNCTION`` traced at ``point`` (1.0 for parameters it lacks),
     with all the function's parameters as its variables, and the tape as adcalc source."""
-    from adcalc.formula import source
-    from adcalc.tracing import TracingError, Var, new_recording, outputs_tape
+    from adcalc.frontend.tracing import TracingError, Var, new_recording, outputs_tape
+    from adcalc.symbolic.formula import source
 
     fn, path = load_function(spec)
     names = parameters(fn, path)

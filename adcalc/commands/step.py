@@ -9,7 +9,7 @@ the record of the sweeps (``Gradient``), in the order the sweeps made them.
 from __future__ import annotations
 
 from adcalc.commands.grad import Gradient
-from adcalc.primitives import CONST
+from adcalc.engine.primitives import CONST
 
 
 class Step:

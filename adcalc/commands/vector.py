@@ -13,10 +13,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from adcalc.commands.common import prepare
-from adcalc.derive import symmetric
+from adcalc.engine.sweeps import AdjointSweep, TangentSweep, adjoint, recorded_gradient, tangent
+from adcalc.engine.tape import Tape
 from adcalc.errors import InputError, option
-from adcalc.sweeps import AdjointSweep, TangentSweep, adjoint, recorded_gradient, tangent
-from adcalc.tape import Tape
+from adcalc.symbolic.derive import symmetric
 
 Direction = Mapping[str, float] | Sequence[float]
 
@@ -46,11 +46,6 @@ class VectorResult:
     @property
     def nondiff(self) -> list[int]:
         return [i for s in [*self.tangents, *self.adjoints] for i in s.nondiff]
-
-
-def output_names(tape: Tape) -> list[str]:
-    m = len(tape.outputs)
-    return ["f"] if m == 1 else [f"f{k + 1}" for k in range(m)]
 
 
 def jacobian(expression: str | Tape, point: Mapping[str, float], mode: str | None = None,
@@ -128,7 +123,7 @@ def vjp(expression: str | Tape, point: Mapping[str, float], cotangent: Direction
     """uᵀ·J with one adjoint sweep seeded on all outputs at once."""
     s = prepare(expression, point, variables)
     tape, text, names, pt, vals = s.tape, s.expression, s.variables, s.point, s.values
-    u = resolve_direction(cotangent, output_names(tape), option("cotangent"), "outputs")
+    u = resolve_direction(cotangent, tape.output_names, option("cotangent"), "outputs")
     seeds: dict[int, float] = {}
     for o, weight in zip(tape.outputs, u, strict=True):
         seeds[o] = seeds.get(o, 0.0) + weight

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from adcalc.algebra import format_number
 from adcalc.commands.diff import Diff
-from adcalc.describe import PLAIN
-from adcalc.formula import formulas
-from adcalc.latex import LatexAlgebra, latex_name
+from adcalc.engine.algebra import format_number
+from adcalc.engine.describe import PLAIN
 from adcalc.render.document import Block, Para, Table, num
 from adcalc.render.trace import nondiff_warnings
+from adcalc.symbolic.formula import formulas
+from adcalc.symbolic.latex import LatexAlgebra, latex_name
 
 SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 

@@ -41,7 +41,7 @@ def num(x: float | None) -> str:
         return repr(x)
     kind = type(x).__name__
     if kind == "Fraction":
-        from adcalc.exact import text
+        from adcalc.engine.exact import text
 
         return text(x)  # type: ignore[arg-type]
     if kind == "mpf":

@@ -6,7 +6,7 @@ name or number a valid DOT string.
 
 from __future__ import annotations
 
-from adcalc.graph import Graph, GraphNode
+from adcalc.engine.graph import Graph, GraphNode
 
 STYLE = {
     "input": 'shape=ellipse, style=filled, fillcolor="#d8e8ff", color="#3465a4"',

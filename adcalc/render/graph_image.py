@@ -5,8 +5,8 @@ from __future__ import annotations
 import shutil
 import subprocess
 
-from adcalc.algebra import format_number
 from adcalc.commands.graph import GraphResult
+from adcalc.engine.algebra import format_number
 from adcalc.errors import AdcalcError
 from adcalc.render.document import clip
 from adcalc.render.dot import to_dot

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from adcalc.graph import Graph
+from adcalc.engine.graph import Graph
 from adcalc.render.document import Block, Para, Table
 from adcalc.render.dot import SYMBOL, short
 

@@ -6,10 +6,10 @@ import json
 import math
 from typing import Any
 
-from adcalc.check import METHOD, RULE, CheckResult
 from adcalc.commands.grad import Gradient
-from adcalc.describe import args_of
-from adcalc.primitives import CONST, INPUT, PRIMITIVES
+from adcalc.engine.check import METHOD, RULE, CheckResult
+from adcalc.engine.describe import args_of
+from adcalc.engine.primitives import CONST, INPUT, PRIMITIVES
 
 SCHEMA = 1
 
@@ -29,10 +29,10 @@ def exact_text(x: Any) -> str | None:
     ``0.1``) or a closed form (``4*log(2) + 4``); ``None`` for a closed form longer than
     ``precise.JSON_FORMULA`` characters."""
     if type(x).__name__ == "Closed":
-        from adcalc.precise import JSON_FORMULA
+        from adcalc.symbolic.precise import JSON_FORMULA
 
         return x.formula(JSON_FORMULA)  # type: ignore[no-any-return]
-    from adcalc.exact import text
+    from adcalc.engine.exact import text
 
     return text(x)
 

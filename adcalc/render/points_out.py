@@ -13,11 +13,11 @@ import json
 import time
 from typing import IO, TYPE_CHECKING, Any
 
-from adcalc.batch import BatchResult
+from adcalc.batch.csv_in import Records, row_message
+from adcalc.batch.sweep import BatchResult
+from adcalc.engine.tape import Tape
 from adcalc.errors import OutputError
-from adcalc.points_in import Records, row_message
 from adcalc.render.json_out import number
-from adcalc.tape import Tape
 
 if TYPE_CHECKING:
     from adcalc.commands.points import BatchSummary

@@ -14,8 +14,8 @@ from collections.abc import Callable
 
 from adcalc.commands.grad import Gradient
 from adcalc.commands.step import Step, Walk
-from adcalc.describe import operation, partial_formulas
-from adcalc.primitives import INPUT
+from adcalc.engine.describe import operation, partial_formulas
+from adcalc.engine.primitives import INPUT
 from adcalc.render.document import Block, Para, Table, num
 from adcalc.render.trace import bar, header, node_label
 

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from adcalc.algebra import format_number
-from adcalc.check import CheckResult
 from adcalc.commands.grad import Gradient
-from adcalc.describe import args_of, operation, partial_formulas
-from adcalc.primitives import CONST, INPUT, PRIMITIVES
+from adcalc.engine.algebra import format_number
+from adcalc.engine.check import CheckResult
+from adcalc.engine.describe import args_of, operation, partial_formulas
+from adcalc.engine.primitives import CONST, INPUT, PRIMITIVES
+from adcalc.engine.sweeps import AdjointSweep, TangentSweep
+from adcalc.engine.tape import Tape
 from adcalc.render.document import Block, Para, Table, clip, num
-from adcalc.sweeps import AdjointSweep, TangentSweep
-from adcalc.tape import Tape
 
 Labels = list[str | None]
 
@@ -201,7 +201,7 @@ def arithmetic_note(g: Gradient) -> Para | None:
     entries = closed_entries(g)
     if not entries:
         return Para("Arithmetic: exact (rationals) at every step.", "dim")
-    from adcalc.precise import HIGH, LOW
+    from adcalc.symbolic.precise import HIGH, LOW
 
     return Para("Arithmetic: exact at every step, rational where the operations allow; an "
                 "irrational value is kept exactly as a closed form, shown as its formula (when "
@@ -213,7 +213,7 @@ def arithmetic_note(g: Gradient) -> Para | None:
 def closed_entries(g: Gradient) -> list[str]:
     """Where ``--exact`` met irrational values: the point's numbers, the constants, the
     operations and the local partials that are irrational with rational arguments."""
-    from adcalc.precise import Closed
+    from adcalc.symbolic.precise import Closed
 
     tape = g.tape
     labels = tape.labels(g.variables)

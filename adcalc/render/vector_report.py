@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from adcalc.commands.vector import HessianResult, VectorResult, output_names
+from adcalc.commands.vector import HessianResult, VectorResult
 from adcalc.render.document import Block, Para, Table, num
 from adcalc.render.json_out import SCHEMA, number
 from adcalc.render.trace import (
@@ -26,7 +26,7 @@ def warnings(r: VectorResult | HessianResult) -> list[str]:
 def _outputs_table(r: VectorResult) -> Table:
     labels = r.tape.labels(r.variables)
     table = Table("Outputs", ["output", "node", "value"], right={2})
-    for name, o in zip(output_names(r.tape), r.tape.outputs, strict=True):
+    for name, o in zip(r.tape.output_names, r.tape.outputs, strict=True):
         table.add([name, str(labels[o] or "literal"), num(r.values[o])], "output")
     return table
 
@@ -34,7 +34,7 @@ def _outputs_table(r: VectorResult) -> Table:
 def _sweeps(r: VectorResult, kind: str) -> list[Block]:
     tape = r.tape
     labels = tape.labels(r.variables)
-    names = output_names(tape)
+    names = tape.output_names
     blocks: list[Block] = []
     for k, sweep in enumerate(r.tangents):
         if kind == "jvp":
@@ -64,13 +64,13 @@ def jacobian_report(r: VectorResult) -> list[Block]:
             primal_table(r.tape, labels, r.variables, r.values), *_sweeps(r, "jacobian"),
             _outputs_table(r), Para(r.reason.capitalize() + "."),
             matrix_table("Jacobian (rows: outputs, columns: inputs)", "",
-                         output_names(r.tape), cols, r.matrix)]
+                         r.tape.output_names, cols, r.matrix)]
 
 
 def jvp_report(r: VectorResult) -> list[Block]:
     labels = r.tape.labels(r.variables)
     table = Table("J·v (one tangent sweep)", ["output", "value"], right={1})
-    for name, row in zip(output_names(r.tape), r.matrix, strict=True):
+    for name, row in zip(r.tape.output_names, r.matrix, strict=True):
         table.add([name, num(row[0])], "output")
     return [header(r.expression, r.variables, r.point),
             primal_table(r.tape, labels, r.variables, r.values), *_sweeps(r, "jvp"),
@@ -79,7 +79,7 @@ def jvp_report(r: VectorResult) -> list[Block]:
 
 def vjp_report(r: VectorResult) -> list[Block]:
     labels = r.tape.labels(r.variables)
-    seeds = ", ".join(f"{n} = {num(u)}" for n, u in zip(output_names(r.tape), r.direction,
+    seeds = ", ".join(f"{n} = {num(u)}" for n, u in zip(r.tape.output_names, r.direction,
                                                           strict=True))
     table = Table(f"uᵀ·J with u: {seeds} (one adjoint sweep)", ["input", "value"], right={1})
     for name, value in zip(r.variables, r.matrix[0], strict=True):

@@ -1,0 +1,2 @@
+"""Symbolic derivatives: derivative tapes, their simplification and canonical form, and
+whole formulas in plain text and LaTeX."""

@@ -1,0 +1,154 @@
+"""Regressions: kink warnings on every path, exact sums of adjoint contributions, honest
+``--check`` verdicts (kinks, stop_gradient, untrustworthy differences, references) and
+true definiteness claims of ``hessian``."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from adcalc import gradient
+from adcalc.batch.sweep import sweep_arrays
+from adcalc.commands.vector import hessian, jacobian
+from adcalc.frontend.parse import parse
+from adcalc.render.points_out import kink_warnings
+from adcalc.render.trace import warnings
+
+ABS = "warning: v2 = abs(v0) is not differentiable at v0 = 0.0"
+SIGN = "warning: v1 = sign(v0) is not differentiable at v0 = 0.0"
+
+
+# -- 1. every mode warns at a kink the point sits on ----------------------------------
+
+
+def test_reverse_mode_warns_where_a_zero_adjoint_meets_a_kink(cli) -> None:
+    """sign(0) = 0 multiplies abs'(0): the adjoint reaching abs is 0, by sign's own
+    convention, and the true derivative (1) is not what the conventions give."""
+    said = {}
+    for mode in ("reverse", "forward"):
+        r = cli("grad", "sign(x)*abs(x)", "--at", "x=0", "--mode", mode, "-q")
+        assert r.exit_code == 0 and r.stdout == "∂f/∂x = 0.0\n"
+        said[mode] = r.stderr.splitlines()
+        assert any(w.startswith(ABS) for w in said[mode]), (mode, said[mode])
+        assert any(w.startswith(SIGN) for w in said[mode]), (mode, said[mode])
+    assert said["reverse"] == said["forward"]
+    r = cli("grad", "sign(x)*abs(x)", "--at", "x=0", "--format", "json")
+    assert json.loads(r.stdout)["warnings"] == said["reverse"]
+    r = cli("jacobian", "[sign(x)*abs(x), x]", "--at", "x=0", "--mode", "reverse")
+    assert ABS.removeprefix("warning: ") in r.stderr
+    r = cli("hessian", "sign(x)*abs(x) + y^2", "--at", "x=0,y=1")
+    assert "abs(v-1) is not differentiable" in r.stderr
+
+
+def test_every_path_reports_the_same_kinks() -> None:
+    text = "sign(x)*abs(x) + y"
+    tape = parse(text)
+    g = {m: warnings(gradient(text, {"x": 0.0, "y": 1.0}, mode=m)) for m in ("reverse", "forward")}
+    assert g["reverse"] == g["forward"] != []
+    r = sweep_arrays(tape, {"x": np.zeros(3), "y": np.ones(3)})
+    assert r.kink_rows() == [0, 1, 2]
+    assert kink_warnings(tape, tape.variables, r, 1) == g["reverse"]
+    j = jacobian(text, {"x": 0.0, "y": 1.0}, mode="reverse")
+    assert sorted(j.nondiff) == sorted(gradient(text, {"x": 0.0, "y": 1.0}).nondiff)
+    h = hessian(text, {"x": 0.0, "y": 1.0})
+    assert h.nondiff
+
+
+def test_no_warning_where_no_derivative_can_flow_through_the_kink() -> None:
+    """stop_gradient's partial is 0 by definition: its argument's kink changes nothing."""
+    for mode in ("reverse", "forward"):
+        assert gradient("stop(abs(x))*x", {"x": 0.0}, mode=mode).nondiff == []
+    assert gradient("abs(y) + x", {"x": 0.0, "y": 1.0}).nondiff == []
+
+
+# -- 2. a small contribution between two huge opposite ones ---------------------------
+
+
+def test_reverse_mode_sums_contributions_without_cancellation(cli) -> None:
+    for mode in ("reverse", "forward"):
+        r = cli("grad", "x + atan2(x, x)", "--at", "x=1e-17", "--mode", mode, "-q")
+        assert r.stdout == "∂f/∂x = 1.0\n", mode
+    assert gradient("x + atan2(x, x)", {"x": 1e-17}).gradient == {"x": 1.0}
+    r = cli("grad", "x + atan2(x, x)", "--points", "-", input="x\n1e-17\n-3e-18\n")
+    assert [line.split(",")[-1] for line in r.stdout.splitlines()[1:]] == ["1.0", "1.0"]
+    # an input with several contributions, inside the tape and at the end
+    assert gradient("sin(x + atan2(x, x))", {"x": 1e-17}).gradient["x"] == pytest.approx(
+        np.cos(np.pi / 4), rel=1e-15)
+
+
+# -- 3. --check verdicts -------------------------------------------------------------
+
+
+def test_check_at_a_kink_where_f_is_differentiable_judges_the_derivative(cli) -> None:
+    r = cli("grad", "x*abs(x)", "--at", "x=0", "--check", "-q")  # derivative 0
+    assert r.exit_code == 0, r.stdout + r.stderr
+    assert "pass" in r.stdout
+    r = cli("grad", "sign(x)*abs(x)", "--at", "x=0", "--check", "-q")  # derivative 1, AD 0
+    assert r.exit_code == 1
+    assert "FAIL: at a kink" in r.stdout and "one-sided derivatives are 1" in r.stdout
+    assert "check failed for x" in r.stderr
+
+
+def test_check_at_a_kink_with_no_derivative_says_it_cannot_confirm_the_convention(cli
+                                                                                ) -> None:
+    for text in ("relu(x)", "abs(x)"):
+        r = cli("grad", text, "--at", "x=0", "--check", "-q")
+        assert r.exit_code == 1, text
+        assert "FAIL" not in r.stdout and "pass" not in r.stdout.splitlines()[-1]
+        assert "cannot check: at a kink" in r.stdout and "convention" in r.stdout
+        assert "could not verify x" in r.stderr
+    r = cli("grad", "relu(x) + y", "--at", "x=0,y=1", "--check", "--format", "json")
+    rows = {row["variable"]: row for row in json.loads(r.stdout)["check"]["rows"]}
+    assert rows["y"]["passed"] and not rows["x"]["passed"]
+    assert rows["x"]["note"].startswith("cannot check: at a kink")
+
+
+def test_a_reference_in_more_precision_cannot_confirm_a_convention(cli) -> None:
+    pytest.importorskip("mpmath")
+    for extra in (["--exact"], ["--precision", "30"]):
+        r = cli("grad", "sign(x)*abs(x)", "--at", "x=0", "--check", "-q", *extra)
+        assert r.exit_code == 1, extra
+        assert "pass" not in r.stdout.splitlines()[-1]
+        assert "cannot check: at a kink" in r.stdout
+        assert "reference check could not verify x" in r.stderr
+    r = cli("grad", "x^2", "--at", "x=3", "--check", "-q", "--exact")
+    assert r.exit_code == 0 and "pass" in r.stdout
+
+
+def test_check_holds_stop_gradient_at_its_value(cli) -> None:
+    r = cli("grad", "stop(x)*x", "--at", "x=1", "--check", "-q")
+    assert r.exit_code == 0 and "pass" in r.stdout
+    assert "stop_gradient held at its value" in r.stdout
+    r = cli("grad", "stop(x)*x", "--at", "x=1", "--check", "--format", "json")
+    note = json.loads(r.stdout)["check"]["rows"][0]["note"]
+    assert "stop_gradient" in note and "sees through it" in note
+
+
+def test_check_error_estimate_is_honest_where_differences_are_noise(cli) -> None:
+    """Every difference of (exp(x)-1-x)/x^2 at 1e-6 is rounding noise (f' = 1/6): the
+    check cannot verify, and the error it states covers how far off its estimate is."""
+    r = cli("grad", "(exp(x)-1-x)/x^2", "--at", "x=1e-6", "--check", "--format", "json")
+    assert r.exit_code == 1
+    row = json.loads(r.stdout)["check"]["rows"][0]
+    assert not row["passed"] and row["note"].startswith("cannot check")
+    assert abs(row["fd"] - 1 / 6) <= 4 * row["fd_error"]
+    r = cli("grad", "sin(x^2 + 1)", "--at", "x=1.5", "--check", "-q")
+    assert r.exit_code == 0 and "pass" in r.stdout
+
+
+# -- 4. definiteness ---------------------------------------------------------------
+
+
+def test_a_tiny_negative_eigenvalue_makes_the_hessian_indefinite(cli) -> None:
+    r = cli("hessian", "x^2 - 1e-20*y^2", "--at", "x=0,y=0")
+    assert r.exit_code == 0
+    assert "The Hessian is indefinite" in r.stdout and "semidefinite" not in r.stdout
+    assert hessian("x^2 - 1e-20*y^2", {"x": 0.0, "y": 0.0}).curvature.startswith("indefinite")
+    assert hessian("(x+y)^2", {"x": 1.0, "y": 1.0}).curvature.startswith(
+        "positive semidefinite")
+    assert hessian("x^2 + 1e-20*y^2", {"x": 0.0, "y": 0.0}).curvature.startswith(
+        "positive definite")
+    assert hessian("-(x^2) - 1e-300*y^2", {"x": 0.0, "y": 0.0}).curvature.startswith(
+        "negative definite")
