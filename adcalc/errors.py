@@ -2,15 +2,69 @@
 
 Library code raises these; only the CLI prints them and chooses the exit code
 (1 for math and check failures, 2 for usage and parse errors).
+
+An error names the *parameter* it is about, never a flag: ``param("point")`` puts a
+marker in the message (``{point}``, or ``{mode=forward}`` with a value), which
+``str(err)`` spells as the Python API names it (``point``, ``mode='forward'``) and the
+CLI, through ``err.spelled(FLAGS)``, as its flags (``--at``, ``--mode forward``).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+
+PARAMETERS = ("point", "variables", "seed", "wrt", "direction", "cotangent", "mode", "of",
+              "exact", "precision", "check", "order", "points", "max_steps", "python")
+"""The parameters a message may name (each a keyword of the Python API)."""
+
+_MARKER = re.compile(r"\{(" + "|".join(PARAMETERS) + r")(?:=([^{}]*))?\}")
+
+
+def param(name: str, value: str | None = None) -> str:
+    """A marker for parameter ``name`` (with the ``value`` it should take) in a message."""
+    assert name in PARAMETERS, name
+    return "{" + name + ("" if value is None else "=" + value) + "}"
+
+
+def spell(message: str, flags: Mapping[str, str] | None = None) -> str:
+    """``message`` with its parameter markers spelled: as the API's keywords, or as
+    ``flags`` (parameter → flag) name them."""
+    def one(m: re.Match[str]) -> str:
+        name, value = m.group(1), m.group(2)
+        if flags is not None:
+            flag = flags.get(name, name)
+            return flag if value is None else f"{flag} {value}"
+        if value is None:
+            return name
+        if "=" in value:  # an entry of a mapping: point={'y': …}
+            key, _, v = value.partition("=")
+            return f"{name}={{{key!r}: {v}}}"
+        return f"{name}={value!r}"
+    return _MARKER.sub(one, message)
+
 
 class AdcalcError(Exception):
-    """Base of all adcalc errors; ``str(err)`` is the one-paragraph message."""
+    """Base of all adcalc errors; ``str(err)`` is the one-paragraph message, its
+    parameters spelled as the Python API names them."""
 
     exit_code = 1
+
+    @property
+    def message(self) -> str:
+        """The message as raised, parameter markers and all."""
+        return str(self.args[0]) if self.args else ""
+
+    @property
+    def parameters(self) -> list[str]:
+        """The parameters the message names, in order."""
+        return list(dict.fromkeys(m.group(1) for m in _MARKER.finditer(self.message)))
+
+    def spelled(self, flags: Mapping[str, str] | None = None) -> str:
+        return spell(self.message, flags)
+
+    def __str__(self) -> str:
+        return self.spelled()
 
 
 class ParseError(AdcalcError):
@@ -50,22 +104,6 @@ class CheckFailed(AdcalcError):
     """A finite-difference check disagreed with the AD result."""
 
     exit_code = 1
-
-
-_FLAGS = {"point": "--at", "variables": "--vars", "seed": "--seed", "wrt": "--wrt",
-          "direction": "--dir", "cotangent": "--cot", "mode": "--mode", "of": "--of"}
-_SPELLING = {"cli": False}
-
-
-def option(parameter: str) -> str:
-    """How a message names an input: the command line's flag (``--at``) while a command
-    runs, the Python argument (``point``) when the API is called."""
-    return _FLAGS[parameter] if _SPELLING["cli"] else parameter
-
-
-def spell_options_as_flags(on: bool) -> None:
-    """The CLI turns this on for the duration of a command."""
-    _SPELLING["cli"] = on
 
 
 def caret(text: str, pos: int | None) -> str:

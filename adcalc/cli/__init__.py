@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from adcalc.cli.types import NAMES, POINT, VECTOR, merge_points, read_source
+from adcalc.cli.types import FLAGS, NAMES, POINT, VECTOR, merge_points, read_source
 from adcalc.errors import AdcalcError, CheckFailed
 from adcalc.frontend.catalog import help_paragraph
 from adcalc.version import __version__
@@ -150,10 +150,6 @@ def main() -> None:
       adcalc functions
       adcalc examples baydin
     """
-    from adcalc.errors import spell_options_as_flags
-
-    spell_options_as_flags(True)  # messages name --at, not the API's point
-    click.get_current_context().call_on_close(lambda: spell_options_as_flags(False))
 
 
 GRAD_HELP = """Value and gradient of EXPRESSION at a point, with the step-by-step trace.
@@ -1008,7 +1004,7 @@ class errors_reported:
 
     def __exit__(self, kind: type | None, exc: BaseException | None, tb: Any) -> bool:
         if isinstance(exc, AdcalcError):
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {exc.spelled(FLAGS)}", err=True)
             sys.exit(exc.exit_code)
         return False
 

@@ -15,6 +15,13 @@ import click
 
 from adcalc.errors import AdcalcError
 
+FLAGS = {"point": "--at", "variables": "--vars", "seed": "--seed", "wrt": "--wrt",
+         "direction": "--dir", "cotangent": "--cot", "mode": "--mode", "of": "--of",
+         "exact": "--exact", "precision": "--precision", "check": "--check",
+         "order": "--order", "points": "--points", "max_steps": "--max-steps",
+         "python": "--python"}
+"""How the command line spells each parameter an error may name (``adcalc.errors``)."""
+
 NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[[0-9]+\])?")
 """A variable name, maybe indexed: x1, w[1]."""
 GLUED_PAIR = re.compile(r"(?<=\S)\s+[A-Za-z_][A-Za-z0-9_]*(\[[0-9]+\])?\s*=")
@@ -149,7 +156,7 @@ def read_source(expression: str) -> str:
     try:
         return read(expression)
     except AdcalcError as exc:
-        raise click.BadParameter(str(exc), param_hint="'EXPRESSION'") from None
+        raise click.BadParameter(exc.spelled(FLAGS), param_hint="'EXPRESSION'") from None
 
 
 def merge_points(points: tuple[dict[str, float], ...]) -> dict[str, float]:

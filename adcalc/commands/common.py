@@ -12,7 +12,7 @@ from adcalc.engine.primitives import CONSTANTS
 from adcalc.engine.profile import stage
 from adcalc.engine.sweeps import primal
 from adcalc.engine.tape import Tape
-from adcalc.errors import InputError, option
+from adcalc.errors import InputError, param
 from adcalc.frontend.parse import parse
 
 
@@ -58,7 +58,7 @@ def variable_order(tape: Tape, variables: Sequence[str] | None) -> list[str]:
     variables = list(variables)
     known = set(tape.variables)
     unknown = [n for n in variables if n not in known]
-    what = option("variables")
+    what = param("variables")
     if unknown:
         near = nearest(unknown[0], known - set(variables))
         hint = f" (did you mean {near}?)" if near else ""
@@ -75,14 +75,14 @@ def variable_order(tape: Tape, variables: Sequence[str] | None) -> list[str]:
 def check_point(tape: Tape, point: Mapping[str, float], what: str = "point"
                 ) -> dict[str, float]:
     """The point as floats, with every variable given and no stray names."""
-    what = option(what)
+    parameter, what = what, param(what)
     given = set(point)
     missing = [n for n in tape.variables if n not in given]
     stray = [n for n in point if n not in tape.var_node]
     if missing:
         near = nearest(missing[0], set(stray))
         hint = f" ({what} gives {near}: a typo for {missing[0]}?)" if near else ""
-        how = f"{what} {missing[0]}=…" if what.startswith("-") else f"{what}={{'{missing[0]}': …}}"
+        how = param(parameter, f"{missing[0]}=…")
         raise InputError(
             f"no value for {names(missing)}: give {'it' if len(missing) == 1 else 'them'} "
             f"with {how}{hint}")
@@ -114,11 +114,11 @@ def check_seed(tape: Tape, seed: Mapping[str, float], mode: str | None) -> None:
     """A seed names variables of the expression and goes with forward mode."""
     stray = [n for n in seed if n not in tape.var_node]
     if stray:
-        raise InputError(f"{option('seed')} gives {names(stray)}, which the expression does "
+        raise InputError(f"{param('seed')} gives {names(stray)}, which the expression does "
                          "not use")
     if mode == "reverse":
-        raise InputError(f"{option('seed')} is a forward-mode direction: use it with "
-                         f"{option('mode')} forward")
+        raise InputError(f"{param('seed')} is a forward-mode direction: use it with "
+                         f"{param('mode', 'forward')}")
 
 
 def require_scalar(tape: Tape, command: str) -> None:

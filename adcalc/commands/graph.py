@@ -9,7 +9,7 @@ from adcalc.commands.common import check_seed, prepare
 from adcalc.engine.graph import DEFAULT_MAX_NODES, Graph, build_graph
 from adcalc.engine.sweeps import adjoint, tangent
 from adcalc.engine.tape import Tape
-from adcalc.errors import InputError, option
+from adcalc.errors import InputError, param
 
 
 @dataclass
@@ -66,5 +66,5 @@ def which_output(tape: Tape, of: str | int | None) -> int:
         return names.index(text)
     if text.isdigit() and 1 <= int(text) <= len(names):
         return int(text) - 1
-    raise InputError(f"{option('of')} names {text!r}, which is not an output; the outputs are "
+    raise InputError(f"{param('of')} names {text!r}, which is not an output; the outputs are "
                      f"{', '.join(names)}")

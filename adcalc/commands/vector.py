@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from adcalc.commands.common import prepare
 from adcalc.engine.sweeps import AdjointSweep, TangentSweep, adjoint, recorded_gradient, tangent
 from adcalc.engine.tape import Tape
-from adcalc.errors import InputError, option
+from adcalc.errors import InputError, param
 from adcalc.symbolic.derive import symmetric
 
 Direction = Mapping[str, float] | Sequence[float]
@@ -109,7 +109,7 @@ def jvp(expression: str | Tape, point: Mapping[str, float], direction: Direction
     """J·v with one tangent sweep."""
     s = prepare(expression, point, variables)
     tape, text, names, pt, vals = s.tape, s.expression, s.variables, s.point, s.values
-    v = resolve_direction(direction, names, option("direction"), "inputs")
+    v = resolve_direction(direction, names, param("direction"), "inputs")
     sweep = tangent(tape, vals, dict(zip(names, v, strict=True)))
     result = VectorResult(text, tape, names, pt, vals, "forward",
                           "one tangent sweep seeded with v gives J·v", tangents=[sweep])
@@ -123,7 +123,7 @@ def vjp(expression: str | Tape, point: Mapping[str, float], cotangent: Direction
     """uᵀ·J with one adjoint sweep seeded on all outputs at once."""
     s = prepare(expression, point, variables)
     tape, text, names, pt, vals = s.tape, s.expression, s.variables, s.point, s.values
-    u = resolve_direction(cotangent, tape.output_names, option("cotangent"), "outputs")
+    u = resolve_direction(cotangent, tape.output_names, param("cotangent"), "outputs")
     seeds: dict[int, float] = {}
     for o, weight in zip(tape.outputs, u, strict=True):
         seeds[o] = seeds.get(o, 0.0) + weight

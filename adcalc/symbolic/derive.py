@@ -16,7 +16,7 @@ from typing import Any
 
 from adcalc.engine.sweeps import gradient_nodes
 from adcalc.engine.tape import Tape
-from adcalc.errors import InputError, option
+from adcalc.errors import InputError, param
 from adcalc.symbolic.simplify import Simplifier, simplified
 
 
@@ -31,11 +31,11 @@ def check_wrt(tape: Tape, wrt: Sequence[str] | None) -> list[str]:
             near = difflib.get_close_matches(name, tape.variables, n=1, cutoff=0.5)
             hint = f"; did you mean {near[0]}?" if near else ""
             uses = ", ".join(tape.variables) or "no variables"
-            raise InputError(f"{option('wrt')} names {name}, which the expression does not "
+            raise InputError(f"{param('wrt')} names {name}, which the expression does not "
                              f"use{hint} "
                              f"(it uses {uses})")
     if len(set(wrt)) != len(wrt):
-        raise InputError(f"{option('wrt')} names a variable twice")
+        raise InputError(f"{param('wrt')} names a variable twice")
     return list(wrt)
 
 
