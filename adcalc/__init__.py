@@ -31,6 +31,7 @@ _LAZY = {
     "Var": "adcalc.frontend.tracing", "trace": "adcalc.frontend.tracing",
     "reset": "adcalc.frontend.tracing", "TracingError": "adcalc.frontend.tracing",
     "frame_function": "adcalc.commands.dataset", "sweep_dataset": "adcalc.commands.dataset",
+    "taylor": "adcalc.commands.taylor", "ode_series": "adcalc.commands.taylor",
 }
 
 __all__ = ["GradResult", "Gradient", "__version__", "grad", "gradient", "parse", "show",
@@ -72,7 +73,7 @@ def show(f: Any) -> None:
     g.expression = program(tape)
     for line in report.warnings(g):
         print(line, file=sys.stderr)
-    sys.stdout.write(render(report.report(g)))
+    sys.stdout.write(render(report.blocks(g)))
 
 
 def __getattr__(name: str) -> Any:

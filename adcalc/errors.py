@@ -15,8 +15,15 @@ import re
 from collections.abc import Mapping
 
 PARAMETERS = ("point", "variables", "seed", "wrt", "direction", "cotangent", "mode", "of",
-              "exact", "precision", "check", "order", "points", "max_steps", "python")
-"""The parameters a message may name (each a keyword of the Python API)."""
+              "exact", "digits", "check", "order", "points", "max_steps", "python", "engine",
+              "overwrite", "strict", "source_format", "target_format", "what")
+"""The parameters a message may name (each a keyword of the Python API: ``digits`` is the
+command line's ``--precision``; ``source_format``/``target_format`` its
+``--input-format``/``--output-format``)."""
+
+API_NAMES = {"engine=dask": "sweep_dataset"}
+"""Markers the Python API spells otherwise than as a keyword: its Dask engine is a
+function of its own, not a keyword's value."""
 
 _MARKER = re.compile(r"\{(" + "|".join(PARAMETERS) + r")(?:=([^{}]*))?\}")
 
@@ -35,6 +42,8 @@ def spell(message: str, flags: Mapping[str, str] | None = None) -> str:
         if flags is not None:
             flag = flags.get(name, name)
             return flag if value is None else f"{flag} {value}"
+        if m.group(0)[1:-1] in API_NAMES:
+            return API_NAMES[m.group(0)[1:-1]]
         if value is None:
             return name
         if "=" in value:  # an entry of a mapping: point={'y': …}

@@ -19,7 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from adcalc.errors import InputError
+from adcalc.errors import InputError, param
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".arrow": "arrow",
            ".feather": "arrow", ".ipc": "arrow", ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -43,7 +43,7 @@ def format_of(path: str | None, given: str | None, what: str) -> str:
         known = ", ".join(sorted(FORMATS))
         raise InputError(f"{what} {path!r}: the extension {suffix or '(none)'} names no format "
                          f"adcalc reads or writes ({known}); or say which with "
-                         f"--{'input' if what == 'the points' else 'output'}-format")
+                         f"{param('source_format' if what == 'the points' else 'target_format')}")
     return FORMATS[suffix]
 
 

@@ -160,16 +160,16 @@ def _settle_bad_rows(tape: Tape, columns: Mapping[str, Any], names: list[str], m
 
 def check_columns(tape: Tape, header: Sequence[str]) -> None:
     """Every variable needs a column; name the missing ones (and near misses)."""
-    import difflib
+    from adcalc.engine.hints import nearest
 
     columns = set(header)
     missing = [v for v in tape.variables if v not in columns]
     if missing:
         hints = []
         for m in missing:
-            near = difflib.get_close_matches(m, list(header), n=1, cutoff=0.6)
+            near = nearest(m, header)
             if near:
-                hints.append(f"{near[0]} for {m}?")
+                hints.append(f"{near} for {m}?")
         hint = f" (a typo: {'; '.join(hints)})" if hints else ""
         semicolons = ""
         if len(header) == 1 and ";" in header[0]:

@@ -17,14 +17,16 @@ from adcalc.errors import AdcalcError
 
 FLAGS = {"point": "--at", "variables": "--vars", "seed": "--seed", "wrt": "--wrt",
          "direction": "--dir", "cotangent": "--cot", "mode": "--mode", "of": "--of",
-         "exact": "--exact", "precision": "--precision", "check": "--check",
+         "exact": "--exact", "digits": "--precision", "check": "--check",
          "order": "--order", "points": "--points", "max_steps": "--max-steps",
-         "python": "--python"}
+         "python": "--python", "engine": "--engine", "overwrite": "--overwrite",
+         "strict": "--strict", "source_format": "--input-format",
+         "target_format": "--output-format", "what": "--what"}
 """How the command line spells each parameter an error may name (``adcalc.errors``)."""
 
-NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[[0-9]+\])?")
-"""A variable name, maybe indexed: x1, w[1]."""
-GLUED_PAIR = re.compile(r"(?<=\S)\s+[A-Za-z_][A-Za-z0-9_]*(\[[0-9]+\])?\s*=")
+NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[[0-9]+(,[0-9]+)*\])?")
+"""A variable name, maybe indexed: x1, w[1], v[1,2]."""
+GLUED_PAIR = re.compile(r"(?<=\S)\s+[A-Za-z_][A-Za-z0-9_]*(\[[0-9]+(,[0-9]+)*\])?\s*=")
 """A second ``name=`` after a space inside one value: ``--at "x1=1 x2=2"``."""
 
 
@@ -32,9 +34,9 @@ def split_top_level(text: str, sep: str = ",") -> list[str]:
     """Split at ``sep`` outside parentheses (``x=max(1,2),y=3`` is two parts)."""
     parts, depth, start = [], 0, 0
     for k, ch in enumerate(text):
-        if ch == "(":
+        if ch in "([":  # v[1,2]=3 is one pair
             depth += 1
-        elif ch == ")":
+        elif ch in ")]":
             depth -= 1
         elif ch == sep and depth == 0:
             parts.append(text[start:k])
@@ -103,7 +105,8 @@ class PointType(click.ParamType):
             except click.BadParameter as exc:
                 self.fail(f"the value of {name}: {exc.message}", param, ctx)
             except AdcalcError as exc:
-                self.fail(f"the value of {name} is not a number: {exc}", param, ctx)
+                self.fail(f"the value of {name} is not a number: {exc.spelled(FLAGS)}",
+                          param, ctx)
         return out
 
 
@@ -139,14 +142,32 @@ class VectorType(click.ParamType):
             try:
                 out.append(constant_value(part.strip()))
             except (click.BadParameter, AdcalcError) as exc:
+                why = exc.spelled(FLAGS) if isinstance(exc, AdcalcError) else exc.message
                 self.fail(f"expected numbers separated by commas or name=value pairs; "
-                          f"{part.strip()!r}: {exc}", param, ctx)
+                          f"{part.strip()!r}: {why}", param, ctx)
         return out
+
+
+class ExpressionType(click.ParamType):
+    """EXPRESSION: the text itself, or a program read from ``@file`` or ``-`` (standard
+    input).  Standard input is not read when ``--points -`` (given before, as the command
+    line sorts options first) reads it."""
+
+    name = "expression"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+                ) -> str:
+        if value == "-" and ctx is not None and ctx.params.get("points") == "-":
+            raise click.UsageError("the expression and the points cannot both come from "
+                                   "standard input (-): give the expression as text or @FILE",
+                                   ctx)
+        return read_source(value)
 
 
 POINT = PointType()
 NAMES = NamesType()
 VECTOR = VectorType()
+EXPRESSION = ExpressionType()
 
 
 def read_source(expression: str) -> str:
@@ -167,5 +188,12 @@ def merge_points(points: tuple[dict[str, float], ...]) -> dict[str, float]:
                 raise click.BadParameter(f"{name} is given twice", param_hint="'--at'")
             merged[name] = v
     return merged
+
+
+def merge_at(ctx: click.Context, param: click.Parameter, value: tuple[dict[str, float], ...]
+             ) -> dict[str, float]:
+    """The callback of ``--at``: every ``--at`` given, merged into one point (``{}``
+    without one); a name given twice is a usage error."""
+    return merge_points(value)
 
 

@@ -8,12 +8,13 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from adcalc.engine.hints import nearest
 from adcalc.engine.primitives import CONSTANTS
 from adcalc.engine.profile import stage
 from adcalc.engine.sweeps import primal
 from adcalc.engine.tape import Tape
 from adcalc.errors import InputError, param
-from adcalc.frontend.parse import parse
+from adcalc.frontend.parse import Program, needs_point, parse_program
 
 
 @dataclass
@@ -31,14 +32,22 @@ class Setup:
 
 
 def prepare(expression: str | Tape, point: Mapping[str, float] | None,
-            variables: Sequence[str] | None = None, scalar: str | None = None) -> Setup:
+            variables: Sequence[str] | None = None, scalar: str | None = None,
+            max_steps: int | None = None) -> Setup:
     """Parse (if text), order the variables, check the point and run the primal sweep.
 
     ``scalar`` names the command when it needs one result (a gradient, a Hessian).
-    ``point=None``: no point (symbolic work, a graph without numbers).
+    ``point=None``: no point (symbolic work, a graph without numbers).  A program with
+    control flow is traced at the point (``adcalc.frontend.program``): its tape is the
+    path taken there, its decisions recorded; ``max_steps`` bounds each ``while`` loop.
     """
     with stage("parse + tape"):
-        tape = parse(expression) if isinstance(expression, str) else expression
+        tape = parse_program(expression) if isinstance(expression, str) else expression
+    if isinstance(tape, Program):
+        if point is None:
+            raise needs_point(tape)
+        with stage("trace at the point"):
+            tape = tape.trace(finite_point(point), max_steps=max_steps)
     text = expression if isinstance(expression, str) else ""
     if scalar is not None:
         require_scalar(tape, scalar)
@@ -49,6 +58,21 @@ def prepare(expression: str | Tape, point: Mapping[str, float] | None,
     with stage("primal sweep"):
         vals = primal(tape, pt)
     return Setup(text, tape, names, pt, vals)
+
+
+def finite_point(point: Mapping[str, float]) -> dict[str, float]:
+    """The point's values as floats, each finite (before a program is traced there; the
+    names are checked against the tape it makes)."""
+    out = {}
+    what = param("point")
+    for n, v in point.items():
+        try:
+            out[n] = v if type(v) is float or hasattr(v, "text") else float(v)
+        except (TypeError, ValueError):
+            raise InputError(f"{what} gives {n} = {v!r}: values must be numbers") from None
+        if not math.isfinite(out[n]):
+            raise InputError(f"{what} gives {n} = {out[n]}: values must be finite")
+    return out
 
 
 def variable_order(tape: Tape, variables: Sequence[str] | None) -> list[str]:
@@ -132,10 +156,3 @@ def require_scalar(tape: Tape, command: str) -> None:
 def names(items: Sequence[str]) -> str:
     return ", ".join(items)
 
-
-def nearest(name: str, candidates: set[str]) -> str | None:
-    import difflib
-
-    same = [c for c in sorted(candidates) if c.casefold() == name.casefold()]  # X for x
-    near = same or difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=0.5)
-    return near[0] if near else None

@@ -28,7 +28,10 @@ from adcalc.batch.sweep import (
     sweep_columns,
 )
 from adcalc.engine.tape import Tape
-from adcalc.errors import DomainError, InputError
+from adcalc.errors import DomainError, InputError, param
+
+DASK = param("engine", "dask")
+"""``--engine dask`` on the command line; in the API, ``sweep_dataset``."""
 
 
 class FrameFunction:
@@ -127,16 +130,17 @@ def check_folder(target: str, source: str, overwrite: bool) -> None:
 
     suffix = Path(target.rstrip("/")).suffix.lower()
     if FORMATS.get(suffix, "parquet") != "parquet":
-        raise InputError(f"--engine dask writes a Parquet dataset, a folder of files; "
+        raise InputError(f"{DASK} writes a Parquet dataset, a folder of files; "
                          f"{target!r} names a {FORMATS[suffix]} file: name a folder")
     check_target(target, [source], overwrite=True)  # never the points
     if os.path.lexists(target) and not os.path.isdir(target):
-        raise InputError(f"the output {target!r} is a file; --engine dask writes a dataset "
+        raise InputError(f"the output {target!r} is a file; {DASK} writes a dataset "
                          "folder: name a folder")
     if os.path.isdir(target):
         if not overwrite:
-            raise InputError(f"the output folder {target!r} exists: give --overwrite to "
-                             "replace the dataset in it, or name a new folder")
+            raise InputError(f"the output folder {target!r} exists: give "
+                             f"{param('overwrite')} to replace the dataset in it, or name a "
+                             "new folder")
         others = [e.name for e in os.scandir(target)
                   if not (e.is_file() and (e.name.endswith(".parquet")
                                            or e.name in DATASET_FILES))]
@@ -167,7 +171,7 @@ def sweep_dataset(expression: str | Tape, source: str, target: str, kind: str = 
         import dask
         import dask.dataframe as dd
     except ImportError:
-        raise InputError("--engine dask needs Dask: pip install 'adcalc[dask]'") from None
+        raise InputError(f"{DASK} needs Dask: pip install 'adcalc[dask]'") from None
     f = frame_function(expression, kind, variables)
     check_folder(target, source, overwrite)
     try:

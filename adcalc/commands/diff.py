@@ -50,7 +50,7 @@ def diff(expression: str | Tape, wrt: Sequence[str] | None = None, order: int = 
     pi), the values from the same sweeps as ``grad``.  ``simplify``: ``"full"``,
     ``"basic"`` or ``"none"`` (``adcalc.derive.SIMPLIFY``)."""
     text = isinstance(expression, str)
-    exact = parse(expression, exact=True) if text else None
+    exact = parse(expression, exact=True, at=at) if text else None  # type: ignore[arg-type]
     undefined_anywhere(exact or expression)  # type: ignore[arg-type]
     # without a point the exact tape serves for the variables too: one parse, not two
     s = prepare(exact if text and at is None else expression, at)

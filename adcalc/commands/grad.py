@@ -10,7 +10,7 @@ from adcalc.commands.common import check_seed, prepare
 from adcalc.engine.profile import stage
 from adcalc.engine.sweeps import AdjointSweep, TangentSweep, adjoint, tangent
 from adcalc.engine.tape import Tape
-from adcalc.errors import InputError
+from adcalc.errors import InputError, param
 
 MODES = ("reverse", "forward")
 
@@ -81,8 +81,8 @@ def gradient(expression: str | Tape, point: Mapping[str, float], mode: str | Non
     if mode not in MODES:
         raise InputError(f"unknown mode {mode!r}: use reverse or forward")
     if (exact or digits is not None) and (mode != "reverse" or seed is not None):
-        raise InputError("--exact and --precision run the reverse sweep: leave out --mode "
-                         "forward and --seed")
+        raise InputError(f"{param('exact')} and {param('digits')} run the reverse sweep: "
+                         f"leave out {param('mode', 'forward')} and {param('seed')}")
     s = prepare(expression, point, variables, scalar="grad")
     tape, vals, out = s.tape, s.values, s.tape.output
     result = Gradient(s.expression, tape, s.variables, s.point, mode, vals, vals[out], {})
@@ -117,11 +117,11 @@ def _other_arithmetic(result: Gradient, expression: str | Tape, point: Mapping[s
     from adcalc.symbolic.precise import run
 
     if exact and digits is not None:
-        raise InputError("--exact and --precision: choose one (exact rationals, or a number "
-                         "of significant digits)")
+        raise InputError(f"{param('exact')} and {param('digits')}: choose one (exact "
+                         "rationals, or a number of significant digits)")
     if not isinstance(expression, str):
-        raise InputError("--exact and --precision read the expression's text: give an "
-                         "EXPRESSION rather than a Python function")
+        raise InputError(f"{param('exact')} and {param('digits')} read the expression's "
+                         "text: give an EXPRESSION rather than a Python function")
     with stage("exact sweeps" if exact else "precise sweeps"):
         p = run(expression, point, result.variables, exact, digits, record)
     result.kinks = _kinks_by_variable(result, p)

@@ -21,7 +21,7 @@ from adcalc.batch.sweep import (
     sweep_parallel,
 )
 from adcalc.engine.tape import Tape
-from adcalc.errors import AdcalcError, DomainError, InputError
+from adcalc.errors import AdcalcError, DomainError, InputError, param
 
 
 class Writer(Protocol):
@@ -131,8 +131,8 @@ def check_target(target: str, sources: list[str], overwrite: bool) -> None:
     if os.path.isdir(target) and not overwrite:
         raise InputError(f"the output {target!r} is a folder: name a file")
     if os.path.lexists(target) and not overwrite:
-        raise InputError(f"the output {target!r} exists: give --overwrite to replace it, or "
-                         "name another file")
+        raise InputError(f"the output {target!r} exists: give {param('overwrite')} to "
+                         "replace it, or name another file")
 
 
 class Replacing:

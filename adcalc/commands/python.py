@@ -14,7 +14,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from adcalc.engine.tape import Tape
-from adcalc.errors import InputError
+from adcalc.errors import InputError, param
+
+PY = param("python")
+"""The parameter these messages are about (``--python`` on the command line)."""
 
 
 def load_function(spec: str) -> tuple[Any, str]:
@@ -23,23 +26,23 @@ def load_function(spec: str) -> tuple[Any, str]:
 
     path, colon, name = spec.rpartition(":")
     if not colon or not path or not name.isidentifier():
-        raise InputError(f"--python takes FILE:FUNCTION, as in model.py:loss (got {spec!r})")
+        raise InputError(f"{PY} takes FILE:FUNCTION, as in model.py:loss (got {spec!r})")
     if not os.path.isfile(path):
-        raise InputError(f"--python: no file {path}")
+        raise InputError(f"{PY}: no file {path}")
     module_name = "adcalc_user_" + os.path.splitext(os.path.basename(path))[0].replace("-", "_")
     loader = importlib.util.spec_from_file_location(module_name, path)
     if loader is None or loader.loader is None:
-        raise InputError(f"--python: {path} is not a Python file")
+        raise InputError(f"{PY}: {path} is not a Python file")
     module = importlib.util.module_from_spec(loader)
     try:
         loader.loader.exec_module(module)
     except Exception as exc:  # the user's code: say where it failed
-        raise InputError(f"--python: running {path} failed: {where(exc, path)}") from None
+        raise InputError(f"{PY}: running {path} failed: {where(exc, path)}") from None
     fn = getattr(module, name, None)
     if not callable(fn):
         defined = sorted(n for n, v in vars(module).items()
                          if inspect.isfunction(v) and v.__module__ == module_name)
-        raise InputError(f"--python: {path} has no function {name}; it defines "
+        raise InputError(f"{PY}: {path} has no function {name}; it defines "
                          f"{', '.join(defined) or 'no functions'}")
     return fn, path
 
@@ -48,7 +51,7 @@ def parameters(fn: Any, path: str) -> list[str]:
     names = []
     for p in inspect.signature(fn).parameters.values():
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-            raise InputError(f"--python: {fn.__name__} in {path} takes *{p.name}: give it "
+            raise InputError(f"{PY}: {fn.__name__} in {path} takes *{p.name}: give it "
                              "named parameters, one per variable")
         names.append(p.name)
     return names
@@ -67,18 +70,19 @@ def traced(spec: str, point: Mapping[str, float] | None) -> tuple[Tape, str]:
         try:
             out = fn(**{n: Var(n, point.get(n, 1.0)) for n in names})
         except TracingError as exc:
-            raise InputError(f"--python: {where(exc, path)}") from None
+            raise InputError(f"{PY}: {where(exc, path)}") from None
         except Exception as exc:
-            raise InputError(f"--python: {fn.__name__} failed: {where(exc, path)}") from None
+            raise InputError(f"{PY}: {fn.__name__} failed: {where(exc, path)}") from None
         outputs = out if isinstance(out, list | tuple) else [out]
         if not outputs or not all(isinstance(v, Var) for v in outputs):
-            raise InputError(f"--python: {fn.__name__} returned {type(out).__name__}; it must "
+            raise InputError(f"{PY}: {fn.__name__} returned {type(out).__name__}; it must "
                              "return a value computed from its parameters (or a list of them)")
         if len(outputs) > 1 and _command() == "grad":
-            raise InputError(f"--python: {fn.__name__} in {path} returns {len(outputs)} values, "
+            raise InputError(f"{PY}: {fn.__name__} in {path} returns {len(outputs)} values, "
                              "and grad needs one: return a single value; for the "
                              f"derivatives of value N (N = 1 … {len(outputs)}), run adcalc "
-                             f"graph --python {spec} --of N with the same --at")
+                             f"graph {PY} {spec} {param('of')} N with the same "
+                             f"{param('point')}")
         tape = outputs_tape(list(outputs), names)
     return tape, source(tape)
 

@@ -302,8 +302,23 @@ def check_gradient(tape: Tape, point: Mapping[str, float], gradient: Mapping[str
     held, why = _held(tape, vals)
 
     def along(direction: Mapping[str, float]) -> Callable[[float], float]:
+        if tape.decisions:  # a traced program: differences only along the path it took
+            return lambda t: _on_path(held, primal(held, {n: point[n] + t * direction.get(
+                n, 0.0) for n in point}))[out]
         return lambda t: primal(held, {n: point[n] + t * direction.get(n, 0.0)
                                        for n in point})[out]
+
+    boundary = [d for d in tape.decisions if d.boundary]
+    if boundary:  # a branch boundary is a kink no difference along one path can judge
+        d = boundary[0]
+        note = (f"cannot check: the point is on a branch boundary ({d.label}: both sides of "
+                f"{d.comparison} are {float(vals[d.left])!r}); the derivative is the path's "
+                "taken, the other side's may differ, and finite differences cannot confirm "
+                "which is meant")
+        names = ["∇f·s"] if seed is not None else list(gradient)
+        ads = [directional] if seed is not None else list(gradient.values())
+        rows = [CheckRow(n, a, None, 0.0, False, note) for n, a in zip(names, ads, strict=True)]
+        return CheckResult(rows, tol, METHOD)
 
     def kinks(direction: Mapping[str, float]) -> str:
         nodes = tangent(tape, vals, dict(direction)).nondiff
@@ -319,6 +334,14 @@ def check_gradient(tape: Tape, point: Mapping[str, float], gradient: Mapping[str
                   kinks({name: 1.0}), why)
             for name, ad in gradient.items()]
     return CheckResult(rows, tol, _method(rows, why))
+
+
+def _on_path(tape: Tape, vals: list[float]) -> list[float]:
+    """``vals`` if they take the path ``tape`` records; a step that leaves it (a decision
+    of the traced program would flip) is no difference of this path: it is not used."""
+    if not tape.on_path(vals):
+        raise ArithmeticError("the step leaves the path the program took at the point")
+    return vals
 
 
 def _method(rows: list[CheckRow], held: str) -> str:

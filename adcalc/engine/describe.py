@@ -33,7 +33,7 @@ def operation(tape: Tape, labels: list[str | None], i: int) -> str:
     args = [operand(tape, labels, a) for a in args_of(tape, i)]
     prim = PRIMITIVES[op]
     if prim.prints_as is not None:
-        return TRACE.text(TRACE.apply(prim, args, tape.consts[i]))
+        return TRACE.text(TRACE.apply(op, args, tape.consts[i]))
     # as the node is, unsimplified: v-1·0 is a step of its own (-0 at x < 0)
     return TRACE.text(TRACE.compose(prim, [TRACE.wrap(a) for a in args], tape.consts[i]))
 
@@ -61,7 +61,7 @@ def subexpression(tape: Tape, i: int, limit: int = 80) -> str | None:
             text[j] = tape.consts[j]  # type: ignore[assignment]
         else:
             args = [text[a] for a in args_of(tape, j)]
-            text[j] = PLAIN.apply(PRIMITIVES[op], args, tape.consts[j])
+            text[j] = PLAIN.apply(op, args, tape.consts[j])
     out = PLAIN.text(text[i])
     return out if len(out) <= limit else None
 

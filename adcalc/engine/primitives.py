@@ -402,6 +402,8 @@ BY_NAME: dict[str, Primitive] = {p.name: p for p in PRIMITIVES}
 
 RULES = [p.partials for p in PRIMITIVES]
 NONDIFF = [p.nondiff for p in PRIMITIVES]
+KIND = [3 if p.takes_const else p.arity for p in PRIMITIVES]
+"""How a primitive's value is called: 1 ``f(a)``, 2 ``f(a, b)``, 3 ``f(a, c)``."""
 
 ADD, SUB, MUL, DIV, NEG, POWC, POW = (
     OPCODE[n] for n in ("add", "sub", "mul", "div", "neg", "powc", "pow")

@@ -12,7 +12,12 @@ on the nodes, so one tape is evaluated at many points.
 from __future__ import annotations
 
 import math
+import operator
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
 
+from adcalc.engine.algebra import primitive_methods
 from adcalc.engine.primitives import (
     ADD,
     CONST,
@@ -20,19 +25,65 @@ from adcalc.engine.primitives import (
     INPUT,
     MUL,
     NEG,
-    OPCODE,
     POW,
     POWC,
     PRIMITIVES,
     SUB,
 )
 
+COMPARISONS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+               "==": operator.eq, "!=": operator.ne}
 
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """One comparison a traced program evaluated: ``left op right`` (node ids: literal
+    sides are literal nodes) came out ``outcome`` at the point."""
+
+    left: int
+    op: str
+    right: int
+    outcome: bool
+    label: str
+    """The construct and its condition: ``if x > 0``, ``while y > 1e-8 (iteration 3)``."""
+    comparison: str
+    """The comparison's text: ``x > 0``."""
+    where: str = ""
+    """The enclosing loops' iteration (``i=2``), or empty."""
+    at: int = -1
+    """The comparison's offset in the program's text."""
+    boundary: bool = False
+    """Both sides were equal at the point: a branch boundary (a kink)."""
+
+    def holds(self, vals: Sequence[Any]) -> Any:
+        """Whether the comparison comes out the same with ``vals`` (elementwise on arrays)."""
+        got = COMPARISONS[self.op](vals[self.left], vals[self.right])
+        if self.outcome:
+            return got
+        return not got if isinstance(got, bool) else ~got
+
+    def renumbered(self, remap: Sequence[int]) -> Decision:
+        return replace(self, left=remap[self.left], right=remap[self.right])
+
+
+@dataclass(slots=True)
+class Loop:
+    """A loop of a traced program: how often it ran and how many iterations each time."""
+
+    label: str
+    """``repeat 8``, ``for i in 1..3``, ``while y > 1e-8``."""
+    at: int
+    runs: int = 0
+    trips_min: int | None = None
+    trips_max: int | None = None
+
+
+@primitive_methods
 class Tape:
     """A Wengert list under construction or complete; see the module docstring."""
 
-    __slots__ = ("_index", "a0", "a1", "consts", "input_name", "names", "ops", "outputs",
-                 "symbolic", "var_node", "variables", "warnings")
+    __slots__ = ("_index", "a0", "a1", "consts", "decisions", "input_name", "loops", "names",
+                 "ops", "outputs", "symbolic", "var_node", "variables", "warnings", "where")
 
     def __init__(self, symbolic: bool = False) -> None:
         self.symbolic = symbolic
@@ -54,6 +105,14 @@ class Tape:
         """Names that a program's bindings gave to nodes (shown beside their labels)."""
         self.warnings: list[str] = []
         """What the parser noticed about the text (a binding never used), one line each."""
+        self.decisions: list[Decision] = []
+        """A program's path at the point it was traced at (``adcalc.frontend.program``):
+        each comparison it evaluated, in order.  Empty for straight-line code."""
+        self.loops: list[Loop] = []
+        """A traced program's loops, each with how many iterations it ran."""
+        self.where: dict[int, str] = {}
+        """The loop iteration that made a node of a traced program (``i=2``,
+        ``iteration 3``), for the traces: ``v7 (i=2)``."""
 
     def __len__(self) -> int:
         return len(self.ops)
@@ -155,10 +214,12 @@ class Tape:
         i = self._index.get(key)
         return self._push(key, op, a, b, c) if i is None else i
 
-    def apply(self, name: str, *args: float, c: float | None = None) -> int:
-        """Node for primitive ``name``: ``int`` arguments are node ids, ``float`` literals."""
+    def apply(self, op: int, args: Sequence[int | float], const: float | None = None) -> int:
+        """Node for primitive ``op``: ``int`` arguments are node ids, ``float`` literals.
+        The tape is a rule algebra (``algebra.RuleAlgebra``): ``tape.sin(i)`` is
+        ``tape.apply(SIN, (i,))``, a node (symbolic derivatives)."""
         ids = [x if type(x) is int else self.const(x) for x in args]
-        return self.node(OPCODE[name], ids[0], ids[1] if len(ids) > 1 else -1, c)
+        return self.node(op, ids[0], ids[1] if len(ids) > 1 else -1, const)
 
     def copy(self) -> Tape:
         """An independent tape with the same nodes (to extend without touching this one)."""
@@ -171,6 +232,9 @@ class Tape:
         new.input_name = dict(self.input_name)
         new.outputs = list(self.outputs)
         new.names = dict(self.names)
+        new.decisions = list(self.decisions)
+        new.loops = list(self.loops)
+        new.where = dict(self.where)
         return new
 
     # -- reading --------------------------------------------------------------------
@@ -203,6 +267,8 @@ class Tape:
         alive = [False] * len(self.ops)
         for o in self.outputs:
             alive[o] = True
+        for d in self.decisions:  # a decision's sides are kept: its guard is evaluated
+            alive[d.left] = alive[d.right] = True
         ops, a0, a1 = self.ops, self.a0, self.a1
         for i in range(len(ops) - 1, -1, -1):
             if alive[i] and ops[i] >= 0:
@@ -243,21 +309,25 @@ class Tape:
         new.outputs = [remap[o] for o in self.outputs]
         new.names = {remap[i]: n for i, n in self.names.items() if remap[i] >= 0}
         new.warnings = list(self.warnings)
+        new.decisions = [d.renumbered(remap) for d in self.decisions]
+        new.loops = list(self.loops)
+        new.where = {remap[i]: w for i, w in self.where.items() if remap[i] >= 0}
         return new
+
+    def on_path(self, vals: Sequence[Any]) -> Any:
+        """Whether values ``vals`` (floats, or NumPy arrays over rows) take the path this
+        tape records: every decision comes out the same (``True`` for straight-line
+        code).  With arrays, a mask of the rows that may reuse this tape; the others
+        are traced again (``Program.trace``)."""
+        ok: Any = True
+        for d in self.decisions:
+            ok = ok & d.holds(vals)
+        return ok
 
     @property
     def output(self) -> int:
         """The (single) output node."""
         return self.outputs[-1]
-
-    def __getattr__(self, name: str):
-        """The tape is an algebra: ``tape.sin(i)`` appends a node (symbolic rules)."""
-        if name in OPCODE:
-            prim = PRIMITIVES[OPCODE[name]]
-            if prim.takes_const:
-                return lambda a, c: self.apply(name, a, c=c)
-            return lambda *args: self.apply(name, *args)
-        raise AttributeError(name)
 
 
 _EXACT: list = []

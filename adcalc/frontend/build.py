@@ -61,6 +61,11 @@ class Vector(tuple):
     """A vector value: a tuple of node ids."""
 
 
+class IsProgram(Exception):
+    """The text has control flow (a branch, a loop, a block): it is read again as a
+    ``Program`` (``adcalc.frontend.program``) and traced at a point."""
+
+
 Value = int | Vector
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[[0-9]+\])?")
@@ -154,8 +159,6 @@ class Builder:
         if name in FUNCTIONS or name in ALIASES or name in REDUCTIONS or name in CONSTANTS:
             kind = "constant" if name in CONSTANTS else "function"
             raise ParseError(f"{name} is a {kind}; a binding needs another name", self.text, at)
-        if name in self.bindings:
-            raise ParseError(f"{name} is defined twice", self.text, at)
         if name in self.tape.var_node:
             raise ParseError(f"{name} is used before it is defined", self.text, at)
         if name in self.functions:
@@ -278,7 +281,7 @@ class Builder:
         indexed names are); ``None`` when ``s`` is not bound (``s[k]`` is a variable)."""
         base, _, index = name[:-1].partition("[")
         vector = self.bindings.get(base)
-        if vector is None:
+        if vector is None or "," in index:
             return None
         self.used.add(base)
         if not isinstance(vector, Vector):
@@ -295,6 +298,45 @@ class Builder:
 
     def definitions(self, children: list) -> None:
         return None  # each binding registered itself
+
+    def index(self, children: list) -> Value:
+        """``w[i]``, ``v[i, j]``, ``x[i+1]``: the name with its indices' values, each a
+        whole number known without the point (a literal, a loop's counter, a name bound
+        to a number)."""
+        token, args = children
+        base, at, tape = str(token)[:-1], token.start_pos, self.tape
+        indices = []
+        for a in args:
+            if isinstance(a, Vector):
+                raise ParseError(f"an index of {base}[…] is a vector; it must be a whole number",
+                                 self.text, at)
+            if not tape.is_const(a):
+                from adcalc.frontend.program import _inputs
+
+                used = _inputs(tape, a)
+                raise ParseError(f"an index of {base}[…] depends on the input"
+                                 f"{'s' if len(used) > 1 else ''} {', '.join(used)}: an index "
+                                 "must be a whole number known without the point (a number, a "
+                                 "for loop's counter, or a name bound to one)", self.text, at)
+            x = float(tape.consts[a])  # type: ignore[arg-type]
+            if x != int(x) or x < 0:
+                raise ParseError(f"an index of {base}[…] is {x:g}; indices are whole numbers "
+                                 "0 or more", self.text, at)
+            indices.append(int(x))
+        vector = self.bindings.get(base)
+        if isinstance(vector, Vector) and len(indices) > 1:
+            raise ParseError(f"{base} is a vector: it takes one index, not {len(indices)}",
+                             self.text, at)
+        from adcalc.frontend.lalr import Word
+
+        name = f"{base}[{','.join(map(str, indices))}]"
+        return self.name([Word("NAME", name, at)])
+
+    # -- control flow: the program is read again as a Program -------------------------
+    # Each construct begins with a rule reduced as soon as its keyword (or '{') is read,
+    # before anything inside it: straight-line building stops there.
+    if_kw = repeat_kw = for_kw = while_kw = open = repeat = for_loop = while_loop = block = (
+        statements) = function_block = compare = and_ = or_ = not_ = if_expr = None
 
     def args(self, children: list) -> list[Value]:
         if len(children) == 1:
@@ -375,8 +417,9 @@ class Builder:
                 return mine.call(args, self._call_text(at), self.text, at)
             if name in CONSTANTS:
                 raise ParseError(f"{name} is a constant, not a function", self.text, at)
-            import difflib
             import re
+
+            from adcalc.engine.hints import nearest
 
             statement = self.text[max(self.text.rfind(";", 0, at),
                                        self.text.rfind("\n", 0, at)) + 1:]
@@ -385,8 +428,8 @@ class Builder:
                     rf"(?<![\w\]]){definition[3:]}", self.text[at + len(name):]):
                 raise ParseError(f"{name} is defined below (or calls itself): a function may "
                                  "use only the functions defined before it", self.text, at)
-            near = difflib.get_close_matches(name, [*KNOWN, *self.functions], n=1, cutoff=0.5)
-            hint = f"; did you mean {near[0]}?" if near else ""
+            near = nearest(name, [*KNOWN, *self.functions])
+            hint = f"; did you mean {near}?" if near else ""
             raise ParseError(f"unknown function {name!r}{hint}", self.text, at)
         tape = self.tape
         n = len(args)
@@ -463,3 +506,17 @@ class Builder:
         if name == "logsumexp":
             return tape.node(ADD, m, tape.node(OPCODE["log"], total))
         return Vector(tape.node(DIV, e, total) for e in exps)  # softmax
+
+
+def _control(name: str) -> Callable[[Builder, list], None]:
+    def rule(self: Builder, children: list) -> None:
+        raise IsProgram
+
+    rule.__name__ = rule.__qualname__ = name
+    return rule
+
+
+for _rule in ("if_kw", "repeat_kw", "for_kw", "while_kw", "open", "repeat", "for_loop",
+              "while_loop", "block", "statements", "function_block", "compare", "and_", "or_",
+              "not_", "if_expr"):
+    setattr(Builder, _rule, _control(_rule))

@@ -35,8 +35,8 @@ class Word:
         return float(self.value)
 
 
-FORMAT = 1
-"""Version of the table file's layout."""
+FORMAT = 2
+"""Version of the table file's layout (2: keywords)."""
 
 
 def _spec(callback: Any) -> list | None:
@@ -122,13 +122,21 @@ def tables_from_lark(lark: Any, key: str) -> dict | None:
         states[str(number[state])] = row
     terminals = sorted(lark.terminals, key=lambda t: (-t.priority, -t.pattern.max_width,
                                                       -len(t.pattern.value), t.name))
+    # A keyword (``if``) is also a NAME: Lark's lexer matches NAME and retypes the token
+    # when its whole text is the keyword (``iffy`` stays a name); so does the driver.
+    name = next(t for t in terminals if t.name == "NAME")
+    keywords = {t.pattern.value: t.name for t in terminals
+                if t.pattern.type == "str" and t.priority == name.priority
+                and re.fullmatch(name.pattern.to_regexp(), t.pattern.value)}
+    terminals = [t for t in terminals if t.name not in keywords.values()]
     ignore = set(lark.ignore_tokens) if hasattr(lark, "ignore_tokens") else set(
         lark.lexer_conf.ignore)
     blank = f"(?:{'|'.join(t.pattern.to_regexp() for t in terminals if t.name in ignore)})*"
     token = "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals
                      if t.name not in ignore)
     return {"format": FORMAT, "key": key, "start": 0, "end": number[table.end_states["start"]],
-            "blank": blank, "token": token, "rules": rules, "states": states}
+            "blank": blank, "token": token, "rules": rules, "states": states,
+            "keywords": keywords}
 
 
 def _reducer(spec: list, builder: Any) -> Any:
@@ -194,6 +202,7 @@ class FastParser:
         self.continues = continues
         self.leads_on = leads_on
         self.signs = signs
+        self.keywords: dict[str, str] = tables.get("keywords", {})
         self.breaks: list[int] = []
         """Where the last parse began a statement at a sign in the first column."""
 
@@ -205,6 +214,7 @@ class FastParser:
         values: list[Any] = []
         push_state, push_value = state_stack.append, values.append
         match, continues, leads_on = self.regex.match, self.continues, self.leads_on
+        keywords = self.keywords
         pos, n = 0, len(text)
         depth = 0
         previous = None
@@ -229,10 +239,15 @@ class FastParser:
                     depth -= 1
                 value = None
             else:
-                value = Word(kind, m.group(kind), m.start(kind))
+                word, start = m.group(kind), m.start(kind)
+                if kind == "NAME":
+                    kind = keywords.get(word, kind)
+                elif kind == "INDEX":  # w[i: an index opens a bracket
+                    depth += 1
+                value = Word(kind, word, start)
             if pending:  # a statement ended: feed the new line, then this token
                 pending = False
-                start = m.start(kind)
+                start = m.start(m.lastgroup)
                 if kind not in leads_on or (
                         kind in self.signs and (start == 0 or text[start - 1] == "\n")):
                     if kind in leads_on:  # a sign in the first column: said in warnings

@@ -15,14 +15,16 @@ import os
 import re
 import threading
 import zlib
+from collections.abc import Mapping
 from typing import Any
 
 from adcalc.engine.tape import Tape
-from adcalc.errors import ParseError
-from adcalc.frontend.build import FUNCTIONS, Builder, Vector
+from adcalc.errors import InputError, ParseError, param
+from adcalc.frontend.build import FUNCTIONS, Builder, IsProgram, Vector
 from adcalc.frontend.lalr import FORMAT, FastParser, GiveUp, tables_from_lark
+from adcalc.frontend.program import Program, Recorder
 
-__all__ = ["FUNCTIONS", "grammar_text", "parse"]
+__all__ = ["FUNCTIONS", "Program", "grammar_text", "parse", "parse_program"]
 
 _TOKEN_TEXT = {
     "NUMBER": "a number",
@@ -40,17 +42,34 @@ _TOKEN_TEXT = {
     "_STAR": "'*'",
     "_SLASH": "'/'",
     "_POW": "'^'",
+    "INDEX": "an indexed name",
+    "IF": "if",
+    "THEN": "then",
+    "_ELSE": "else",
+    "REPEAT": "repeat",
+    "FOR": "for",
+    "_IN": "in",
+    "WHILE": "while",
+    "AND": "and",
+    "OR": "or",
+    "NOT": "not",
+    "CMP": "a comparison (< <= > >= == !=)",
+    "_DOTS": "'..'",
+    "LBRACE": "'{'",
+    "_RBRACE": "'}'",
     "$END": "the end of the expression",
 }
 _OPERATORS = {"_PLUS", "_MINUS", "_STAR", "_SLASH", "_POW"}
 _OPERANDS = {"NUMBER", "NAME", "_LPAR", "_LBRA"}
 _CONTINUES = {"_PLUS", "_MINUS", "_STAR", "_SLASH", "_POW", "_COMMA", "_ASSIGN", "_SEMI",
-              "_LPAR", "_LBRA", "_NL", None}
+              "_LPAR", "_LBRA", "_NL", None, "INDEX", "IF", "THEN", "_ELSE", "REPEAT", "FOR",
+              "_IN", "WHILE", "AND", "OR", "NOT", "CMP", "_DOTS", "LBRACE"}
 """After these a new line continues the program rather than ending a statement."""
 
 
 _LEADS_ON = {"_PLUS", "_MINUS", "_STAR", "_SLASH", "_POW", "_RPAR", "_RBRA", "_COMMA",
-             "_ASSIGN", "_SEMI", "$END"}
+             "_ASSIGN", "_SEMI", "$END", "THEN", "_ELSE", "AND", "OR", "CMP", "_DOTS", "_IN",
+             "LBRACE"}
 """A line that starts with these continues the line before it; but a sign in the first
 column (``-a`` after ``a = x``) starts a new statement (``_SIGNS``), an indented one
 continues (``  + sin(b)``)."""
@@ -85,7 +104,7 @@ class _Newlines:
                         self.breaks.append(token.start_pos)
                     yield pending
                 pending = None
-            if kind in ("_LPAR", "_LBRA"):
+            if kind in ("_LPAR", "_LBRA", "INDEX"):
                 depth += 1
             elif kind in ("_RPAR", "_RBRA"):
                 depth -= 1
@@ -123,15 +142,24 @@ def _builder() -> Builder:
     return _state["builder"]
 
 
-def _lark() -> Any:
-    """Lark itself, built on demand: to explain syntax errors (and to make the tables)."""
-    if "lark" not in _state:
+def _recorder() -> Recorder:
+    if "recorder" not in _state:
+        _state["recorder"] = Recorder()
+    return _state["recorder"]
+
+
+def _lark(program: bool = False) -> Any:
+    """Lark itself, built on demand: to explain syntax errors (and to make the tables);
+    ``program``: with the callbacks that record a program with control flow."""
+    key = "lark program" if program else "lark"
+    if key not in _state:
         from lark import Lark
 
-        _state["newlines"] = _Newlines()
-        _state["lark"] = Lark(grammar_text(), parser="lalr", lexer="basic",
-                              transformer=_builder(), postlex=_state["newlines"])
-    return _state["lark"]
+        _state["newlines " + key] = _Newlines()
+        _state[key] = Lark(grammar_text(), parser="lalr", lexer="basic",
+                           transformer=_recorder() if program else _builder(),
+                           postlex=_state["newlines " + key])
+    return _state[key]
 
 
 def make_tables() -> dict | None:
@@ -156,13 +184,15 @@ def shipped_tables() -> dict | None:
     return tables
 
 
-def _fast() -> FastParser | None:
-    """The lean driver over the shipped tables (made with Lark if they are stale)."""
-    if "fast" not in _state:
+def _fast(program: bool = False) -> FastParser | None:
+    """The lean driver over the shipped tables (made with Lark if they are stale);
+    ``program``: recording a program with control flow."""
+    key = "fast program" if program else "fast"
+    if key not in _state:
         tables = shipped_tables() or make_tables()
-        _state["fast"] = None if tables is None else FastParser(
-            tables, _builder(), _CONTINUES, _LEADS_ON, _SIGNS)
-    return _state["fast"]
+        _state[key] = None if tables is None else FastParser(
+            tables, _recorder() if program else _builder(), _CONTINUES, _LEADS_ON, _SIGNS)
+    return _state[key]
 
 
 def write_tables(path: str = TABLES) -> None:
@@ -176,12 +206,12 @@ def write_tables(path: str = TABLES) -> None:
 
 
 _PASTED = str.maketrans({"\u2212": "-", "\u2013": "-", "\u00d7": "*", "\u00b7": "*",
-                        "\u22c5": "*", "\u2219": "*", "\u2217": "*", "\u00f7": "/"})
+                        "\u22c5": "*", "\u2219": "*", "\u2217": "*", "\u00f7": "/",
+                        "\u2264": "<=", "\u2265": ">=", "\u2260": "!="})
 _SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
 _POWER = re.compile("[⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+")
 _HINTS = {"√": "write sqrt(x) for √x", "∑": "write sum([a, b, …])", "∏": "write prod([a, b, …])",
-          "≤": "adcalc computes values, not comparisons", "≥": "adcalc computes values, "
-          "not comparisons", "∞": "write a large number, or use a limit by hand"}
+          "∞": "write a large number, or use a limit by hand"}
 
 
 _ENDS_OPERAND = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789."
@@ -222,33 +252,80 @@ def normalize(text: str) -> str:
     return _POWER.sub(lambda m: "^" + m.group().translate(_SUPERSCRIPT), text)
 
 
-def parse(text: str, *, fast: bool = True, exact: bool = False) -> Tape:
+def parse(text: str, *, fast: bool = True, exact: bool = False,
+          at: Mapping[str, float] | None = None, max_steps: int | None = None) -> Tape:
     """Parse ``text`` into a tape whose outputs are the result (one, or a vector's).
 
     ``fast=False`` runs Lark's own parser loop instead of the lean driver (for tests).
     ``exact=True``: a symbolic tape whose literals are exact (``adcalc.exact``): for the
-    formulas of ``diff``, never for values.
+    formulas of ``diff``, never for values.  A program with control flow (a branch, a
+    loop) is traced at the point ``at`` (``Program.trace``, ``max_steps`` bounding each
+    ``while``); without a point it is an error that says so.
     """
+    parsed = parse_program(text, fast=fast, exact=exact)
+    if isinstance(parsed, Tape):
+        return parsed
+    if at is None:
+        raise needs_point(parsed)
+    return parsed.trace(at, max_steps=max_steps)
+
+
+def needs_point(program: Program, what: str = "") -> InputError:
+    """The message for a program with control flow where no point is given."""
+    return InputError(
+        f"{what or 'this'} program has branches or loops: it is differentiated at a point, "
+        f"along the path it takes there (give {param('point')}); a formula for all points "
+        "(diff without a point), many points at once and the Python front end do not take "
+        "such programs yet")
+
+
+def parse_program(text: str, *, fast: bool = True, exact: bool = False) -> Tape | Program:
+    """The tape of a straight-line program, as it is read; a ``Program`` (to trace at a
+    point) if the text has control flow."""
     text = normalize(text)
     with _lock:
         builder = _builder()
         builder.reset(text, exact)
         driver = _fast() if fast else None
         try:
-            out = driver.parse(text) if driver is not None else None
-        except GiveUp:  # a syntax error: Lark parses again and says what is wrong
-            builder.reset(text, exact)
-            out = None
-        if out is None:
-            out = _lark_parse(text)
-            breaks = _state["newlines"].breaks
-        else:
-            breaks = driver.breaks  # type: ignore[union-attr]
+            try:
+                out = driver.parse(text) if driver is not None else None
+            except GiveUp:  # a syntax error: Lark parses again and says what is wrong
+                builder.reset(text, exact)
+                out = None
+            if out is None:
+                out = _lark_parse(text)
+                breaks = _state["newlines lark"].breaks
+            else:
+                breaks = driver.breaks  # type: ignore[union-attr]
+        except IsProgram:
+            builder.reset("")
+            return _program(text, fast, exact)
         tape = builder.tape
         tape.warnings.extend(_unused(text, builder.unused(), builder.defined, breaks))
         builder.reset("")
     tape.outputs.extend(out if isinstance(out, Vector) else [out])
     return tape.pruned()
+
+
+def _program(text: str, fast: bool, exact: bool) -> Program:
+    """``text``, which has control flow, read as a ``Program`` (the lock is held)."""
+    recorder = _recorder()
+    recorder.reset(text)
+    driver = _fast(program=True) if fast else None
+    tree = None
+    try:
+        if driver is not None:
+            tree = driver.parse(text)
+            breaks = driver.breaks
+    except GiveUp:
+        recorder.reset(text)
+    if tree is None:
+        tree = _lark_parse(text, program=True)
+        breaks = _state["newlines lark program"].breaks
+    mentioned = recorder.mentioned
+    recorder.reset("")
+    return Program(text, tree, mentioned, list(breaks), exact)
 
 
 _SHOWN = 10
@@ -287,12 +364,14 @@ def _sign_hint(text: str, at: int) -> str:
             f"before with the operator")
 
 
-def _lark_parse(text: str) -> Any:
+def _lark_parse(text: str, program: bool = False) -> Any:
     """Lark's own parse, with its exceptions turned into our messages."""
     from lark.exceptions import UnexpectedCharacters, UnexpectedToken
 
+    lark = _lark(program)
+    newlines = _state["newlines lark program" if program else "newlines lark"]
     try:
-        return _lark().parse(text)
+        return lark.parse(text)
     except UnexpectedCharacters as e:
         char = text[e.pos_in_stream]
         hint = _HINTS.get(char, "expressions are made of numbers, names, + - * / ^ **, "
@@ -304,7 +383,7 @@ def _lark_parse(text: str) -> Any:
         ) from None
     except UnexpectedToken as e:
         pos = e.token.start_pos if e.token.type != "$END" else len(text)
-        sign = max((b for b in _state["newlines"].breaks if b <= pos), default=None)
+        sign = max((b for b in newlines.breaks if b <= pos), default=None)
         hint = ""
         if sign is not None and (sign == pos or text.count("\n", sign, pos) <= 1):
             hint = f" ({_sign_hint(text, sign)})"
@@ -322,13 +401,13 @@ def _open_bracket(text: str, pos: int) -> str | None:
             k = text.find("\n", k)
             if k < 0:
                 break
-        elif c in "([":
+        elif c in "([{":
             m = _INDEX.match(text, k) if c == "[" and k and _NAME_END.match(text[k - 1]) else None
             if m is not None:
                 k = m.end()
                 continue
             stack.append(c)
-        elif c in ")]" and stack:
+        elif c in ")]}" and stack:
             stack.pop()
         k += 1
     return stack[-1] if stack else None
@@ -336,7 +415,8 @@ def _open_bracket(text: str, pos: int) -> str | None:
 
 _INDEX = re.compile(r"\[[0-9]+\]")
 _NAME_END = re.compile(r"[A-Za-z0-9_]")
-_CLOSE = {"(": ("_RPAR", "')' to close a parenthesis"), "[": ("_RBRA", "']' to close a bracket")}
+_CLOSE = {"(": ("_RPAR", "')' to close a parenthesis"), "[": ("_RBRA", "']' to close a bracket"),
+          "{": ("_RBRACE", "'}' to close a block")}
 
 
 def _syntax_error(text: str, tok: Any, expected: set[str], hint: str = "") -> ParseError:
@@ -350,25 +430,84 @@ def _syntax_error(text: str, tok: Any, expected: set[str], hint: str = "") -> Pa
             return ParseError(
                 f"syntax error at {_place(text, pos)}: {what}; a program ends with the "
                 f"expression to compute, as in a = x + 1; a^2{hint}", text, pos)
-        if bracket is not None and {"_RPAR", "_RBRA"} & expected:
+        if bracket == "{":
+            return ParseError(
+                f"syntax error at {_place(text, pos)}: {what}, inside a block; a block's "
+                f"statements are bindings and loops; expected {_CLOSE[bracket][1]}{hint}",
+                text, pos)
+        if bracket is not None and {"_RPAR", "_RBRA", "_RBRACE"} & expected:
             return ParseError(
                 f"syntax error at {_place(text, pos)}: {what}; expected {_CLOSE[bracket][1]}"
                 f"{hint}", text, pos)
         return ParseError(
             f"syntax error at {_place(text, pos)}: {what}; {_expected(expected)}{hint}", text,
             pos)
+    condition = _condition_error(text, tok, expected)
+    if condition is not None:
+        return condition
+    if tok.type == "_RBRACE" and _open_bracket(text, tok.start_pos) is None:
+        return ParseError(f"syntax error at {_place(text, tok.start_pos)}: unexpected '}}': no "
+                          "block is open here (is a '{' missing?)", text, tok.start_pos)
     # LALR merges states: prune what cannot close or follow here
+    expected = _prune_control(text, tok.start_pos, expected)
     bracket = _open_bracket(text, tok.start_pos)
     if bracket is None:
-        expected = expected - {"_RPAR", "_RBRA", "_COMMA"}
+        expected = expected - {"_RPAR", "_RBRA", "_COMMA", "_RBRACE"}
     else:
-        expected = expected - {"$END", "_SEMI", "_NL", "_RPAR", "_RBRA"} | {_CLOSE[bracket][0]}
+        expected = expected - {"$END", "_SEMI", "_NL", "_RPAR", "_RBRA", "_RBRACE"} | {
+            _CLOSE[bracket][0]}
+        if bracket == "{":
+            expected |= {"_SEMI", "_NL"}
     kind = {"NAME": "name ", "NUMBER": "number "}.get(tok.type, "")
     message = f"syntax error at {_place(text, tok.start_pos)}: unexpected {kind}{str(tok)!r}; "
     message += _expected(expected)
     if tok.type in ("NAME", "NUMBER", "_LPAR") and _OPERATORS & expected and "\n" not in str(tok):
         message += " (a product needs '*': write 2*x, not 2x)"
     return ParseError(message + hint, text, tok.start_pos)
+
+
+_KEYWORD = re.compile(r"\b(if|while)\b")
+_CONTROL_WORD = re.compile(r"#[^\n]*|\b(if|then|else|while|for|repeat|in)\b|[{};]|\.\.")
+
+
+def _prune_control(text: str, pos: int, expected: set[str]) -> set[str]:
+    """``expected`` without the tokens of a construct that is not open at ``pos`` (LALR
+    merges states, so ``..`` or ``then`` are offered where no ``for`` or ``if`` is)."""
+    words = [m.group() for m in _CONTROL_WORD.finditer(text, 0, pos) if m.group()[0] != "#"]
+    last = words[-1] if words else ""
+    if last not in ("if", "while"):
+        expected = expected - {"CMP", "AND", "OR", "THEN"}
+    if words.count("then") <= words.count("else"):
+        expected = expected - {"_ELSE"}
+    if last != "in":
+        expected = expected - {"_DOTS"}
+    before = text[:pos].rstrip()
+    if last not in ("repeat", "while", "..") and not before.endswith("="):
+        expected = expected - {"LBRACE"}
+    return expected
+
+
+def _condition_error(text: str, tok: Any, expected: set[str]) -> ParseError | None:
+    """A condition where a number belongs (``(x > 0)*2``), or a number where a condition
+    belongs (``if x then``): the message for either, or ``None``."""
+    kind = tok.type
+    if kind == "CMP" or (kind in ("AND", "OR", "NOT") and "CMP" not in expected):
+        what = "a comparison" if kind == "CMP" else f"'{tok}'"
+        return ParseError(
+            f"syntax error at {_place(text, tok.start_pos)}: {what} makes a condition, and a "
+            "condition is not a number: conditions follow only if and while (as a number, "
+            "write if x > 0 then 1 else 0)", text, tok.start_pos)
+    if kind in ("THEN", "LBRACE") and "CMP" in expected:
+        found = [m for m in _KEYWORD.finditer(text, 0, tok.start_pos)]
+        if found:
+            m = found[-1]
+            start = m.end() + len(text[m.end():tok.start_pos]) - len(
+                text[m.end():tok.start_pos].lstrip())
+            return ParseError(
+                f"syntax error at {_place(text, start)}: the condition of {m.group(1)} is a "
+                "number, not a condition: compare it, as in x > 0, y <= 1 or a != b",
+                text, start)
+    return None
 
 
 def _place(text: str, pos: int) -> str:

@@ -1,4 +1,9 @@
-"""Reports of symbolic derivatives: plain/rich document, LaTeX, JSON."""
+"""Reports of symbolic derivatives: plain/rich document, LaTeX, JSON.
+
+The four functions of every record module (``adcalc.render.output``): ``blocks``,
+``to_json``, ``quiet_text`` and ``warnings``, and ``latex``, the display a derivative
+is written as in LaTeX (in place of the blocks' LaTeX tables).
+"""
 
 from __future__ import annotations
 
@@ -51,7 +56,7 @@ NO_VARIABLES = ("The expression uses no variables: it is a constant, with no var
                 "differentiate by.")
 
 
-def report(d: Diff, cse: bool = False) -> list[Block]:
+def blocks(d: Diff, cse: bool = False, **_: Any) -> list[Block]:
     f = formulas(d.tape, PLAIN, cse)
     blocks: list[Block] = [Para(f"f({', '.join(d.variables)}) = {d.expression.strip()}",
                                 "bold")]
@@ -72,7 +77,7 @@ def report(d: Diff, cse: bool = False) -> list[Block]:
     return blocks
 
 
-def latex(d: Diff, cse: bool = False) -> str:
+def latex(d: Diff, cse: bool = False, **_: Any) -> str:
     """The partials as aligned equations in a display (``\\[ … \\]``, which compiles as
     printed); a vector's Jacobian and a Hessian (order 2 in two or more variables) as the
     matrix a textbook writes."""
@@ -125,7 +130,7 @@ def matrix(d: Diff) -> tuple[str, list[list[int]]] | None:
     return None
 
 
-def to_dict(d: Diff, cse: bool = False) -> dict[str, Any]:
+def to_json(d: Diff, cse: bool = False, **_: Any) -> dict[str, Any]:
     from adcalc.render.json_out import SCHEMA, number  # JSON only: not on the text path
 
     plain = formulas(d.tape, PLAIN, cse)
@@ -153,6 +158,15 @@ def to_dict(d: Diff, cse: bool = False) -> dict[str, Any]:
     if warnings(d):
         out["warnings"] = warnings(d)
     return out
+
+
+def quiet_text(d: Diff, cse: bool = False, **_: Any) -> str:
+    """The derivatives only, a line each (``∂f/∂x = …``), after the shared pieces."""
+    f = formulas(d.tape, PLAIN, cse)
+    lines = [f"{name} = {PLAIN.text(t)}" for name, t in f.lets]
+    lines += [f"{label(k, g)} = {PLAIN.text(t)}" for k, g, t in
+              zip(d.keys, d.functions, f.outputs, strict=True)]
+    return "".join(line + "\n" for line in lines)
 
 
 def warnings(d: Diff) -> list[str]:

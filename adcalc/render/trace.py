@@ -1,21 +1,26 @@
 """Step-by-step reports: primal, tangent and adjoint traces, matrices, summaries.
 
 The table builders take the tape, its labels and a sweep record, so every command
-(grad, jacobian, hessian, jvp, vjp) shows its sweeps the same way.
+(grad, jacobian, hessian, jvp, vjp) shows its sweeps the same way.  The record of
+``grad`` (a ``Gradient``) is rendered here with the four functions of every record module
+(``adcalc.render.output``): ``blocks``, ``to_json``, ``quiet_text`` and ``warnings``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from adcalc.commands.grad import Gradient
 from adcalc.engine.algebra import format_number
-from adcalc.engine.check import CheckResult
 from adcalc.engine.describe import args_of, operation, partial_formulas
 from adcalc.engine.primitives import CONST, INPUT, PRIMITIVES
 from adcalc.engine.sweeps import AdjointSweep, TangentSweep
 from adcalc.engine.tape import Tape
 from adcalc.render.document import Block, Para, Table, clip, num
+
+if TYPE_CHECKING:  # --check only: not loaded on the usual path
+    from adcalc.engine.check import CheckResult
 
 Labels = list[str | None]
 
@@ -29,8 +34,9 @@ def dot(label: str) -> str:
 
 
 def node_label(tape: Tape, labels: Labels, i: int) -> str:
-    """``v3``, or ``v3 (a)`` when a binding named the node."""
-    name = tape.names.get(i)
+    """``v3``, or ``v3 (a)`` when a binding named the node; in a loop of a traced
+    program, with the iteration that made it: ``v7 (a, i=2)``."""
+    name = ", ".join(x for x in (tape.names.get(i), tape.where.get(i)) if x)
     return f"{labels[i]} ({name})" if name else str(labels[i])
 
 
@@ -155,6 +161,8 @@ def check_table(result: CheckResult) -> Table:
 def nondiff_warnings(tape: Tape, variables: Sequence[str], values: list[float],
                      nodes: Sequence[int]) -> list[str]:
     """One line for each node evaluated at a non-differentiable point."""
+    if not nodes:
+        return []
     labels = tape.labels(list(variables))
     out = []
     for i in sorted(set(nodes), reverse=True):
@@ -238,7 +246,7 @@ def closed_entries(g: Gradient) -> list[str]:
 NO_VARIABLES = "The expression uses no variables: it is a constant, and its gradient is empty."
 
 
-def report(g: Gradient, check: CheckResult | None = None, traces: bool = True
+def blocks(g: Gradient, check: CheckResult | None = None, traces: bool = True, **_: Any
            ) -> list[Block]:
     """The full report of ``grad``: header, primal trace, derivative trace(s), result
     (without ``traces``: the result, the arithmetic and the check)."""
@@ -274,6 +282,135 @@ def report(g: Gradient, check: CheckResult | None = None, traces: bool = True
     if check is not None:
         blocks.append(check_table(check))
     return blocks
+
+
+def quiet_text(g: Gradient, check: CheckResult | None = None, **_: Any) -> str:
+    """``--quiet``: ``∂f/∂x = …`` per variable, or the directional derivative for a seed;
+    with ``--check``, its table after them."""
+    if g.directional is not None:
+        text = f"∇f·s = {num(g.directional)}\n"
+    elif not g.gradient:
+        text = f"f = {num(g.value)} (a constant: no variables, so the gradient is empty)\n"
+    else:
+        text = "".join(f"∂f/∂{n} = {num(v)}\n" for n, v in g.gradient.items())
+    if check is not None:
+        from adcalc.render.plain import render_table
+
+        text += render_table(check_table(check)) + "\n"
+    return text
+
+
+def check_failure(result: CheckResult) -> str | None:
+    """What a failed ``--check`` says (``None`` when it passed)."""
+    if result.passed:
+        return None
+    worst = result.worst
+    assert worst is not None
+    detail = worst.note or (f"worst {worst.name}: |AD - FD| = {worst.abs_error:.3g}, "
+                            f"FD's own error {worst.error:.1g}")
+    verb = "could not verify" if worst.note.startswith("cannot") else "failed for"
+    kind = "finite-difference" if result.reference == "FD" else "reference"
+    return (f"the {kind} check {verb} {', '.join(result.failed)} (tol = {result.tol:g}; "
+            f"{detail})")
+
+
+def to_json(g: Gradient, check: CheckResult | None = None, quiet: bool = False, **_: Any
+            ) -> dict[str, Any]:
+    """One object for scripts (``--quiet``: the gradient only), warnings included."""
+    from adcalc.render.json_out import SCHEMA, exact_numbers, number
+
+    if quiet:
+        out: dict[str, Any] = {"gradient": {n: number(v) for n, v in g.gradient.items()}}
+        if g.arithmetic == "exact":
+            grads = exact_numbers(g.gradient)
+            out["exact"] = {"gradient": grads["exact"],
+                            **({"decimal": {"gradient": grads["decimal"]}}
+                               if "decimal" in grads else {})}
+        return out
+    out = {
+        "schema": SCHEMA,
+        "expression": g.expression,
+        "variables": g.variables,
+        "point": {n: number(v) for n, v in g.point.items()},
+        "value": number(g.value),
+        "gradient": {n: number(v) for n, v in g.gradient.items()},
+        "mode": g.mode,
+        "sweeps": g.sweeps,
+    }
+    if g.seed is not None:
+        out["seed"] = {n: number(v) for n, v in g.seed.items()}
+        out["directional_derivative"] = number(g.directional)
+    if g.arithmetic == "exact":
+        out["exact"] = _exact_block(g)
+    out["trace"] = trace_rows(g)
+    found = warnings(g)
+    if found:
+        out["warnings"] = found
+    if check is not None:
+        from adcalc.engine.check import METHOD, RULE
+
+        out["check"] = {
+            "method": METHOD,
+            "rule": RULE,
+            "tol": check.tol,
+            "passed": check.passed,
+            "rows": [
+                {"variable": r.name, "ad": number(r.ad), "fd": number(r.fd), "step": r.step,
+                 "fd_error": number(r.error),
+                 "abs_error": number(r.abs_error), "rel_error": number(r.rel_error),
+                 "passed": r.passed, **({"note": r.note} if r.note else {})}
+                for r in check.rows
+            ],
+        }
+    return out
+
+
+def _exact_block(g: Gradient) -> dict[str, Any]:
+    from adcalc.render.json_out import exact_numbers
+
+    values = exact_numbers({"value": g.value})
+    grads = exact_numbers(g.gradient)
+    out: dict[str, Any] = {"value": values["exact"]["value"], "gradient": grads["exact"]}
+    decimal = {**values.get("decimal", {}),
+               **({"gradient": grads["decimal"]} if "decimal" in grads else {})}
+    if decimal:
+        out["decimal"] = decimal
+    return out
+
+
+def trace_rows(g: Gradient) -> list[dict[str, Any]]:
+    """The trace of the JSON: a row per node, its operation, value and derivative."""
+    from adcalc.render.json_out import exact_numbers, number
+
+    tape = g.tape
+    labels = tape.labels(g.variables)
+    rows = []
+    rows_in_order = [tape.var_node[n] for n in g.variables] + [
+        i for i, op in enumerate(tape.ops) if op >= 0]
+    for i in rows_in_order:
+        op = tape.ops[i]
+        row: dict[str, Any] = {"id": labels[i]}
+        if op == INPUT:
+            row.update(op="input", name=tape.input_name[i], args=[])
+        else:
+            row["op"] = PRIMITIVES[op].name
+            row["args"] = [number(tape.consts[a]) if tape.ops[a] == CONST else labels[a]
+                           for a in args_of(tape, i)]
+            if tape.consts[i] is not None:
+                row["const"] = number(tape.consts[i])
+        row["value"] = number(g.values[i])
+        if g.arithmetic == "exact" and g.adjoint is not None:
+            row["adjoint"] = number(g.adjoint.adjoints[i])
+            row.update(exact_numbers({"value": g.values[i], "adjoint": g.adjoint.adjoints[i]}))
+        elif g.adjoint is not None:
+            row["adjoint"] = number(g.adjoint.adjoints[i])
+        elif g.seed is not None:
+            row["tangent"] = number(g.tangents[0].tangents[i])
+        else:
+            row["tangent"] = {n: number(t.tangents[i]) for n, t in zip(g.variables, g.tangents,
+                                                                        strict=True)}
+        rows.append(row)
+    return rows
 
 
 def intermediates(tape: Tape) -> list[int]:

@@ -1,7 +1,13 @@
-"""Reports for jacobian, hessian, jvp and vjp: traces, labelled matrices, JSON."""
+"""Reports for jacobian, hessian, jvp and vjp: traces, labelled matrices, JSON.
+
+The four functions of every record module (``adcalc.render.output``): ``blocks``,
+``to_json``, ``quiet_text`` and ``warnings``.  A ``VectorResult`` is a Jacobian, J·v or
+uᵀ·J as ``kind`` (``jacobian``, ``jvp``, ``vjp``) says; a ``HessianResult`` a Hessian.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from adcalc.commands.vector import HessianResult, VectorResult
@@ -57,7 +63,7 @@ def _sweeps(r: VectorResult, kind: str) -> list[Block]:
     return blocks
 
 
-def jacobian_report(r: VectorResult) -> list[Block]:
+def _jacobian_blocks(r: VectorResult) -> list[Block]:
     labels = r.tape.labels(r.variables)
     cols = [f"∂/∂{n}" for n in r.variables]
     return [header(r.expression, r.variables, r.point),
@@ -67,7 +73,7 @@ def jacobian_report(r: VectorResult) -> list[Block]:
                          r.tape.output_names, cols, r.matrix)]
 
 
-def jvp_report(r: VectorResult) -> list[Block]:
+def _jvp_blocks(r: VectorResult) -> list[Block]:
     labels = r.tape.labels(r.variables)
     table = Table("J·v (one tangent sweep)", ["output", "value"], right={1})
     for name, row in zip(r.tape.output_names, r.matrix, strict=True):
@@ -77,7 +83,7 @@ def jvp_report(r: VectorResult) -> list[Block]:
             _outputs_table(r), table]
 
 
-def vjp_report(r: VectorResult) -> list[Block]:
+def _vjp_blocks(r: VectorResult) -> list[Block]:
     labels = r.tape.labels(r.variables)
     seeds = ", ".join(f"{n} = {num(u)}" for n, u in zip(r.tape.output_names, r.direction,
                                                           strict=True))
@@ -89,7 +95,7 @@ def vjp_report(r: VectorResult) -> list[Block]:
             _outputs_table(r), table]
 
 
-def hessian_report(h: HessianResult) -> list[Block]:
+def _hessian_blocks(h: HessianResult) -> list[Block]:
     labels = h.tape.labels(h.variables)
     n = len(h.variables)
     method = (f"Forward-over-reverse: the reverse sweep was recorded as a tape of "
@@ -109,27 +115,11 @@ def hessian_report(h: HessianResult) -> list[Block]:
             eig, Para(f"The Hessian is {h.curvature}.", "bold")]
 
 
-def matrix_lines(matrix: list[list[float]]) -> str:
+def _matrix_lines(matrix: list[list[float]]) -> str:
     return "".join(" ".join(num(x) for x in row) + "\n" for row in matrix)
 
 
-def vector_dict(r: VectorResult, kind: str, extra: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "schema": SCHEMA, "expression": r.expression, "variables": r.variables,
-        "point": {n: number(v) for n, v in r.point.items()},
-        "outputs": [number(x) for x in r.outputs], "mode": r.mode, "reason": r.reason,
-        "sweeps": len(r.tangents) + len(r.adjoints), **extra,
-    }
-    if kind == "jacobian":
-        out["jacobian"] = [[number(x) for x in row] for row in r.matrix]
-    elif kind == "jvp":
-        out["jvp"] = [number(row[0]) for row in r.matrix]
-    else:
-        out["vjp"] = {n: number(x) for n, x in zip(r.variables, r.matrix[0], strict=True)}
-    return out
-
-
-def hessian_dict(h: HessianResult) -> dict[str, Any]:
+def _hessian_json(h: HessianResult) -> dict[str, Any]:
     return {
         "schema": SCHEMA, "expression": h.expression, "variables": h.variables,
         "point": {n: number(v) for n, v in h.point.items()}, "value": number(h.value),
@@ -138,3 +128,55 @@ def hessian_dict(h: HessianResult) -> dict[str, Any]:
         "eigenvalues": [number(e) for e in h.eigenvalues], "curvature": h.curvature,
         "method": "forward-over-reverse", "sweeps": {"reverse": 1, "tangent": len(h.variables)},
     }
+
+
+def _vector_json(r: VectorResult, kind: str) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "schema": SCHEMA, "expression": r.expression, "variables": r.variables,
+        "point": {n: number(v) for n, v in r.point.items()},
+        "outputs": [number(x) for x in r.outputs], "mode": r.mode, "reason": r.reason,
+        "sweeps": len(r.tangents) + len(r.adjoints),
+    }
+    if kind == "jacobian":
+        out["jacobian"] = [[number(x) for x in row] for row in r.matrix]
+    elif kind == "jvp":
+        out["direction"] = dict(zip(r.variables, r.direction, strict=True))
+        out["jvp"] = [number(row[0]) for row in r.matrix]
+    else:
+        out["cotangent"] = r.direction
+        out["vjp"] = {n: number(x) for n, x in zip(r.variables, r.matrix[0], strict=True)}
+    return out
+
+
+def _kind(r: VectorResult | HessianResult, kind: str | None) -> str:
+    return "hessian" if isinstance(r, HessianResult) else kind or "jacobian"
+
+
+BLOCKS: dict[str, Callable[[Any], list[Block]]] = {
+    "jacobian": _jacobian_blocks, "jvp": _jvp_blocks, "vjp": _vjp_blocks,
+    "hessian": _hessian_blocks}
+
+
+def blocks(r: VectorResult | HessianResult, kind: str | None = None, **_: Any) -> list[Block]:
+    """The report: header, traces, the result's table(s)."""
+    return BLOCKS[_kind(r, kind)](r)
+
+
+def to_json(r: VectorResult | HessianResult, kind: str | None = None, **_: Any
+            ) -> dict[str, Any]:
+    """One object for scripts (the same with ``--quiet``), warnings included."""
+    kind = _kind(r, kind)
+    out = _hessian_json(r) if kind == "hessian" else _vector_json(r, kind)  # type: ignore[arg-type]
+    found = warnings(r)
+    return {**out, **({"warnings": found} if found else {})}
+
+
+def quiet_text(r: VectorResult | HessianResult, kind: str | None = None, **_: Any) -> str:
+    """``--quiet``: the numbers only (a matrix as rows; uᵀ·J by input name)."""
+    kind = _kind(r, kind)
+    if kind == "jvp":
+        return "".join(f"{num(row[0])}\n" for row in r.matrix)
+    if kind == "vjp":
+        return "".join(f"{n} {num(x)}\n" for n, x in zip(r.variables, r.matrix[0],
+                                                           strict=True))
+    return _matrix_lines(r.matrix)

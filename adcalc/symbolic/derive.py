@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from itertools import combinations_with_replacement
 from typing import Any
 
+from adcalc.engine.hints import nearest
 from adcalc.engine.sweeps import gradient_nodes
 from adcalc.engine.tape import Tape
 from adcalc.errors import InputError, param
@@ -26,10 +27,8 @@ def check_wrt(tape: Tape, wrt: Sequence[str] | None) -> list[str]:
         return list(tape.variables)
     for name in wrt:
         if name not in tape.var_node:
-            import difflib
-
-            near = difflib.get_close_matches(name, tape.variables, n=1, cutoff=0.5)
-            hint = f"; did you mean {near[0]}?" if near else ""
+            near = nearest(name, tape.variables)
+            hint = f"; did you mean {near}?" if near else ""
             uses = ", ".join(tape.variables) or "no variables"
             raise InputError(f"{param('wrt')} names {name}, which the expression does not "
                              f"use{hint} "

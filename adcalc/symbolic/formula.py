@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from adcalc.engine.algebra import PrintAlgebra, Text
-from adcalc.engine.primitives import CONST, INPUT, NEG, PREC_ATOM, PRIMITIVES
+from adcalc.engine.primitives import CONST, INPUT, NEG, PREC_ATOM
 from adcalc.engine.tape import Tape
 
 MIN_SHARED_SIZE = 12
@@ -79,7 +79,7 @@ def formulas(tape: Tape, algebra: PrintAlgebra, cse: bool = False) -> Formulas:
             t = consts[i]  # type: ignore[assignment]
         else:
             args = [ref[a0[i]]] if a1[i] < 0 else [ref[a0[i]], ref[a1[i]]]
-            t = algebra.apply(PRIMITIVES[op], args, consts[i])  # type: ignore[arg-type]
+            t = algebra.apply(op, args, consts[i])  # type: ignore[arg-type]
         text[i] = t
         if i in names:
             lets.append((names[i], algebra.wrap(t)))

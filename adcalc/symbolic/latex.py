@@ -18,7 +18,7 @@ def latex_name(name: str) -> str:
     """``x1`` → ``x_{1}``, ``x_1`` → ``x_{1}``, ``w[1]`` → ``w_{1}``, ``theta2`` →
     ``\\theta_{2}``."""
     m = (re.fullmatch(r"([A-Za-z]+?)_?(\d+)", name) or re.fullmatch(r"([A-Za-z]+)_(\w+)", name)
-         or re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*)\[(\d+)\]", name))
+         or re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*)\[(\d+(?:,\d+)*)\]", name))
     base, sub = (m.group(1), m.group(2)) if m else (name, "")
     if base in GREEK:
         base = "\\" + base

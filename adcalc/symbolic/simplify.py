@@ -13,14 +13,18 @@ stays as written rather than becoming ``x^inf``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from adcalc.engine.algebra import primitive_methods
 from adcalc.engine.exact import finite, is_int
-from adcalc.engine.primitives import ADD, CONST, DIV, INPUT, MUL, NEG, OPCODE, POWC, PRIMITIVES, SUB
+from adcalc.engine.primitives import ADD, CONST, DIV, INPUT, MUL, NEG, POWC, SUB
 from adcalc.engine.tape import Tape
 
 Arg = int | float
 """A node id (``int``) or a literal (``float``: rules always write literals as floats)."""
 
 
+@primitive_methods
 class Simplifier:
     """``S.mul(a, b)`` etc.: node ids (or floats) in, a simplified node id out."""
 
@@ -29,17 +33,10 @@ class Simplifier:
         self.height: list[int] = []
         self._rank: dict[int, int] = {}
 
-    # -- the algebra interface --------------------------------------------------------
-    def apply(self, name: str, *args: Arg, c: float | None = None) -> int:
+    # -- the algebra interface (``RuleAlgebra``: a method per primitive calls this) ----
+    def apply(self, op: int, args: Sequence[Arg], const: float | None = None) -> int:
         ids = [self._id(x) for x in args]
-        return self.node(OPCODE[name], ids[0], ids[1] if len(ids) > 1 else -1, c)
-
-    def __getattr__(self, name: str):
-        if name not in OPCODE:
-            raise AttributeError(name)
-        if PRIMITIVES[OPCODE[name]].takes_const:
-            return lambda a, c: self.apply(name, a, c=c)
-        return lambda *args: self.apply(name, *args)
+        return self.node(op, ids[0], ids[1] if len(ids) > 1 else -1, const)
 
     def _id(self, x: Arg) -> int:
         return x if type(x) is int else self.tape.const(x)

@@ -23,9 +23,9 @@ def reports() -> list[tuple[str, list]]:
     f = gradient("x*y*z + sin(x)", {"x": 1.0, "y": 2.0, "z": 3.0}, mode="forward")
     j = jacobian("[x*y, sin(x) + y^2, exp(x*y)]", {"x": 1.0, "y": 2.0}, record=True)
     h = hessian(SEED, {"x1": 1.0, "x2": 0.5})
-    return [("grad", trace.report(g)), ("forward", trace.report(f)),
-            ("jacobian", vector_report.jacobian_report(j)),
-            ("hessian", vector_report.hessian_report(h))]
+    return [("grad", trace.blocks(g)), ("forward", trace.blocks(f)),
+            ("jacobian", vector_report.blocks(j)),
+            ("hessian", vector_report.blocks(h))]
 
 
 @pytest.mark.parametrize("columns", [60, 80, 100, 200])
@@ -70,7 +70,7 @@ def test_a_number_wider_than_the_terminal_folds_whole() -> None:
     the node column keeps its width."""
     g = gradient("x^100 + x/7", {"x": 2 / 3}, record=True, exact=True)
     console = Console(width=60, record=True, force_terminal=True, file=io.StringIO())
-    render(trace.report(g), console)
+    render(trace.blocks(g), console)
     text = console.export_text()
     assert all(width(line) <= 60 for line in text.splitlines())
     assert "…" not in text

@@ -91,6 +91,8 @@ TOKENS = [
     "sin(", "log(", "max(", "softmax([", "])", "))", "a =", "a = x;", "# c\n", "x^1e308",
     "10^x", "2^1024", "x^-1", "0^x", "x^0.5", "π", "2π", "πx", "xπ", "π²", "s = [x, y];",
     "s[1]", "s[2]", "s[3]", "s[0]", "\n- ", "\n+",
+    "if ", " then ", " else ", "x > 0", " and ", " or ", "not ", "<=", "==", "!=", "<", ">",
+    "repeat 3 {", "for i in 1..3 {", "while x > 1 {", "..", "w[i]", "v[1,2]", "x = x/2;", "i",
 ]
 SEPARATORS = st.sampled_from(["", " ", " ", "\n"])
 
@@ -159,6 +161,21 @@ def defining() -> st.SearchStrategy[str]:
         lambda t: f"{t[0]}({t[1]}) = {t[2]}{t[4]}" + " + ".join(f"{n}({a})" for n, a in t[3]))
 
 
+def control() -> st.SearchStrategy[str]:
+    """Programs with branches and loops (traced at the point): valid ones, runaway and
+    bounded while loops, indices of loop counters, conditions where numbers belong."""
+    cond = st.sampled_from(["x > 0", "x <= y", "x == 0", "not x > 1", "x > 0 and y < 1",
+                            "x != y or x > 2", "x", "(x > 0)"])
+    value = st.one_of(SMALL, st.sampled_from(["(x > 0)*2", "w[i]", "y"]))
+    loop = st.sampled_from([
+        "repeat 3 {{ y = y + {v} }}", "for i in 1..3 {{ y = y + i*{v} }}",
+        "while y > 1 {{ y = y/2 }}", "while {c} {{ y = y + 1 }}", "repeat x {{ y = y*2 }}",
+        "for i in 0..2 {{ y = y + w[i] }}", "repeat 2 {{ y = y*{v}", "}}"])
+    return st.tuples(cond, value, value, loop, st.sampled_from([";", "\n", "; "])).map(
+        lambda t: f"y = x{t[4]}{t[3].format(v=t[1], c=t[0])}{t[4]}"
+                  f"if {t[0]} then y else {t[2]}")
+
+
 def glued() -> st.SearchStrategy[str]:
     """A pasted π written against letters, digits, brackets and superscripts (π times
     them), and ASCII names that hold pi (names, as typed)."""
@@ -216,7 +233,7 @@ def scaled() -> st.SearchStrategy[str]:
 
 EXPRESSIONS = st.one_of(
     SMALL, SMALL, vectors(), programs(), soup(), mutated(), huge_powers(), scaled(), defining(),
-    glued(), indexed(),
+    glued(), indexed(), control(),
     st.sampled_from(["-", "@", "@/nonexistent/adcalc.ad", "-x^2", "--", "", " ", "#", ";"]))
 
 
@@ -353,8 +370,9 @@ SLOW_FORMATS = {"svg", "png", "pdf"}  # Graphviz: seconds each
 
 def flags_of(command: str) -> dict[str, click.Option]:
     """The options the command has now (the suite follows the CLI as it grows)."""
-    return {name: p for p in main.commands[command].params if isinstance(p, click.Option)
-            for name in p.opts}
+    found = main.get_command(click.Context(main), command)
+    assert found is not None, command
+    return {name: p for p in found.params if isinstance(p, click.Option) for name in p.opts}
 
 
 def formats_of(command: str) -> list[str]:
@@ -666,6 +684,6 @@ def example_lines(draw: st.DrawFn) -> list[str]:
 @settings(FUZZ, max_examples=max(1, EXAMPLES // 3))
 @given(example_lines())
 def test_built_in_examples_with_random_options(args: list[str]) -> None:
-    if "examples" not in main.commands:
+    if "examples" not in main.list_commands(click.Context(main)):
         pytest.skip("no examples command")
     check(args, None)

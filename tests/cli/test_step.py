@@ -149,13 +149,13 @@ def test_nothing_to_step_through_says_so(cli) -> None:
         assert "an operation to step through" in r.stderr and "Result" in r.stdout
 
 
-def test_the_readme_shows_a_real_frame() -> None:
+def test_the_tour_shows_a_real_frame() -> None:
     from pathlib import Path
 
     from adcalc.render.plain import render
 
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    shown = readme.split("--step`, as plain text:\n\n```text\n", 1)[1].split("\n```", 1)[0]
+    tour = (Path(__file__).resolve().parents[2] / "docs" / "tour.md").read_text()
+    shown = tour.split("--step`, as plain text:\n\n```text\n", 1)[1].split("\n```", 1)[0]
     g = recorded()
     g.expression = TEXT
     assert render(frame(walk(g), 5)).rstrip("\n") == shown

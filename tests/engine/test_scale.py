@@ -12,7 +12,7 @@ import pytest
 from adcalc import gradient
 from adcalc.frontend.parse import parse
 from adcalc.render.plain import render
-from adcalc.render.trace import report
+from adcalc.render.trace import blocks
 
 DEPTH = 100_000
 
@@ -41,7 +41,7 @@ def test_deep_parentheses_power_and_negation_chains() -> None:
 def test_deep_trace_renders() -> None:
     depth = 20_000
     g = gradient("tanh(" * depth + "2*x" + ")" * depth, {"x": 0.25}, record=True)
-    text = render(report(g))
+    text = render(blocks(g))
     rows = [line.split() for line in text.splitlines()]
     assert [f"v{depth + 1}", f"tanh(v{depth})", repr(g.value)] in rows
     assert f"v̄{depth} = v̄{depth + 1}·∂v{depth + 1}/∂v{depth}" in text

@@ -94,13 +94,13 @@ def test_a_space_keeps_a_name_and_a_vector_apart() -> None:
     assert parse("[w[1], w[2]]").variables == ["w[1]", "w[2]"]
 
 
-def test_the_readme_shows_the_real_trace(cli, monkeypatch) -> None:
+def test_the_language_guide_shows_the_real_trace(cli, monkeypatch) -> None:
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
     monkeypatch.chdir(root)
-    readme = (root / "README.md").read_text()
-    block = readme.split("$ adcalc grad @examples/neurons.ad", 3)[2]
+    guide = (root / "docs" / "language.md").read_text()
+    block = guide.split("$ adcalc grad @examples/neurons.ad", 3)[2]
     shown = block.split("# (the primal trace)\n", 1)[1].split("\n```", 1)[0]
     r = cli("grad", "@examples/neurons.ad", "--at", "w[1]=0.5,b[1]=0.1,w[2]=-0.3,b[2]=0.2,x=1.5")
     assert r.stdout.startswith(shown + "\n")

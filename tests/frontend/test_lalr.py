@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adcalc.errors import ParseError
+from adcalc.errors import AdcalcError, ParseError
 from adcalc.frontend.parse import parse
 from tests.helpers import expressions
 
@@ -49,6 +49,17 @@ def test_errors_are_lark_s_own(text: str) -> None:
     assert str(fast.value) == str(slow.value)
 
 
+@pytest.mark.parametrize("text", [
+    "if x > 0 then x^2 else -x", "y = x; repeat 8 { y = (y + x/y)/2 }; y",
+    "s = 0\nfor i in 1..3 {\n  s = s + w[i]*x[i]\n}\ns", "y = x; while y > 1e-3 { y = y/2 }; y",
+    "f(t) = { u = t; if u > 1 then u else -u }; f(x) + f(y)", "v[1,2]*x + w[1]",
+    "if x > 0 and not (y < 1 or x == 2)\n  then x\n  else if y >= 0 then y else 0",
+    "a = x; a = a*2; a", "y = (if x > 0 then x else 0)*2; y",
+])
+def test_same_tapes_on_programs(text: str) -> None:
+    outcome(text)
+
+
 def test_semantic_errors_from_callbacks_still_point_at_the_name() -> None:
     with pytest.raises(ParseError) as e:
         parse("x + sni(y)")
@@ -65,16 +76,28 @@ def test_a_comment_is_never_code(text: str) -> None:
             parse(text)
 
 
+class Everywhere(dict):
+    """A point that gives every name the value 0.5 (for programs the fuzzer makes up)."""
+
+    def __contains__(self, name: object) -> bool:
+        return True
+
+    def __missing__(self, name: str) -> float:
+        return 0.5
+
+
 def outcome(text: str) -> None:
-    """Both parsers build identical tapes, or both fail with the same message."""
+    """Both parsers build identical tapes, or both fail with the same message; a program
+    with control flow is traced at a point by both, with the same tapes or messages."""
     try:
-        a = parse(text)
-    except ParseError as exc:
-        with pytest.raises(ParseError) as slow:
-            parse(text, fast=False)
+        a = parse(text, at=Everywhere(), max_steps=50)
+    except AdcalcError as exc:
+        with pytest.raises(AdcalcError) as slow:
+            parse(text, fast=False, at=Everywhere(), max_steps=50)
         assert str(slow.value) == str(exc)
         return
-    b = parse(text, fast=False)
+    b = parse(text, fast=False, at=Everywhere(), max_steps=50)
+    assert a.decisions == b.decisions
     assert (a.ops, a.a0, a.a1, a.consts) == (b.ops, b.a0, b.a1, b.consts)
     assert (a.variables, a.outputs, a.names, a.warnings) == (b.variables, b.outputs, b.names,
                                                              b.warnings)
@@ -84,7 +107,9 @@ TOKENS = ["x", "y", "a", "sin", "log", "max", "softmax", "pi", "e", "2", "0", ".
           "1e999", "+", "-", "*", "/", "^", "**", "(", ")", "[", "]", ",", ";", "=", "#",
           "# c", " ", "\n", "\t", "\r\n", "$", "é", "x1", "_", "3x", "w[1]", "[2]", "f(",
           "f(x) = ", "f(t) = t^2;", "x[", "]", "π", "2π", "πr", "s = [x, y];", "s[1]", "s[3]",
-          "s[0]", "\n-", "\n+ "]
+          "s[0]", "\n-", "\n+ ", "if ", " then ", " else ", "x > 0", " and ", " or ", "not ",
+          "<=", "==", "!=", "<", "repeat 3 {", "for i in 1..3 {", "while x > 1 {", "{", "}",
+          "..", "w[i]", "v[1,2]", "v[i, i+1]", "x = x/2;", "i", "iffy", "y = x;"]
 
 
 @settings(max_examples=400, deadline=None)

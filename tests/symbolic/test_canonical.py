@@ -272,13 +272,13 @@ def test_every_format_for_every_expression(level: str) -> None:
         except AdcalcError:
             continue  # a domain error at the point: a message, tested elsewhere
         for cse in (False, True):
-            assert plain(diff_report.report(d, cse))
+            assert plain(diff_report.blocks(d, cse))
             out = io.StringIO()
-            rich(diff_report.report(d, cse), Console(file=out, width=80, force_terminal=True))
+            rich(diff_report.blocks(d, cse), Console(file=out, width=80, force_terminal=True))
             assert out.getvalue()
             tex = diff_report.latex(d, cse)  # a constant: a comment says it has none
             assert tex.startswith("\\[\n\\begin{aligned}" if d.variables else "% "), tex
-            json.loads(dumps(diff_report.to_dict(d, cse)),
+            json.loads(dumps(diff_report.to_json(d, cse)),
                        parse_constant=lambda c: pytest.fail(f"{c} in JSON"))
 
 

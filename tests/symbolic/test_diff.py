@@ -215,7 +215,7 @@ def test_cli_diff_errors(cli, args: list[str], code: int, message: str) -> None:
 
 
 def test_the_where_lines_and_a_formula_read_again_as_a_program(cli) -> None:
-    """What the README promises of ``diff --cse``'s plain output."""
+    """What docs/diff.md promises of ``diff --cse``'s plain output."""
     from adcalc import gradient
 
     out = cli("diff", SEED, "--cse", "--format", "plain").stdout.splitlines()
@@ -301,7 +301,7 @@ def test_big_exact_numbers_stay_formulas(cli, text: str, want: str) -> None:
 
 
 def test_diff_at_a_kink_warns_as_grad_does(cli) -> None:
-    """The README says diff --at warns at kinks: on stderr and in JSON, grad's own words."""
+    """docs/language.md says diff --at warns at kinks: on stderr and in JSON, grad's own words."""
     r = cli("diff", "abs(x)", "--at", "x=0")
     g = cli("grad", "abs(x)", "--at", "x=0")
     assert r.exit_code == 0 and "not differentiable" in r.stderr

@@ -1,0 +1,598 @@
+"""Taylor mode: truncated Taylor polynomials pushed through the tape in one forward sweep.
+
+Griewank & Walther, *Evaluating Derivatives* (2008), ch. 13; JAX's ``jet``.  Every node's
+value becomes the list ``[u_0, u_1, …, u_K]`` of the coefficients of ``u(x + t·d)`` in
+``t`` (``u_k = (1/k!)·dᵏu/dtᵏ`` at t = 0), and every primitive has one **Taylor rule**
+here, a recurrence through the ODE the function satisfies (``exp: u' = u·a'``,
+``sin/cos: s' = c·a', c' = -s·a'``, ``a^c: a·u' = c·a'·u``…): O(K²) work a node for
+all K orders at once, where nesting first-order sweeps costs O(2^K) or a derivative tape
+that swells with K.
+
+This is a new *algebra* for the one primal walk of ``adcalc.sweeps`` (its values are
+series), not a new walk.  The series' numbers are those of a scalar sweep algebra:
+``FLOATS`` (doubles), ``precise.Exact`` (rationals and closed forms) or
+``precise.Precise`` (mpmath); a rule calls that algebra's primitives for coefficient 0
+(which is therefore exactly the primal value) and Python's arithmetic operators (which
+all of them have) for the rest.
+
+Policies, as the other sweeps have them:
+
+* a node whose arguments are constant along the line (their coefficients 1…K are 0) is
+  constant: its rule is not even called (the tangent sweep's "nothing flows");
+* a series that does not exist (``sqrt`` at 0, ``asin`` at ±1, ``x^0.5`` at 0, ``atan2``
+  and ``hypot`` at the origin, a variable exponent of a base <= 0) raises ``Singular``,
+  reported as a math error naming the node;
+* piecewise primitives (abs, relu, sign, step, max, min) follow the branch the line
+  takes: where the argument (or the difference) is 0 with its first non-zero
+  coefficient at an even order the line stays on one side, and the series is exact;
+  at an odd order (or any jump of sign and step) the point is a kink, the primitive's
+  convention is used (derivative 0; a tie splits 0.5/0.5) and ``kinked`` reports it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from itertools import islice
+from operator import mul
+from typing import Any
+
+from adcalc.engine.algebra import SweepAlgebra
+from adcalc.engine.primitives import KIND, PRIMITIVES
+from adcalc.engine.sweeps import FLOATS, kinks, primal
+from adcalc.engine.tape import Tape
+from adcalc.errors import DomainError
+
+Series = list
+"""The coefficients ``[u_0, …, u_K]`` of one node."""
+
+MAX_ORDER = 1000
+"""The highest order the sweep takes (the work grows as K²; factorials as K!)."""
+
+
+class Singular(ArithmeticError):
+    """The function has no Taylor series at the point (along the line)."""
+
+
+def _const(a: Series) -> bool:
+    """Whether ``a`` is constant along the line (coefficients 1…K all 0)."""
+    return not any(islice(a, 1, None))
+
+
+def _first(a: Series) -> int:
+    """The order of the first non-zero coefficient after 0 (``len(a)`` if none)."""
+    for k in range(1, len(a)):
+        if a[k]:
+            return k
+    return len(a)
+
+
+def _is_int(c: Any) -> bool:
+    try:
+        return bool(c == int(c))
+    except (TypeError, ValueError, OverflowError):
+        return False
+
+
+class Taylor:
+    """The context of one Taylor sweep: the scalar algebra ``F`` (its primitives on
+    numbers), the order ``K``, the zero of its numbers and whether they are exact."""
+
+    def __init__(self, S: Any, order: int) -> None:
+        self.F = S.rules
+        self.K = order
+        self.zero = S.zero if S.zero is not None else 0.0
+        self.exact = type(S).__name__ == "Exact"
+        self.floats = isinstance(S.zero, float)
+        self._pairs: dict[tuple[str, int], tuple[Series, Series, Series]] = {}
+
+    def conv(self, a: Series, b: Series, k: int) -> Any:
+        """Coefficient ``k`` of ``a·b``: Σ_{j=0..k} a_j·b_{k-j}."""
+        return sum(map(mul, a[:k + 1], b[k::-1]), self.zero)
+
+    def product(self, a: Series, b: Series) -> Series:
+        if _const(b):
+            b0 = b[0]
+            return [x * b0 for x in a]
+        if _const(a):
+            a0 = a[0]
+            return [a0 * y for y in b]
+        zero = self.zero
+        return [sum(map(mul, a[:k + 1], b[k::-1]), zero) for k in range(self.K + 1)]
+
+    def square(self, a: Series) -> Series:
+        """``a²`` with half the products (the convolution is symmetric)."""
+        out, zero = [], self.zero
+        for k in range(self.K + 1):
+            h = (k + 1) // 2  # pairs a_j·a_{k-j} with j < k - j, then the middle one
+            s = 2 * sum(map(mul, a[:h], a[k:k - h:-1]), zero) if h else zero
+            out.append(s + a[k // 2] * a[k // 2] if k % 2 == 0 else s)
+        return out
+
+    def weighted(self, a: Series) -> Series:
+        """``[0, 1·a_1, 2·a_2, …]``: the coefficients of t·a'(t)."""
+        out = [j * x for j, x in enumerate(a)]
+        out[0] = self.zero
+        return out
+
+    def divide(self, a: Series, b: Series, c0: Any) -> Series:
+        """``a/b`` with coefficient 0 given: c_k = (a_k - Σ_{j=1..k} b_j·c_{k-j}) / b_0."""
+        b0 = b[0]
+        if _const(b):
+            return [c0, *(x / b0 for x in islice(a, 1, None))]
+        out = [c0]
+        for k in range(1, self.K + 1):
+            out.append((a[k] - sum(map(mul, b[1:k + 1], out[k - 1::-1]), self.zero)) / b0)
+        return out
+
+    def sqrt(self, a: Series, u0: Any, why: str) -> Series:
+        """``sqrt(a)`` with coefficient 0 given (``u0`` != 0, else ``Singular(why)``)."""
+        if not u0:
+            raise Singular(why)
+        out = [u0]
+        two = 2 * u0
+        for k in range(1, self.K + 1):
+            out.append((a[k] - sum(map(mul, out[1:k], out[k - 1:0:-1]), self.zero)) / two)
+        return out
+
+    def exp(self, a: Series, u0: Any) -> Series:
+        ja, out, zero = self.weighted(a), [u0], self.zero
+        for k in range(1, self.K + 1):  # u' = u·a': (1/k)·Σ j·a_j·u_{k-j}, written out (hot)
+            out.append(sum(map(mul, ja[1:k + 1], out[k - 1::-1]), zero) / k)
+        return out
+
+    def log(self, a: Series, u0: Any) -> Series:
+        """ln(a): a·u' = a', so a_0·k·u_k = k·a_k - Σ_{j=1..k-1} j·u_j·a_{k-j}."""
+        a0, out = a[0], [u0]
+        ju = [self.zero]
+        for k in range(1, self.K + 1):
+            s = sum(map(mul, ju[1:k], a[k - 1:0:-1]), self.zero)
+            out.append((a[k] - s / k) / a0)
+            ju.append(k * out[k])
+        return out
+
+    def power(self, a: Series, c: Any, u0: Any) -> Series:
+        """a^c for a constant c: a·u' = c·a'·u, so
+        k·a_0·u_k = Σ_{j=1..k} (c·j - (k - j))·a_j·u_{k-j}."""
+        K = self.K
+        if c == 2:
+            out = self.square(a)
+            out[0] = u0
+            return out
+        a0 = a[0]
+        if not a0:
+            if not (_is_int(c) and c > 0):
+                raise Singular(f"x^{c} has no Taylor series where x is 0 (only whole "
+                               "powers do)")
+            m, n = _first(a), int(c)  # a = t^m·rest with rest_0 != 0: u = t^(m·n)·rest^c
+            if m * n > K:
+                return [u0, *([self.zero] * K)]
+            rest = a[m:] + [self.zero] * m
+            inner = self.power(rest, c, self.F.powc(rest[0], c))
+            return [u0, *([self.zero] * (m * n - 1)), *inner[:K + 1 - m * n]]
+        out = [u0]
+        for k in range(1, K + 1):
+            s = sum((c * j - (k - j)) * a[j] * out[k - j] for j in range(1, k + 1))
+            out.append(s / (k * a0))
+        return out
+
+    def pair(self, kind: str, a: Series) -> tuple[Series, Series]:
+        """sin and cos (or sinh and cosh) of ``a`` together, once for both nodes."""
+        key = (kind, id(a))
+        got = self._pairs.get(key)
+        if got is not None and got[2] is a:
+            return got[0], got[1]
+        F, a0 = self.F, a[0]
+        if kind == "trig":
+            s, c, sign = [F.sin(a0)], [F.cos(a0)], -1
+        else:
+            s, c, sign = [F.sinh(a0)], [F.cosh(a0)], 1
+        ja, zero = self.weighted(a), self.zero
+        for k in range(1, self.K + 1):
+            jk = ja[1:k + 1]
+            s.append(sum(map(mul, jk, c[k - 1::-1]), zero) / k)
+            ck = sum(map(mul, jk, s[k - 1::-1]), zero) / k
+            c.append(ck if sign > 0 else -ck)
+        self._pairs[key] = (s, c, a)
+        return s, c
+
+    def riccati(self, a: Series, u0: Any, w0: Any, sign: int) -> tuple[Series, Series]:
+        """u' = w·a' with w = 1 ± u² (tan: +, tanh: -); ``w0`` given (sech² computed
+        stably).  Returns u and w."""
+        ja, u, w, zero = self.weighted(a), [u0], [w0], self.zero
+        for k in range(1, self.K + 1):
+            u.append(sum(map(mul, ja[1:k + 1], w[k - 1::-1]), zero) / k)
+            h = (k + 1) // 2  # u² by its symmetric half
+            sq = 2 * sum(map(mul, u[:h], u[k:k - h:-1]), zero)
+            if k % 2 == 0:
+                sq = sq + u[h] * u[h]
+            w.append(sq if sign > 0 else -sq)
+        return u, w
+
+    def logistic(self, a: Series) -> tuple[Series, Series]:
+        """σ(a) and w = σ·(1 - σ), with σ' = w·a'."""
+        F, a0 = self.F, a[0]
+        u0 = F.sigmoid(a0)
+        if self.exact:  # through exp, which exact arithmetic knows: σ(0) = 1/2
+            u0 = 1 / (1 + F.exp(-a0))
+            w0, slope = u0 * (1 - u0), 1 - 2 * u0
+        else:  # σ(-x)·σ(x) and σ(-x) - σ(x): no cancellation for large |x|
+            w0, slope = F.dsigmoid(a0), F.sigmoid(-a0) - u0
+        ja, u, w, zero = self.weighted(a), [u0], [w0], self.zero
+        for k in range(1, self.K + 1):
+            u.append(sum(map(mul, ja[1:k + 1], w[k - 1::-1]), zero) / k)
+            w.append(u[k] * slope - sum(map(mul, u[1:k], u[k - 1:0:-1]), zero))
+        return u, w
+
+    def root_one_minus_square(self, a: Series, why: str) -> Series:
+        """sqrt((1 - a)(1 + a)), the series asin and acos divide by."""
+        F, a0 = self.F, a[0]
+        q0 = F.sqrt((1 - a0) * (1 + a0))
+        sq = self.square(a)
+        s = [q0 * q0, *(-x for x in islice(sq, 1, None))]
+        return self.sqrt(s, q0, why)
+
+    def scaled(self, *xs: Series) -> tuple[Any, list[Series]]:
+        """The arguments scaled by a power of two so that the largest coefficient 0 is
+        near 1 (doubles only: squares neither overflow nor vanish), and the scale."""
+        top = max(abs(x[0]) for x in xs)
+        if not self.floats or not top or 1e-100 < top < 1e100:
+            return 1, list(xs)
+        s = math.ldexp(1.0, -math.frexp(top)[1])
+        return s, [[v * s for v in x] for x in xs]
+
+
+# -- the rules: rule(T, u0, a, b, c) -> the series, with u0 = the primitive's value -----
+
+Rule = Callable[[Taylor, Any, Series, Any, Any], Series]
+
+
+def _linear(f: Callable[..., Any]) -> Rule:
+    def rule(T: Taylor, u0: Any, a: Series, b: Any, c: Any) -> Series:
+        out = [f(x, y) for x, y in zip(a, b, strict=True)] if b is not None else list(map(f, a))
+        out[0] = u0
+        return out
+    return rule
+
+
+def _mul(T: Taylor, u0: Any, a: Series, b: Series, c: Any) -> Series:
+    out = T.product(a, b)
+    out[0] = u0
+    return out
+
+
+def _pow(T: Taylor, u0: Any, a: Series, b: Series, c: Any) -> Series:
+    if _const(b):
+        return T.power(a, b[0], u0)
+    a0 = a[0]
+    if not a0 > 0:
+        if not a0 and _const(a) and b[0] > 0:
+            return [u0, *([T.zero] * T.K)]  # 0^y = 0 near y > 0
+        raise Singular("x^y with a varying exponent y has a real Taylor series only for a "
+                       "base x > 0")
+    log_a = T.log(a, T.F.log(a0)) if not _const(a) else [T.F.log(a0), *([T.zero] * T.K)]
+    return T.exp(T.product(b, log_a), u0)
+
+
+def _tan(T: Taylor, u0: Any, a: Series, b: Any, c: Any) -> Series:
+    return T.riccati(a, u0, 1 + u0 * u0, 1)[0]
+
+
+def _tanh_w(T: Taylor, a: Series) -> tuple[Series, Series]:
+    u0 = T.F.tanh(a[0])
+    w0 = 1 - u0 * u0 if T.exact else T.F.dtanh(a[0])
+    return T.riccati(a, u0, w0, -1)
+
+
+def _dtanh(T: Taylor, u0: Any, a: Series, b: Any, c: Any) -> Series:
+    w = _tanh_w(T, a)[1]
+    if not T.exact:  # the primal's own value; exact keeps its closed form
+        w[0] = u0
+    return w
+
+
+def _dsigmoid(T: Taylor, u0: Any, a: Series, b: Any, c: Any) -> Series:
+    w = T.logistic(a)[1]
+    if not T.exact:  # the primal's own value; exact keeps its closed form
+        w[0] = u0
+    return w
+
+
+def _softplus(T: Taylor, u0: Any, a: Series, b: Any, c: Any) -> Series:
+    sigma = T.logistic(a)[0]
+    ja, out = T.weighted(a), [u0]
+    for k in range(1, T.K + 1):
+        out.append(sum(map(mul, ja[1:k + 1], sigma[k - 1::-1]), T.zero) / k)
+    return out
+
+
+def _log_base(base: float) -> Rule:
+    def rule(T: Taylor, u0: Any, a: Series, b: Any, c: Any) -> Series:
+        ln = T.log(a, u0)
+        scale = T.F.log(base)
+        return [u0, *(x / scale for x in islice(ln, 1, None))]
+    return rule
+
+
+def _arcsine(sign: int) -> Rule:
+    def rule(T: Taylor, u0: Any, a: Series, b: Any, c: Any) -> Series:
+        """q·u' = ±a' with q = sqrt(1 - a²): k·q_0·u_k = ±k·a_k - Σ j·u_j·q_{k-j}."""
+        q = T.root_one_minus_square(a, "asin and acos have no Taylor series at ±1 (their "
+                                       "derivative is infinite there)")
+        out, ju = [u0], [T.zero]
+        for k in range(1, T.K + 1):
+            s = sum(map(mul, ju[1:k], q[k - 1:0:-1]), T.zero)
+            out.append((sign * a[k] - s / k) / q[0])
+            ju.append(k * out[k])
+        return out
+    return rule
+
+
+def _dasin(T: Taylor, u0: Any, a: Series, b: Any, c: Any) -> Series:
+    q = T.root_one_minus_square(a, "asin' has a pole at ±1")
+    return T.divide([1, *([T.zero] * T.K)], q, u0)
+
+
+def _quotient_ode(T: Taylor, u0: Any, n: Callable[[int], Any], d: Series) -> Series:
+    """u' = n/d given coefficient k-1 of n (``n(k-1)``): k·d_0·u_k = n_{k-1} -
+    Σ_{j=1..k-1} j·u_j·d_{k-j}."""
+    out, ju = [u0], [T.zero]
+    for k in range(1, T.K + 1):
+        s = sum(map(mul, ju[1:k], d[k - 1:0:-1]), T.zero)
+        out.append((n(k - 1) - s) / (k * d[0]))
+        ju.append(k * out[k])
+    return out
+
+
+def _atan(T: Taylor, u0: Any, a: Series, b: Any, c: Any) -> Series:
+    """(s² + â²)·u' = s·â' with â = s·a (s scales |a_0| near 1: no overflow)."""
+    s, (x,) = T.scaled(a)
+    d = T.square(x)
+    d[0] = d[0] + s * s
+    jx = T.weighted(x)
+    return _quotient_ode(T, u0, lambda m: s * jx[m + 1], d)
+
+
+def _atan2(T: Taylor, u0: Any, a: Series, b: Series, c: Any) -> Series:
+    """atan2(y, x): (x² + y²)·u' = x·y' - y·x' (scaled: atan2 does not change)."""
+    _, (y, x) = T.scaled(a, b)
+    d = [p + q for p, q in zip(T.square(x), T.square(y), strict=True)]
+    if not d[0]:
+        raise Singular("atan2 has no Taylor series at the origin (0, 0)")
+    jx, jy = T.weighted(x), T.weighted(y)
+
+    def n(m: int) -> Any:  # coefficient m of x·y' - y·x' (y' has j·y_j at t^(j-1))
+        return T.conv(x, jy[1:], m) - T.conv(y, jx[1:], m)
+
+    return _quotient_ode(T, u0, n, d)
+
+
+def _over_sumsq(T: Taylor, u0: Any, a: Series, b: Series, c: Any) -> Series:
+    """u/(u² + v²), scaled: (s·u)/((s·u)² + (s·v)²)·s."""
+    s, (x, y) = T.scaled(a, b)
+    d = [p + q for p, q in zip(T.square(x), T.square(y), strict=True)]
+    if not d[0]:
+        raise Singular("u/(u² + v²) has no Taylor series where u and v are both 0")
+    out = T.divide(x, d, u0 / s if s != 1 else u0)
+    return [u0, *(v * s for v in islice(out, 1, None))]
+
+
+def _hypot(T: Taylor, u0: Any, a: Series, b: Series, c: Any) -> Series:
+    s, (x, y) = T.scaled(a, b)
+    sq = [p + q for p, q in zip(T.square(x), T.square(y), strict=True)]
+    h0 = u0 * s if s != 1 else u0
+    if not h0:
+        raise Singular("hypot has no Taylor series at the origin (a kink, like abs at 0)")
+    out = T.sqrt(sq, h0, "hypot has no Taylor series at the origin")
+    return [u0, *(v / s for v in islice(out, 1, None))]
+
+
+def _pow_dx(T: Taylor, u0: Any, a: Series, b: Series, c: Any) -> Series:
+    """y·x^(y-1)."""
+    if _const(b) and not b[0]:
+        return [u0, *([T.zero] * T.K)]
+    b1 = [b[0] - 1, *islice(b, 1, None)]
+    p = _pow(T, T.F.pow(a[0], b1[0]), a, b1, None)
+    out = T.product(b, p)
+    out[0] = u0
+    return out
+
+
+def _xlogy(T: Taylor, u0: Any, a: Series, b: Series, c: Any) -> Series:
+    if _const(a) and not a[0]:
+        return [u0, *([T.zero] * T.K)]
+    out = T.product(a, T.log(b, T.F.log(b[0])) if not _const(b)
+                    else [T.F.log(b[0]), *([T.zero] * T.K)])
+    out[0] = u0
+    return out
+
+
+def _constant(T: Taylor, u0: Any, a: Series, b: Any, c: Any) -> Series:
+    return [u0, *([T.zero] * T.K)]
+
+
+def branch(a: Series) -> tuple[int, bool]:
+    """The sign ``a`` takes along the line near t = 0 (t > 0 and t < 0 alike), and
+    whether it changes sign there (a kink): by its first non-zero coefficient, whose
+    order decides (even: one side; odd: both).  ``(0, False)``: 0 all along."""
+    if a[0]:
+        return (1 if a[0] > 0 else -1), False
+    m = _first(a)
+    if m == len(a):
+        return 0, False
+    return (1 if a[m] > 0 else -1), m % 2 == 1
+
+
+def _abs(T: Taylor, u0: Any, a: Series, b: Any, c: Any) -> Series:
+    side, kink = branch(a)
+    if kink or not side:
+        return [u0, *([T.zero] * T.K)]  # the convention: derivative 0
+    return [u0, *(x if side > 0 else -x for x in islice(a, 1, None))]
+
+
+def _relu(T: Taylor, u0: Any, a: Series, b: Any, c: Any) -> Series:
+    side, kink = branch(a)
+    if kink or side <= 0:
+        return [u0, *([T.zero] * T.K)]
+    return [u0, *islice(a, 1, None)]
+
+
+def _extreme(larger: bool) -> Rule:
+    def rule(T: Taylor, u0: Any, a: Series, b: Series, c: Any) -> Series:
+        side, kink = branch([x - y for x, y in zip(a, b, strict=True)])
+        if kink:  # a tie the line crosses: 0.5/0.5, as the first-order convention
+            return [u0, *((x + y) / 2 for x, y in zip(a[1:], b[1:], strict=True))]
+        pick = a if side == 0 or (side > 0) == larger else b
+        return [u0, *islice(pick, 1, None)]
+    return rule
+
+
+RULES: dict[str, Rule] = {
+    "add": _linear(lambda x, y: x + y), "sub": _linear(lambda x, y: x - y),
+    "mul": _mul, "div": lambda T, u0, a, b, c: T.divide(a, b, u0),
+    "neg": _linear(lambda x, y=None: -x),
+    "powc": lambda T, u0, a, b, c: T.power(a, c, u0), "pow": _pow,
+    "sin": lambda T, u0, a, b, c: T.pair("trig", a)[0],
+    "cos": lambda T, u0, a, b, c: T.pair("trig", a)[1], "tan": _tan,
+    "asin": _arcsine(1), "acos": _arcsine(-1), "atan": _atan,
+    "sinh": lambda T, u0, a, b, c: T.pair("hyp", a)[0],
+    "cosh": lambda T, u0, a, b, c: T.pair("hyp", a)[1],
+    "tanh": lambda T, u0, a, b, c: _tanh_w(T, a)[0],
+    "exp": lambda T, u0, a, b, c: T.exp(a, u0), "log": lambda T, u0, a, b, c: T.log(a, u0),
+    "log2": _log_base(2.0), "log10": _log_base(10.0),
+    "sqrt": lambda T, u0, a, b, c: T.sqrt(a, u0, _SQRT),
+    "abs": _abs, "sign": _constant, "step": _constant, "relu": _relu,
+    "sigmoid": lambda T, u0, a, b, c: T.logistic(a)[0], "softplus": _softplus, "atan2": _atan2,
+    "min": _extreme(False), "max": _extreme(True),
+    "dtanh": _dtanh, "dsigmoid": _dsigmoid, "dasin": _dasin, "over_sumsq": _over_sumsq,
+    "pow_dx": _pow_dx, "xlogy": _xlogy,
+    "stop_gradient": _constant, "shift": _constant, "hypot": _hypot,
+}
+"""One Taylor rule per primitive, by name (``tests/engine/test_taylor.py`` holds that
+every primitive of the table has one)."""
+
+_SQRT = "sqrt has no Taylor series where its argument is 0 (its derivative is infinite there)"
+
+JUMPS = frozenset({"sign", "step"})
+"""Piecewise constant: any crossing of 0 along the line is a jump."""
+
+
+def kinked(name: str, a: Series, b: Series | None) -> bool:
+    """Whether the series of primitive ``name`` used its convention (a kink the line
+    crosses), given its arguments' series."""
+    if name in JUMPS:
+        return not a[0] and not _const(a)
+    if name in ("abs", "relu"):
+        return branch(a)[1]
+    if name in ("max", "min") and b is not None:
+        return branch([x - y for x, y in zip(a, b, strict=True)])[1]
+    return False
+
+
+class SeriesAlgebra(SweepAlgebra):
+    """The sweep algebra whose values are truncated Taylor series of the numbers of
+    ``S`` (the primal walk of ``adcalc.sweeps`` runs over it unchanged)."""
+
+    def __init__(self, S: Any, order: int) -> None:
+        self.scalar = S
+        self.T = Taylor(S, order)
+        self.errors = tuple({*S.errors, ValueError, ArithmeticError})
+        self.values = [self._value(p.name, k) for p, k in zip(PRIMITIVES, KIND, strict=True)]
+
+    def _value(self, name: str, kind: int) -> Callable[..., Series]:
+        T, f = self.T, getattr(self.scalar.rules, name)
+        rule = RULES.get(name)
+
+        def missing(*args: Any) -> Series:
+            raise Singular(f"adcalc has no Taylor rule for {name} (adcalc/engine/taylor.py)")
+
+        if rule is None:
+            return missing
+        if kind == 1:
+            def unary(a: Series) -> Series:
+                u0 = f(a[0])
+                return [u0, *([T.zero] * T.K)] if _const(a) else rule(T, u0, a, None, None)
+            return unary
+        if kind == 2:
+            def binary(a: Series, b: Series) -> Series:
+                u0 = f(a[0], b[0])
+                if _const(a) and _const(b):
+                    return [u0, *([T.zero] * T.K)]
+                return rule(T, u0, a, b, None)
+            return binary
+
+        def with_const(a: Series, c: Any) -> Series:
+            u0 = f(a[0], c)
+            return [u0, *([T.zero] * T.K)] if _const(a) else rule(T, u0, a, None, c)
+        return with_const
+
+    def apply(self, op: int, args: Sequence[Series], const: Any = None) -> Series:
+        """The one signature of the algebras: primitive ``op`` on series."""
+        kind = KIND[op]
+        f = self.values[op]
+        return f(args[0], const) if kind == 3 else f(*args)
+
+    def literals(self, tape: Tape, start: int = 0) -> list[Any]:
+        zeros = [self.T.zero] * self.T.K
+        return [None if x is None else [x, *zeros] for x in self.scalar.literals(tape, start)]
+
+    def context(self) -> Any:
+        return self.scalar.context()
+
+    def domain_error(self, tape: Tape, i: int, vals: list, exc: BaseException) -> Exception:
+        base = [None if v is None else v[0] for v in vals]
+        if not isinstance(exc, Singular):
+            return self.scalar.domain_error(tape, i, base, exc)
+        from adcalc.engine.describe import argument_values, operation, where
+
+        labels = tape.labels()
+        return DomainError(
+            f"math error at {labels[i]} = {operation(tape, labels, i)}: {exc}"
+            f"{argument_values(tape, labels, i, base)}"
+            f"{where(tape, i)}", labels[i])
+
+    def finish(self, tape: Tape, xs: list, what: str, start: int = 0) -> list:
+        if self.T.floats:
+            for i, x in enumerate(xs):
+                if x is not None and not all(map(math.isfinite, x)):
+                    k = next(k for k, v in enumerate(x) if not math.isfinite(v))
+                    labels = tape.labels()
+                    if k == 0:
+                        from adcalc.engine.describe import domain_error
+
+                        raise domain_error(tape, i, [v and v[0] for v in xs], OverflowError())
+                    raise DomainError(
+                        f"overflow: the coefficient of order {k} of {labels[i] or 'a literal'}"
+                        f" is {x[k]!r}, too large for a double (a singularity within "
+                        f"reach of the point along the direction, or an order too high)",
+                        labels[i])
+        return xs
+
+
+def sweep(tape: Tape, inputs: Mapping[str, Series], order: int, S: Any = FLOATS
+          ) -> list[Series]:
+    """Every node's Taylor series to ``order``, from the inputs' series (by variable
+    name, each ``order + 1`` coefficients: ``[x_0, d_x, 0, …]`` along a line)."""
+    algebra = SeriesAlgebra(S, order)
+    return primal(tape, {n: list(s) for n, s in inputs.items()}, algebra)
+
+
+def kink_nodes(tape: Tape, series: Sequence[Series], sources: Sequence[int]) -> list[int]:
+    """The nodes where a piecewise primitive's convention was used and the result
+    depends on it (read as the other sweeps read it, then kept where the line really
+    crosses the kink: ``abs(x^2)`` at 0 is exact, ``abs(x)`` is not)."""
+    base = [None if s is None else s[0] for s in series]
+    found = kinks(tape, base, FLOATS, list(sources), tape.outputs) or []
+    out = []
+    for i in found:
+        b = tape.a1[i]
+        if kinked(PRIMITIVES[tape.ops[i]].name, series[tape.a0[i]],
+                  series[b] if b >= 0 else None):
+            out.append(i)
+    return out
+
+
+def missing_rules() -> list[str]:
+    """The primitives of the table without a Taylor rule (should be none)."""
+    return [p.name for p in PRIMITIVES if p.name not in RULES]
+

@@ -1,0 +1,284 @@
+"""Polynomials: sums multiplied out into monomials over their non-sum pieces, and a sum
+brought over one fraction line with them (``together``): common factors taken out,
+cancelled against the denominator by exact division, ``sin² + cos² = 1`` applied.
+Every step is bounded (``limits``): past a bound, ``TooBig``, and the sum stays as it is.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+from adcalc.engine.primitives import OPCODE
+from adcalc.symbolic.canonical.algebra import Algebra
+from adcalc.symbolic.canonical.limits import MAX_DEPTH, MAX_EXPANDED, MAX_EXPANDED_POWER
+from adcalc.symbolic.canonical.table import (
+    ADD,
+    FN,
+    MUL,
+    NUM,
+    ONE,
+    POW,
+    RATIONAL,
+    ZERO,
+    int_if_whole,
+)
+
+Poly = dict[tuple, Any]
+"""A sum multiplied out: monomial ``((variable id, exponent), …)`` → coefficient."""
+
+
+class TooBig(Exception):
+    """Multiplying out would exceed ``MAX_EXPANDED`` terms (or ``MAX_DEPTH``); ``Tidy``
+    raises it too for a candidate form that does not apply.  Either way the sum is
+    left as it is."""
+
+
+_SIN, _COS, _SINH, _COSH = (OPCODE[n] for n in ("sin", "cos", "sinh", "cosh"))
+_PYTHAGORAS = (
+    (_SIN, _COS, ONE, -ONE),  # sin² = 1 - cos²
+    (_COS, _SIN, ONE, -ONE),  # cos² = 1 - sin²
+    (_SINH, _COSH, -ONE, ONE),  # sinh² = cosh² - 1
+    (_COSH, _SINH, ONE, ONE),  # cosh² = 1 + sinh²
+)
+
+
+class Polynomials(Algebra):
+    """Sums multiplied out (``expand``), written back (``from_poly``), and brought over
+    one fraction line (``together``)."""
+
+    def together(self, i: int) -> int:
+        """Sum ``i`` over one fraction line: multiplied out (bounded), common factors
+        taken out, cancelled against the denominator, ``sin² + cos²`` = 1."""
+        p = self.expand(i)
+        shift: dict[int, Fraction] = {}
+        for mono in p:
+            for var, e in mono:
+                if e < 0:
+                    shift[var] = max(shift.get(var, ZERO), -e)
+        if shift:
+            p = self._open({_shifted(mono, shift): k for mono, k in p.items()})
+        p = self.trig(p)
+        for var in list(shift):
+            if shift[var] <= 0:
+                continue
+            if self.nodes[var][0] == ADD:
+                try:
+                    d = self.expand(var)
+                except TooBig:
+                    continue
+                if any(e < 0 or type(e) is not int for m in d for _, e in m):
+                    continue
+                while shift[var] >= 1:
+                    q = divide(p, d)
+                    if q is None:
+                        break
+                    p = q
+                    shift[var] -= 1
+        # common factors (a variable in every term: its least power) and content
+        common: dict[int, Fraction] = {}
+        monos = list(p)
+        if monos:
+            first = dict(monos[0])
+            for var, e in first.items():
+                least = e
+                for m in monos[1:]:
+                    em = dict(m).get(var)
+                    if em is None:
+                        least = None
+                        break
+                    least = min(least, em)
+                if least:
+                    common[var] = least
+        if common:  # taken out of every term (all of it, before it meets the denominator)
+            p = {_shifted(m, {v: -e for v, e in common.items()}): k for m, k in p.items()}
+        for var, e in list(common.items()):  # then cancelled against the denominator
+            s = shift.get(var, ZERO)
+            if s > 0:
+                t = min(s, e)
+                shift[var] = s - t
+                common[var] = e - t
+        coefficient = ONE
+        ks = [k for k in p.values() if type(k) in RATIONAL]
+        if len(ks) == len(p) and ks:
+            from math import gcd, lcm
+
+            g = ks[0].numerator
+            den = ks[0].denominator
+            for k in ks[1:]:
+                g = gcd(g, k.numerator)
+                den = lcm(den, k.denominator)
+            content = Fraction(g, den)
+            if all(k < 0 for k in ks):
+                content = -content
+            if content != 1 and len(p) > 1 and content.denominator != 1:
+                coefficient = content
+                p = {m: int_if_whole(Fraction(k) / content) for m, k in p.items()}
+            elif content < 0:
+                coefficient = Fraction(-1)
+                p = {m: -k for m, k in p.items()}
+        out = self.num(coefficient)
+        out = self.mul(out, self.from_poly(p))
+        for var, e in common.items():
+            if e:
+                out = self.mul(out, self.pow(var, self.num(e)))
+        for var, e in shift.items():
+            if e:
+                out = self.mul(out, self.pow(var, self.num(-e)))
+        return out
+
+    def _open(self, p: Poly) -> Poly:
+        """The sums left as variables (denominators moved up) multiplied out."""
+        out: Poly = {}
+        for mono, k in p.items():
+            part: Poly = {(): k}
+            for var, e in mono:
+                if self.nodes[var][0] == ADD and type(e) is int and 0 < e <= MAX_EXPANDED_POWER:
+                    part = _times(part, self._expand_power(var, self.num(e), 0))
+                else:
+                    part = _times(part, {((var, e),): ONE})
+            for m, c in part.items():
+                _accumulate(out, m, c)
+        if len(out) > MAX_EXPANDED:
+            raise TooBig
+        return out
+
+    def from_poly(self, p: Poly) -> int:
+        out = self.zero
+        for mono, k in p.items():
+            term = self.num(k)
+            for var, e in mono:
+                term = self.mul(term, self.pow(var, self.num(e)))
+            out = self.add(out, term)
+        return out
+
+    def expand(self, i: int, depth: int = 0) -> Poly:
+        """``i`` multiplied out into monomials over its non-sum pieces (bounded in size
+        and in depth: a deeper piece is ``TooBig``, never a deep recursion)."""
+        if depth > MAX_DEPTH:
+            raise TooBig
+        node = self.nodes[i]
+        kind = node[0]
+        if kind == NUM:
+            return {(): node[1]} if node[1] != 0 else {}
+        if kind == ADD:
+            out: Poly = {(): node[1]} if node[1] != 0 else {}
+            for term, k in node[2]:
+                for mono, c in self.expand(term, depth + 1).items():
+                    _accumulate(out, mono, c * k)
+            if len(out) > MAX_EXPANDED:
+                raise TooBig
+            return out
+        if kind == MUL:
+            out = {(): node[1]}
+            for base, e in node[2]:
+                out = _times(out, self._expand_power(base, e, depth))
+            return out
+        if kind == POW:
+            return self._expand_power(node[1], node[2], depth)
+        return {((i, 1),): ONE}
+
+    def _expand_power(self, base: int, e: int, depth: int) -> Poly:
+        ve = self.value(e)
+        if type(ve) not in RATIONAL:
+            return {((self._intern((POW, base, e)), 1),): ONE}
+        if self.nodes[base][0] == ADD and ve.denominator == 1 and 0 < ve <= MAX_EXPANDED_POWER:
+            b = self.expand(base, depth + 1)
+            out: Poly = {(): ONE}
+            for _ in range(ve.numerator):
+                out = _times(out, b)
+            return out
+        return {((base, int_if_whole(ve)),): ONE}
+
+    def trig(self, p: Poly) -> Poly:
+        """``sin(u)^2 = 1 - cos(u)^2`` (or the other way; ``cosh² = 1 + sinh²``) where it
+        makes the sum shorter."""
+        best = p
+        for square, other, constant, partner_sign in _PYTHAGORAS:
+            found = {v for m in best for v, e in m if e >= 2 and self._is_fn(v, square)}
+            for v in found:
+                partner = self._intern((FN, other, self.nodes[v][2]))
+                out: Poly = {}
+                for mono, k in best.items():
+                    d = dict(mono)
+                    e = d.get(v, ZERO)
+                    if type(e) is int and e >= 2:
+                        d[v] = e - 2
+                        if d[v] == 0:
+                            del d[v]
+                        rest = tuple(sorted(d.items()))
+                        _accumulate(out, rest, k * constant)
+                        _accumulate(out, _shifted(rest, {partner: 2}),
+                                    k * partner_sign)
+                    else:
+                        _accumulate(out, mono, k)
+                if len(out) < len(best):
+                    best = out
+        return best
+
+
+def _shifted(mono: tuple, shift: dict[int, Any]) -> tuple:
+    d = dict(mono)
+    for var, s in shift.items():
+        e = d.get(var, 0) + s
+        if e == 0:
+            d.pop(var, None)
+        else:
+            d[var] = int_if_whole(e)
+    return tuple(sorted(d.items()))
+
+
+def _accumulate(p: Poly, mono: tuple, k: Any) -> None:
+    total = p.get(mono, ZERO) + k
+    if total == 0:
+        p.pop(mono, None)
+    else:
+        p[mono] = total
+
+
+def _times(p: Poly, q: Poly) -> Poly:
+    if len(p) * len(q) > MAX_EXPANDED * 8:
+        raise TooBig
+    out: Poly = {}
+    for m1, k1 in p.items():
+        for m2, k2 in q.items():
+            _accumulate(out, _shifted(m1, dict(m2)), k1 * k2)
+    if len(out) > MAX_EXPANDED:
+        raise TooBig
+    return out
+
+
+def divide(p: Poly, d: Poly) -> Poly | None:
+    """``p / d`` when ``d`` divides ``p`` exactly (multivariate division under a graded
+    order of monomials), else ``None``."""
+    if not d:
+        return None
+    variables = sorted({v for m in (*p, *d) for v, _ in m})
+
+    def _order(mono: tuple) -> tuple:  # graded, then lexicographic in the variables
+        e = dict(mono)
+        return (sum(e.values()), tuple(e.get(v, ZERO) for v in variables))
+
+    lead = max(d, key=_order)
+    lead_k = d[lead]
+    rest = dict(p)
+    quotient: Poly = {}
+    for _ in range(4 * MAX_EXPANDED):
+        if not rest:
+            return quotient
+        top = max(rest, key=_order)
+        step = dict(top)
+        for var, e in lead:
+            left = step.get(var, ZERO) - e
+            if left < 0:
+                return None
+            if left == 0:
+                step.pop(var, None)
+            else:
+                step[var] = left
+        mono = tuple(sorted(step.items()))
+        k = int_if_whole(Fraction(rest[top]) / lead_k)
+        _accumulate(quotient, mono, k)
+        for m, c in d.items():
+            _accumulate(rest, _shifted(m, dict(mono)), -k * c)
+    return None

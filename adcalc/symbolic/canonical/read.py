@@ -1,0 +1,61 @@
+"""Reading a tape in: each primitive applied to canonical ids, one node after another."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adcalc.engine.primitives import BY_NAME, CONST, INPUT, OPCODE, PRIMITIVES
+from adcalc.engine.tape import Tape
+from adcalc.symbolic.canonical.algebra import Algebra
+
+_HOW: list[Any] = [
+    p.name if p.name in ("add", "mul", "sub", "div", "neg", "powc", "pow", "shift")
+    else p.prints_as for p in PRIMITIVES]
+"""How ``Canon.apply`` makes each primitive: by the method of that name, by the form
+it prints as, or (``None``) as a function."""
+
+
+class Reader(Algebra):
+    """Primitives of the tape on canonical ids (``apply``, and ``canon.cos(a)`` by name,
+    as the derivative rules call them), and ``read``, which does so for a whole tape."""
+
+    def apply(self, op: int, args: list[Any], c: Any = None) -> int:
+        """Primitive ``op`` on canonical ids (or literals)."""
+        xs = [x if type(x) is int else self.num(x) for x in args]
+        how = _HOW[op]
+        if how is None:
+            return self.fn(op, tuple(xs))
+        if type(how) is str:
+            if how == "powc":
+                return self.powc(xs[0], c)
+            if how == "shift":  # softmax and logsumexp do not depend on their shift
+                return self.zero
+            return getattr(self, how)(*xs)
+        return how(self, *xs)  # computed stably, read as the textbook writes it
+
+    def __getattr__(self, name: str):
+        prim = BY_NAME.get(name)
+        if prim is None:
+            raise AttributeError(name)
+        op = OPCODE[name]
+        apply = self.apply
+
+        def f(*args: Any) -> int:
+            return apply(op, list(args))
+
+        setattr(self, name, f)  # made once a table
+        return f
+
+    def read(self, tape: Tape) -> list[int]:
+        """Each node of ``tape`` as a canonical id (one loop, front to back)."""
+        ops, a0, a1, consts = tape.ops, tape.a0, tape.a1, tape.consts
+        out: list[int] = [0] * len(ops)
+        for i, op in enumerate(ops):
+            if op == INPUT:
+                out[i] = self.sym(tape.input_name[i])
+            elif op == CONST:
+                out[i] = self.num(consts[i])
+            else:
+                args = [out[a0[i]]] if a1[i] < 0 else [out[a0[i]], out[a1[i]]]
+                out[i] = self.apply(op, args, consts[i])
+        return out

@@ -1,0 +1,66 @@
+"""First partials built in the canonical form as the adjoint sweep makes them: ``Canon``
+as the sweep's algebra (``_Sweep``) and as the derivative rules' (``_Rules``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adcalc.engine.sweeps import Symbols, adjoint
+from adcalc.engine.tape import Tape
+from adcalc.symbolic.canonical.canon import Canon
+
+
+def partials(tape: Tape, wrt: list[str]) -> Tape:
+    """The first partials of each output of ``tape`` by ``wrt`` (output by output, in
+    the order of ``wrt``), built in the canonical form as they are made: the adjoint
+    sweep runs with ``Canon`` as its algebra, so there is no derivative tape to build,
+    prune and read back.  (Whether the form is too large is the caller's to decide, as
+    ``canonical`` does against the derivative tape.)"""
+    c = Canon()
+    ids = c.read(tape)
+    sweep = _Sweep(c)
+    roots: list[int] = []
+    for o in tape.outputs:
+        bar = adjoint(tape, ids, {o: c.one}, sweep).adjoints
+        roots += [bar[tape.var_node[x]] for x in wrt]
+    return c.write(c.tidy(roots), list(tape.variables))
+
+
+class _Rules:
+    """What the derivative rules call (``A.cos(a)``, ``A.mul(c, a)``, ``A.add(1.0, p)``)
+    on a ``Canon``: an ``int`` is an expression's id, any other number a literal."""
+
+    def __init__(self, canon: Canon) -> None:
+        self.canon = canon
+        add, arg = canon.add, canon.as_id
+        self.mul = _rules_product(canon)
+        self.add = lambda a, b: add(arg(a), arg(b))
+
+    def __getattr__(self, name: str):
+        f = getattr(self.canon, name)  # sub, div, neg, powc, or a primitive by name
+        setattr(self, name, f)
+        return f
+
+
+def _rules_product(canon: Canon) -> Any:
+    """The rules' product, as the derivative tape makes it: 1·u is u, whatever u is (a
+    sum keeps its terms as they are: ``Canon.mul`` would take out a fraction)."""
+    mul, arg, one = canon.mul, canon.as_id, canon.one
+
+    def times(a: Any, b: Any) -> int:
+        a, b = arg(a), arg(b)
+        return b if a == one else a if b == one else mul(a, b)
+
+    return times
+
+
+class _Sweep(Symbols):
+    """The symbolic sweeps' algebra with canonical expressions for values."""
+
+    def __init__(self, canon: Canon) -> None:  # no tape: the Canon holds the values
+        self.rules = _Rules(canon)
+        self.number = canon.num  # a literal (and ``one``) as a canonical id
+        self.zero = canon.zero
+        self.nothing = canon.zero.__eq__
+        self.scale = self.rules.mul
+        self.add = canon.add

@@ -1,0 +1,255 @@
+"""Tidying: each sum below the roots, bottom up, brought to the shortest of its forms
+(as it is, over one fraction line, with its common factors taken out), as ``cost``
+measures how long each prints.
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from fractions import Fraction
+from typing import Any
+
+from adcalc.engine.primitives import OPCODE
+from adcalc.symbolic.canonical.limits import MAX_TIDIED
+from adcalc.symbolic.canonical.polynomials import Polynomials, TooBig
+from adcalc.symbolic.canonical.table import ADD, FN, MUL, NUM, POW, RATIONAL, SYM, ZERO
+
+_EXP = OPCODE["exp"]
+
+
+class Tidy(Polynomials):
+    """``tidy`` and the candidates it weighs; ``cost`` and ``measure``, the printed sizes
+    it weighs them by."""
+
+    def tidy(self, roots: list[int]) -> list[int]:
+        """``roots`` with every sum below them brought to its shortest form (one pass,
+        bottom up: children have smaller ids than their parents)."""
+        reach = [False] * len(self.nodes)
+        for r in roots:
+            reach[r] = True
+        for i in range(len(self.nodes) - 1, -1, -1):
+            if reach[i]:
+                for child in self.children(i):
+                    reach[child] = True
+        done: dict[int, int] = {}
+        for i in range(len(reach)):
+            if reach[i]:
+                done[i] = self._tidy_node(i, done)
+        return [done[r] for r in roots]
+
+    def _tidy_node(self, i: int, done: dict[int, int]) -> int:
+        node = self.nodes[i]
+        kind = node[0]
+        if kind in (NUM, SYM):
+            return i
+        if kind == FN:
+            args = tuple(done[a] for a in node[2])
+            return i if args == node[2] else self.fn(node[1], args)
+        if kind == POW:
+            if done[node[1]] == node[1] and done[node[2]] == node[2]:
+                return i
+            return self.pow(done[node[1]], done[node[2]])
+        if kind == MUL:
+            if all(done[b] == b and done[e] == e for b, e in node[2]):
+                out = i  # nothing below changed
+            else:
+                out = self.num(node[1])
+                for base, e in node[2]:
+                    out = self.mul(out, self.pow(done[base], done[e]))
+            return self._exp_over_sum(self._sums_together(out))
+        if all(done[t] == t for t, _ in node[2]):
+            out = i
+        else:
+            out = self.num(node[1])
+            for term, k in node[2]:
+                out = self.add(out, self.mul(self.num(k), done[term]))
+        if self.nodes[out][0] != ADD or self.measure(out) > MAX_TIDIED:
+            return out
+        best, best_cost = out, self.cost(out)
+        for candidate in (self.together, self.factored, self._together_within):
+            try:
+                c = candidate(out)
+            except TooBig:
+                continue
+            cost = self.cost(c)
+            if cost <= best_cost:
+                best, best_cost = c, cost
+        return self._exp_over_sum(best) if best != out else best
+
+    def _together_within(self, i: int) -> int:
+        """Sum ``i`` over one fraction line after the sums inside its terms are (each
+        alone may print longer so, yet the whole cancels: x/(x/(x + 1) + 1) + … )."""
+        const, terms = self.terms(i)
+        if not any(self._fraction_inside(b) for t in terms for b in self.factors(t)[1]):
+            raise TooBig  # no sum in a term has a fraction of its own: nothing to gain
+        out = self.num(const)
+        changed = False
+        for term, k in terms.items():
+            t = self._sums_together(term, always=True)
+            changed |= t != term
+            out = self.add(out, self.mul(self.num(k), t))
+        if not changed or self.nodes[out][0] != ADD:
+            raise TooBig
+        return self.together(out)
+
+    def _fraction_inside(self, i: int) -> bool:
+        """Whether ``i`` is a sum with a term over a denominator (1/x + 1, x/(x + 1) + 1)."""
+        node = self.nodes[i]
+        if node[0] != ADD:
+            return False
+        for term, _ in node[2]:
+            for e in self.factors(term)[1].values():
+                ve = self.value(e)
+                if ve is not None and type(ve) in RATIONAL and ve < 0:
+                    return True
+        return False
+
+    def _sums_together(self, i: int, always: bool = False) -> int:
+        """Product ``i`` with its sums over one fraction line where the product then
+        prints shorter, though each sum alone did not: a denominator of a sum cancels
+        against the other factors (``x^2*(1/x^2 + 1)`` is ``x^2 + 1``)."""
+        node = self.nodes[i]
+        if node[0] not in (MUL, POW) or self.measure(i) > MAX_TIDIED:
+            return i
+        k, factors = self.factors(i)
+        out = self.num(k)
+        changed = False
+        for base, e in factors.items():
+            if self.nodes[base][0] == ADD:
+                with suppress(TooBig):
+                    t = self.together(base)
+                    changed |= t != base
+                    base = t
+            out = self.mul(out, self.pow(base, e))
+        return out if changed and (always or self.cost(out) < self.cost(i)) else i
+
+    def _exp_over_sum(self, i: int) -> int:
+        """``exp(v)/(exp(v) + c)`` as ``1/(1 + c*exp(-v))`` where that prints shorter:
+        the logistic loss's ``-y*exp(-y*u)/(exp(-y*u) + 1)`` is ``-y/(exp(y*u) + 1)``."""
+        node = self.nodes[i]
+        if node[0] != MUL or self.measure(i) > MAX_TIDIED:
+            return i
+        k, factors = self.factors(i)
+        exps = [b for b, e in factors.items() if self._is_exp(b) and e == self.one]
+        if len(exps) != 1:
+            return i
+        top = exps[0]
+        inverse = self.fn(_EXP, (self.neg(self.nodes[top][2][0]),))
+        best, best_cost = i, self.cost(i)
+        for base, e in factors.items():
+            if self.nodes[base][0] != ADD or e != self.minus_one:
+                continue
+            const, terms = self.terms(base)
+            scaled = self.mul(self.num(const), inverse)
+            for term, c in terms.items():
+                scaled = self.add(scaled, self.mul(self.mul(self.num(c), term), inverse))
+            out = self.num(k)
+            for b, f in factors.items():
+                if b not in (top, base):
+                    out = self.mul(out, self.pow(b, f))
+            out = self.mul(out, self.pow(scaled, self.minus_one))
+            cost = self.cost(out)
+            if cost < best_cost:
+                best, best_cost = out, cost
+        return best
+
+    def factored(self, i: int) -> int:
+        """Sum ``i`` with the factors common to its terms taken out as they stand, sums
+        included, before anything is multiplied out: ``12*(3*x - 2)^3/(x + 1) - (3*x -
+        2)^4/(x + 1)^2`` is ``(3*x - 2)^3*(9*x + 14)/(x + 1)^2``."""
+        const, terms = self.terms(i)
+        if const != 0 or len(terms) < 2:
+            raise TooBig
+        parts = [self.factors(t)[1] for t in terms]
+        common: dict[int, Any] = {}
+        for base in {b for factors in parts for b in factors}:
+            # the least power in any term (0 where it is absent): a factor of every term
+            # when positive, the common denominator when negative
+            powers = [self.value(f[base]) if base in f else ZERO for f in parts]
+            if all(type(p) in RATIONAL for p in powers) and min(powers) != 0:
+                common[base] = min(powers)
+        if not common:
+            raise TooBig
+        rest = self.zero
+        for term, k in terms.items():
+            piece = self.mul(self.num(k), term)
+            for base, e in common.items():
+                piece = self.mul(piece, self.pow(base, self.num(-e)))
+            rest = self.add(rest, piece)
+        if self.nodes[rest][0] == ADD:
+            with suppress(TooBig):
+                rest = min((rest, self.together(rest)), key=self.cost)
+        out = rest
+        for base, e in common.items():
+            out = self.mul(out, self.pow(base, self.num(e)))
+        return out
+
+    def cost(self, i: int) -> int:
+        """How long ``i`` prints: every piece as often as it is written, except that a
+        large piece written again is a name (``formula`` names pieces of
+        ``MIN_SHARED_SIZE`` or more used twice)."""
+        from adcalc.symbolic.formula import MIN_SHARED_SIZE
+
+        seen: set[int] = set()
+        stack = [i]
+        total = 0
+        nodes = self.nodes
+        while stack:
+            j = stack.pop()
+            if j in seen and self.measure(j) >= MIN_SHARED_SIZE:
+                total += 1
+                continue
+            seen.add(j)
+            node = nodes[j]
+            kind = node[0]
+            if kind == NUM:
+                q = node[1]
+                total += (1 if type(q) is not Fraction else 3) + (q < 0)
+            elif kind in (SYM, FN):
+                total += 1
+            elif kind == POW:
+                total += node[2] != self.half
+            elif kind == MUL:
+                total += len(node[2]) - 1 + (node[1] != 1)
+            else:
+                total += len(node[2]) - 1 + 2 * (node[1] != 0) + sum(
+                    2 * (abs(k) != 1) for _, k in node[2])
+            stack.extend(self.children(j))
+        return total
+
+    def measure(self, i: int) -> int:
+        """About how many symbols the printed form of ``i`` has (shared pieces count
+        every time, as they print); memoised, computed in one loop."""
+        size = self.size
+        if i in size:
+            return size[i]
+        stack = [i]
+        while stack:
+            j = stack[-1]
+            kids = [c for c in self.children(j) if c not in size]
+            if kids:
+                stack.extend(kids)
+                continue
+            stack.pop()
+            if j in size:
+                continue
+            node = self.nodes[j]
+            kind = node[0]
+            if kind == NUM:
+                q = node[1]
+                s = 1 if type(q) is not Fraction or q.denominator == 1 else 3
+                s += q < 0
+            elif kind == SYM:
+                s = 1
+            elif kind == FN:
+                s = 1 + sum(size[a] for a in node[2])
+            elif kind == POW:
+                s = size[node[1]] + (0 if node[2] == self.half else 1 + size[node[2]])
+            elif kind == MUL:
+                s = (node[1] != 1) + sum(size[b] + (0 if e == self.one else 1 + size[e])
+                                         for b, e in node[2]) + len(node[2]) - 1
+            else:
+                s = (node[1] != 0) * 2 + sum(size[t] + 2 * (abs(k) != 1) for t, k in node[2])
+                s += len(node[2]) - 1
+            size[j] = min(s, 1 << 40)
+        return size[i]

@@ -1,0 +1,233 @@
+"""C99: one file needing only ``<math.h>``; compiles with ``gcc -std=c99 -Wall -Wextra
+-Werror``.  Don't compile it with ``-ffast-math``: the compensated sums and the stable
+rules rely on IEEE arithmetic as written.
+
+Domain policy: no errors; a point where a primal statement is outside its domain gets
+NaN in every result (the Python target raises there).
+"""
+
+from __future__ import annotations
+
+from adcalc.symbolic.codegen.target import Layout, Target
+
+_HELPERS = {
+    "adc_sign": ('''static double adc_sign(double a)
+{
+    return a == 0 ? 0.0 : copysign(1.0, a);
+}
+''', ()),
+    "adc_step": ('''static double adc_step(double a)
+{
+    return a > 0 ? 1.0 : 0.0;
+}
+''', ()),
+    "adc_relu": ('''static double adc_relu(double a)
+{
+    return a > 0 ? a : 0.0;
+}
+''', ()),
+    "adc_min": ('''static double adc_min(double a, double b)
+{
+    return b < a ? b : a;
+}
+''', ()),
+    "adc_max": ('''static double adc_max(double a, double b)
+{
+    return b > a ? b : a;
+}
+''', ()),
+    "adc_sigmoid": ('''static double adc_sigmoid(double a)
+{
+    if (a >= 0) {
+        return 1.0 / (1.0 + exp(-a));
+    }
+    double z = exp(a);
+    return z / (1.0 + z);
+}
+''', ()),
+    "adc_softplus": ('''static double adc_softplus(double a)
+{
+    return (0.0 > a ? 0.0 : a) + log1p(exp(-fabs(a)));
+}
+''', ()),
+    "adc_dtanh": ('''/* tanh'(a) = sech(a)^2 = 4 sigmoid(2a) sigmoid(-2a): no cancellation */
+static double adc_dtanh(double a)
+{
+    return 4.0 * adc_sigmoid(2.0 * a) * adc_sigmoid(-2.0 * a);
+}
+''', ("adc_sigmoid",)),
+    "adc_dsigmoid": ('''/* sigmoid'(a) = sigmoid(a) sigmoid(-a): no cancellation */
+static double adc_dsigmoid(double a)
+{
+    return adc_sigmoid(a) * adc_sigmoid(-a);
+}
+''', ("adc_sigmoid",)),
+    "adc_dasin": ('''/* asin'(a) = 1/sqrt((1 - a)(1 + a)): no cancellation near 1 */
+static double adc_dasin(double a)
+{
+    return 1.0 / sqrt((1.0 - a) * (1.0 + a));
+}
+''', ()),
+    "adc_over_sumsq": ('''/* u/(u^2 + v^2), scaled like hypot where the squares overflow or vanish */
+static double adc_over_sumsq(double u, double v)
+{
+    double s = u * u + v * v;
+    if (s > 1e-290 && s < 1e300) {
+        return u / s;
+    }
+    double h = hypot(u, v);
+    return u / h / h;
+}
+''', ()),
+    "adc_pow_dx": ('''/* y*x^(y - 1) as y*(x^y/x) where x^y is a normal double */
+static double adc_pow_dx(double x, double y)
+{
+    if (y == 0) {
+        return 0.0;
+    }
+    if (x != 0) {
+        double out = pow(x, y);
+        if (out != 0 && fabs(out) >= 2.2250738585072014e-308 && isfinite(out)) {
+            double ratio = out / x;
+            return isfinite(ratio) ? y * ratio : (y / x) * out;
+        }
+    }
+    return y * pow(x, y - 1.0);
+}
+''', ()),
+    "adc_xlogy": ('''/* x*log(y), and 0 where x = 0 */
+static double adc_xlogy(double x, double y)
+{
+    return x == 0 ? 0.0 : x * log(y);
+}
+''', ()),
+    "adc_total": ('''/* the sum of three or more contributions with their rounding errors (TwoSum) */
+static double adc_total(int n, const double *t)
+{
+    double s = t[0], u = t[1];
+    double x = s + u, z = x - s;
+    double e = (s - (x - z)) + (u - z);
+    s = x;
+    for (int k = 2; k < n; k++) {
+        u = t[k];
+        x = s + u;
+        z = x - s;
+        e = e + ((s - (x - z)) + (u - z));
+        s = x;
+    }
+    double r = s + e;
+    return r - r == 0 ? r : s;
+}
+''', ()),
+    "adc_symmetric": ('''/* (a + b)/2, halved first where the sum overflows */
+static double adc_symmetric(double a, double b)
+{
+    double total = a + b;
+    return isfinite(total) ? total / 2 : a / 2 + b / 2;
+}
+''', ()),
+}
+
+_LIBM = ("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "exp", "log",
+         "log2", "log10", "sqrt", "atan2", "hypot", "pow")
+
+C_KEYWORDS = """auto break case char const continue default do double else enum extern float
+for goto if inline int long register restrict return short signed sizeof static struct
+switch typedef union unsigned void volatile while alignas alignof bool false true nullptr
+static_assert thread_local typeof typeof_unqual constexpr asm fortran main NULL errno
+""".split()
+MATH_H = """acos acosh asin asinh atan atan2 atanh cbrt ceil copysign cos cosh erf erfc exp
+exp2 expm1 fabs fdim floor fma fmax fmin fmod frexp hypot ilogb ldexp lgamma llrint llround
+log log10 log1p log2 logb lrint lround modf nan nearbyint nextafter nexttoward pow remainder
+remquo rint round scalbln scalbn sin sinh sqrt tan tanh tgamma trunc j0 j1 jn y0 y1 yn gamma
+drem finite significand signgam isnan isinf isfinite isnormal signbit fpclassify isgreater
+isgreaterequal isless islessequal islessgreater isunordered float_t double_t HUGE_VAL
+HUGE_VALF HUGE_VALL INFINITY NAN FP_INFINITE FP_NAN FP_NORMAL FP_SUBNORMAL FP_ZERO
+FP_FAST_FMA FP_ILOGB0 FP_ILOGBNAN MATH_ERRNO MATH_ERREXCEPT math_errhandling M_E M_PI
+""".split()
+
+
+class CTarget(Target):
+    lang = "c"
+    CALLS = {**{name: name for name in _LIBM}, "powc": "pow", "abs": "fabs",
+             "min": "adc_min", "max": "adc_max", "sign": "adc_sign", "step": "adc_step",
+             "relu": "adc_relu", "sigmoid": "adc_sigmoid", "softplus": "adc_softplus",
+             "dtanh": "adc_dtanh", "dsigmoid": "adc_dsigmoid", "dasin": "adc_dasin",
+             "over_sumsq": "adc_over_sumsq", "pow_dx": "adc_pow_dx", "xlogy": "adc_xlogy"}
+    HELPERS = _HELPERS
+    TOTAL, SYMMETRIC = "adc_total", "adc_symmetric"
+    AND, OR = " && ", " || "
+    RESERVED = frozenset({*C_KEYWORDS, *MATH_H, "bad", "k", "grad", "values", "jacobian",
+                          "hessian"})
+    PREFIX = "adc_"
+    CONSTANTS = {"inf": "INFINITY", "-inf": "-INFINITY", "nan": "NAN"}
+
+    def number(self, x: float) -> str:
+        text = repr(float(x))
+        return self.CONSTANTS.get(text, text)
+
+    def total(self, terms: list[str]) -> tuple[str, int]:
+        self.need(self.TOTAL)
+        return f"{self.TOTAL}({len(terms)}, (const double[]){{{', '.join(terms)}}})", 5
+
+    def fractional(self, x: str) -> str:
+        return f"fmod({x}, 1.0) != 0"
+
+    # -- the file ------------------------------------------------------------------------
+    def module(self, header: list[str], layouts: list[Layout]) -> str:
+        parts = ["".join(f"// {line}".rstrip() + "\n" for line in header), "\n",
+                 "#include <math.h>\n"]
+        bodies = [self.function(f) for f in layouts]  # (collects the helpers)
+        for src in self.helpers():
+            parts.append("\n" + src)
+        for body in bodies:
+            parts.append("\n" + body)
+        return "".join(parts)
+
+    def signature(self, f: Layout) -> str:
+        params = [f"double {p}" for p in f.params]
+        if f.vector:
+            params.append("double *values")
+        if f.kind in ("grad", "hessian"):
+            params.append("double *grad")
+        if f.kind == "jacobian":
+            params.append("double *jacobian")
+        if f.kind == "hessian":
+            params.append("double *hessian")
+        kind = "void" if f.vector else "double"
+        return f"{kind} {f.name}({', '.join(params) or 'void'})"
+
+    def function(self, f: Layout) -> str:
+        lines = [f"/* {f.doc} */", self.signature(f), "{"]
+        guarded = any(s.guard for s in f.statements)
+        if guarded:
+            lines.append("    int bad = 0;")
+        for s in f.statements:
+            if s.guard:
+                lines.append(f"    bad |= ({s.guard});  // outside the domain: {s.domain}"[:100]
+                             if len(s.guard) < 60 else f"    bad |= ({s.guard});")
+            comment = f"  // {s.comment}" if s.comment else ""
+            lines.append(f"    double {s.name} = {s.text};{comment}")
+        stores = []
+        if f.vector:
+            stores += [("values", k, v) for k, v in enumerate(f.values)]
+        if f.kind in ("grad", "hessian"):
+            stores += [("grad", k, v) for k, v in enumerate(f.gradient)]
+        flat = [x for row in f.matrix for x in row]
+        if f.kind in ("jacobian", "hessian"):
+            stores += [(f.kind, k, v) for k, v in enumerate(flat)]
+        lines += [f"    {array}[{k}] = {v};" for array, k, v in stores]
+        if guarded:
+            lines.append("    if (bad) {")
+            for array in dict.fromkeys(a for a, _, _ in stores):
+                count = sum(1 for a, _, _ in stores if a == array)
+                lines.append(f"        for (int k = 0; k < {count}; k++) {{")
+                lines += [f"            {array}[k] = NAN;", "        }"]
+            if not f.vector:
+                lines.append("        return NAN;")
+            lines.append("    }")
+        if not f.vector:
+            lines.append(f"    return {f.values[0]};")
+        lines.append("}")
+        return "\n".join(lines) + "\n"
+
