@@ -34,6 +34,8 @@ def at_option(help: str) -> Any:
 
 
 def _max_steps(ctx: click.Context, param: click.Parameter, value: int | None) -> None:
+    if value is None:  # the default: nothing to set, nothing to import at start-up
+        return
     from adcalc.frontend.program import MAX_STEPS_SETTING
 
     MAX_STEPS_SETTING.set(value)

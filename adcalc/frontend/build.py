@@ -311,7 +311,7 @@ class Builder:
                 raise ParseError(f"an index of {base}[…] is a vector; it must be a whole number",
                                  self.text, at)
             if not tape.is_const(a):
-                from adcalc.frontend.program import _inputs
+                from adcalc.frontend.tracer import _inputs
 
                 used = _inputs(tape, a)
                 raise ParseError(f"an index of {base}[…] depends on the input"

@@ -27,34 +27,13 @@ the doubles took).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
-from itertools import pairwise
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from adcalc.engine.primitives import INPUT
-from adcalc.engine.tape import Decision, Loop, Tape
-from adcalc.errors import DomainError, InputError, ParseError, param
-from adcalc.frontend.build import Builder, Vector
+from adcalc.engine.tape import Tape
+from adcalc.errors import ParseError
 from adcalc.frontend.lalr import Word
-
-MAX_STEPS = 10_000
-"""The default bound on the iterations of one ``while`` loop (``max_steps``)."""
-
-MAX_STEPS_SETTING: ContextVar[int | None] = ContextVar("max_steps", default=None)
-"""The bound where no ``max_steps`` is passed (``None``: ``MAX_STEPS``): the command line's
-``--max-steps`` sets it for the command; ``with max_steps(N):`` for a block of code."""
-
-
-@contextmanager
-def max_steps(n: int | None) -> Iterator[None]:
-    """Within the block, a program's ``while`` loops run at most ``n`` iterations."""
-    token = MAX_STEPS_SETTING.set(n)
-    try:
-        yield
-    finally:
-        MAX_STEPS_SETTING.reset(token)
+from adcalc.frontend.tracer import MAX_STEPS, MAX_STEPS_SETTING, _Tracer, max_steps
 
 # -- the parser's reductions, recorded -------------------------------------------------
 
@@ -168,8 +147,26 @@ class Recorder:
 
 # -- compiled to flat instructions ------------------------------------------------------
 
-(LEAF, BIN, NEG, CALL, VEC, BIND, CMP, NOT, JFK, JTK, BRANCH, JUMP, LOOP, NEXT, TEST, DEF,
- RET, END) = range(18)
+from adcalc.frontend.tracer import (  # noqa: E402  (the instruction codes)
+    BIN,
+    BIND,
+    BRANCH,
+    CALL,
+    CMP,
+    DEF,
+    END,
+    JFK,
+    JTK,
+    JUMP,
+    LEAF,
+    LOOP,
+    NEG,
+    NEXT,
+    NOT,
+    RET,
+    TEST,
+    VEC,
+)
 
 
 class _Label:
@@ -364,352 +361,10 @@ def _comparison(text: str, left: Any, tok: Any) -> str:
     return _span(text, _first(left), tok.start_pos)
 
 
-_COMPARE = {"<": float.__lt__, "<=": float.__le__, ">": float.__gt__, ">=": float.__ge__,
-            "==": float.__eq__, "!=": float.__ne__}
-
-
-class _Frame:
-    __slots__ = ("count", "iteration", "kind", "label", "limit", "outer", "record", "var")
-
-    def __init__(self, kind: str, label: str, outer: str, var: str | None, count: int,
-                 limit: int, record: Loop) -> None:
-        self.kind, self.label, self.outer, self.var = kind, label, outer, var
-        self.count, self.limit, self.iteration, self.record = count, limit, 0, record
-
-
-class _Tracer:
-    def __init__(self, program: Program, point: Mapping[str, float], max_steps: int | None,
-                 exact: bool, outcomes: Sequence[bool] | None) -> None:
-        self.program = program
-        self.text = program.text
-        self.point = point
-        if max_steps is None:
-            max_steps = MAX_STEPS_SETTING.get()
-        self.max_steps = MAX_STEPS if max_steps is None else max_steps
-        if self.max_steps < 1:
-            raise InputError(f"{param('max_steps')} must be at least 1, got {self.max_steps}")
-        self.builder = Builder()
-        self.builder.reset(program.text, exact)
-        self.tape = self.builder.tape
-        self.outcomes = None if outcomes is None else list(outcomes)
-        self.vals: list[Any] = []
-        self.where = ""
-        self.spans: list[tuple[int, str]] = []
-        self.said: set[int] = set()
-
-    # values at the point, computed as far as the tape goes
-    def values(self) -> list[Any]:
-        from adcalc.engine.sweeps import primal
-
-        tape, vals = self.tape, self.vals
-        if len(vals) < len(tape):
-            for name in tape.variables:
-                if tape.var_node[name] >= len(vals) and name not in self.point:
-                    where = f" (read at {self.where})" if self.where else ""
-                    raise InputError(f"no value for {name}{where}: give it with "
-                                     f"{param('point', f'{name}=…')}")
-            primal(tape, self.point, resume=vals)
-        return vals
-
-    def loop_label(self) -> None:
-        self.spans.append((len(self.tape), self.where))
-
-    def run(self) -> Tape:
-        code, b, tape, text = self.program.code, self.builder, self.tape, self.text
-        stack: list[Any] = []
-        push, pop = stack.append, stack.pop
-        loops: list[_Frame] = []
-        calls: list[tuple] = []
-        functions: dict[str, tuple] = {}
-        records: dict[int, Loop] = {}
-        defined: set[int] = set()
-        pc = 0
-        leaf = {"number": b.number, "name": b.name}
-        binary = {"add": b.add, "sub": b.sub, "mul": b.mul, "div": b.div, "pow": b.pow}
-        while True:
-            ins = code[pc]
-            op = ins[0]
-            pc += 1
-            if op == LEAF:
-                push(leaf[ins[1]]([ins[2]]))
-            elif op == BIN:
-                y = pop()
-                stack[-1] = binary[ins[1]]([stack[-1], y])
-            elif op == NEG:
-                stack[-1] = b.neg([stack[-1]])
-            elif op == CALL:
-                n = ins[3]
-                args = stack[len(stack) - n:]
-                del stack[len(stack) - n:]
-                tok = ins[2]
-                mine = functions.get(str(tok)) if ins[1] == "call" else None
-                if mine is None:
-                    push(b.call([tok, args]) if ins[1] == "call" else b.index([tok, args]))
-                    continue
-                params, entry, scope, known = mine
-                name = str(tok)
-                b.used.add(name)
-                if len(args) != len(params):
-                    k = len(params)
-                    raise ParseError(f"{name} takes {k} argument{'s' if k != 1 else ''} "
-                                     f"({', '.join(params)}), got {len(args)}", text,
-                                     tok.start_pos)
-                if any(isinstance(a, Vector) for a in args):
-                    raise ParseError(f"the arguments of {name} must be numbers, not vectors",
-                                     text, tok.start_pos)
-                calls.append((pc, b.bindings, functions, tok))
-                b.bindings = dict(scope)
-                b.bindings.update(zip(params, args, strict=True))
-                functions = known
-                pc = entry
-            elif op == RET:
-                pc, b.bindings, functions, tok = calls.pop()
-                out = stack[-1]
-                if type(out) is int and tape.ops[out] >= 0:
-                    tape.names.setdefault(out, b._call_text(tok.start_pos))
-            elif op == VEC:
-                n = ins[1]
-                args = stack[len(stack) - n:]
-                del stack[len(stack) - n:]
-                push(b.vector([args]))
-            elif op == BIND:
-                tok = ins[1]
-                at = tok.start_pos
-                b.binding([tok, pop()])
-                if at in defined:  # bound again by a loop: one definition
-                    b.defined.pop()
-                defined.add(at)
-            elif op == CMP:
-                y, x = pop(), pop()
-                push(self.compare(ins, x, y, loops))
-            elif op == NOT:
-                stack[-1] = not stack[-1]
-            elif op == JFK:
-                if stack[-1]:
-                    pop()
-                else:
-                    pc = ins[1]
-            elif op == JTK:
-                if stack[-1]:
-                    pc = ins[1]
-                else:
-                    pop()
-            elif op == BRANCH:
-                if not pop():
-                    pc = ins[1]
-            elif op == JUMP:
-                pc = ins[1]
-            elif op == LOOP:
-                kind, kw, label = ins[1], ins[2], ins[3]
-                record = records.get(kw.start_pos)
-                if record is None:
-                    record = records[kw.start_pos] = Loop(label, kw.start_pos)
-                if kind == "repeat":
-                    count, limit = 0, self.bound(pop(), ins[5], kw, label, "count")
-                elif kind == "for":
-                    hi, lo = pop(), pop()
-                    count = self.bound(lo, ins[5][0], kw, label, "start")
-                    limit = self.bound(hi, ins[5][1], kw, label, "end") + 1
-                else:
-                    count, limit = 0, self.max_steps
-                loops.append(_Frame(kind, label, self.where, None if ins[4] is None else str(
-                    ins[4]), count, limit, record))
-            elif op == NEXT:
-                frame = loops[-1]
-                if frame.count >= frame.limit:
-                    self.end_loop(loops.pop())
-                    pc = ins[1]
-                    continue
-                frame.iteration += 1
-                if frame.var is not None:
-                    b.bindings[frame.var] = tape.const(frame.count)
-                    now = f"{frame.var}={frame.count}"
-                else:
-                    now = f"{frame.kind} {frame.iteration}" if frame.outer else (
-                        f"iteration {frame.iteration}")
-                frame.count += 1
-                self.where = f"{frame.outer}, {now}" if frame.outer else now
-                self.loop_label()
-            elif op == TEST:
-                frame = loops[-1]
-                if not pop():
-                    self.end_loop(loops.pop())
-                    pc = ins[1]
-                    continue
-                if frame.iteration >= frame.limit:
-                    at = ins[2].start_pos
-                    raise DomainError(
-                        f"the loop `{ins[3]}` at {_place(text, at)} did not end within "
-                        f"{frame.limit:,} iterations, the limit {param('max_steps')} sets "
-                        f"(default {MAX_STEPS:,}): raise it if the loop needs more, or check "
-                        "that its condition turns false")
-                frame.iteration += 1
-                now = f"iteration {frame.iteration}"
-                self.where = f"{frame.outer}, {now}" if frame.outer else now
-                self.loop_label()
-            elif op == DEF:
-                tok, params, entry, skip = ins[1], ins[2], ins[3], ins[4]
-                self.define(tok, params)
-                functions = {**functions, str(tok): (params, entry, dict(b.bindings),
-                                                     functions)}
-                pc = skip
-            elif op == END:
-                return self.finish(pop(), records)
-
-    # -- pieces of the loop ------------------------------------------------------------
-    def compare(self, ins: tuple, x: Any, y: Any, loops: list[_Frame]) -> bool:
-        tok, ctx, comparison = ins[1], ins[2], ins[3]
-        if isinstance(x, Vector) or isinstance(y, Vector):
-            raise ParseError(f"{comparison} compares vectors: a comparison is between two "
-                             "numbers", self.text, tok.start_pos)
-        how = str(tok)
-        label = ctx[1] if ctx else comparison
-        if ctx and ctx[0] == "while" and loops:
-            label += f" (iteration {loops[-1].iteration + 1})"
-        outer = loops[-1].outer if ctx and ctx[0] == "while" and loops else self.where
-        if self.outcomes is not None:
-            if not self.outcomes:
-                raise InputError("the recorded path ends before the program does: trace it "
-                                 "again at this point")
-            outcome = self.outcomes.pop(0)
-            boundary = False
-        else:
-            vals = self.values()
-            a, c = float(vals[x]), float(vals[y])
-            outcome = _COMPARE[how](a, c)
-            tape = self.tape
-            boundary = a == c and not (tape.is_const(x) and tape.is_const(y))
-            if boundary and tok.start_pos not in self.said:
-                self.said.add(tok.start_pos)
-                self.tape.warnings.append(
-                    f"warning: {label}{f' at {outer}' if outer else ''}: the point is on "
-                    f"the boundary of {comparison} (both sides are {a!r}); the derivative is "
-                    f"that of the path taken ({comparison} came out {outcome}), and the "
-                    "other side's may differ")
-        self.tape.decisions.append(Decision(x, how, y, outcome, label, comparison, outer,
-                                            tok.start_pos, boundary))
-        return outcome
-
-    def bound(self, value: Any, tree: Any, kw: Any, label: str, what: str) -> int:
-        """A loop's count or bound: a whole number known without the point."""
-        tape, at = self.tape, _first(tree)
-        if isinstance(value, Vector):
-            raise ParseError(f"the {what} of `{label}` is a vector; it must be a whole number",
-                             self.text, at)
-        if not tape.is_const(value):
-            used = _inputs(tape, value)
-            raise ParseError(f"the {what} of `{label}` must be a constant (a whole number, "
-                             f"or a name bound to one), not depend on the input"
-                             f"{'s' if len(used) > 1 else ''} {', '.join(used)}: a loop's "
-                             "length is fixed before the point is known; use while for a "
-                             "loop that depends on it", self.text, at)
-        x = float(tape.consts[value])  # type: ignore[arg-type]
-        if x != int(x):
-            raise ParseError(f"the {what} of `{label}` is {x!r}, not a whole number", self.text,
-                             at)
-        if what == "count" and x < 0:
-            raise ParseError(f"the count of `{label}` is {int(x)}; it must be 0 or more",
-                             self.text, at)
-        return int(x)
-
-    def end_loop(self, frame: _Frame) -> None:
-        frame.record.runs += 1
-        trips = frame.iteration
-        r = frame.record
-        r.trips_min = trips if r.trips_min is None else min(r.trips_min, trips)
-        r.trips_max = trips if r.trips_max is None else max(r.trips_max, trips)
-        self.where = frame.outer
-        self.loop_label()
-
-    def define(self, tok: Any, params: list[str]) -> None:
-        """The checks of ``Builder.function_def`` for a function of a program."""
-        b, name, at = self.builder, str(tok), tok.start_pos
-        from adcalc.frontend.build import ALIASES, CONSTANTS, FUNCTIONS, REDUCTIONS
-
-        builtin = set(FUNCTIONS) | set(ALIASES) | set(REDUCTIONS)
-        if name in builtin:
-            raise ParseError(f"{name} is a built-in function; give yours another name",
-                             self.text, at)
-        if name in CONSTANTS:
-            raise ParseError(f"{name} is a constant; a function needs another name", self.text,
-                             at)
-        if name in b.functions or name in b.bindings:
-            raise ParseError(f"{name} is defined twice", self.text, at)
-        if len(set(params)) != len(params):
-            raise ParseError(f"{name} names a parameter twice", self.text, at)
-        for p in params:
-            if p in builtin or p in CONSTANTS:
-                raise ParseError(f"{p} is a built-in name; a parameter of {name} needs another",
-                                 self.text, at)
-        b.functions[name] = _Stub(name, params)  # type: ignore[assignment]
-        b.defined.append((name, at, "function"))
-
-    def finish(self, out: Any, records: dict[int, Loop]) -> Tape:
-        from adcalc.frontend.parse import _unused
-
-        b, tape = self.builder, self.tape
-        tape.outputs.extend(out if isinstance(out, Vector) else [out])
-        tape.loops.extend(sorted(records.values(), key=lambda r: r.at))
-        spans = [*self.spans, (len(tape), "")]
-        ops = tape.ops
-        for (start, label), (stop, _) in pairwise(spans):
-            if label:
-                for i in range(start, stop):
-                    if ops[i] >= 0:
-                        tape.where.setdefault(i, label)
-        missing = [n for n in tape.variables if n not in self.point]
-        if missing and self.outcomes is None:
-            at = {i: label for (start, label), (stop, _) in pairwise(spans)
-                  for i in range(start, stop) if label and ops[i] < 0}
-            name = missing[0]
-            where = at.get(tape.var_node[name])
-            raise InputError(f"no value for {name}{f' (read at {where})' if where else ''}: "
-                             f"give it with {param('point', f'{name}=…')}")
-        for name in self.point:  # inputs of the paths not taken: derivative 0
-            if name not in tape.var_node and self.program.mentions(name):
-                tape.input(name)
-        defined = sorted(set(b.defined), key=lambda d: d[1])
-        tape.warnings.extend(_unused(self.text, [d for d in defined if d[0] not in b.used],
-                                     defined, self.program.breaks))
-        return tape.pruned()
-
-
-class _Stub:
-    """A function of a program, as ``Builder`` sees it (for its messages): calls are
-    the tracer's; one reaching the builder is a function calling itself."""
-
-    def __init__(self, name: str, params: list[str]) -> None:
-        self.name, self.params = name, params
-
-    def call(self, args: list, label: str, text: str, at: int) -> Any:
-        raise ParseError(f"{self.name} calls itself: a function may use only the functions "
-                         "defined before it (no recursion)", text, at)
-
-
-def _inputs(tape: Tape, node: int) -> list[str]:
-    """The inputs node ``node`` depends on (a loop over the tape, never a recursion)."""
-    seen, stack, out = {node}, [node], []
-    while stack:
-        i = stack.pop()
-        if tape.ops[i] == INPUT:
-            out.append(tape.input_name[i])
-            continue
-        for a in (tape.a0[i], tape.a1[i]) if tape.ops[i] >= 0 else ():
-            if a >= 0 and a not in seen:
-                seen.add(a)
-                stack.append(a)
-    return sorted(out)
-
-
-def _place(text: str, pos: int) -> str:
-    from adcalc.frontend.parse import _place as place
-
-    return place(text, pos)
-
-
 def index_name(base: str, indices: Sequence[int]) -> str:
     """``w[1]``, ``v[1,2]``: the name an index expression reads."""
     return f"{base}[{','.join(str(k) for k in indices)}]"
 
 
-__all__ = ["MAX_STEPS", "Program", "Recorder", "Word", "index_name", "max_steps"]
+__all__ = ["MAX_STEPS", "MAX_STEPS_SETTING", "Program", "Recorder", "Word", "index_name",
+           "max_steps"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from adcalc.engine.algebra import PrintAlgebra, Text
-from adcalc.engine.primitives import CONST, INPUT, NEG, PREC_ATOM
+from adcalc.engine.primitives import CONST, INPUT, NEG, POW, PREC_ATOM, PREC_POW
 from adcalc.engine.tape import Tape
 
 MIN_SHARED_SIZE = 12
@@ -79,6 +79,8 @@ def formulas(tape: Tape, algebra: PrintAlgebra, cse: bool = False) -> Formulas:
             t = consts[i]  # type: ignore[assignment]
         else:
             args = [ref[a0[i]]] if a1[i] < 0 else [ref[a0[i]], ref[a1[i]]]
+            if op == POW and not getattr(algebra, "exponent_in_braces", False):
+                args[1] = _raised(args[1])  # type: ignore[arg-type]
             t = algebra.apply(op, args, consts[i])  # type: ignore[arg-type]
         text[i] = t
         if i in names:
@@ -90,6 +92,14 @@ def formulas(tape: Tape, algebra: PrintAlgebra, cse: bool = False) -> Formulas:
     # name, every formula uses it (∂f/∂b = t1 beside ∂f/∂w = x*t1).
     return Formulas(lets, [algebra.wrap(ref[o] if o in names else text[o])  # type: ignore[arg-type]
                            for o in tape.outputs])
+
+
+def _raised(exponent: Text) -> Text:
+    """A power in an exponent in parentheses: ``2^(x^2)``, never ``2^x^2`` (which reads
+    as ``(2^x)^2`` to a person, though the grammar groups it from the right)."""
+    if isinstance(exponent, tuple) and exponent[1] == PREC_POW:
+        return ("(", exponent[0], ")"), PREC_ATOM
+    return exponent
 
 
 def program(tape: Tape, output: int = 0, cse: bool = False) -> str:

@@ -49,6 +49,8 @@ def latex_names(names: list[str]) -> dict[str, str]:
 
 class LatexAlgebra(PrintAlgebra):
     lparen, rparen = r"\left(", r"\right)"
+    exponent_in_braces = True
+    """An exponent is a group of its own (``2^{x^{2}}``): no parentheses needed."""
 
     def __init__(self, names: list[str] | None = None) -> None:
         super().__init__(r" \cdot ")

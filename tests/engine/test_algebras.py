@@ -148,6 +148,8 @@ def test_every_rule_algebra_provides_what_the_rules_call(name: str) -> None:
                          + ", ".join(f"{n} (called by {', '.join(sorted(calls.get(n, ())))})"
                                      for n in lacking))
     assert isinstance(algebra, RuleAlgebra)
+    shims = [c.__qualname__ for c in type(algebra).__mro__ if "__getattr__" in vars(c)]
+    assert not shims, f"{name} gets primitives from __getattr__ ({shims}): primitive_methods"
 
 
 def test_a_rule_calling_a_method_an_algebra_lacks_names_the_algebra() -> None:

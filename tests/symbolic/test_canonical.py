@@ -49,7 +49,7 @@ TEXTBOOK = [
     ("log(exp(x^2))", ["2*x"]),
     ("sin(x)^2 + cos(x)^2 + x", ["1"]),
     ("cosh(x)^2 - sinh(x)^2 + x", ["1"]),
-    ("tanh(x)", ["1 - tanh(x)^2"]),
+    ("tanh(x)", ["1/cosh(x)^2"]),
     ("atan(x)", ["1/(x^2 + 1)"]),
     ("asin(x)", ["1/sqrt(1 - x^2)"]),
     ("sqrt(x^2 + y^2)", ["x/sqrt(x^2 + y^2)", "y/sqrt(x^2 + y^2)"]),
@@ -83,7 +83,7 @@ TEXTBOOK = [
     # one sign: -(1 - s) is s - 1
     ("softplus(-x)", ["sigmoid(x) - 1"]),
     ("-y*log(sigmoid(x)) - (1 - y)*log(1 - sigmoid(x))",
-     ["log(1 - sigmoid(x)) - log(sigmoid(x))", "sigmoid(x) - y"]),
+     ["-x", "sigmoid(x) - y"]),
 ]
 
 

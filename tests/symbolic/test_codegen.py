@@ -149,12 +149,12 @@ def test_kinks_follow_the_sweeps_conventions(text: str, at: dict, tmp_path: Path
     names = list(at)
     ref = adcalc.gradient(text, at, variables=names)
     expected = [ref.gradient[n] for n in names]
-    v, g = run_python(codegen(text, "python", variables=names).source)["f_grad"](*at.values())
+    _, g = run_python(codegen(text, "python", variables=names).source)["f_grad"](*at.values())
     assert g == expected
-    v, g = CLib(codegen(text, "c", variables=names).source, tmp_path, len(names)).grad(
+    _, g = CLib(codegen(text, "c", variables=names).source, tmp_path, len(names)).grad(
         "f", *at.values())
     assert g == expected
-    v, g = run_python(codegen(text, "numpy", variables=names).source)["f_grad"](*at.values())
+    _v, g = run_python(codegen(text, "numpy", variables=names).source)["f_grad"](*at.values())
     assert [float(x) for x in g] == expected
 
 

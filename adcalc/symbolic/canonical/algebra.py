@@ -26,9 +26,9 @@ from adcalc.symbolic.canonical.table import (
     RATIONAL,
     SYM,
     ZERO,
-    Table,
     int_if_whole,
 )
+from adcalc.symbolic.canonical.signs import _ABS, _SIGN, Signs
 
 _EXP, _LOG, _SQRT, _SIGMOID = (OPCODE[n] for n in ("exp", "log", "sqrt", "sigmoid"))
 _INVERSES = {(OPCODE[f], OPCODE[g]) for f, g in (("sin", "asin"), ("cos", "acos"),
@@ -41,7 +41,7 @@ _BASES = {2: OPCODE["log2"], 10: OPCODE["log10"]}
 """b^(log_b(u)) = u wherever log_b(u) is defined."""
 
 
-class Algebra(Table):
+class Algebra(Signs):
     """The table's expressions combined: ``add``, ``sub``, ``mul``, ``div``, ``neg``,
     ``pow``, ``powc`` and ``fn`` take ids and give the id of the result in canonical
     form (``sub`` to ``powc`` take literals too, as the printers' ``prints_as`` and the
@@ -213,6 +213,11 @@ class Algebra(Table):
             out[base] = e
         if coefficient == 0:
             return zero
+        for base in out:
+            node = nodes[base]
+            if node[0] == FN and (node[1] == _ABS or node[1] == _SIGN):
+                self.abs_sign(out)
+                break
         if len(out) > 1:
             coefficient = self._log_ratios(out, coefficient)
         return self._product(coefficient, tuple(out.items()))
@@ -309,6 +314,32 @@ class Algebra(Table):
                 inner = self._sum(int_if_whole(node[1] / content),
                                   {t: int_if_whole(k / content) for t, k in node[2]})
                 return self.mul(self.num(factor), self._intern((POW, inner, e)))
+        if node[0] == FN and node[1] == _ABS and integer and ve % 2 == 0:
+            return self.pow(node[2][0], e)  # |u|^(2k) = u^(2k)
+        if node[0] == POW and type(ve) in RATIONAL and not integer:
+            f = self.value(node[2])
+            if type(f) in RATIONAL and f.denominator == 1 and f % 2 == 0 and f != 0:
+                # (b^(2k))^e = |b|^(2k·e): sqrt(x^2) = abs(x)
+                return self.pow(self.fn(_ABS, (node[1],)), self.num(int_if_whole(f * ve)))
+            if self.positive(node[1]):  # (b^f)^e = b^(f·e) for b > 0
+                return self.pow(node[1], self.mul(node[2], e))
+        if (node[0] == MUL and type(ve) in RATIONAL and not integer
+                and type(node[1]) in RATIONAL and node[1] > 0
+                and all(self.nonnegative_factor(b, f) for b, f in node[2])):
+            # (a·b)^e = a^e·b^e for a, b >= 0: the factors whose root comes out whole
+            k = power(node[1], ve)
+            inside = self.num(1 if k is not None else node[1])
+            out = self.num(k if k is not None else 1)
+            taken = k is not None and k != 1
+            for base, f in node[2]:
+                vf = self.value(f)
+                if type(vf) in RATIONAL and (vf * ve).denominator == 1:
+                    out = self.mul(out, self.pow(self.pow(base, f), e))
+                    taken = True
+                else:
+                    inside = self.mul(inside, self.pow(base, f))
+            if taken:
+                return self.mul(out, self.pow(inside, e))
         if node[0] == POW and integer:  # (b^f)^n = b^(f·n) for an integer n
             return self.pow(node[1], self.mul(node[2], e))
         if node[0] == MUL and integer:  # (k·Π b^f)^n = k^n·Π b^(f·n)
@@ -336,6 +367,8 @@ class Algebra(Table):
                 return self.num(folded)
         if op == _SQRT:
             return self.pow(args[0], self.half)
+        if op == _ABS and self.nonnegative(args[0]):
+            return args[0]
         inner = self.nodes[args[0]]
         if op == _LOG and inner[0] == FN and inner[1] == _EXP:
             return inner[2][0]  # log(exp(u)) = u

@@ -25,6 +25,15 @@ MAX_EXPANDED = 64
 looks at no more than ``8 * MAX_EXPANDED`` pairs of terms, and an exact division takes
 no more than ``4 * MAX_EXPANDED`` steps."""
 
+MAX_MULTIPLE = 6
+"""The largest multiple of a base angle that sin and cos are expanded from in the normal
+form (``sin(6*x)`` is, ``sin(7*x)`` stays an atom: the multiple-angle formulas grow with
+the multiple)."""
+
+MAX_ANGLE_PARTS = 3
+"""Base angles one argument of sin or cos may be a sum of to be expanded by the
+angle-addition formulas (``sin(x + y + z)`` is, a longer sum stays an atom)."""
+
 MAX_EXPANDED_POWER = 6
 """The largest whole power of a sum that is multiplied out: ``(x + 1)^6`` is, ``(x + 1)^7``
 stays one factor (a power's terms grow with its exponent, and a high power of a sum is

@@ -12,6 +12,7 @@ from typing import Any
 from adcalc.engine.primitives import OPCODE
 from adcalc.symbolic.canonical.algebra import Algebra
 from adcalc.symbolic.canonical.limits import MAX_DEPTH, MAX_EXPANDED, MAX_EXPANDED_POWER
+from adcalc.symbolic.canonical.rational import common_factor
 from adcalc.symbolic.canonical.table import (
     ADD,
     FN,
@@ -34,7 +35,7 @@ class TooBig(Exception):
     left as it is."""
 
 
-_SIN, _COS, _SINH, _COSH = (OPCODE[n] for n in ("sin", "cos", "sinh", "cosh"))
+_SIN, _COS, _SINH, _COSH, _EXP = (OPCODE[n] for n in ("sin", "cos", "sinh", "cosh", "exp"))
 _PYTHAGORAS = (
     (_SIN, _COS, ONE, -ONE),  # sin² = 1 - cos²
     (_COS, _SIN, ONE, -ONE),  # cos² = 1 - sin²
@@ -47,6 +48,11 @@ class Polynomials(Algebra):
     """Sums multiplied out (``expand``), written back (``from_poly``), and brought over
     one fraction line (``together``)."""
 
+    laurent = False
+    """Set while the normal form (``Identities``) is built: exp of a sum is a product of
+    powers of exp of its terms, exp to a negative power is no denominator (it is never
+    0), and every ``cos(b)^2`` is ``1 - sin(b)^2``."""
+
     def together(self, i: int) -> int:
         """Sum ``i`` over one fraction line: multiplied out (bounded), common factors
         taken out, cancelled against the denominator, ``sin² + cos²`` = 1."""
@@ -54,11 +60,12 @@ class Polynomials(Algebra):
         shift: dict[int, Fraction] = {}
         for mono in p:
             for var, e in mono:
-                if e < 0:
+                if e < 0 and not (self.laurent and self._is_exp(var)):
                     shift[var] = max(shift.get(var, ZERO), -e)
         if shift:
             p = self._open({_shifted(mono, shift): k for mono, k in p.items()})
-        p = self.trig(p)
+        p = self.pythagoras(p) if self.laurent else self.trig(p)
+        extra: dict[int, Any] = {}  # denominators a gcd split a denominator into
         for var in list(shift):
             if shift[var] <= 0:
                 continue
@@ -75,6 +82,10 @@ class Polynomials(Algebra):
                         break
                     p = q
                     shift[var] -= 1
+                if shift[var] >= 1:
+                    p = self._cancel_gcd(p, d, var, shift, extra)
+            elif self.laurent and self._is_fn(var, _COS):
+                p = self._cancel_cos(p, var, shift)
         # common factors (a variable in every term: its least power) and content
         common: dict[int, Fraction] = {}
         monos = list(p)
@@ -88,7 +99,7 @@ class Polynomials(Algebra):
                         least = None
                         break
                     least = min(least, em)
-                if least:
+                if least and not (self.laurent and self._is_exp(var)):
                     common[var] = least
         if common:  # taken out of every term (all of it, before it meets the denominator)
             p = {_shifted(m, {v: -e for v, e in common.items()}): k for m, k in p.items()}
@@ -122,10 +133,55 @@ class Polynomials(Algebra):
         for var, e in common.items():
             if e:
                 out = self.mul(out, self.pow(var, self.num(e)))
-        for var, e in shift.items():
+        for var, e in (*shift.items(), *extra.items()):
             if e:
                 out = self.mul(out, self.pow(var, self.num(-e)))
         return out
+
+    def _cancel_gcd(self, p: Poly, d: Poly, var: int, shift: dict, extra: dict) -> Poly:
+        """``p / var^s`` (``d``, ``var`` multiplied out) with their greatest common divisor
+        cancelled: ``var`` is split into ``g*h``, and ``g`` divides ``p`` as often as it
+        goes; the denominators left are added to ``extra``."""
+        g = common_factor(p, d)
+        if g is None:
+            return p
+        h = divide(d, g)
+        if h is None:
+            return p
+        s = shift[var]
+        left = s
+        while left > 0:
+            q = divide(p, g)
+            if q is None:
+                break
+            p, left = q, left - 1
+        shift[var] = 0
+        for poly, e in ((g, left), (h, s)):
+            if e:
+                piece = self.from_poly(poly)
+                extra[piece] = extra.get(piece, 0) + e
+        return p
+
+    def _cancel_cos(self, p: Poly, var: int, shift: dict) -> Poly:
+        """``p / cos(b)^s`` with ``cos(b)`` divided out of ``p`` as often as it goes
+        (``p`` is reduced: each monomial has cos(b) to the power 0 or 1, ``A + cos*B``,
+        and cos divides it when ``1 - sin^2`` divides ``A``)."""
+        sin = self._intern((FN, _SIN, self.nodes[var][2]))
+        d: Poly = {(): ONE, ((sin, 2),): -ONE}
+        while shift[var] >= 1:
+            a = {m: k for m, k in p.items() if var not in dict(m)}
+            q = divide(a, d) if a else {}
+            if q is None:
+                break
+            out: Poly = {}
+            for m, k in p.items():
+                if var in dict(m):
+                    _accumulate(out, _shifted(m, {var: -1}), k)
+            for m, k in q.items():
+                _accumulate(out, _shifted(m, {var: 1}), k)
+            p = self.pythagoras(out)
+            shift[var] -= 1
+        return p
 
     def _open(self, p: Poly) -> Poly:
         """The sums left as variables (denominators moved up) multiplied out."""
@@ -176,7 +232,43 @@ class Polynomials(Algebra):
             return out
         if kind == POW:
             return self._expand_power(node[1], node[2], depth)
+        if self.laurent and kind == FN and node[1] == _EXP:
+            return self._exp_monomial(i)
         return {((i, 1),): ONE}
+
+    def _exp_monomial(self, i: int) -> Poly:
+        """exp(c + Σ k·t) as the monomial exp(c)·Π exp(t)^k (for rational k)."""
+        const, terms = self.terms(self.nodes[i][2][0])
+        mono: dict[int, Any] = {}
+        rest = {}
+        for t, k in terms.items():
+            if type(k) in RATIONAL:
+                mono[self._intern((FN, _EXP, (t,)))] = k
+            else:
+                rest[t] = k
+        if const != 0 or rest:
+            mono[self.fn(_EXP, (self._sum(const, rest),))] = ONE
+        return {tuple(sorted(mono.items())): ONE}
+
+    def pythagoras(self, p: Poly) -> Poly:
+        """Every ``cos(b)^n`` with ``n >= 2`` written with ``cos(b)^2 = 1 - sin(b)^2``:
+        a cos to the power 0 or 1 in each monomial, the normal form modulo Pythagoras."""
+        out: Poly = {}
+        pending = list(p.items())
+        while pending:
+            mono, k = pending.pop()
+            for var, e in mono:
+                if type(e) is int and e >= 2 and self._is_fn(var, _COS):
+                    partner = self._intern((FN, _SIN, self.nodes[var][2]))
+                    rest = _shifted(mono, {var: -2})
+                    pending.append((rest, k))
+                    pending.append((_shifted(rest, {partner: 2}), -k))
+                    break
+            else:
+                _accumulate(out, mono, k)
+            if len(pending) + len(out) > 4 * MAX_EXPANDED:
+                raise TooBig
+        return out
 
     def _expand_power(self, base: int, e: int, depth: int) -> Poly:
         ve = self.value(e)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from adcalc.engine.primitives import BY_NAME, CONST, INPUT, OPCODE, PRIMITIVES
+from adcalc.engine.algebra import primitive_methods
+from adcalc.engine.primitives import CONST, INPUT, PRIMITIVES
 from adcalc.engine.tape import Tape
 from adcalc.symbolic.canonical.algebra import Algebra
 
@@ -15,12 +17,15 @@ _HOW: list[Any] = [
 it prints as, or (``None``) as a function."""
 
 
+@primitive_methods
 class Reader(Algebra):
     """Primitives of the tape on canonical ids (``apply``, and ``canon.cos(a)`` by name,
     as the derivative rules call them), and ``read``, which does so for a whole tape."""
 
-    def apply(self, op: int, args: list[Any], c: Any = None) -> int:
-        """Primitive ``op`` on canonical ids (or literals)."""
+    def apply(self, op: int, args: Sequence[Any], const: Any = None) -> int:
+        """Primitive ``op`` on canonical ids (or literals); a method per primitive calls
+        this (``primitive_methods``), where ``Algebra`` has none of its own."""
+        c = const
         xs = [x if type(x) is int else self.num(x) for x in args]
         how = _HOW[op]
         if how is None:
@@ -32,19 +37,6 @@ class Reader(Algebra):
                 return self.zero
             return getattr(self, how)(*xs)
         return how(self, *xs)  # computed stably, read as the textbook writes it
-
-    def __getattr__(self, name: str):
-        prim = BY_NAME.get(name)
-        if prim is None:
-            raise AttributeError(name)
-        op = OPCODE[name]
-        apply = self.apply
-
-        def f(*args: Any) -> int:
-            return apply(op, list(args))
-
-        setattr(self, name, f)  # made once a table
-        return f
 
     def read(self, tape: Tape) -> list[int]:
         """Each node of ``tape`` as a canonical id (one loop, front to back)."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from adcalc.engine.algebra import primitive_methods
+from adcalc.engine.primitives import PRIMITIVES
 from adcalc.engine.sweeps import Symbols, adjoint
 from adcalc.engine.tape import Tape
 from adcalc.symbolic.canonical.canon import Canon
@@ -35,11 +37,8 @@ class _Rules:
         add, arg = canon.add, canon.as_id
         self.mul = _rules_product(canon)
         self.add = lambda a, b: add(arg(a), arg(b))
-
-    def __getattr__(self, name: str):
-        f = getattr(self.canon, name)  # sub, div, neg, powc, or a primitive by name
-        setattr(self, name, f)
-        return f
+        # the others as the Canon makes them: sub, div, neg, powc, a primitive by name
+        primitive_methods(self, [getattr(canon, p.name) for p in PRIMITIVES])
 
 
 def _rules_product(canon: Canon) -> Any:

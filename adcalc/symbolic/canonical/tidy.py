@@ -11,13 +11,14 @@ from typing import Any
 
 from adcalc.engine.primitives import OPCODE
 from adcalc.symbolic.canonical.limits import MAX_TIDIED
-from adcalc.symbolic.canonical.polynomials import Polynomials, TooBig
+from adcalc.symbolic.canonical.identities import Identities
+from adcalc.symbolic.canonical.polynomials import TooBig
 from adcalc.symbolic.canonical.table import ADD, FN, MUL, NUM, POW, RATIONAL, SYM, ZERO
 
 _EXP = OPCODE["exp"]
 
 
-class Tidy(Polynomials):
+class Tidy(Identities):
     """``tidy`` and the candidates it weighs; ``cost`` and ``measure``, the printed sizes
     it weighs them by."""
 
@@ -56,7 +57,7 @@ class Tidy(Polynomials):
                 out = self.num(node[1])
                 for base, e in node[2]:
                     out = self.mul(out, self.pow(done[base], done[e]))
-            return self._exp_over_sum(self._sums_together(out))
+            return self._exp_over_sum(self._sums_together(self.ratios(out)))
         if all(done[t] == t for t, _ in node[2]):
             out = i
         else:
@@ -74,7 +75,26 @@ class Tidy(Polynomials):
             cost = self.cost(c)
             if cost <= best_cost:
                 best, best_cost = c, cost
+        if self.special(out):
+            best, best_cost = self._identities(out, best, best_cost)
         return self._exp_over_sum(best) if best != out else best
+
+    def _identities(self, i: int, best: int, best_cost: int) -> tuple[int, int]:
+        """The normal form of sum ``i`` (``Identities``) and the forms read back from
+        it, where one prints shorter than ``best``."""
+        try:
+            n = self.normal(i)
+        except TooBig:
+            return best, best_cost
+        candidates = [n]
+        with suppress(TooBig):
+            candidates.append(self.linear(n))
+        for c in candidates:
+            c = self.ratios(c)
+            cost = self.cost(c)
+            if cost < best_cost:
+                best, best_cost = c, cost
+        return best, best_cost
 
     def _together_within(self, i: int) -> int:
         """Sum ``i`` over one fraction line after the sums inside its terms are (each

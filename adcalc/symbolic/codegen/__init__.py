@@ -168,8 +168,8 @@ def _fold(line: str, width: int) -> list[str]:
     """A long line as several of at most ``width`` characters, broken at spaces."""
     out: list[str] = []
     while len(line) > width:
-        cut = line.rfind(" ", 0, width)
-        cut = width if cut <= 0 else cut
+        cut = line.rfind(" ", 5, width)  # past a continuation's indent
+        cut = width if cut <= 5 else cut
         out.append(line[:cut])
         line = "    " + line[cut:].lstrip()
     out.append(line)

@@ -8,6 +8,8 @@ NaN in every result (the Python target raises there).
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from adcalc.symbolic.codegen.target import Layout, Target
 
 _HELPERS = {
@@ -50,7 +52,7 @@ _HELPERS = {
     return (0.0 > a ? 0.0 : a) + log1p(exp(-fabs(a)));
 }
 ''', ()),
-    "adc_dtanh": ('''/* tanh'(a) = sech(a)^2 = 4 sigmoid(2a) sigmoid(-2a): no cancellation */
+    "adc_dtanh": ('''/* tanh'(a) = sech(a)^2 = 4 sigmoid(2a) sigmoid(-2a) */
 static double adc_dtanh(double a)
 {
     return 4.0 * adc_sigmoid(2.0 * a) * adc_sigmoid(-2.0 * a);
@@ -68,7 +70,7 @@ static double adc_dasin(double a)
     return 1.0 / sqrt((1.0 - a) * (1.0 + a));
 }
 ''', ()),
-    "adc_over_sumsq": ('''/* u/(u^2 + v^2), scaled like hypot where the squares overflow or vanish */
+    "adc_over_sumsq": ('''/* u/(u^2 + v^2), scaled like hypot where the squares overflow */
 static double adc_over_sumsq(double u, double v)
 {
     double s = u * u + v * v;
@@ -101,7 +103,7 @@ static double adc_xlogy(double x, double y)
     return x == 0 ? 0.0 : x * log(y);
 }
 ''', ()),
-    "adc_total": ('''/* the sum of three or more contributions with their rounding errors (TwoSum) */
+    "adc_total": ('''/* three or more contributions summed with their rounding errors (TwoSum) */
 static double adc_total(int n, const double *t)
 {
     double s = t[0], u = t[1];
@@ -131,36 +133,45 @@ static double adc_symmetric(double a, double b)
 _LIBM = ("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "exp", "log",
          "log2", "log10", "sqrt", "atan2", "hypot", "pow")
 
-C_KEYWORDS = """auto break case char const continue default do double else enum extern float
-for goto if inline int long register restrict return short signed sizeof static struct
-switch typedef union unsigned void volatile while alignas alignof bool false true nullptr
-static_assert thread_local typeof typeof_unqual constexpr asm fortran main NULL errno
-""".split()
-MATH_H = """acos acosh asin asinh atan atan2 atanh cbrt ceil copysign cos cosh erf erfc exp
-exp2 expm1 fabs fdim floor fma fmax fmin fmod frexp hypot ilogb ldexp lgamma llrint llround
-log log10 log1p log2 logb lrint lround modf nan nearbyint nextafter nexttoward pow remainder
-remquo rint round scalbln scalbn sin sinh sqrt tan tanh tgamma trunc j0 j1 jn y0 y1 yn gamma
-drem finite significand signgam isnan isinf isfinite isnormal signbit fpclassify isgreater
-isgreaterequal isless islessequal islessgreater isunordered float_t double_t HUGE_VAL
-HUGE_VALF HUGE_VALL INFINITY NAN FP_INFINITE FP_NAN FP_NORMAL FP_SUBNORMAL FP_ZERO
-FP_FAST_FMA FP_ILOGB0 FP_ILOGBNAN MATH_ERRNO MATH_ERREXCEPT math_errhandling M_E M_PI
-""".split()
+C_KEYWORDS = [
+    "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else",
+    "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long", "register",
+    "restrict", "return", "short", "signed", "sizeof", "static", "struct", "switch",
+    "typedef", "union", "unsigned", "void", "volatile", "while", "alignas", "alignof",
+    "bool", "false", "true", "nullptr", "static_assert", "thread_local", "typeof",
+    "typeof_unqual", "constexpr", "asm", "fortran", "main", "NULL", "errno"
+]
+MATH_H = [
+    "acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh", "cbrt", "ceil", "copysign",
+    "cos", "cosh", "erf", "erfc", "exp", "exp2", "expm1", "fabs", "fdim", "floor", "fma",
+    "fmax", "fmin", "fmod", "frexp", "hypot", "ilogb", "ldexp", "lgamma", "llrint",
+    "llround", "log", "log10", "log1p", "log2", "logb", "lrint", "lround", "modf", "nan",
+    "nearbyint", "nextafter", "nexttoward", "pow", "remainder", "remquo", "rint", "round",
+    "scalbln", "scalbn", "sin", "sinh", "sqrt", "tan", "tanh", "tgamma", "trunc", "j0",
+    "j1", "jn", "y0", "y1", "yn", "gamma", "drem", "finite", "significand", "signgam",
+    "isnan", "isinf", "isfinite", "isnormal", "signbit", "fpclassify", "isgreater",
+    "isgreaterequal", "isless", "islessequal", "islessgreater", "isunordered", "float_t",
+    "double_t", "HUGE_VAL", "HUGE_VALF", "HUGE_VALL", "INFINITY", "NAN", "FP_INFINITE",
+    "FP_NAN", "FP_NORMAL", "FP_SUBNORMAL", "FP_ZERO", "FP_FAST_FMA", "FP_ILOGB0",
+    "FP_ILOGBNAN", "MATH_ERRNO", "MATH_ERREXCEPT", "math_errhandling", "M_E", "M_PI"
+]
 
 
 class CTarget(Target):
     lang = "c"
-    CALLS = {**{name: name for name in _LIBM}, "powc": "pow", "abs": "fabs",
+    CALLS: ClassVar[dict[str, str]] = {
+        **{name: name for name in _LIBM}, "powc": "pow", "abs": "fabs",
              "min": "adc_min", "max": "adc_max", "sign": "adc_sign", "step": "adc_step",
              "relu": "adc_relu", "sigmoid": "adc_sigmoid", "softplus": "adc_softplus",
              "dtanh": "adc_dtanh", "dsigmoid": "adc_dsigmoid", "dasin": "adc_dasin",
              "over_sumsq": "adc_over_sumsq", "pow_dx": "adc_pow_dx", "xlogy": "adc_xlogy"}
-    HELPERS = _HELPERS
+    HELPERS: ClassVar[dict[str, tuple[str, tuple[str, ...]]]] = _HELPERS
     TOTAL, SYMMETRIC = "adc_total", "adc_symmetric"
     AND, OR = " && ", " || "
     RESERVED = frozenset({*C_KEYWORDS, *MATH_H, "bad", "k", "grad", "values", "jacobian",
                           "hessian"})
     PREFIX = "adc_"
-    CONSTANTS = {"inf": "INFINITY", "-inf": "-INFINITY", "nan": "NAN"}
+    CONSTANTS: ClassVar[dict[str, str]] = {"inf": "INFINITY", "-inf": "-INFINITY", "nan": "NAN"}
 
     def number(self, x: float) -> str:
         text = repr(float(x))

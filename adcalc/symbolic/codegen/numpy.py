@@ -7,6 +7,8 @@ is outside its domain gets NaN in every result (the Python target raises there).
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from adcalc.symbolic.codegen.python import PythonTarget
 from adcalc.symbolic.codegen.target import Layout, wrap
 
@@ -90,14 +92,15 @@ _NP = {"sin": "sin", "cos": "cos", "tan": "tan", "asin": "arcsin", "acos": "arcc
 
 class NumpyTarget(PythonTarget):
     lang = "numpy"
-    CALLS = {**{name: f"np.{f}" for name, f in _NP.items()}, "powc": "np.power",
+    CALLS: ClassVar[dict[str, str]] = {
+        **{name: f"np.{f}" for name, f in _NP.items()}, "powc": "np.power",
              "step": "_step", "relu": "_relu", "sigmoid": "_sigmoid", "softplus": "_softplus",
              "dtanh": "_dtanh", "dsigmoid": "_dsigmoid", "dasin": "_dasin",
              "over_sumsq": "_over_sumsq", "pow_dx": "_pow_dx", "xlogy": "_xlogy"}
-    HELPERS = _HELPERS
+    HELPERS: ClassVar[dict[str, tuple[str, tuple[str, ...]]]] = _HELPERS
     RESERVED = PythonTarget.RESERVED | {"bad", "shape"}
     IMPORT = "import numpy as np"
-    CONSTANTS = {"inf": "np.inf", "-inf": "-np.inf", "nan": "np.nan"}
+    CONSTANTS: ClassVar[dict[str, str]] = {"inf": "np.inf", "-inf": "-np.inf", "nan": "np.nan"}
     AND, OR = " & ", " | "
 
     def power(self, x: tuple[str, int], c: float) -> tuple[str, int]:
@@ -121,7 +124,7 @@ class NumpyTarget(PythonTarget):
         i1 = self.INDENT
         self.need("_result")
         lines = [f"{i1}{p} = np.asarray({p}, dtype=float)" for p in f.params]
-        shapes = wrap([f"{p}.shape" for p in f.params], indent=i1 * 2)
+        shapes = wrap([f"{p}.shape" for p in f.params], width=68, indent=i1 * 2)
         lines += [f"{i1}shape = np.broadcast_shapes({shapes})",
                   f'{i1}with np.errstate(all="ignore"):',
                   f"{i1 * 2}bad = np.zeros(shape, dtype=bool)"]

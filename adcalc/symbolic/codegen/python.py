@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import keyword
+from typing import ClassVar
 
 from adcalc.symbolic.codegen.target import Layout, Target, wrap
 
@@ -95,18 +96,20 @@ _MATH = ("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "e
 
 class PythonTarget(Target):
     lang = "python"
-    CALLS = {**{name: f"math.{name}" for name in _MATH}, "powc": "math.pow", "abs": "abs",
+    CALLS: ClassVar[dict[str, str]] = {
+        **{name: f"math.{name}" for name in _MATH}, "powc": "math.pow", "abs": "abs",
              "min": "min", "max": "max", "sign": "_sign", "step": "_step", "relu": "_relu",
              "sigmoid": "_sigmoid", "softplus": "_softplus", "dtanh": "_dtanh",
              "dsigmoid": "_dsigmoid", "dasin": "_dasin", "over_sumsq": "_over_sumsq",
              "pow_dx": "_pow_dx", "xlogy": "_xlogy"}
-    HELPERS = _HELPERS
+    HELPERS: ClassVar[dict[str, tuple[str, tuple[str, ...]]]] = _HELPERS
     TOTAL, SYMMETRIC = "_total", "_symmetric"
     RESERVED = frozenset({*keyword.kwlist, *keyword.softkwlist, *dir(builtins), "math",
                           "np", "numpy", "l", "O", "I"})
     IMPORT = "import math"
     INDENT = "    "
-    CONSTANTS = {"inf": "math.inf", "-inf": "-math.inf", "nan": "math.nan"}
+    CONSTANTS: ClassVar[dict[str, str]] = {"inf": "math.inf", "-inf": "-math.inf",
+                                           "nan": "math.nan"}
 
     def number(self, x: float) -> str:
         text = repr(float(x))
@@ -125,7 +128,7 @@ class PythonTarget(Target):
 
     def function(self, f: Layout) -> str:
         i1 = self.INDENT
-        lines = [f"def {f.name}({wrap(f.params, indent=i1 * 2)}):", f'{i1}"""{f.doc}"""']
+        lines = [f"def {f.name}({wrap(f.params, width=72, indent=i1 * 2)}):", f'{i1}"""{f.doc}"""']
         lines += self.prologue(f)
         body = self.body(f)
         lines += [i1 * self.depth() + line for line in body]

@@ -11,7 +11,7 @@ codegen support before any code is generated (and the tests go over the table).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from adcalc.engine.primitives import PRIMITIVES
 
@@ -64,9 +64,9 @@ class Target:
     """The syntax of one language; subclasses fill the tables."""
 
     lang = ""
-    CALLS: dict[str, str] = {}
+    CALLS: ClassVar[dict[str, str]] = {}
     """Primitive → the function computing it (``math.sin``, ``_sigmoid``, ``sin``)."""
-    HELPERS: dict[str, tuple[str, tuple[str, ...]]] = {}
+    HELPERS: ClassVar[dict[str, tuple[str, tuple[str, ...]]]] = {}
     """Helper name → (its source, the helpers it calls)."""
     TOTAL = ""
     SYMMETRIC = ""

@@ -1,0 +1,358 @@
+"""Identities beyond the polynomial ring, in the manner of Fu, Zhong & Zeng (2006) and
+SymPy's ``fu``: a normal form for sums of trigonometric, hyperbolic, exponential and
+logistic pieces, and the shorter forms read back from it.
+
+``normal`` rewrites every piece into a few atoms, each step an identity wherever the
+input is defined: tan = sin/cos (TR2); sin and cos of a sum or a multiple of one angle
+through the angle-addition and multiple-angle formulas (TR10, TR11), each input's
+angles as whole multiples of one base angle; sinh, cosh and tanh through exp;
+``log(sigmoid(u)) = u - softplus(u)``, ``log(1 - sigmoid(u)) = -softplus(u)`` and
+``softplus(-u) = softplus(u) - u``.  Over one fraction line, exp of a sum is a product
+of powers of exp of its terms (a Laurent monomial: ``exp(x)*exp(-x)`` is 1) and every
+``cos(b)^2`` is ``1 - sin(b)^2`` (TR5/TR6, in one direction: a normal form), so a sum
+that is identically a constant comes out as that constant.  ``linear`` reads the
+normal form back with products of sin and cos as sums of single sines and cosines
+(TR7, TR8: ``1 - 2*sin(x)^2`` is ``cos(2*x)``) and ``exp(v)`` with ``exp(-v)`` as
+cosh and sinh.  ``Tidy`` keeps whichever prints shortest.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from math import gcd
+from typing import Any
+
+from adcalc.engine.primitives import OPCODE
+from adcalc.symbolic.canonical.limits import MAX_ANGLE_PARTS, MAX_EXPANDED, MAX_MULTIPLE
+from adcalc.symbolic.canonical.polynomials import Poly, Polynomials, TooBig
+from adcalc.symbolic.canonical.table import ADD, FN, MUL, ONE, POW, RATIONAL, ZERO
+
+_SIN, _COS, _TAN, _SINH, _COSH, _TANH, _EXP, _LOG, _SIGMOID, _SOFTPLUS = (
+    OPCODE[n] for n in ("sin", "cos", "tan", "sinh", "cosh", "tanh", "exp", "log",
+                        "sigmoid", "softplus"))
+_REWRITTEN = {_SIN, _COS, _TAN, _SINH, _COSH, _TANH, _LOG, _SOFTPLUS}
+_RATIOS = ((_SIN, _COS, _TAN), (_SINH, _COSH, _TANH))
+"""sin(u)^a/cos(u)^a = tan(u)^a, sinh(u)^a/cosh(u)^a = tanh(u)^a."""
+
+
+class Identities(Polynomials):
+    """``normal``, ``linear`` and ``ratios``: the forms ``Tidy`` weighs beside its own
+    for a sum with trigonometric, hyperbolic or logistic pieces."""
+
+    def special(self, i: int) -> bool:
+        """Whether the normal form has something to rewrite in ``i``."""
+        memo = self.__dict__.setdefault("_special", {})
+        stack, order = [i], []
+        while stack:
+            j = stack.pop()
+            if j in memo:
+                continue
+            memo[j] = False
+            order.append(j)
+            stack.extend(self.children(j))
+        for j in reversed(order):
+            node = self.nodes[j]
+            memo[j] = (node[0] == FN and node[1] in _REWRITTEN) or any(
+                memo[c] for c in self.children(j))
+        return memo[i]
+
+    # -- the normal form --------------------------------------------------------------
+    def normal(self, i: int) -> int:
+        """``i`` in the normal form (see the module's note); ``TooBig`` past a bound."""
+        first = self._rewrite(i, None)
+        bases: dict[int, Fraction] = {}
+        for j in self._reachable(first):
+            node = self.nodes[j]
+            if node[0] == FN and node[1] in (_SIN, _COS):
+                const, terms = self.terms(node[2][0])
+                for t, k in terms.items():
+                    if type(k) in RATIONAL:
+                        bases[t] = _fraction_gcd(bases.get(t), Fraction(k))
+        out = self._rewrite(first, bases)
+        if self.nodes[out][0] not in (ADD, MUL, POW):
+            return out
+        self.laurent = True
+        try:
+            return self.together(out) if self._has_sum(out) else out
+        finally:
+            self.laurent = False
+
+    def _has_sum(self, i: int) -> bool:
+        return any(self.nodes[j][0] == ADD for j in self._reachable(i))
+
+    def _reachable(self, i: int) -> list[int]:
+        seen = {i}
+        stack = [i]
+        while stack:
+            for c in self.children(stack.pop()):
+                if c not in seen:
+                    seen.add(c)
+                    stack.append(c)
+        return sorted(seen)
+
+    def _rewrite(self, i: int, bases: dict[int, Fraction] | None) -> int:
+        """Every piece below ``i`` rewritten, bottom up (children before parents);
+        with ``bases``, sin and cos expanded into their base angles too."""
+        done: dict[int, int] = {}
+        nodes = self.nodes
+        for j in self._reachable(i):
+            node = nodes[j]
+            kind = node[0]
+            if kind == FN:
+                args = tuple(done[a] for a in node[2])
+                done[j] = self._rewrite_fn(node[1], args, bases)
+            elif kind == POW:
+                done[j] = self.pow(done[node[1]], done[node[2]])
+            elif kind == MUL:
+                out = self.num(node[1])
+                for base, e in node[2]:
+                    out = self.mul(out, self.pow(done[base], done[e]))
+                done[j] = out
+            elif kind == ADD:
+                out = self.num(node[1])
+                for term, k in node[2]:
+                    out = self.add(out, self.mul(self.num(k), done[term]))
+                done[j] = out
+            else:
+                done[j] = j
+        return done[i]
+
+    def _rewrite_fn(self, op: int, args: tuple[int, ...], bases: Any) -> int:
+        u = args[0]
+        if op == _TAN:
+            return self.div(self.fn(_SIN, args), self.fn(_COS, args))
+        if op in (_SINH, _COSH, _TANH):
+            up, down = self.fn(_EXP, args), self.fn(_EXP, (self.neg(u),))
+            if op == _SINH:
+                return self.mul(self.half, self.sub(up, down))
+            if op == _COSH:
+                return self.mul(self.half, self.add(up, down))
+            return self.div(self.sub(up, down), self.add(up, down))
+        node = self.nodes[u]
+        if op == _LOG and node[0] == FN and node[1] == _SIGMOID:
+            v = node[2][0]  # log σ(v) = -softplus(-v) = v - softplus(v)
+            return self.sub(v, self.fn(_SOFTPLUS, (v,)))
+        if op == _LOG and node[0] == ADD and node[1] == 1 and len(node[2]) == 1:
+            (term, k), = node[2]
+            t = self.nodes[term]
+            if k == -1 and t[0] == FN and t[1] == _SIGMOID:  # log(1 - σ(v)) = -softplus(v)
+                return self.neg(self.fn(_SOFTPLUS, t[2]))
+        if op == _SOFTPLUS and self._negative(u):  # softplus(-v) = softplus(v) - v
+            v = self.neg(u)
+            return self.sub(self.fn(_SOFTPLUS, (v,)), v)
+        if bases is not None and op in (_SIN, _COS):
+            angle = self._angle(op, u, bases)
+            if angle is not None:
+                return angle
+        return self.fn(op, args)
+
+    def _angle(self, op: int, u: int, bases: dict[int, Fraction]) -> int | None:
+        """sin or cos of ``u`` from the sines and cosines of its base angles (the
+        angle-addition and multiple-angle formulas), or ``None`` where ``u`` is a base
+        angle itself or past a bound."""
+        const, terms = self.terms(u)
+        if len(terms) > MAX_ANGLE_PARTS or type(const) not in RATIONAL:
+            return None
+        parts: list[tuple[int, int]] = []
+        for t, k in terms.items():
+            g = bases.get(t)
+            if type(k) not in RATIONAL or g is None:
+                return None
+            n = Fraction(k) / g
+            if n.denominator != 1 or abs(n) > MAX_MULTIPLE:
+                return None
+            parts.append((self.mul(self.num(int_or_fraction(g)), t), int(n)))
+        if const != 0:
+            parts.append((self.num(const), 1))
+        if len(parts) == 1 and parts[0][1] == 1:
+            return None
+        re, im = self.one, self.zero  # cos and sin of the angle so far
+        for b, n in parts:
+            c, s = self.fn(_COS, (b,)), self.fn(_SIN, (b,))
+            if n < 0:
+                s, n = self.neg(s), -n
+            for _ in range(n):  # (re + i·im)(c + i·s)
+                re, im = (self.sub(self.mul(re, c), self.mul(im, s)),
+                          self.add(self.mul(re, s), self.mul(im, c)))
+                re, im = self._flat(re), self._flat(im)
+        return im if op == _SIN else re
+
+    def _flat(self, i: int) -> int:
+        return self.from_poly(self.expand(i)) if self.nodes[i][0] in (ADD, MUL) else i
+
+    # -- read back: products of sines and cosines as sums ------------------------------
+    def linear(self, i: int) -> int:
+        """``i`` (a normal form) with each sum in it multiplied out into single sines
+        and cosines of sums of base angles, and ``exp(v)`` beside ``exp(-v)`` as cosh
+        and sinh; ``TooBig`` where nothing changes or past a bound."""
+        k, factors = self.factors(i) if self.nodes[i][0] != ADD else (ONE, {i: self.one})
+        out = self.num(k)
+        changed = False
+        self.laurent = True
+        try:
+            for base, e in factors.items():
+                if self.nodes[base][0] == ADD:
+                    p = self.expand(base)
+                    try:
+                        p = _fourier(self, p)
+                    except TooBig:
+                        pass
+                    q = _hyperbolic(self, p)
+                    if q != base:
+                        base, changed = q, True
+                out = self.mul(out, self.pow(base, e))
+        finally:
+            self.laurent = False
+        if not changed:
+            raise TooBig
+        return out
+
+    # -- ratios -----------------------------------------------------------------------
+    def ratios(self, i: int) -> int:
+        """Product ``i`` with ``sin(u)^a/cos(u)^a`` as ``tan(u)^a`` (and sinh/cosh as
+        tanh): an identity wherever the input is defined."""
+        node = self.nodes[i]
+        if node[0] != MUL:
+            return i
+        k, factors = self.factors(i)
+        changed = False
+        for top, bottom, ratio in _RATIOS:
+            for base, e in list(factors.items()):
+                b = self.nodes[base]
+                if base not in factors or b[0] != FN or b[1] != top:
+                    continue
+                partner = self._intern((FN, bottom, b[2]))
+                f = factors.get(partner)
+                if f is None or self.value(f) is None or self.value(e) is None:
+                    continue
+                if self.value(f) == -self.value(e):
+                    del factors[base], factors[partner]
+                    t = self._intern((FN, ratio, b[2]))
+                    factors[t] = e
+                    changed = True
+        if not changed:
+            return i
+        out = self.num(k)
+        for base, e in factors.items():
+            out = self.mul(out, self.pow(base, e))
+        return out
+
+
+def int_or_fraction(q: Fraction) -> Any:
+    return q.numerator if q.denominator == 1 else q
+
+
+def _fraction_gcd(a: Fraction | None, b: Fraction) -> Fraction:
+    b = abs(b)
+    if a is None:
+        return b
+    return Fraction(gcd(a.numerator * b.denominator, b.numerator * a.denominator),
+                    a.denominator * b.denominator)
+
+
+def _fourier(c: Identities, p: Poly) -> Poly:
+    """Products of sines and cosines in ``p`` as sums of single ones (through
+    ``e^(ib)``: exact rational real and imaginary parts), each ``(rest, angle)`` a
+    monomial of ``rest`` times one cos or sin atom."""
+    acc: dict[tuple, list] = {}  # (rest, frequencies) -> [re, im]
+    found = False
+    for mono, k in p.items():
+        if type(k) not in RATIONAL:
+            raise TooBig
+        rest, waves = [], []
+        for var, e in mono:
+            node = c.nodes[var]
+            if node[0] == FN and node[1] in (_SIN, _COS) and type(e) is int and e > 0:
+                waves += [(node[1], node[2][0])] * e
+            else:
+                rest.append((var, e))
+        found |= len(waves) > 1
+        terms: dict[tuple, tuple] = {(): (Fraction(k), Fraction(0))}
+        for op, b in waves:
+            new: dict[tuple, tuple] = {}
+            for freq, (re, im) in terms.items():
+                f = dict(freq)
+                for sgn in (1, -1):
+                    g = dict(f)
+                    g[b] = g.get(b, 0) + sgn
+                    if g[b] == 0:
+                        del g[b]
+                    key = tuple(sorted(g.items()))
+                    if op == _COS:  # (e + 1/e)/2
+                        dre, dim = re / 2, im / 2
+                    else:  # (e - 1/e)/(2i) = -i/2·(e - 1/e)
+                        dre, dim = sgn * im / 2, -sgn * re / 2
+                    ore, oim = new.get(key, (0, 0))
+                    new[key] = (ore + dre, oim + dim)
+            terms = new
+            if len(terms) > MAX_EXPANDED:
+                raise TooBig
+        for freq, (re, im) in terms.items():
+            slot = acc.setdefault((tuple(rest), freq), [Fraction(0), Fraction(0)])
+            slot[0] += re
+            slot[1] += im
+    if not found:
+        raise TooBig
+    out: Poly = {}
+    for (rest, freq), (re, im) in acc.items():
+        if not freq:
+            _add(out, rest, re)
+            continue
+        if freq[0][1] < 0:
+            continue  # read with its mirror image
+        mirror = tuple((b, -n) for b, n in freq)
+        mre, mim = acc.get((rest, mirror), (Fraction(0), Fraction(0)))
+        cos_k, sin_k = re + mre, mim - im  # A e^{iθ} + B e^{-iθ}
+        angle = c.zero
+        for b, n in freq:
+            angle = c.add(angle, c.mul(c.num(n), b))
+        if cos_k:
+            _add(out, _with(rest, c.fn(_COS, (angle,))), cos_k)
+        if sin_k:
+            _add(out, _with(rest, c.fn(_SIN, (angle,))), sin_k)
+    return out
+
+
+def _hyperbolic(c: Identities, p: Poly) -> int:
+    """``a*exp(v) + b*exp(-v)`` in ``p`` as ``(a + b)*cosh(v) + (a - b)*sinh(v)``; the
+    sum written out."""
+    groups: dict[tuple, dict[tuple, Any]] = {}
+    for mono, k in p.items():
+        rest, exps = [], []
+        for var, e in mono:
+            (exps if c.nodes[var][0] == FN and c.nodes[var][1] == _EXP else rest).append(
+                (var, e))
+        groups.setdefault(tuple(rest), {})[tuple(exps)] = k
+    out: Poly = {}
+    for rest, waves in groups.items():
+        for exps, k in waves.items():
+            mirror = tuple((v, -e) for v, e in exps)
+            if exps and mirror in waves and mirror != exps:
+                if exps[0][1] < 0:
+                    continue
+                a, b = k, waves[mirror]
+                angle = c.zero
+                for v, e in exps:
+                    angle = c.add(angle, c.mul(c.num(e), c.nodes[v][2][0]))
+                if a + b:
+                    _add(out, _with(rest, c.fn(_COSH, (angle,))), a + b)
+                if a - b:
+                    _add(out, _with(rest, c.fn(_SINH, (angle,))), a - b)
+            else:
+                _add(out, tuple(sorted((*rest, *exps))), k)
+    return c.from_poly(out)
+
+
+def _with(rest: tuple, atom: int) -> tuple:
+    d = dict(rest)
+    d[atom] = d.get(atom, 0) + 1
+    return tuple(sorted(d.items()))
+
+
+def _add(p: Poly, mono: tuple, k: Any) -> None:
+    total = p.get(mono, ZERO) + k
+    if total == 0:
+        p.pop(mono, None)
+    else:
+        p[mono] = int_or_fraction(Fraction(total))
+

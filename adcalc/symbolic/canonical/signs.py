@@ -1,0 +1,109 @@
+"""Signs: what a node says about its own sign (``positive``, ``nonnegative``), and the
+rules of abs and sign in a product, each an identity wherever the input is defined.
+
+``|u|^(2k) = u^(2k)``; ``(b^(2k))^e = |b|^(2ke)`` and ``(b^f)^e = b^(fe)`` for ``b > 0``
+(a perfect square under a root: ``sqrt(4*x^2/(x^2 + 1)^2)`` is ``2*abs(x)/(x^2 + 1)``);
+and in a product, ``u^a*|u|^b*sign(u)`` is ``sign(u)^p*|u|^m`` with ``m = a + b`` and
+``p = (a + 1) mod 2``, written as ``u^m`` where that says it (``abs(x)*sign(x) = x``,
+``x^2*sign(x) = x*abs(x)``, ``x/abs(x) = sign(x)``).
+"""
+
+from __future__ import annotations
+
+from adcalc.engine.primitives import OPCODE
+from adcalc.symbolic.canonical.table import ADD, FN, MUL, NUM, POW, RATIONAL, SYM, Table
+
+_ABS, _SIGN = OPCODE["abs"], OPCODE["sign"]
+_POSITIVE_FNS = {OPCODE[n] for n in ("exp", "cosh", "sigmoid", "softplus")}
+_DEPTH = 8
+
+
+class Signs(Table):
+    """``positive``, ``nonnegative`` and ``abs_sign`` (the product's rule)."""
+
+    def positive(self, i: int, depth: int = 0) -> bool:
+        """Whether ``i`` is > 0 wherever it is defined (a sufficient test)."""
+        if depth > _DEPTH:
+            return False
+        node = self.nodes[i]
+        kind = node[0]
+        if kind == NUM:
+            return type(node[1]) in RATIONAL and node[1] > 0
+        if kind == SYM:
+            return node[1] == "pi"
+        if kind == FN:
+            return node[1] in _POSITIVE_FNS
+        if kind == POW:
+            return self.positive(node[1], depth + 1)
+        if kind == MUL:
+            return type(node[1]) in RATIONAL and node[1] > 0 and all(
+                self.positive(b, depth + 1) for b, _ in node[2])
+        const = node[1]
+        if type(const) not in RATIONAL or const < 0:
+            return False
+        if any(type(k) not in RATIONAL or k < 0 for _, k in node[2]):
+            return False
+        if const > 0:
+            return all(self.nonnegative(t, depth + 1) for t, _ in node[2])
+        return all(self.positive(t, depth + 1) for t, _ in node[2])
+
+    def nonnegative(self, i: int, depth: int = 0) -> bool:
+        """Whether ``i`` is >= 0 wherever it is defined (a sufficient test)."""
+        node = self.nodes[i]
+        kind = node[0]
+        if kind == FN and node[1] == _ABS:
+            return True
+        if kind == POW and _even(self.value(node[2])):
+            return True
+        if kind == MUL:
+            return type(node[1]) in RATIONAL and node[1] > 0 and all(
+                _even(self.value(f)) or self.nonnegative(b, depth + 1) for b, f in node[2])
+        return self.positive(i, depth)
+
+    def nonnegative_factor(self, base: int, e: int) -> bool:
+        """Whether ``base^e`` is >= 0 wherever it is defined."""
+        return _even(self.value(e)) or self.nonnegative(base) or (
+            self.nodes[base][0] == FN and self.nodes[base][1] == _ABS)
+
+    def abs_sign(self, out: dict[int, int]) -> None:
+        """The factors ``u^a``, ``abs(u)^b`` and ``sign(u)`` of one product (``out``,
+        changed in place) as one of ``u^m``, ``u*abs(u)^(m - 1)``, ``abs(u)^m``,
+        ``sign(u)*u^m`` (see the module's note)."""
+        nodes = self.nodes
+        for base in list(out):
+            node = nodes[base]
+            if node[0] != FN or node[1] not in (_ABS, _SIGN) or base not in out:
+                continue
+            u = node[2][0]
+            if nodes[u][0] not in (SYM, FN, ADD):  # a base a product may hold as it is
+                continue
+            absolute = self._intern((FN, _ABS, (u,)))
+            sign = self._intern((FN, _SIGN, (u,)))
+            a = self.value(out[u]) if u in out else 0
+            b = self.value(out[absolute]) if absolute in out else 0
+            s = self.value(out[sign]) if sign in out else 0
+            if not all(type(x) is int for x in (a, b, s)) or s not in (0, 1):
+                continue
+            if (a != 0) + (b != 0) + (s != 0) < 2 and not (b and b % 2 == 0):
+                continue
+            for piece in (u, absolute, sign):
+                out.pop(piece, None)
+            m, p = a + b, (a + s) % 2
+            if p == 0 and m % 2 == 0:
+                pieces = {u: m}
+            elif p == 0:
+                pieces = {absolute: m}
+            elif m % 2:
+                pieces = {u: m}
+            elif m >= 1:
+                pieces = {u: 1, absolute: m - 1}
+            else:
+                pieces = {sign: 1, u: m}
+            for piece, e in pieces.items():
+                if e:
+                    out[piece] = self._intern((NUM, e))
+
+
+def _even(v: object) -> bool:
+    return type(v) in RATIONAL and v.denominator == 1 and v % 2 == 0 and v != 0  # type: ignore[union-attr]
+
