@@ -25,7 +25,14 @@ API_NAMES = {"engine=dask": "sweep_dataset"}
 """Markers the Python API spells otherwise than as a keyword: its Dask engine is a
 function of its own, not a keyword's value."""
 
-_MARKER = re.compile(r"\{(" + "|".join(PARAMETERS) + r")(?:=([^{}]*))?\}")
+_MARKERS: list[re.Pattern[str]] = []
+
+
+def _marker() -> re.Pattern[str]:
+    """The markers' pattern, compiled when a message is first spelled (not at start-up)."""
+    if not _MARKERS:
+        _MARKERS.append(re.compile(r"\{(" + "|".join(PARAMETERS) + r")(?:=([^{}]*))?\}"))
+    return _MARKERS[0]
 
 
 def param(name: str, value: str | None = None) -> str:
@@ -50,7 +57,7 @@ def spell(message: str, flags: Mapping[str, str] | None = None) -> str:
             key, _, v = value.partition("=")
             return f"{name}={{{key!r}: {v}}}"
         return f"{name}={value!r}"
-    return _MARKER.sub(one, message)
+    return _marker().sub(one, message)
 
 
 class AdcalcError(Exception):
@@ -67,7 +74,7 @@ class AdcalcError(Exception):
     @property
     def parameters(self) -> list[str]:
         """The parameters the message names, in order."""
-        return list(dict.fromkeys(m.group(1) for m in _MARKER.finditer(self.message)))
+        return list(dict.fromkeys(m.group(1) for m in _marker().finditer(self.message)))
 
     def spelled(self, flags: Mapping[str, str] | None = None) -> str:
         return spell(self.message, flags)

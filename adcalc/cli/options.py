@@ -34,8 +34,10 @@ def at_option(help: str) -> Any:
 
 
 def _max_steps(ctx: click.Context, param: click.Parameter, value: int | None) -> None:
-    if value is None:  # the default: nothing to set, nothing to import at start-up
-        return
+    import sys
+
+    if value is None and "adcalc.frontend.program" not in sys.modules:
+        return  # the default, and nothing set it before: nothing to import at start-up
     from adcalc.frontend.program import MAX_STEPS_SETTING
 
     MAX_STEPS_SETTING.set(value)

@@ -8,13 +8,12 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from adcalc.engine.hints import nearest
 from adcalc.engine.primitives import CONSTANTS
 from adcalc.engine.profile import stage
 from adcalc.engine.sweeps import primal
 from adcalc.engine.tape import Tape
 from adcalc.errors import InputError, param
-from adcalc.frontend.parse import Program, needs_point, parse_program
+from adcalc.frontend.parse import needs_point, parse_program
 
 
 @dataclass
@@ -43,7 +42,7 @@ def prepare(expression: str | Tape, point: Mapping[str, float] | None,
     """
     with stage("parse + tape"):
         tape = parse_program(expression) if isinstance(expression, str) else expression
-    if isinstance(tape, Program):
+    if not isinstance(tape, Tape):  # a Program: control flow, traced at the point
         if point is None:
             raise needs_point(tape)
         with stage("trace at the point"):
@@ -84,6 +83,8 @@ def variable_order(tape: Tape, variables: Sequence[str] | None) -> list[str]:
     unknown = [n for n in variables if n not in known]
     what = param("variables")
     if unknown:
+        from adcalc.engine.hints import nearest
+
         near = nearest(unknown[0], known - set(variables))
         hint = f" (did you mean {near}?)" if near else ""
         raise InputError(f"{what} names {names(unknown)}, which the expression does not use"
@@ -104,6 +105,8 @@ def check_point(tape: Tape, point: Mapping[str, float], what: str = "point"
     missing = [n for n in tape.variables if n not in given]
     stray = [n for n in point if n not in tape.var_node]
     if missing:
+        from adcalc.engine.hints import nearest
+
         near = nearest(missing[0], set(stray))
         hint = f" ({what} gives {near}: a typo for {missing[0]}?)" if near else ""
         how = param(parameter, f"{missing[0]}=…")

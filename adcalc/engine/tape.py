@@ -12,10 +12,8 @@ on the nodes, so one tape is evaluated at many points.
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adcalc.engine.algebra import primitive_methods
 from adcalc.engine.primitives import (
@@ -31,51 +29,19 @@ from adcalc.engine.primitives import (
     SUB,
 )
 
-COMPARISONS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
-               "==": operator.eq, "!=": operator.ne}
+if TYPE_CHECKING:
+    from adcalc.engine.decisions import Decision, Loop
 
+def __getattr__(name: str) -> Any:
+    """``Decision``, ``Loop`` and ``COMPARISONS`` live in ``adcalc.engine.decisions``,
+    imported only when a traced program (or an old import path) asks for them: a
+    straight-line tape never needs them, and the scalar commands' start-up stays as it
+    was."""
+    if name in ("Decision", "Loop", "COMPARISONS"):
+        from adcalc.engine import decisions
 
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """One comparison a traced program evaluated: ``left op right`` (node ids: literal
-    sides are literal nodes) came out ``outcome`` at the point."""
-
-    left: int
-    op: str
-    right: int
-    outcome: bool
-    label: str
-    """The construct and its condition: ``if x > 0``, ``while y > 1e-8 (iteration 3)``."""
-    comparison: str
-    """The comparison's text: ``x > 0``."""
-    where: str = ""
-    """The enclosing loops' iteration (``i=2``), or empty."""
-    at: int = -1
-    """The comparison's offset in the program's text."""
-    boundary: bool = False
-    """Both sides were equal at the point: a branch boundary (a kink)."""
-
-    def holds(self, vals: Sequence[Any]) -> Any:
-        """Whether the comparison comes out the same with ``vals`` (elementwise on arrays)."""
-        got = COMPARISONS[self.op](vals[self.left], vals[self.right])
-        if self.outcome:
-            return got
-        return not got if isinstance(got, bool) else ~got
-
-    def renumbered(self, remap: Sequence[int]) -> Decision:
-        return replace(self, left=remap[self.left], right=remap[self.right])
-
-
-@dataclass(slots=True)
-class Loop:
-    """A loop of a traced program: how often it ran and how many iterations each time."""
-
-    label: str
-    """``repeat 8``, ``for i in 1..3``, ``while y > 1e-8``."""
-    at: int
-    runs: int = 0
-    trips_min: int | None = None
-    trips_max: int | None = None
+        return getattr(decisions, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @primitive_methods

@@ -16,13 +16,24 @@ import re
 import threading
 import zlib
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adcalc.engine.tape import Tape
 from adcalc.errors import InputError, ParseError, param
 from adcalc.frontend.build import FUNCTIONS, Builder, IsProgram, Vector
 from adcalc.frontend.lalr import FORMAT, FastParser, GiveUp, tables_from_lark
-from adcalc.frontend.program import Program, Recorder
+
+if TYPE_CHECKING:  # imported when a text has control flow: straight-line start-up stays lean
+    from adcalc.frontend.program import Program, Recorder
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Program":
+        from adcalc.frontend.program import Program
+
+        return Program
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["FUNCTIONS", "Program", "grammar_text", "parse", "parse_program"]
 
@@ -143,6 +154,8 @@ def _builder() -> Builder:
 
 
 def _recorder() -> Recorder:
+    from adcalc.frontend.program import Recorder
+
     if "recorder" not in _state:
         _state["recorder"] = Recorder()
     return _state["recorder"]
@@ -325,6 +338,8 @@ def _program(text: str, fast: bool, exact: bool) -> Program:
         breaks = _state["newlines lark program"].breaks
     mentioned = recorder.mentioned
     recorder.reset("")
+    from adcalc.frontend.program import Program
+
     return Program(text, tree, mentioned, list(breaks), exact)
 
 

@@ -16,8 +16,9 @@ from contextvars import ContextVar
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
+from adcalc.engine.decisions import Decision, Loop
 from adcalc.engine.primitives import INPUT
-from adcalc.engine.tape import Decision, Loop, Tape
+from adcalc.engine.tape import Tape
 from adcalc.errors import DomainError, InputError, ParseError, param
 from adcalc.frontend.build import Builder, Vector
 
