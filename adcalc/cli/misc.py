@@ -37,10 +37,10 @@ def examples(name: str | None, options: tuple[str, ...]) -> None:
         return
     example = BY_NAME.get(name)
     if example is None:
-        import difflib
+        from adcalc.engine.hints import nearest
 
-        near = difflib.get_close_matches(name, list(BY_NAME), n=1)
-        hint = f" (did you mean {near[0]}?)" if near else ""
+        near = nearest(name, BY_NAME)
+        hint = f" (did you mean {near}?)" if near else ""
         raise click.BadParameter(f"no example {name!r}{hint}; there are "
                                  f"{', '.join(BY_NAME)}", param_hint="'NAME'")
     run_example(example, options)
