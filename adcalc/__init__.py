@@ -18,7 +18,10 @@ from typing import Any
 from adcalc.commands.grad import Gradient, GradResult, gradient
 from adcalc.commands.grad import grad as _grad_of_text
 from adcalc.frontend.parse import parse
+from adcalc.notebook import attach as _attach
 from adcalc.version import __version__
+
+_attach("adcalc.commands.grad")  # display in notebooks: methods that load on first use
 
 _LAZY = {
     "AdcalcError": "adcalc.errors", "CheckFailed": "adcalc.errors",
@@ -34,8 +37,8 @@ _LAZY = {
     "taylor": "adcalc.commands.taylor", "ode_series": "adcalc.commands.taylor",
 }
 
-__all__ = ["GradResult", "Gradient", "__version__", "grad", "gradient", "parse", "show",
-           *sorted(_LAZY)]
+__all__ = ["GradResult", "Gradient", "__version__", "grad", "gradient",
+           "load_ipython_extension", "parse", "show", *sorted(_LAZY)]
 
 
 def grad(expression: Any, /, **point: float) -> Any:
@@ -73,7 +76,19 @@ def show(f: Any) -> None:
     g.expression = program(tape)
     for line in report.warnings(g):
         print(line, file=sys.stderr)
-    sys.stdout.write(render(report.blocks(g)))
+    blocks = report.blocks(g)
+    if tape.decisions:  # comparisons of Vars: the path taken, as adcalc grad shows it
+        from adcalc.render.path import path_table
+
+        blocks.insert(1, path_table(tape, g.values, g.variables))
+    sys.stdout.write(render(blocks))
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext adcalc``: the ``%adcalc`` and ``%%adcalc`` magics."""
+    from adcalc.notebook import load_ipython_extension as load
+
+    load(ipython)
 
 
 def __getattr__(name: str) -> Any:
@@ -84,10 +99,12 @@ def __getattr__(name: str) -> Any:
 
         if name in FUNCTION_NAMES or name in ALIASES:  # adcalc.sin(x) on traced values
             value = function(name)
+            _attach()
             globals()[name] = value
             return value
         raise AttributeError(f"module 'adcalc' has no attribute {name!r}")
     value = getattr(import_module(module), name)
+    _attach()
     globals()[name] = value
     return value
 

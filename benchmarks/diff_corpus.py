@@ -73,6 +73,33 @@ CORPUS = [
     "log(x^2 + y^2)", "x^y", "sin(x*y)/(x*y)",
     # kinks
     "abs(x)*x", "sign(x)*x^2", "step(x)*x^3", "max(x, y)*x", "min(x^2, y)",
+    # identities: derivatives that are identically constant
+    "sin(2*x) - 2*sin(x)*cos(x)", "1/cos(x)^2 - tan(x)^2", "exp(x)*sinh(x) - exp(2*x)/2",
+    "cos(2*x) + 2*sin(x)^2", "cosh(2*x) - 2*cosh(x)^2", "sin(x)^4 - cos(x)^4 + cos(2*x)",
+    "(sin(x) + cos(x))^2 - sin(2*x)", "tan(x)*cos(x) - sin(x)", "sinh(x) + cosh(x) - exp(x)",
+    "cos(x + y) - cos(x)*cos(y) + sin(x)*sin(y)", "softplus(x) - softplus(-x)",
+    "x*log(sigmoid(x)) - x*log(1 - sigmoid(x))", "sigmoid(x) + sigmoid(-x)",
+    "atan(x) + atan(1/x)", "log(x^2) - 2*log(abs(x))", "log(exp(x) + 1) - softplus(x)",
+    "log(abs(x)^3) - 3*log(abs(x))", "sqrt(x^2)*sign(x) - x", "sin(3*x) - 3*sin(x) + 4*sin(x)^3",
+    "tanh(x) - sinh(x)/cosh(x)",
+    # trigonometric and hyperbolic products
+    "tan(x)*cos(x)", "sin(x + y)*cos(x - y)", "sin(x)^2*cos(x)^2", "cos(x)^2 - sin(x)^2",
+    "sin(x)^3", "cos(x)^4", "sin(x)*sin(2*x)", "1/cos(x)", "log(cosh(x))",
+    "log(sin(x))", "log(cos(x))", "sinh(x)^2", "cosh(x)^2 + sinh(x)^2", "tan(x)*sin(x)",
+    "sin(x)/cos(x)", "1/(1 + tan(x)^2)", "exp(x)*cosh(x)", "sin(x)^2 - sin(y)^2",
+    # rational functions cancelled
+    "(x^2 - 3*x + 2)/(x^2 - 4)", "(x^2 - 1)/(x^3 - 1)", "(x^2 + 2*x + 1)/(x^2 - 1)",
+    "(x^3 - 8)/(x - 2)", "(x^4 - 1)/(x^2 - 1)", "(x^2 - 5*x + 6)/(x - 3)^2",
+    "x/(x^2 - x)", "(x^2 - 9)/(x^2 + 6*x + 9)", "(x^3 - x)/(x^2 + x)", "(2*x^2 - 8)/(x + 2)",
+    # machine learning losses
+    "-y*log(sigmoid(z)) - (1 - y)*log(1 - sigmoid(z))", "log(1 + exp(-z))",
+    "-log(sigmoid(w*x + b))", "softplus(z) - y*z", "(sigmoid(z) - y)^2",
+    "relu(x)^2", "log(sigmoid(z))", "exp(z)/(exp(z) + exp(y))", "x*sigmoid(x)",
+    "log(exp(a) + exp(b))",
+    # radicals and kinks
+    "asin(x/sqrt(1 + x^2))", "acos((1 - x^2)/(1 + x^2))", "abs(x)^3", "sqrt(x^4)",
+    "sqrt((x^2 + 1)^2)", "sqrt(1/(x^2 + 1))", "abs(x)*sign(x)", "x/abs(x)*x^2",
+    "sqrt(4*x^2 + 4*x + 1)", "2^(x^2)",
 ]
 
 

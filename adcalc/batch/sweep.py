@@ -37,6 +37,17 @@ class BatchResult:
     quote; kept only when there are kinks, so a chunk's arrays are freed with it."""
     at: dict[int, int] | None = None
     """Where ``nodes`` hold only some rows (those at a kink): row → its place in them."""
+    explain: Any = None
+    """row → the warning at a kink row, where the rows are on several tapes (a
+    program's paths, ``adcalc.batch.paths``); else ``kink_example`` gives what
+    ``nondiff_warnings`` needs."""
+
+    def kink_example(self, row: int) -> tuple[list[float], list[int]] | str:
+        """What the warning at the first kink quotes: every node's value and the nodes at
+        a kink, or (a program's rows) the warning itself."""
+        if self.explain is not None:
+            return str(self.explain(row))
+        return self.node_values(row), self.kinks_at(row)
 
     def node_values(self, row: int) -> list[float]:
         """Every node's value at one row (for the scalar path's warning text)."""
@@ -67,7 +78,7 @@ class BatchResult:
                            {i: m[:n] for i, m in self.kinks.items()},
                            self.nodes if self.at is not None else
                            [v[:n] if getattr(v, "ndim", 0) else v for v in self.nodes],
-                           self.at)
+                           self.at, self.explain)
 
     def kink_rows(self) -> list[int]:
         """The rows (indices in this batch) where any node met a kink."""
@@ -80,22 +91,30 @@ class BatchResult:
 
 def sweep_arrays(tape: Tape, columns: Mapping[str, Any], mode: str = "reverse",
                  variables: Sequence[str] | None = None, rows: int | None = None,
-                 threads: int = 1, output: int | None = None) -> BatchResult:
+                 threads: int = 1, output: int | None = None,
+                 cache: dict[Any, Any] | None = None) -> BatchResult:
     """Value and gradient of ``tape`` at every row of ``columns`` (name → 1-D array).
 
     The walks of one point (``adcalc.sweeps``), recorded once as array code
     (``adcalc.array_code``) and run in cache-sized pieces, on ``threads`` threads (NumPy
     releases the GIL inside its loops).  ``rows`` is needed only when there are no
-    columns (a constant expression).
+    columns (a constant expression).  ``cache``: where the array code is kept (a
+    program's path keeps its own, however many paths there are).
     """
     import numpy as np
 
-    from adcalc.batch.array_code import compiled
+    from adcalc.batch.array_code import ArrayCode, compiled
 
     names = list(variables or tape.variables)
     if rows is None:
         rows = len(next(iter(columns.values()))) if columns else 1
-    code = compiled(tape, names, mode, output)
+    if cache is None:
+        code = compiled(tape, names, mode, output)
+    else:
+        key = (id(tape), tuple(names), mode, output)
+        code = cache.get(key)
+        if code is None:
+            code = cache[key] = ArrayCode(tape, names, mode, output)
     cols = {n: np.asarray(columns[n], dtype=np.float64) for n in tape.var_node}
     value = np.empty(rows)
     grads = [np.empty(rows) for _ in names]
@@ -159,24 +178,33 @@ def _settle_bad_rows(tape: Tape, columns: Mapping[str, Any], names: list[str], m
 
 
 def check_columns(tape: Tape, header: Sequence[str]) -> None:
-    """Every variable needs a column; name the missing ones (and near misses)."""
-    from adcalc.engine.hints import nearest
-
+    """Every variable needs a column; name the missing ones (and near misses).  A
+    program's paths (``adcalc.batch.paths``) settle their variables from the header."""
+    fix = getattr(tape, "fix_columns", None)
+    if fix is not None:
+        return fix(header)
     columns = set(header)
     missing = [v for v in tape.variables if v not in columns]
     if missing:
-        hints = []
-        for m in missing:
-            near = nearest(m, header)
-            if near:
-                hints.append(f"{near} for {m}?")
-        hint = f" (a typo: {'; '.join(hints)})" if hints else ""
-        semicolons = ""
-        if len(header) == 1 and ";" in header[0]:
-            semicolons = ("; the points look separated by ';': adcalc reads CSV separated by "
-                          "commas (save it with commas, or convert it: tr ';' ',')")
-        raise InputError(f"the points have no column for {', '.join(missing)}{hint}; "
-                         f"their header is: {', '.join(header) or '(empty)'}{semicolons}")
+        raise missing_columns(missing, header)
+
+
+def missing_columns(missing: Sequence[str], header: Sequence[str]) -> InputError:
+    """The message for variables the points have no column for."""
+    from adcalc.engine.hints import nearest
+
+    hints = []
+    for m in missing:
+        near = nearest(m, header)
+        if near:
+            hints.append(f"{near} for {m}?")
+    hint = f" (a typo: {'; '.join(hints)})" if hints else ""
+    semicolons = ""
+    if len(header) == 1 and ";" in header[0]:
+        semicolons = ("; the points look separated by ';': adcalc reads CSV separated by "
+                      "commas (save it with commas, or convert it: tr ';' ',')")
+    return InputError(f"the points have no column for {', '.join(missing)}{hint}; "
+                      f"their header is: {', '.join(header) or '(empty)'}{semicolons}")
 
 
 def check_outputs(header: Sequence[str], outputs: Sequence[str]) -> None:
@@ -206,18 +234,22 @@ def output_columns(tape: Tape, names: Sequence[str], kind: str = "gradient") -> 
 
 
 def sweep_columns(tape: Tape, columns: Mapping[str, Any], names: Sequence[str], rows: int,
-                  kind: str = "gradient", mode: str = "reverse", threads: int = 1
-                  ) -> tuple[dict[str, Any], BatchResult]:
+                  kind: str = "gradient", mode: str = "reverse", threads: int = 1,
+                  cache: dict[Any, Any] | None = None) -> tuple[dict[str, Any], BatchResult]:
     """Every output column of ``kind`` at every row, and the record of bad rows and kinks.
 
     A Jacobian is one reverse sweep over arrays per result; a Hessian is the gradient,
     then a reverse sweep over arrays of each partial's own tape (``derive``), the same
     rules the scalar commands use.  A row bad in any sweep is bad in all its columns.
-    Each sweep runs in pieces on ``threads`` threads (``sweep_arrays``).
+    Each sweep runs in pieces on ``threads`` threads (``sweep_arrays``); ``cache`` keeps
+    the array code and the partials (a program's path).  A program's paths
+    (``adcalc.batch.paths``) sweep each row on its own path.
     """
+    if not isinstance(tape, Tape):
+        return tape.sweep_columns(columns, names, rows, kind, mode, threads)
     names = list(names)
     if kind == "gradient":
-        r = sweep_arrays(tape, columns, mode, names, rows, threads)
+        r = sweep_arrays(tape, columns, mode, names, rows, threads, cache=cache)
         return {"f": r.values, **{f"df/d{n}": r.gradient[n] for n in names}}, r
     if kind == "jacobian":
         fs = output_columns(tape, names, kind)[:len(tape.outputs)]
@@ -225,7 +257,7 @@ def sweep_columns(tape: Tape, columns: Mapping[str, Any], names: Sequence[str], 
         entries: dict[str, Any] = {}
         merged: BatchResult | None = None
         for f, o in zip(fs, tape.outputs, strict=True):
-            r = sweep_arrays(tape, columns, "reverse", names, rows, threads, o)
+            r = sweep_arrays(tape, columns, "reverse", names, rows, threads, o, cache)
             values[f] = r.values
             entries.update({f"d{f}/d{n}": r.gradient[n] for n in names})
             merged = _merged(merged, r)
@@ -234,14 +266,14 @@ def sweep_columns(tape: Tape, columns: Mapping[str, Any], names: Sequence[str], 
     else:
         from adcalc.symbolic.derive import symmetric
 
-        first = sweep_arrays(tape, columns, "reverse", names, rows, threads)
+        first = sweep_arrays(tape, columns, "reverse", names, rows, threads, cache=cache)
         out = {"f": first.values, **{f"df/d{n}": first.gradient[n] for n in names}}
         merged = first
-        partials = _partials(tape, names)
+        partials = _partials(tape, names, cache)
         second = []
         for k in range(len(names)):
             r = sweep_arrays(partials, columns, "reverse", names, rows, threads,
-                             partials.outputs[k])
+                             partials.outputs[k], cache)
             second.append(r.gradient)
             merged = _merged(merged, r, keep_kinks=False)
         for k, a in enumerate(names):  # the symmetric part, as hessian prints it
@@ -259,11 +291,17 @@ def sweep_columns(tape: Tape, columns: Mapping[str, Any], names: Sequence[str], 
 _PARTIALS: list[tuple[Any, Tape]] = []
 
 
-def _partials(tape: Tape, names: Sequence[str]) -> Tape:
+def _partials(tape: Tape, names: Sequence[str], cache: dict[Any, Any] | None = None
+              ) -> Tape:
     """The first partials of ``tape`` as one tape (``derive``, basic form), made once for
     each tape and variables: a stream of chunks reuses it, and so its array code."""
     from adcalc.symbolic.derive import each_derivative
 
+    if cache is not None:
+        key = ("partials", tuple(names))
+        if key not in cache:
+            cache[key] = each_derivative(tape, names, 1, "basic")[0]
+        return cache[key]
     key = (len(tape), tuple(tape.outputs), tuple(names))
     with _POOL_LOCK:
         for (t, k), partials in _PARTIALS:

@@ -13,6 +13,7 @@ The group loads a command's module only when that command runs (``adcalc grad`` 
     misc.py     examples, functions
     points.py   --points: batch, columnar and Dask sweeps
     step.py     --step: the sweeps one step at a time on a terminal
+    repl.py     repl (and bare adcalc on a terminal): a session of command lines
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ COMMANDS = {
     "jvp": "adcalc.cli.vector:jvp", "vjp": "adcalc.cli.vector:vjp",
     "graph": "adcalc.cli.graph:graph", "examples": "adcalc.cli.misc:examples",
     "functions": "adcalc.cli.misc:functions", "taylor": "adcalc.cli.taylor:taylor",
+    "repl": "adcalc.cli.repl:repl", "codegen": "adcalc.cli.codegen:codegen",
 }
 """Every command, by the import path of its click command."""
 
@@ -105,7 +107,10 @@ def run() -> None:
 
     try:
         try:
-            code = main.main(prog_name="adcalc", standalone_mode=False)
+            # bare adcalc on a terminal: the REPL (piped, it prints the help as ever)
+            bare = len(sys.argv) == 1 and sys.stdin.isatty()
+            code = main.main(["repl"] if bare else None, prog_name="adcalc",
+                             standalone_mode=False)
             code = code if isinstance(code, int) else 0
         except SystemExit as exc:
             # click ends a broken pipe (EPIPE) with exit 1 behind a quiet stdout wrapper

@@ -9,7 +9,9 @@ from typing import Any
 import click
 
 from adcalc.cli import errors_reported
+from adcalc.cli.types import FLAGS
 from adcalc.engine.profile import RECORDER, stage
+from adcalc.errors import spell
 
 
 def sweep_points(kind: str, expression: Any, points: str, fmt: str, digits: int | None,
@@ -41,16 +43,14 @@ def batch(expression: Any, points: str, fmt: str, mode: str, variables: list[str
     polars sink), so a cell reads the same on every path; Parquet, Arrow and JSON Lines
     points through polars (``adcalc.columnar``).  A file to write is new (or
     ``--overwrite``), never the points, and appears only when the run succeeds."""
-    from adcalc.commands.common import prepare
-    from adcalc.commands.points import Replacing, check_target
+    from adcalc.commands.points import Replacing, batch_tape, check_target
+    from adcalc.engine.tape import Tape
     from adcalc.render.points_out import Progress, bad_rows_message, kink_rows_message
 
     output = files[0] or "-"
     source_format, target_format = batch_formats(points, fmt, files)
     check_target(output, [points], overwrite)
-    s = prepare(expression, None, variables, scalar=None if kind == "jacobian" else
-                ("grad" if kind == "gradient" else kind))
-    tape, names = s.tape, s.variables
+    tape, names = batch_tape(expression, variables, kind)  # a program's: ProgramPaths
     for line in tape.warnings:  # what the parser noticed (a binding never used)
         click.echo(line, err=True)
     if source_format != "csv":
@@ -72,10 +72,13 @@ def batch(expression: Any, points: str, fmt: str, mode: str, variables: list[str
     else:
         summary = csv_batch(tape, names, points, output, target_format, mode, strict, threads,
                             kind)
+    if not isinstance(tape, Tape):  # a program's: what every path traced warns of
+        for line in tape.warnings:
+            click.echo(line, err=True)
     if summary.kinks:
         click.echo(kink_rows_message(tape, names, summary), err=True)
     if summary.bad:
-        click.echo(bad_rows_message(summary), err=True)
+        click.echo(spell(bad_rows_message(summary), FLAGS), err=True)
 
 
 def csv_batch(tape: Any, names: list[str], points: str, output: str, target_format: str,
@@ -207,7 +210,7 @@ def dask_batch(kind: str, expression: Any, points: str, output: str | None,
     if summary.kinks:
         click.echo(kink_rows_message(tape, names, summary), err=True)
     if summary.bad:
-        click.echo(bad_rows_message(summary), err=True)
+        click.echo(spell(bad_rows_message(summary), FLAGS), err=True)
     click.echo(f"wrote {output}", err=True)
 
 

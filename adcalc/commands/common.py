@@ -13,6 +13,7 @@ from adcalc.engine.profile import stage
 from adcalc.engine.sweeps import primal
 from adcalc.engine.tape import Tape
 from adcalc.errors import InputError, param
+from adcalc.frontend.checks import names, require_scalar, variable_order
 from adcalc.frontend.parse import needs_point, parse_program
 
 
@@ -74,27 +75,6 @@ def finite_point(point: Mapping[str, float]) -> dict[str, float]:
     return out
 
 
-def variable_order(tape: Tape, variables: Sequence[str] | None) -> list[str]:
-    """The variables in the order asked for (``--vars``), checked against the tape."""
-    if not variables:
-        return list(tape.variables)
-    variables = list(variables)
-    known = set(tape.variables)
-    unknown = [n for n in variables if n not in known]
-    what = param("variables")
-    if unknown:
-        from adcalc.engine.hints import nearest
-
-        near = nearest(unknown[0], known - set(variables))
-        hint = f" (did you mean {near}?)" if near else ""
-        raise InputError(f"{what} names {names(unknown)}, which the expression does not use"
-                         f"{hint}; it uses {names(tape.variables)}")
-    if len(set(variables)) != len(variables):
-        raise InputError(f"{what} names a variable twice")
-    missing = [n for n in tape.variables if n not in variables]
-    if missing:
-        raise InputError(f"{what} leaves out {names(missing)}; list every variable")
-    return variables
 
 
 def check_point(tape: Tape, point: Mapping[str, float], what: str = "point"
@@ -148,14 +128,6 @@ def check_seed(tape: Tape, seed: Mapping[str, float], mode: str | None) -> None:
                          f"{param('mode', 'forward')}")
 
 
-def require_scalar(tape: Tape, command: str) -> None:
-    """A gradient or Hessian needs one scalar result."""
-    m = len(tape.outputs)
-    if m != 1:
-        raise InputError(f"{command} needs a scalar expression, and this one has {m} "
-                         "results; use jacobian (or jvp / vjp) for vector functions")
 
 
-def names(items: Sequence[str]) -> str:
-    return ", ".join(items)
 

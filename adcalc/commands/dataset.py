@@ -37,14 +37,26 @@ DASK = param("engine", "dask")
 class FrameFunction:
     """A picklable partition → partition function (the tape travels with it)."""
 
-    def __init__(self, tape: Tape, names: list[str], kind: str) -> None:
+    def __init__(self, tape: Tape, names: list[str] | None, kind: str) -> None:
         self.tape = tape
-        self.names = names
+        self.names = names or []
         self.kind = kind
-        self.columns = output_columns(tape, names, kind)
+        self.columns = [] if names is None else output_columns(tape, names, kind)
+        self.fixed = names is not None
+        """A program's variables come with the points' columns (``fix``)."""
 
     def __call__(self, frame: Any) -> Any:
         return self.sweep(frame)[0]
+
+    def fix(self, header: list[str]) -> None:
+        """The columns checked (a program's variables read from them), the outputs'
+        names settled."""
+        check_columns(self.tape, header)
+        if not self.fixed:
+            self.names = list(self.tape.variables)
+            self.columns = output_columns(self.tape, self.names, self.kind)
+            self.fixed = True
+        check_outputs(header, self.columns)
 
     def sweep(self, frame: Any) -> tuple[Any, BatchResult]:
         """The partition with the output columns added (the input columns untouched; a
@@ -52,8 +64,7 @@ class FrameFunction:
         import numpy as np
         import pandas as pd
 
-        check_columns(self.tape, list(frame.columns))
-        check_outputs(list(frame.columns), self.columns)
+        self.fix(list(frame.columns))
         unreadable: dict[int, str] = {}
         columns = {v: cells(v, frame[v], unreadable) for v in self.tape.var_node}
         out, result = sweep_columns(self.tape, columns, self.names, len(frame), self.kind)
@@ -70,6 +81,7 @@ class FrameFunction:
         """The empty frame Dask needs to know the output's columns and types."""
         import pandas as pd
 
+        self.fix(list(frame.columns))
         return frame.assign(**{name: pd.array([], dtype="Float64") for name in self.columns})
 
 
@@ -99,11 +111,12 @@ def cells(name: str, series: Any, bad: dict[int, str]) -> Any:
 
 def frame_function(expression: str | Tape, kind: str = "gradient",
                    variables: list[str] | None = None) -> FrameFunction:
-    """``adcalc.frame_function("x*y")``: the batch sweep of one partition (see above)."""
-    from adcalc.commands.common import prepare
+    """``adcalc.frame_function("x*y")``: the batch sweep of one partition (see above).
+    A program with branches or loops takes each row's own path (``batch.paths``)."""
+    from adcalc.commands.points import batch_tape
 
-    s = prepare(expression, None, variables, scalar=None if kind == "jacobian" else kind)
-    return FrameFunction(s.tape, list(s.variables), kind)
+    tape, names = batch_tape(expression, variables, kind)
+    return FrameFunction(tape, names, kind)
 
 
 def _sweep_part(f: FrameFunction, frame: Any, path: str) -> tuple[int, list, list, Any]:
@@ -112,7 +125,7 @@ def _sweep_part(f: FrameFunction, frame: Any, path: str) -> tuple[int, list, lis
     out, result = f.sweep(frame)
     out.to_parquet(path, index=False)
     at = result.kink_rows()
-    first = (result.node_values(at[0]), result.kinks_at(at[0])) if at else None
+    first = result.kink_example(at[0]) if at else None
     return len(frame), result.bad, at, first
 
 
@@ -178,8 +191,7 @@ def sweep_dataset(expression: str | Tape, source: str, target: str, kind: str = 
         points = dd.read_parquet(source)
     except Exception as exc:
         raise InputError(f"cannot read the Parquet dataset {source!r}: {exc}") from None
-    check_columns(f.tape, list(points.columns))
-    check_outputs(list(points.columns), f.columns)
+    f.fix(list(points.columns))
     parent = os.path.dirname(os.path.abspath(target.rstrip("/")))
     try:
         made = tempfile.mkdtemp(prefix=".adcalc-", dir=parent)

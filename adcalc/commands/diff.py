@@ -5,13 +5,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from adcalc.commands.common import prepare
 from adcalc.engine.describe import undefined_anywhere
 from adcalc.engine.sweeps import adjoint, primal, recorded_gradient, tangent
 from adcalc.engine.tape import Tape
 from adcalc.errors import DomainError
-from adcalc.frontend.parse import parse
+from adcalc.frontend.parse import parse, parse_program
+
+if TYPE_CHECKING:
+    from adcalc.commands.pieces import Piece
+    from adcalc.frontend.program import Program
 from adcalc.symbolic.derive import each_derivative
 
 
@@ -35,11 +40,16 @@ class Diff:
     source_values: list[float] = field(default_factory=list)
     nondiff: list[int] = field(default_factory=list)
     """Nodes of ``source`` at a non-differentiable point (the same warnings as grad)."""
+    pieces: list[list[Piece]] | None = None
+    """A program with branches, without a point: each derivative's pieces
+    (``adcalc.commands.pieces``); ``tape``'s outputs are then the pieces' formulas and
+    the sides of their conditions."""
+    notes: list[str] = field(default_factory=list)
 
     @property
     def warnings(self) -> list[str]:
         """What the parser noticed about the text (a binding never used)."""
-        return list(self.source.warnings) if self.source is not None else []
+        return list(self.source.warnings) if self.source is not None else list(self.notes)
 
 
 def diff(expression: str | Tape, wrt: Sequence[str] | None = None, order: int = 1,
@@ -50,6 +60,10 @@ def diff(expression: str | Tape, wrt: Sequence[str] | None = None, order: int = 
     pi), the values from the same sweeps as ``grad``.  ``simplify``: ``"full"``,
     ``"basic"`` or ``"none"`` (``adcalc.derive.SIMPLIFY``)."""
     text = isinstance(expression, str)
+    if text and at is None:
+        program = parse_program(expression)  # type: ignore[arg-type]
+        if not isinstance(program, Tape):  # branches or loops: every path, piece by piece
+            return _piecewise(expression, program, wrt, order, simplify)  # type: ignore[arg-type]
     exact = parse(expression, exact=True, at=at) if text else None  # type: ignore[arg-type]
     undefined_anywhere(exact or expression)  # type: ignore[arg-type]
     # without a point the exact tape serves for the variables too: one parse, not two
@@ -68,6 +82,17 @@ def diff(expression: str | Tape, wrt: Sequence[str] | None = None, order: int = 
         with suppress(DomainError):
             result.nondiff = adjoint(s.tape, s.values, dict.fromkeys(s.tape.outputs, 1.0)).nondiff
     return result
+
+
+def _piecewise(expression: str, program: Program, wrt: Sequence[str] | None, order: int,
+               simplify: str) -> Diff:
+    from adcalc.commands.pieces import piecewise
+
+    tape, keys, results, variables, pieces, notes = piecewise(program, wrt, order, simplify)
+    names = ["f"] if max(results, default=0) == 0 else [f"f{k + 1}" for k in
+                                                          range(max(results) + 1)]
+    return Diff(expression, tape, keys, variables, order, [names[k] for k in results],
+                pieces=pieces, notes=notes)
 
 
 def numbers(tape: Tape, vals: list[float], point: dict[str, float],

@@ -19,6 +19,8 @@ class Example(NamedTuple):
     """What the source prints, to the digits it prints: label → value."""
     note: str = ""
     """How the source's numbers were made, where that explains their last digit."""
+    closed: str = ""
+    """The closed form the numbers are checked against, where no source prints them."""
 
     def about(self) -> str:
         """The lines printed above the example: what it is, where from, its numbers."""
@@ -26,6 +28,8 @@ class Example(NamedTuple):
         if self.published:
             lines.append("published: " + ", ".join(f"{k} = {v}" for k, v in
                                                    self.published.items()) + self.note)
+        elif self.closed:
+            lines.append(f"closed form: {self.closed}")
         else:
             lines.append("no numbers published: adcalc's are checked against SymPy and "
                          "finite differences")
@@ -68,6 +72,33 @@ EXAMPLES = [
             "o1^2 + (o2 - 1)^2 + (o3 - 1)^2 + o4^2",
             "w11=0.5,w12=-0.4,w21=0.3,w22=0.8,b1=0.1,b2=-0.2,u1=1.2,u2=-0.7,c=0.05",
             {}),
+    # programs: loops and branches, traced at the point
+    Example("newton", "Newton's (Babylonian) square root: 6 steps of y = (y + x/y)/2 from "
+            "y = x", "Griewank & Walther, Evaluating Derivatives (2nd ed., SIAM 2008), "
+            "ch. 15: derivatives of fixed-point iterations",
+            "grad", "y = x\nrepeat 6 {\n  y = (y + x/y)/2\n}\ny", "x=2", {},
+            closed="f → sqrt(x) = 1.4142135623730951, ∂f/∂x → 1/(2*sqrt(x)) = "
+            "0.35355339059327373"),
+    Example("network", "a two-layer network: sigmoid(Σ_i w[i]*relu(Σ_j v[i,j]*x[j] + b[i]))",
+            "the backpropagation tutorials' two-layer network, written with for loops",
+            "grad",
+            "s = 0\nfor i in 1..2 {\n  h = b[i]\n  for j in 1..2 {\n    h = h + v[i,j]*x[j]\n"
+            "  }\n  s = s + w[i]*relu(h)\n}\nsigmoid(s)",
+            "w[1]=0.7,w[2]=-1.1,b[1]=0.1,b[2]=-0.2,v[1,1]=0.5,v[1,2]=-0.2,v[2,1]=-0.8,"
+            "v[2,2]=0.4,x[1]=1,x[2]=2", {},
+            closed="with hidden unit 2 off (h2 = -0.2), ∂f/∂w[1] = σ'(s)·h1, ∂f/∂v[1,j] = "
+            "σ'(s)·w[1]·x[j], and every derivative through unit 2 is 0"),
+    Example("huber", "the Huber loss of a residual y - t, quadratic within d of 0",
+            "Huber, Robust estimation of a location parameter (Ann. Math. Stat. 35, 1964)",
+            "grad", "r = y - t\nif abs(r) <= d then r^2/2 else d*(abs(r) - d/2)",
+            "y=2.5,t=1,d=1", {},
+            closed="|r| > d: f = d*(|r| - d/2) = 1, ∂f/∂y = d*sign(r) = 1, ∂f/∂t = -1, "
+            "∂f/∂d = |r| - d = 0.5"),
+    Example("euler", "10 explicit Euler steps of x' = -k*x (step h = 0.1) from x0",
+            "any numerical-analysis text: the recurrence x_{n+1} = (1 - h*k)*x_n",
+            "grad", "h = 0.1\nx = x0\nrepeat 10 {\n  x = x - h*k*x\n}\nx", "k=0.5,x0=1",
+            {}, closed="x10 = x0*(1 - h*k)^10, ∂/∂k = -10*h*x0*(1 - h*k)^9, "
+            "∂/∂x0 = (1 - h*k)^10"),
 ]
 """Every example; ``published`` is empty where the numbers are this table's own (the
 tests check them against SymPy instead)."""

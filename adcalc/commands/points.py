@@ -8,7 +8,7 @@ so memory stays flat at any length.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, Protocol
 
@@ -39,9 +39,9 @@ class BatchSummary:
     """(row number, message) of every row that could not be evaluated."""
     kinks: list[int] = field(default_factory=list)
     """Rows at a non-differentiable point (a convention gave the derivative)."""
-    first_kink: tuple[list[float], list[int]] | None = None
+    first_kink: tuple[list[float], list[int]] | str | None = None
     """At the first of those rows: every node's value and the nodes at a kink (what its
-    warning quotes)."""
+    warning quotes), or the warning itself (a program's rows, on several paths)."""
 
 
 def run_batch(tape: Tape, stream: IO[bytes] | IO[str], writer: Writer, mode: str = "reverse",
@@ -101,7 +101,7 @@ def swept(tape: Tape, stream: IO[bytes] | IO[str], writer: Writer, summary: Batc
         summary.bad += [(first + r, m) for r, m in result.bad]
         at = result.kink_rows()
         if at and summary.first_kink is None:
-            summary.first_kink = (result.node_values(at[0]), result.kinks_at(at[0]))
+            summary.first_kink = result.kink_example(at[0])
         summary.kinks += [first + r for r in at]
         summary.rows += len(rows)
         if progress is not None:
@@ -319,7 +319,7 @@ def run_columnar(tape: Tape, source: str, source_format: str, target: str,
             if at:
                 first = int(row[at[0]])
                 if summary.first_kink is None or first < summary.kinks[0]:
-                    summary.first_kink = (result.node_values(at[0]), result.kinks_at(at[0]))
+                    summary.first_kink = result.kink_example(at[0])
                 summary.kinks += [int(row[r]) for r in at]
                 summary.kinks.sort()
         out = []
@@ -464,7 +464,7 @@ def run_csv_polars(tape: Tape, source: str, target: str, target_format: str,
             if at:
                 first = int(row[at[0]])
                 if summary.first_kink is None or first < summary.kinks[0]:
-                    summary.first_kink = (result.node_values(at[0]), result.kinks_at(at[0]))
+                    summary.first_kink = result.kink_example(at[0])
                 summary.kinks += [int(row[r]) for r in at]
                 summary.kinks.sort()
         if target_format == "csv":
@@ -519,3 +519,25 @@ def json_lines(pl: Any, cells: dict[str, Any], computed: dict[str, Any], keys: l
         parts += [pl.lit(", " + keys[len(cells) + j]), float_text(pl, computed[c], json=True)]
     parts.append(pl.lit("}"))
     return pl.select(pl.concat_str(parts)).to_series()
+
+
+
+def batch_tape(expression: Any, variables: Sequence[str] | None, kind: str = "gradient"
+               ) -> tuple[Any, list[str] | None]:
+    """What a batch sweeps, and its variables in order: a straight-line expression's
+    tape (``prepare``), or a program's ``ProgramPaths`` (its variables come with the
+    points' header: ``None``, or ``--vars`` as given, checked then)."""
+    from adcalc.batch.paths import Program, ProgramPaths
+    from adcalc.commands.common import prepare
+    from adcalc.engine.profile import stage
+    from adcalc.frontend.parse import parse_program
+
+    if isinstance(expression, str):
+        with stage("parse + tape"):
+            expression = parse_program(expression)
+        if isinstance(expression, Program):
+            return ProgramPaths(expression, kind, variables), (
+                list(variables) if variables else None)
+    s = prepare(expression, None, variables, scalar=None if kind == "jacobian" else
+                ("grad" if kind == "gradient" else kind))
+    return s.tape, s.variables

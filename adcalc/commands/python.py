@@ -2,7 +2,12 @@
 
 The user's file runs as Python (its own code, nothing else is evaluated); the function
 is called once with a ``Var`` per parameter, named after it, and what it returns is the
-expression.  Errors name the line of the user's file.
+expression.  Its comparisons (``if x > y:``, ``while y > 1e-8:``) are decided at the
+point and recorded on the tape (``Tape.decisions``): the derivative is the taken path's,
+the report shows the path, and a comparison on its boundary is a warning.  Such a
+function needs the point (``--at``): without one (``--points``, or ``graph`` without
+``--at``) it is refused, never swept along one path for every point.  Errors name the
+line of the user's file.
 """
 
 from __future__ import annotations
@@ -84,6 +89,13 @@ def traced(spec: str, point: Mapping[str, float] | None) -> tuple[Tape, str]:
                              f"graph {PY} {spec} {param('of')} N with the same "
                              f"{param('point')}")
         tape = outputs_tape(list(outputs), names)
+    missing = [n for n in names if n not in point]
+    if tape.decisions and missing:
+        raise InputError(f"{PY}: {fn.__name__} in {path} branches on its parameters "
+                         f"({tape.decisions[0].label}): it is differentiated at a point, "
+                         f"along the path it takes there; give {param('point')} with "
+                         f"{', '.join(missing)} (many points at once do not take such "
+                         "functions yet)")
     return tape, source(tape)
 
 

@@ -3,6 +3,8 @@ and the messages of the errors that name it (domain, not differentiable, not fin
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from adcalc.engine.algebra import PrintAlgebra, Text, literal
 from adcalc.engine.primitives import CONST, INPUT, PRIMITIVES
 from adcalc.engine.tape import Tape
@@ -171,3 +173,39 @@ def undefined_anywhere(tape: Tape) -> None:
             raise DomainError(f"{what} has no value ({prim.domain or 'undefined'}), so the "
                               "expression has none anywhere") from None
         value[i] = x
+
+def num(x: float | None) -> str:
+    """Full precision: the shortest text that reads back as the same double; a rational
+    (``--exact``) as itself, an mpmath number (``--precision``) with all its digits."""
+    if x is None:
+        return "n/a"
+    if type(x) is float:
+        return repr(x)
+    kind = type(x).__name__
+    if kind == "Fraction":
+        from adcalc.engine.exact import text
+
+        return text(x)  # type: ignore[arg-type]
+    if kind == "mpf":
+        import mpmath
+
+        return mpmath.nstr(x, mpmath.mp.dps)
+    if kind == "Closed":  # --exact: an irrational value, as its formula ≈ its known digits
+        return str(x)
+    return repr(float(x))
+
+
+def nondiff_warnings(tape: Tape, variables: Sequence[str], values: list[float],
+                     nodes: Sequence[int]) -> list[str]:
+    """One line for each node evaluated at a non-differentiable point."""
+    if not nodes:
+        return []
+    labels = tape.labels(list(variables))
+    out = []
+    for i in sorted(set(nodes), reverse=True):
+        prim = PRIMITIVES[tape.ops[i]]
+        at = ", ".join(f"{labels[a]} = {num(values[a])}" for a in args_of(tape, i)
+                       if labels[a] is not None)
+        out.append(f"warning: {labels[i]} = {operation(tape, labels, i)} is not "
+                   f"differentiable at {at}; {prim.convention}")
+    return out

@@ -287,9 +287,8 @@ def needs_point(program: Program, what: str = "") -> InputError:
     """The message for a program with control flow where no point is given."""
     return InputError(
         f"{what or 'this'} program has branches or loops: it is differentiated at a point, "
-        f"along the path it takes there (give {param('point')}); a formula for all points "
-        "(diff without a point), many points at once and the Python front end do not take "
-        "such programs yet")
+        f"along the path it takes there (give {param('point')}); diff without a point gives "
+        "its derivative for all points, piece by piece")
 
 
 def parse_program(text: str, *, fast: bool = True, exact: bool = False) -> Tape | Program:

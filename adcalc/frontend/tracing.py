@@ -25,11 +25,13 @@ command line uses.  How it differs from micrograd and PyTorch, on purpose:
   the same node, so an intermediate's ``.grad`` keeps adding up over steps until zeroed.
 * A node outside its domain leaves undefined only the values that depend on it: an
   unrelated ``sqrt(x)`` at ``x = -1`` does not make ``abs(x)`` fail.
-* A traced value has no truth value: ``if x > 0`` would pick one branch for every point,
-  silently, so comparisons (``==`` and ``!=`` too) and ``bool()`` raise; branch on
-  ``x.value``, or use ``relu``, ``max``, ``step``.  ``Var``s hash by identity (dict keys,
-  sets); ``x is y`` asks whether two are the same.  Inside ``trace``, ``float(x)`` raises
-  too (``math.sin(x)`` would cut the derivative); outside, ``float(x)`` is the value.
+* Comparisons (``<``, ``==``, …, and ``bool(x)``: ``x != 0``) give Python bools from the
+  current values, as PyTorch does, and each is recorded as a decision on the tape
+  (``Tape.decisions``, ``adcalc.frontend.var_decisions``): a traced function is traced
+  again where a decision flips, and a value computed before its inputs were rebound
+  raises rather than give a branch that no longer holds.  ``Var``s hash by identity
+  (dict keys, sets); ``x is y`` asks whether two are the same.  Inside ``trace``,
+  ``float(x)`` raises (``math.sin(x)`` would cut the derivative); outside, it is the value.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from adcalc.engine.primitives import ADD, CONST, CONSTANTS, DIV, INPUT, MUL, NEG, SUB
+from adcalc.engine.primitives import ADD, CONST, CONSTANTS, DIV, MUL, NEG, SUB
 from adcalc.engine.tape import Tape
 from adcalc.errors import AdcalcError, DomainError, ParseError
 from adcalc.frontend.build import ALIASES, FUNCTIONS, REDUCTIONS, Builder, Vector
@@ -49,7 +51,8 @@ from adcalc.frontend.lalr import Word
 
 
 class TracingError(AdcalcError, TypeError):
-    """Python code did something a trace cannot record (a branch on a traced value)."""
+    """Python code did something a trace cannot record, or read a value of a branch no
+    longer taken (a decision flipped since it was computed)."""
 
     exit_code = 2
 
@@ -74,6 +77,23 @@ class Recording:
         self._values: list[float] = []
         self.strict_floats = False
         """Inside ``trace``: ``float(x)`` raises, so ``math.sin(x)`` cannot cut a derivative."""
+        self.function = False
+        """A traced function's recording (``trace``, ``adcalc.grad(f)``, ``--python``): every
+        decision it records guards what it returns."""
+        self.read_values = False
+        """The function read a traced value's number (``x.value``): its trace holds for
+        this point only, and ``adcalc.grad(f)`` does not reuse it."""
+        self.epoch = 0
+        """How many times an input was rebound to another value (``w.value = …``)."""
+        self.epoch_start = [0]
+        """The first decision (an index into ``tape.decisions``) of each epoch."""
+        self.mark: tuple[int, int] | None = None
+        """What a ``Var`` made now depends on: ``(epoch, decisions so far)``, or ``None``
+        while this epoch has made no decision (``var_decisions.refresh``)."""
+        self.decided: dict[tuple[int, str, int], int] = {}
+        """This epoch's decisions by ``(left, op, right)``: each is recorded once."""
+        self.seen: dict[Any, int] = {}
+        """How many decisions each place of the user's code made in this epoch."""
 
     def values(self) -> list[float]:
         """Every node's value for the inputs' current values (only new nodes are swept).
@@ -142,8 +162,9 @@ class Recording:
         """Why ``node`` has no value: the sweep of just what it depends on, which fails
         at the same node, labelled as ``adcalc.show`` labels it."""
         from adcalc.engine.sweeps import primal
+        from adcalc.frontend.var_decisions import outputs_tape
 
-        tape = outputs_tape([Var._of(self, node)])
+        tape = outputs_tape([Var._of(self, node)], decisions=False)
         try:
             primal(tape, {n: self.inputs[n] for n in tape.variables})
         except DomainError as exc:
@@ -156,6 +177,19 @@ class Recording:
             self.inputs[name] = value  # -0.0 is not 0.0: atan2(y, -1) tells them apart
             self._values = []  # every value may change: sweep again when asked
             self.undefined = {}
+            if old is not None and self.tape.decisions:  # a decision may flip: a new epoch
+                self.epoch += 1
+                self.epoch_start.append(len(self.tape.decisions))
+                self.mark, self.decided, self.seen = None, {}, {}
+
+    def add_decision(self, decision: Any) -> None:
+        """``decision`` recorded, unless this epoch has decided its comparison already."""
+        key = (decision.left, decision.op, decision.right)
+        if key not in self.decided:
+            decisions = self.tape.decisions
+            self.decided[key] = len(decisions)
+            decisions.append(decision)
+            self.mark = (self.epoch, len(decisions))
 
     def add_adjoints(self, adjoints: list[float]) -> None:
         """One backward sweep's adjoints added to every node's ``.grad``."""
@@ -184,8 +218,10 @@ def recording() -> Recording:
 
 @contextlib.contextmanager
 def new_recording(strict_floats: bool = False) -> Iterator[Recording]:
+    """A fresh recording for the block; ``strict_floats``: a traced function's (``float(x)``
+    raises, and every decision guards its result)."""
     rec = Recording()
-    rec.strict_floats = strict_floats
+    rec.strict_floats = rec.function = strict_floats
     _default.append(rec)
     try:
         yield rec
@@ -198,12 +234,21 @@ def reset() -> None:
     _default[0] = Recording()
 
 
+def _comparison(op: str) -> Callable[[Var, Any], bool]:
+    def compare(self: Var, other: Any) -> bool:
+        from adcalc.frontend.var_decisions import decide
+
+        return decide(self, op, other)
+
+    return compare
+
+
 class Var:
     """A value traced onto a tape.  ``Var("x1", 1.0)`` (or ``Var(1.0, "x1")``) is an
     input; ``Var(2.0)`` one with a made-up name.  Every ``Var(...)`` is a new variable:
     a name already on the tape gets a suffix (``x_2``, ``x_3``, …)."""
 
-    __slots__ = ("node", "rec")
+    __slots__ = ("mark", "node", "rec")
     __array_priority__ = 1000
 
     def __init__(self, name: str | float | None = None, value: float | str | None = None
@@ -225,14 +270,14 @@ class Var:
         else:
             name = _fresh_name(rec)
         x = _number(numbers_[0], f"the value of {name}")
-        self.rec = rec
+        self.rec, self.mark = rec, None  # an input's value is always its own
         self.node = rec.tape.input(name)
         rec.bind(name, x)
 
     @classmethod
     def _of(cls, rec: Recording, node: int) -> Var:
         v = object.__new__(cls)
-        v.rec, v.node = rec, node
+        v.rec, v.node, v.mark = rec, node, rec.mark
         return v
 
     # -- what a user reads -------------------------------------------------------------
@@ -242,7 +287,11 @@ class Var:
 
     @property
     def value(self) -> float:
-        return self.rec.value(self.node)
+        rec = self.rec
+        _fresh(self)
+        if rec.function:
+            rec.read_values = True
+        return rec.value(self.node)
 
     @value.setter
     def value(self, x: float) -> None:
@@ -270,13 +319,17 @@ class Var:
         from adcalc.engine.sweeps import adjoint
 
         rec = self.rec
+        _fresh(self)
         rec.value(self.node)  # raises when this value is not defined here
         rec.add_adjoints(adjoint(rec.tape, rec.values(), {self.node: 1.0}).adjoints)
 
     def __repr__(self) -> str:
         name = self.name
         try:
-            value = repr(self.value)
+            _fresh(self)
+            value = repr(self.rec.value(self.node))
+        except TracingError:
+            value = "stale"
         except AdcalcError:
             value = "undefined"
         return f"Var({name!r}, {value})" if name else f"Var(value={value})"
@@ -289,26 +342,14 @@ class Var:
                                "the number on purpose")
         return self.value
 
+    # -- comparisons: Python bools from the current values, each a recorded decision --
     def __bool__(self) -> bool:
-        raise TracingError("a traced value is not True or False: a branch on it would be "
-                           "taken the same way at every point; branch on x.value, or use "
-                           "relu, max, min or step")
+        from adcalc.frontend.var_decisions import decide
 
-    def _compare(self, other: Any) -> bool:
-        raise TracingError("comparing traced values would branch the trace: compare "
-                           "x.value (a number) on purpose, or use max, min, step or relu")
+        return decide(self, "!=", 0.0, truth=True)
 
-    def _equals(self, other: Any) -> bool:
-        if not isinstance(other, Var | numbers.Number) and type(other).__module__ != "numpy":
-            return NotImplemented  # a str, None, …: never equal, at any point
-        raise TracingError("comparing traced values would branch the trace (== and != too): "
-                           "compare x.value (a number) on purpose, or use max, min, step or "
-                           "relu; `x is y` asks whether two Vars are the same one (`in` a "
-                           "list compares with ==: use a set or dict of Vars, which hash by "
-                           "identity)")
-
-    __lt__ = __le__ = __gt__ = __ge__ = _compare
-    __eq__ = __ne__ = _equals  # type: ignore[assignment]
+    __lt__, __le__, __gt__, __ge__ = (_comparison(op) for op in ("<", "<=", ">", ">="))
+    __eq__, __ne__ = _comparison("=="), _comparison("!=")  # type: ignore[assignment]
     __hash__ = object.__hash__
 
     # -- arithmetic, through the parser's callbacks -----------------------------------
@@ -350,6 +391,7 @@ class Var:
         return Var._of(rec, rec.builder.power(b, self.node))
 
     def __neg__(self) -> Var:
+        _fresh(self)
         return Var._of(self.rec, self.rec.tape.node(NEG, self.node))
 
     def __pos__(self) -> Var:
@@ -363,11 +405,10 @@ class Var:
         import numpy as np
 
         name = NUMPY.get(ufunc.__name__)
-        if ufunc.__name__ in ("equal", "not_equal"):  # np.float64(2.0) == x
-            return self._equals(2.0)
-        if ufunc.__name__ in ("less", "less_equal", "greater", "greater_equal"):
-            return self._compare(2.0)
-        if method != "__call__" or name is None or kwargs:
+        compare = NUMPY_COMPARISONS.get(ufunc.__name__)
+        if compare is not None and method == "__call__" and not kwargs and len(inputs) == 2:
+            name = compare  # np.float64(2.0) < x, np.less(x, y): a decision
+        elif method != "__call__" or name is None or kwargs:
             return NotImplemented
         if any(isinstance(x, np.ndarray) for x in inputs):  # entry by entry, NumPy's way
             boxed = []
@@ -378,7 +419,25 @@ class Var:
                     x = box
                 boxed.append(x)
             return ufunc(*boxed)
+        if compare is not None:
+            from adcalc.frontend.var_decisions import decide
+
+            return decide(inputs[0], compare, inputs[1])
         return call(name, *inputs)
+
+
+def _fresh(v: Var) -> None:
+    """Nothing, when ``v`` was made in this epoch (or before any decision of its own); else
+    ``var_decisions.refresh``: its decisions checked at the inputs' current values."""
+    m = v.mark
+    if m is not None and m[0] != v.rec.epoch:
+        from adcalc.frontend.var_decisions import refresh
+
+        refresh(v)
+
+
+NUMPY_COMPARISONS = {"less": "<", "less_equal": "<=", "greater": ">", "greater_equal": ">=",
+                     "equal": "==", "not_equal": "!="}
 
 
 NUMPY = {"add": "+", "subtract": "-", "multiply": "*", "true_divide": "/", "divide": "/",
@@ -439,6 +498,7 @@ def _number(x: Any, what: str, finite: bool = True) -> float:
 
 def _operands(v: Var, other: Any) -> tuple[Recording, int]:
     """``other`` as a node of ``v``'s tape (a Python number becomes a literal)."""
+    _fresh(v)
     return v.rec, _operands_of(v.rec, other)
 
 
@@ -485,6 +545,7 @@ def _operands_of(rec: Recording, a: Any) -> int:
         if a.rec is not rec:
             raise TracingError("these values were traced on different tapes (one inside "
                                "adcalc.trace, one outside?): make them on the same one")
+        _fresh(a)
         return a.node
     if isinstance(a, bool) or not isinstance(a, numbers.Real):
         raise TracingError(f"cannot trace an operation with a {type(a).__name__}")
@@ -523,77 +584,14 @@ for _method, _name in _METHODS.items():
         setattr(Var, _method, lambda self, *a, _n=_name: call(_n, self, *a))
 
 
-def outputs_tape(outputs: Sequence[Var], inputs: Sequence[str] | None = None) -> Tape:
-    """A tape of just what ``outputs`` depend on (with ``inputs`` first, all of them,
-    even unused: a function's parameters), ready for every command."""
-    rec = outputs[0].rec
-    tape = rec.tape
-    need = [False] * len(tape)
-    for v in outputs:
-        if v.rec is not rec:
-            raise TracingError("the outputs were traced on different tapes")
-        need[v.node] = True
-    for i in range(len(tape) - 1, -1, -1):
-        if need[i] and tape.ops[i] >= 0:
-            need[tape.a0[i]] = True
-            if tape.a1[i] >= 0:
-                need[tape.a1[i]] = True
-    new = Tape()
-    for name in inputs or []:
-        new.input(name)
-    remap = [-1] * len(tape)
-    for i, keep in enumerate(need):
-        if not keep:
-            continue
-        op, a, b, c = tape.ops[i], tape.a0[i], tape.a1[i], tape.consts[i]
-        if op == INPUT:
-            remap[i] = new.input(tape.input_name[i])
-        elif op == CONST:
-            remap[i] = new.const(c)  # type: ignore[arg-type]
-        else:
-            remap[i] = new.node(op, remap[a], remap[b] if b >= 0 else -1, c)
-    new.outputs = [remap[v.node] for v in outputs]
-    return new
+_MOVED = {"outputs_tape", "point_of", "trace", "gradient_function", "Gradients"}
 
 
-def point_of(v: Var, tape: Tape) -> dict[str, float]:
-    return {n: v.rec.inputs[n] for n in tape.variables}
+def __getattr__(name: str) -> Any:
+    """``outputs_tape``, ``trace``, ``gradient_function``: in ``var_decisions`` (where the
+    decisions of a traced function are kept), imported on first use."""
+    if name in _MOVED:
+        from adcalc.frontend import var_decisions
 
-
-def trace(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``trace(f)(x1=1.0, x2=0.5)``: call ``f`` with a Var for each argument, on a fresh
-    tape; the result is what ``f`` returns (a Var, or a list of them)."""
-    import functools
-    import inspect
-
-    signature = inspect.signature(fn)
-
-    @functools.wraps(fn)
-    def traced(*args: Any, **kwargs: Any) -> Any:
-        bound = signature.bind(*args, **kwargs)
-        bound.apply_defaults()
-        with new_recording(strict_floats=True):
-            variables = {name: Var(name, value) for name, value in bound.arguments.items()}
-            out = fn(**variables)
-        return out
-
-    return traced
-
-
-def gradient_function(fn: Callable[..., Any]) -> Callable[..., dict[str, float]]:
-    """``adcalc.grad(f)``: a function giving f's gradient by parameter name, like JAX's
-    ``grad`` (all parameters, not just the first)."""
-    import functools
-
-    traced = trace(fn)
-
-    @functools.wraps(fn)
-    def g(*args: Any, **kwargs: Any) -> dict[str, float]:
-        out = traced(*args, **kwargs)
-        if not isinstance(out, Var):
-            raise TracingError(f"{fn.__name__} must return one traced value for a gradient, "
-                               f"not {type(out).__name__}")
-        out.backward()
-        return {n: out.rec.grad(i) for n, i in out.rec.tape.var_node.items()}
-
-    return g
+        return getattr(var_decisions, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -15,7 +15,7 @@ from adcalc.engine.algebra import format_number
 from adcalc.engine.describe import PLAIN
 from adcalc.render.document import Block, Para, Table, num
 from adcalc.render.trace import nondiff_warnings
-from adcalc.symbolic.formula import formulas
+from adcalc.symbolic.formula import Formulas, formulas
 from adcalc.symbolic.latex import LatexAlgebra, latex_name
 
 SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -66,8 +66,9 @@ def blocks(d: Diff, cse: bool = False, **_: Any) -> list[Block]:
     if not d.variables:
         blocks.append(Para(NO_VARIABLES))
         return blocks
-    blocks.append(Para("\n".join(f"{label(k, g)} = {PLAIN.text(t)}" for k, g, t in
-                                 zip(d.keys, d.functions, f.outputs, strict=True)), "green"))
+    blocks.append(Para("\n".join(f"{label(k, g)} = {t}" for k, g, t in
+                                 zip(d.keys, d.functions, plain_texts(d, f), strict=True)),
+                       "green"))
     if d.values is not None and d.point is not None:
         at = ", ".join(f"{n} = {format_number(v)}" for n, v in d.point.items())
         table = Table(f"Values at {at}", ["derivative", "value"], right={1})
@@ -86,7 +87,7 @@ def latex(d: Diff, cse: bool = False, **_: Any) -> str:
     algebra = LatexAlgebra(d.variables)
     f = formulas(d.tape, algebra, cse)
     rows = [f"{latex_name(name)} &= {algebra.text(t)}" for name, t in f.lets]
-    texts = [algebra.text(t) for t in f.outputs]
+    texts = latex_texts(d, f, algebra)
     grid = matrix(d)
     at = None
     if d.values is not None and d.point is not None:  # the values at the point, below
@@ -116,6 +117,8 @@ def matrix(d: Diff) -> tuple[str, list[list[int]]] | None:
     """``(name, rows of indices into the derivatives)`` when they form a Jacobian (a
     vector, order 1) or a Hessian (a scalar, order 2, two or more variables)."""
     wrt = list(dict.fromkeys(n for key in d.keys for n in key))
+    if d.pieces is not None:  # formulas in cases: one row each
+        return None
     where = {(g, key): k for k, (g, key) in enumerate(zip(d.functions, d.keys, strict=True))}
     results = list(dict.fromkeys(d.functions))
     if d.order == 1 and len(results) > 1:
@@ -145,11 +148,16 @@ def to_json(d: Diff, cse: bool = False, **_: Any) -> dict[str, Any]:
                 for (name, t), (_, lt) in zip(plain.lets, tex.lets, strict=True)],
         "derivatives": [],
     }
+    plains, latexes = plain_texts(d, plain), latex_texts(d, tex, algebra)
     for n, key in enumerate(d.keys):
         item: dict[str, Any] = {"of": d.functions[n], "wrt": list(key),
                                 "label": label(key, d.functions[n]),
-                                "formula": PLAIN.text(plain.outputs[n]),
-                                "latex": algebra.text(tex.outputs[n])}
+                                "formula": plains[n], "latex": latexes[n]}
+        if d.pieces is not None:
+            item["pieces"] = [
+                {"condition": condition_text(d, plain, p.condition, PLAIN, PLAIN_WORDS),
+                 "formula": PLAIN.text(plain.outputs[p.formula]),
+                 "latex": algebra.text(tex.outputs[p.formula])} for p in d.pieces[n]]
         if d.values is not None:
             item["value"] = number(d.values[n])
         out["derivatives"].append(item)
@@ -164,9 +172,64 @@ def quiet_text(d: Diff, cse: bool = False, **_: Any) -> str:
     """The derivatives only, a line each (``∂f/∂x = …``), after the shared pieces."""
     f = formulas(d.tape, PLAIN, cse)
     lines = [f"{name} = {PLAIN.text(t)}" for name, t in f.lets]
-    lines += [f"{label(k, g)} = {PLAIN.text(t)}" for k, g, t in
-              zip(d.keys, d.functions, f.outputs, strict=True)]
+    lines += [f"{label(k, g)} = {t}" for k, g, t in
+              zip(d.keys, d.functions, plain_texts(d, f), strict=True)]
     return "".join(line + "\n" for line in lines)
+
+
+PLAIN_WORDS = {"and": " and ", "or": " or ", "(": "(", ")": ")"}
+LATEX_WORDS = {"and": r" \text{ and } ", "or": r" \text{ or } ", "(": r"\left(",
+               ")": r"\right)", "<": "<", "<=": r"\le", ">": ">", ">=": r"\ge", "==": "=",
+               "!=": r"\ne"}
+
+
+def condition_text(d: Diff, f: Formulas, condition: list[list[tuple[int, str, int]]],
+                   algebra: Any, words: dict[str, str]) -> str | None:
+    """A piece's condition in the language's syntax (``x > 0 and y <= 1``) or in LaTeX;
+    ``None`` for everywhere."""
+    if condition == [[]]:
+        return None
+    out = []
+    for conj in condition:
+        text = words["and"].join(f"{algebra.text(f.outputs[a])} {words.get(op, op)} "
+                                 f"{algebra.text(f.outputs[b])}" for a, op, b in conj)
+        out.append(f"{words['(']}{text}{words[')']}" if len(conj) > 1 and len(condition) > 1
+                   else text)
+    return words["or"].join(out)
+
+
+def plain_texts(d: Diff, f: Formulas) -> list[str]:
+    """Each derivative's right-hand side: its formula, or its pieces (``3*x^2 if x > 0;
+    -1 otherwise``)."""
+    if d.pieces is None:
+        return [PLAIN.text(t) for t in f.outputs]
+    out = []
+    for pieces in d.pieces:
+        parts = []
+        for k, p in enumerate(pieces):
+            formula = PLAIN.text(f.outputs[p.formula])
+            cond = condition_text(d, f, p.condition, PLAIN, PLAIN_WORDS)
+            parts.append(formula if cond is None else f"{formula} otherwise"
+                         if k == len(pieces) - 1 else f"{formula} if {cond}")
+        out.append("; ".join(parts))
+    return out
+
+
+def latex_texts(d: Diff, f: Formulas, algebra: LatexAlgebra) -> list[str]:
+    """Each derivative's right-hand side in LaTeX: pieces as a ``cases`` environment."""
+    if d.pieces is None:
+        return [algebra.text(t) for t in f.outputs]
+    out = []
+    for pieces in d.pieces:
+        rows = []
+        for k, p in enumerate(pieces):
+            formula = algebra.text(f.outputs[p.formula])
+            cond = condition_text(d, f, p.condition, algebra, LATEX_WORDS)
+            rows.append(formula if cond is None else rf"{formula} & \text{{otherwise}}"
+                        if k == len(pieces) - 1 else rf"{formula} & \text{{if }} {cond}")
+        out.append(rows[0] if len(rows) == 1 and "&" not in rows[0] else
+                   r"\begin{cases} " + r" \\ ".join(rows) + r" \end{cases}")
+    return out
 
 
 def warnings(d: Diff) -> list[str]:

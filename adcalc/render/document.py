@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from adcalc.engine.describe import num  # noqa: F401  (renderers import it from here)
+
 
 @dataclass
 class Para:
@@ -32,25 +34,6 @@ class Table:
 Block = Para | Table
 
 
-def num(x: float | None) -> str:
-    """Full precision: the shortest text that reads back as the same double; a rational
-    (``--exact``) as itself, an mpmath number (``--precision``) with all its digits."""
-    if x is None:
-        return "n/a"
-    if type(x) is float:
-        return repr(x)
-    kind = type(x).__name__
-    if kind == "Fraction":
-        from adcalc.engine.exact import text
-
-        return text(x)  # type: ignore[arg-type]
-    if kind == "mpf":
-        import mpmath
-
-        return mpmath.nstr(x, mpmath.mp.dps)
-    if kind == "Closed":  # --exact: an irrational value, as its formula ≈ its known digits
-        return str(x)
-    return repr(float(x))
 
 
 def clip(text: str, limit: int = 160) -> str:

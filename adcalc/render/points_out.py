@@ -174,7 +174,8 @@ def kink_rows_message(tape: Tape, variables: list[str], summary: BatchSummary) -
     from adcalc.render.trace import nondiff_warnings
 
     assert summary.first_kink is not None
-    example = nondiff_warnings(tape, variables, *summary.first_kink)[0]
+    first = summary.first_kink
+    example = first if isinstance(first, str) else nondiff_warnings(tape, variables, *first)[0]
     n = len(summary.kinks)
     shown = ", ".join(str(r) for r in summary.kinks[:5]) + (", …" if n > 5 else "")
     return (f"warning: {n} of {summary.rows:,} rows are at a point where the expression is "

@@ -13,7 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from adcalc.commands.grad import Gradient
 from adcalc.engine.algebra import format_number
-from adcalc.engine.describe import args_of, operation, partial_formulas
+from adcalc.engine.describe import (
+    args_of,
+    nondiff_warnings,
+    operation,
+    partial_formulas,
+)
 from adcalc.engine.primitives import CONST, INPUT, PRIMITIVES
 from adcalc.engine.sweeps import AdjointSweep, TangentSweep
 from adcalc.engine.tape import Tape
@@ -158,20 +163,6 @@ def check_table(result: CheckResult) -> Table:
     return table
 
 
-def nondiff_warnings(tape: Tape, variables: Sequence[str], values: list[float],
-                     nodes: Sequence[int]) -> list[str]:
-    """One line for each node evaluated at a non-differentiable point."""
-    if not nodes:
-        return []
-    labels = tape.labels(list(variables))
-    out = []
-    for i in sorted(set(nodes), reverse=True):
-        prim = PRIMITIVES[tape.ops[i]]
-        at = ", ".join(f"{labels[a]} = {num(values[a])}" for a in args_of(tape, i)
-                       if labels[a] is not None)
-        out.append(f"warning: {labels[i]} = {operation(tape, labels, i)} is not "
-                   f"differentiable at {at}; {prim.convention}")
-    return out
 
 
 # -- grad ----------------------------------------------------------------------------

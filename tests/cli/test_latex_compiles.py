@@ -47,6 +47,11 @@ FORMULAS = [
     ("diff", "sin(x)*y", "--at", "x=0.5,y=1e-7"),  # the values at the point, too
     ("diff", "x^2*y^3", "--order", "2", "--at", "x=0.5,y=2"),
     ("diff", "3"),
+    ("diff", "if x > 0 then x^3 else -x"),  # a program's pieces: cases
+    ("diff", "r = y - t; if abs(r) <= d then r^2/2 else d*(abs(r) - d/2)"),
+    ("diff", "if x > 0 and y > 0 or x < -1 then x*y/3 else x + y^2", "--cse"),
+    ("diff", "if x > y then [x*y, x] else [y, x^2]"),
+    ("diff", "if x != 0 then x^2 else sqrt(x + 1)", "--order", "2"),
 ]
 
 

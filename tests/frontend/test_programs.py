@@ -322,7 +322,7 @@ def test_every_command_at_a_point_takes_programs(cli, args: list[str]) -> None:
     assert r.exit_code == 0, r.output
 
 
-@pytest.mark.parametrize("args", [["diff"], ["grad", "--points", "-"]])
+@pytest.mark.parametrize("args", [["graph"]])  # diff: pieces (test_diff_programs)
 def test_without_a_point_a_program_gets_a_message(cli, args: list[str]) -> None:
     r = cli(args[0], "if x > 0 then x else 0", *args[1:], input="x\n1\n")
     assert r.exit_code == 2

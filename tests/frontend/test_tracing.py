@@ -141,12 +141,12 @@ def test_a_long_loop_without_recursion() -> None:
     assert math.isclose(x.grad, 1.0000001**100_000, rel_tol=1e-9)
 
 
-def test_branches_and_floats_are_refused_clearly() -> None:
+def test_branches_are_decisions_and_floats_are_refused_clearly() -> None:
     x = Var("x", 1.0)
-    with pytest.raises(TracingError, match="would branch the trace"):
-        _ = x > 0
-    with pytest.raises(TracingError, match="not True or False"):
-        bool(x)
+    assert (x > 0) is True and bool(x) is True and bool(x - 1) is False
+    assert [(d.op, d.outcome) for d in x.rec.tape.decisions] == [
+        (">", True), ("!=", True), ("!=", False)]
+    assert x.rec.tape.decisions[0].label.endswith(": x > 0")
     assert float(x) == 1.0  # outside a traced function: the value
 
     def cut(x):
@@ -245,13 +245,23 @@ def test_python_on_the_command_line(cli, model: str) -> None:
 
 @pytest.mark.parametrize(("target", "message"), [
     ("cut", "line 13, in cut (return math.sin(x)): float() of a traced value"),
-    ("branchy", "line 16, in branchy (if x > 0:): comparing traced values"),
     ("nope", "has no function nope; it defines branchy, cut, loss, pair"),
     ("", "--python takes FILE:FUNCTION"),
 ])
 def test_python_errors_name_the_line(cli, model: str, target: str, message: str) -> None:
     r = cli("grad", "--python", f"{model}:{target}", "--at", "x=1")
     assert r.exit_code == 2 and message in r.stderr, r.stderr
+
+
+def test_python_with_a_branch_takes_the_path_of_the_point(cli, model: str) -> None:
+    for x, want in (("2", "1.0"), ("-3", "-1.0")):
+        r = cli("grad", "--python", f"{model}:branchy", "--at", f"x={x}", "-q")
+        assert r.exit_code == 0 and r.stdout == f"∂f/∂x = {want}\n", r.stderr
+    r = cli("grad", "--python", f"{model}:branchy", "--at", "x=0", "--format", "json")
+    assert '"label": "model.py:16: x > 0"' in r.stdout and '"boundary": true' in r.stdout
+    assert "warning: model.py:16: x > 0: the point is on the boundary of x > 0" in r.stderr
+    r = cli("grad", "--python", f"{model}:branchy", "--points", "-", input="x\n1\n")
+    assert r.exit_code == 2 and "branches on its parameters (model.py:16: x > 0)" in r.stderr
 
 
 def test_python_and_an_expression_do_not_go_together(cli, model: str, tmp_path: Path) -> None:

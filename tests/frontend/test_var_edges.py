@@ -114,34 +114,46 @@ def test_a_gradient_of_minus_zero_keeps_its_sign() -> None:
     assert g == adcalc.gradient("x*(-0.0)", {"x": 1.0}).gradient
 
 
-# -- 2. == and != refuse, as < does -----------------------------------------------------
-def test_equality_on_a_traced_value_refuses_instead_of_taking_a_branch() -> None:
-    with pytest.raises(TracingError, match="would branch the trace"):
-        adcalc.grad(lambda x: x * 10 if x == 2.0 else x * x)(2.0)
-    with pytest.raises(TracingError, match="would branch the trace"):
-        adcalc.grad(lambda x: x * x if x != 2.0 else x * 10)(2.0)
+# -- 2. == and != are decisions, as < is ---------------------------------------------------
+def test_equality_takes_the_branch_of_the_point() -> None:
+    """Never the wrong branch silently: at 2.0 `x == 2.0` holds (a boundary, warned of);
+    elsewhere the function is traced again."""
+    g = adcalc.grad(lambda x: x * 10 if x == 2.0 else x * x)
+    at2 = g(2.0)
+    assert at2 == {"x": 10.0} and "boundary of x == 2.0" in at2.warnings[0]
+    assert g(3.0) == {"x": 6.0} and g(3.0).warnings == []
+    assert adcalc.grad(lambda x: x * x if x != 2.0 else x * 10)(2.0) == {"x": 10.0}
 
 
-def test_every_equality_refuses_and_vars_stay_hashable() -> None:
+def test_every_equality_is_a_bool_and_vars_stay_hashable() -> None:
     x, y = Var("x", 2.0), Var("y", 2.0)
-    for compare in (lambda: x == y, lambda: x == x, lambda: x != y, lambda: x == 2.0,
-                    lambda: 2.0 == x,  # noqa: SIM300 (float's == gives way to Var's)
-                    lambda: x == 2, lambda: x != np.float64(2.0),
-                    lambda: np.float64(2.0) == x, lambda: np.float64(2.0) < x,
-                    lambda: x in [y, x], lambda: np.array([x, y], dtype=object) == 2.0):
-        with pytest.raises(TracingError, match="would branch the trace"):
-            compare()
+    for compare, want in ((lambda: x == y, True), (lambda: x == x, True),
+                          (lambda: x != y, False), (lambda: x == 2.0, True),
+                          (lambda: 2.0 == x, True),  # noqa: SIM300 (float's == gives way)
+                          (lambda: x == 2, True), (lambda: x != np.float64(2.0), False),
+                          (lambda: np.float64(2.0) == x, True),
+                          (lambda: np.float64(2.0) < x, False), (lambda: x in [y], True)):
+        got = compare()
+        assert got == want and isinstance(got, bool | np.bool_)  # NumPy scalars: np.bool_
+    assert list(np.array([x, y], dtype=object) == 2.0) == [True, True]
+    ops = {d.op for d in x.rec.tape.decisions}
+    assert {"==", "!="} < ops <= {"==", "!=", "<", ">"}  # each recorded
     assert {x: 1, y: 2}[y] == 2 and x in {x, y} and len({x, y, x}) == 2
-    assert x in [x, y]  # the same object: Python asks `is` first
     assert (x == None) is False and (x != "x") is True  # noqa: E711 (never equal, anywhere)
+    with pytest.raises(TypeError):
+        _ = x < "x"
 
 
-def test_equality_in_a_python_file_names_the_line(cli, tmp_path: Path) -> None:
+def test_equality_in_a_python_file_takes_the_branch_and_names_the_line(
+        cli, tmp_path: Path) -> None:
     path = tmp_path / "eq.py"
     path.write_text("def f(x):\n    if x == 2.0:\n        return x * 10\n    return x * x\n")
-    r = cli("grad", "--python", f"{path}:f", "--at", "x=2")
-    assert r.exit_code == 2
-    assert "line 2, in f (if x == 2.0:): comparing traced values" in r.stderr, r.stderr
+    r = cli("grad", "--python", f"{path}:f", "--at", "x=2", "--format", "plain")
+    assert r.exit_code == 0 and "∂f/∂x      10.0" in r.stdout, r.stdout
+    assert "eq.py:2: x == 2.0" in r.stdout
+    assert "warning: eq.py:2: x == 2.0: the point is on the boundary of x == 2.0" in r.stderr
+    r = cli("grad", "--python", f"{path}:f", "--at", "x=3", "-q")
+    assert r.stdout == "∂f/∂x = 6.0\n" and r.stderr == ""
 
 
 # -- 3. a value is swept over what it depends on -----------------------------------------

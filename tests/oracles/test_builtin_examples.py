@@ -3,8 +3,10 @@ the others are checked against closed forms and finite differences."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
+import re
 
 import pytest
 
@@ -14,7 +16,8 @@ from adcalc.engine.check import check_gradient
 
 
 def parsed_point(text: str) -> dict[str, float]:
-    return {k: float(v) for k, v in (p.split("=") for p in text.split(","))}
+    """``x=1,v[1,2]=0.5``: the commas inside an index are not separators."""
+    return {k: float(v) for k, v in (p.split("=") for p in re.split(r",(?![^\[]*\])", text))}
 
 
 @pytest.mark.parametrize("example", [e for e in EXAMPLES if e.published], ids=lambda e: e.name)
@@ -110,3 +113,73 @@ def test_griewank_against_its_closed_form() -> None:
     assert g.value == pytest.approx(w * u, rel=1e-15)
     assert [g.gradient["x1"], g.gradient["x2"]] == pytest.approx(
         [dw[0] * u + w * du[0], dw[1] * u + w * du[1]], rel=1e-14)
+
+
+# -- the programs: loops and branches, against closed forms -------------------------------
+
+def test_newton_s_derivatives_converge_to_those_of_the_square_root(cli) -> None:
+    """Griewank & Walther (ch. 15): differentiating the iteration, the derivatives of the
+    iterates converge to the fixed point's, here 1/(2 sqrt(x)) -- quadratically, as the
+    iterates do."""
+    e = BY_NAME["newton"]
+    data = json.loads(cli("examples", "newton", "--format", "json").stdout)
+    assert data["value"] == pytest.approx(math.sqrt(2), rel=1e-15)
+    assert data["gradient"]["x"] == pytest.approx(1 / (2 * math.sqrt(2)), rel=1e-15)
+    errors = []
+    for n in range(1, 6):
+        text = e.program.replace("repeat 6", f"repeat {n}")
+        errors.append(abs(gradient(text, {"x": 2.0}).gradient["x"] - 1 / (2 * math.sqrt(2))))
+    assert all(b < a for a, b in itertools.pairwise(errors) if a > 1e-15)
+    assert errors[2] < 1e-4 and errors[3] < 1e-10
+
+
+def test_the_two_layer_network_against_its_closed_form() -> None:
+    e = BY_NAME["network"]
+    p = parsed_point(e.point)
+    h = [p[f"b[{i}]"] + sum(p[f"v[{i},{j}]"] * p[f"x[{j}]"] for j in (1, 2)) for i in (1, 2)]
+    s = sum(p[f"w[{i}]"] * max(h[i - 1], 0.0) for i in (1, 2))
+    sig = 1 / (1 + math.exp(-s))
+    ds = sig * (1 - sig)
+    on = [1.0 if v > 0 else 0.0 for v in h]
+    assert on == [1.0, 0.0]  # the example shows a unit off
+    want = {}
+    for i in (1, 2):
+        want[f"w[{i}]"] = ds * max(h[i - 1], 0.0)
+        want[f"b[{i}]"] = ds * p[f"w[{i}]"] * on[i - 1]
+        for j in (1, 2):
+            want[f"v[{i},{j}]"] = ds * p[f"w[{i}]"] * on[i - 1] * p[f"x[{j}]"]
+    for j in (1, 2):
+        want[f"x[{j}]"] = ds * sum(p[f"w[{i}]"] * on[i - 1] * p[f"v[{i},{j}]"] for i in (1, 2))
+    g = gradient(e.program, p)
+    assert g.value == pytest.approx(sig, rel=1e-15)
+    assert g.gradient == pytest.approx(want, rel=1e-14)
+
+
+def test_huber_on_both_sides_of_its_threshold() -> None:
+    e = BY_NAME["huber"]
+    for y, t, d in [(2.5, 1.0, 1.0), (1.3, 1.0, 1.0), (-4.0, 1.0, 2.0), (0.5, 1.0, 2.0)]:
+        r = y - t
+        if abs(r) <= d:
+            value, dy, dd = r * r / 2, r, 0.0
+        else:
+            value, dy, dd = d * (abs(r) - d / 2), d * math.copysign(1.0, r), abs(r) - d
+        g = gradient(e.program, {"y": y, "t": t, "d": d})
+        assert g.value == pytest.approx(value, rel=1e-15)
+        assert g.gradient == pytest.approx({"y": dy, "t": -dy, "d": dd}, rel=1e-15)
+    assert BY_NAME["huber"].closed.startswith("|r| > d: f = d*(|r| - d/2) = 1")
+
+
+def test_euler_steps_against_the_closed_form_of_the_recurrence() -> None:
+    e = BY_NAME["euler"]
+    h, k, x0 = 0.1, 0.5, 1.0
+    g = gradient(e.program, parsed_point(e.point))
+    assert g.value == pytest.approx(x0 * (1 - h * k) ** 10, rel=1e-14)
+    assert g.gradient == pytest.approx({"k": -10 * h * x0 * (1 - h * k) ** 9,
+                                        "x0": (1 - h * k) ** 10}, rel=1e-14)
+
+
+@pytest.mark.parametrize("name", ["newton", "network", "huber", "euler"])
+def test_the_program_examples_print_their_closed_form(cli, name: str) -> None:
+    r = cli("examples", name, "--format", "plain")
+    assert r.exit_code == 0, r.output
+    assert f"closed form: {BY_NAME[name].closed}" in r.stdout

@@ -32,7 +32,7 @@ from them, but no functions."""
 
 def layer(module: str) -> str:
     parts = module.split(".")
-    if module in ("adcalc", "adcalc.math", "adcalc.__main__"):
+    if module in ("adcalc", "adcalc.math", "adcalc.notebook", "adcalc.__main__"):
         return "cli" if module == "adcalc.__main__" else "api"
     return parts[1]
 
@@ -55,7 +55,8 @@ def imports() -> list[tuple[str, str, list[str]]]:
 def test_every_module_is_in_a_layer() -> None:
     assert {layer(a) for a, _, _ in imports()} <= set(RANK)
     top = sorted(p.name for p in PACKAGE.glob("*.py"))
-    assert top == ["__init__.py", "__main__.py", "errors.py", "math.py", "version.py"]
+    assert top == ["__init__.py", "__main__.py", "errors.py", "math.py", "notebook.py",
+                   "version.py"]
 
 
 def test_each_layer_imports_only_the_layers_below() -> None:

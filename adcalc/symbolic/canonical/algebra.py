@@ -16,6 +16,7 @@ from typing import Any
 from adcalc.engine.exact import _LIMIT, Named, exact, finite, power, small
 from adcalc.engine.primitives import OPCODE, PRIMITIVES
 from adcalc.symbolic.canonical.limits import MAX_TERMS
+from adcalc.symbolic.canonical.signs import _ABS, _SIGN, Signs
 from adcalc.symbolic.canonical.table import (
     ADD,
     FN,
@@ -28,7 +29,6 @@ from adcalc.symbolic.canonical.table import (
     ZERO,
     int_if_whole,
 )
-from adcalc.symbolic.canonical.signs import _ABS, _SIGN, Signs
 
 _EXP, _LOG, _SQRT, _SIGMOID = (OPCODE[n] for n in ("exp", "log", "sqrt", "sigmoid"))
 _INVERSES = {(OPCODE[f], OPCODE[g]) for f, g in (("sin", "asin"), ("cos", "acos"),

@@ -18,6 +18,7 @@ cosh and sinh.  ``Tidy`` keeps whichever prints shortest.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from fractions import Fraction
 from math import gcd
 from typing import Any
@@ -30,7 +31,10 @@ from adcalc.symbolic.canonical.table import ADD, FN, MUL, ONE, POW, RATIONAL, ZE
 _SIN, _COS, _TAN, _SINH, _COSH, _TANH, _EXP, _LOG, _SIGMOID, _SOFTPLUS = (
     OPCODE[n] for n in ("sin", "cos", "tan", "sinh", "cosh", "tanh", "exp", "log",
                         "sigmoid", "softplus"))
-_REWRITTEN = {_SIN, _COS, _TAN, _SINH, _COSH, _TANH, _LOG, _SOFTPLUS}
+_ALWAYS = {_TAN, _SINH, _COSH, _TANH}
+"""Pieces the normal form always rewrites."""
+_LOGISTIC = {_SIGMOID, _SOFTPLUS, _EXP}
+"""Pieces it rewrites into one another (σ and softplus through exp)."""
 _RATIOS = ((_SIN, _COS, _TAN), (_SINH, _COSH, _TANH))
 """sin(u)^a/cos(u)^a = tan(u)^a, sinh(u)^a/cosh(u)^a = tanh(u)^a."""
 
@@ -40,21 +44,53 @@ class Identities(Polynomials):
     for a sum with trigonometric, hyperbolic or logistic pieces."""
 
     def special(self, i: int) -> bool:
-        """Whether the normal form has something to rewrite in ``i``."""
+        """Whether the normal form may say more about ``i`` than the polynomial forms do:
+        a tan, sinh, cosh, tanh, sigmoid or softplus, a log of a sigmoid, or sines and
+        cosines that meet (of one angle, of angles with a part in common, of a compound
+        angle, or to a power); a lone ``sin(x*y)`` is left to the others."""
         memo = self.__dict__.setdefault("_special", {})
-        stack, order = [i], []
-        while stack:
-            j = stack.pop()
-            if j in memo:
+        if i in memo:
+            return memo[i]
+        nodes = self.nodes
+        waves: dict[int, int] = {}  # angle -> its sin/cos atoms seen
+        parts: set[int] = set()
+        logistic: set[int] = set()
+        found = False
+        for j in self._reachable(i):
+            node = nodes[j]
+            kind = node[0]
+            powers = [(node[1], node[2])] if kind == POW else node[2] if kind == MUL else ()
+            if any(e != self.one and (self._is_fn(b, _SIN) or self._is_fn(b, _COS))
+                   for b, e in powers):
+                found = True  # sin(u)^2, cos(u)^-3
+            if kind != FN:
                 continue
-            memo[j] = False
-            order.append(j)
-            stack.extend(self.children(j))
-        for j in reversed(order):
-            node = self.nodes[j]
-            memo[j] = (node[0] == FN and node[1] in _REWRITTEN) or any(
-                memo[c] for c in self.children(j))
-        return memo[i]
+            op = node[1]
+            if op in _ALWAYS or (op == _LOG and self._logistic(node[2][0])):
+                found = True
+            elif op in _LOGISTIC:
+                logistic.add(op)
+                found = len(logistic) > 1  # σ beside exp or softplus: they may meet
+            elif op in (_SIN, _COS):
+                u = node[2][0]
+                waves[u] = waves.get(u, 0) + 1
+                const, terms = self.terms(u)
+                if const != 0 or len(terms) != 1 or any(k != 1 for k in terms.values()):
+                    found = True
+                if parts & terms.keys() and waves[u] == 1:
+                    found = True
+                parts |= terms.keys()
+            if found:
+                break
+        found = found or any(n > 1 for n in waves.values())
+        memo[i] = found
+        return found
+
+    def _logistic(self, u: int) -> bool:
+        node = self.nodes[u]
+        if node[0] == FN:
+            return node[1] == _SIGMOID
+        return node[0] == ADD and any(self._is_fn(t, _SIGMOID) for t, _ in node[2])
 
     # -- the normal form --------------------------------------------------------------
     def normal(self, i: int) -> int:
@@ -64,11 +100,10 @@ class Identities(Polynomials):
         for j in self._reachable(first):
             node = self.nodes[j]
             if node[0] == FN and node[1] in (_SIN, _COS):
-                const, terms = self.terms(node[2][0])
-                for t, k in terms.items():
+                for t, k in self.terms(node[2][0])[1].items():
                     if type(k) in RATIONAL:
                         bases[t] = _fraction_gcd(bases.get(t), Fraction(k))
-        out = self._rewrite(first, bases)
+        out = self._rewrite(first, bases) if bases else first
         if self.nodes[out][0] not in (ADD, MUL, POW):
             return out
         self.laurent = True
@@ -99,8 +134,9 @@ class Identities(Polynomials):
             node = nodes[j]
             kind = node[0]
             if kind == FN:
-                args = tuple(done[a] for a in node[2])
-                done[j] = self._rewrite_fn(node[1], args, bases)
+                logistic = self._log_sigmoid(node, done) if node[1] == _LOG else None
+                done[j] = logistic if logistic is not None else self._rewrite_fn(
+                    node[1], tuple(done[a] for a in node[2]), bases)
             elif kind == POW:
                 done[j] = self.pow(done[node[1]], done[node[2]])
             elif kind == MUL:
@@ -112,13 +148,46 @@ class Identities(Polynomials):
                 out = self.num(node[1])
                 for term, k in node[2]:
                     out = self.add(out, self.mul(self.num(k), done[term]))
-                done[j] = out
+                done[j] = self._positive_exps(out)
             else:
                 done[j] = j
         return done[i]
 
+    def _positive_exps(self, i: int) -> int:
+        """Sum ``i`` with one term ``exp(-v)`` (v written without a minus) as
+        ``exp(-v)*(… + 1)``, each term times ``exp(v)``: ``1 + exp(-x)`` is
+        ``exp(-x)*(exp(x) + 1)``, so ``1/(1 + exp(-x))`` meets ``exp(x)/(exp(x) + 1)``."""
+        if self.nodes[i][0] != ADD:
+            return i
+        const, terms = self.terms(i)
+        exps = [t for t in terms if self._is_exp(t)]
+        if len(exps) != 1 or not self._negative(self.nodes[exps[0]][2][0]):
+            return i
+        up = self.fn(_EXP, (self.neg(self.nodes[exps[0]][2][0]),))
+        out = self.mul(self.num(const), up)
+        for t, k in terms.items():
+            out = self.add(out, self.mul(self.num(k), self.mul(t, up)))
+        return self.mul(exps[0], out)
+
+    def _log_sigmoid(self, log: tuple, done: dict[int, int]) -> int | None:
+        """log σ(v) = -softplus(-v) = v - softplus(v); log(1 - σ(v)) = -softplus(v)
+        (read on the argument as it was, before σ is rewritten through exp)."""
+        node = self.nodes[log[2][0]]
+        if node[0] == FN and node[1] == _SIGMOID:
+            v = done[node[2][0]]
+            return self.sub(v, self.fn(_SOFTPLUS, (v,)))
+        if node[0] == ADD and node[1] == 1 and len(node[2]) == 1:
+            (term, k), = node[2]
+            t = self.nodes[term]
+            if k == -1 and t[0] == FN and t[1] == _SIGMOID:
+                return self.neg(self.fn(_SOFTPLUS, (done[t[2][0]],)))
+        return None
+
     def _rewrite_fn(self, op: int, args: tuple[int, ...], bases: Any) -> int:
         u = args[0]
+        if op == _SIGMOID:  # σ(u) = exp(u)/(exp(u) + 1)
+            up = self.fn(_EXP, args)
+            return self.div(up, self.add(up, self.one))
         if op == _TAN:
             return self.div(self.fn(_SIN, args), self.fn(_COS, args))
         if op in (_SINH, _COSH, _TANH):
@@ -128,15 +197,6 @@ class Identities(Polynomials):
             if op == _COSH:
                 return self.mul(self.half, self.add(up, down))
             return self.div(self.sub(up, down), self.add(up, down))
-        node = self.nodes[u]
-        if op == _LOG and node[0] == FN and node[1] == _SIGMOID:
-            v = node[2][0]  # log σ(v) = -softplus(-v) = v - softplus(v)
-            return self.sub(v, self.fn(_SOFTPLUS, (v,)))
-        if op == _LOG and node[0] == ADD and node[1] == 1 and len(node[2]) == 1:
-            (term, k), = node[2]
-            t = self.nodes[term]
-            if k == -1 and t[0] == FN and t[1] == _SIGMOID:  # log(1 - σ(v)) = -softplus(v)
-                return self.neg(self.fn(_SOFTPLUS, t[2]))
         if op == _SOFTPLUS and self._negative(u):  # softplus(-v) = softplus(v) - v
             v = self.neg(u)
             return self.sub(self.fn(_SOFTPLUS, (v,)), v)
@@ -185,18 +245,19 @@ class Identities(Polynomials):
         """``i`` (a normal form) with each sum in it multiplied out into single sines
         and cosines of sums of base angles, and ``exp(v)`` beside ``exp(-v)`` as cosh
         and sinh; ``TooBig`` where nothing changes or past a bound."""
-        k, factors = self.factors(i) if self.nodes[i][0] != ADD else (ONE, {i: self.one})
+        node = self.nodes[i]
+        whole = node[0] == ADD or (node[0] == MUL and not any(
+            self.nodes[b][0] == ADD for b, _ in node[2]))
+        k, factors = (ONE, {i: self.one}) if whole else self.factors(i)
         out = self.num(k)
         changed = False
         self.laurent = True
         try:
             for base, e in factors.items():
-                if self.nodes[base][0] == ADD:
+                if whole or self.nodes[base][0] == ADD:
                     p = self.expand(base)
-                    try:
+                    with suppress(TooBig):
                         p = _fourier(self, p)
-                    except TooBig:
-                        pass
                     q = _hyperbolic(self, p)
                     if q != base:
                         base, changed = q, True

@@ -10,12 +10,12 @@ from fractions import Fraction
 from typing import Any
 
 from adcalc.engine.primitives import OPCODE
-from adcalc.symbolic.canonical.limits import MAX_TIDIED
 from adcalc.symbolic.canonical.identities import Identities
+from adcalc.symbolic.canonical.limits import MAX_TIDIED
 from adcalc.symbolic.canonical.polynomials import TooBig
 from adcalc.symbolic.canonical.table import ADD, FN, MUL, NUM, POW, RATIONAL, SYM, ZERO
 
-_EXP = OPCODE["exp"]
+_EXP, _SIGMOID = OPCODE["exp"], OPCODE["sigmoid"]
 
 
 class Tidy(Identities):
@@ -57,7 +57,11 @@ class Tidy(Identities):
                 out = self.num(node[1])
                 for base, e in node[2]:
                     out = self.mul(out, self.pow(done[base], done[e]))
-            return self._exp_over_sum(self._sums_together(self.ratios(out)))
+            out = self._exp_over_sum(self._sums_together(self.ratios(out)))
+            if self.nodes[out][0] == MUL and self.special(out) and (
+                    self.measure(out) <= MAX_TIDIED):
+                out = self._identities(out, out, self.cost(out))[0]
+            return out
         if all(done[t] == t for t, _ in node[2]):
             out = i
         else:
@@ -75,7 +79,8 @@ class Tidy(Identities):
             cost = self.cost(c)
             if cost <= best_cost:
                 best, best_cost = c, cost
-        if self.special(out):
+        if self.special(out) and not all(self._is_fn(t, _SIGMOID) for t, _ in node[2]):
+            # (1 - σ(u) is as short as it gets: σ(u) is read as itself there)
             best, best_cost = self._identities(out, best, best_cost)
         return self._exp_over_sum(best) if best != out else best
 
@@ -86,9 +91,12 @@ class Tidy(Identities):
             n = self.normal(i)
         except TooBig:
             return best, best_cost
+        if self.nodes[n][0] in (NUM, SYM):  # a constant, or one input: none is shorter
+            return n, self.cost(n)
         candidates = [n]
-        with suppress(TooBig):
-            candidates.append(self.linear(n))
+        for form in (n, i):
+            with suppress(TooBig):
+                candidates.append(self.linear(form))
         for c in candidates:
             c = self.ratios(c)
             cost = self.cost(c)

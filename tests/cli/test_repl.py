@@ -1,0 +1,145 @@
+"""adcalc repl: lines through a pipe (a script: errors by line number, exit 1), and an
+interactive session through a pseudo-terminal (completion, history, Ctrl-C, Ctrl-D)."""
+
+from __future__ import annotations
+
+import os
+import re
+import select
+import subprocess
+import sys
+import time
+
+import pytest
+
+from adcalc.cli.repl import Session, completions
+
+SCRIPT = """k = 2
+g(t) = exp(-t^2)
+unused = 5
+grad "k*x^2" --at x=3 -q
+bogus
+:defs
+diff "g(x)*k"
+grad "x^" --at x=1
+jacobian "[k*x, x]" --at x=1 -q
+"""
+
+
+def run(*args: str, stdin: str = "", env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "adcalc", *args], input=stdin,
+                          capture_output=True, text=True, timeout=60,
+                          env={**os.environ, **(env or {})})
+
+
+def test_piped_lines_run_as_a_script() -> None:
+    r = run("repl", stdin=SCRIPT)
+    assert r.returncode == 1  # lines 5 and 8 failed; the others ran
+    assert "∂f/∂x = 12.0" in r.stdout  # k*x^2 at x = 3
+    assert "k = 2\ng(t) = exp(-t^2)\nunused = 5" in r.stdout
+    assert "∂f/∂x = -4*x*exp(-x^2)" in r.stdout  # g and k put before, unused left out
+    assert "never used" not in r.stderr and "unused" not in r.stderr
+    assert "2.0\n1.0" in r.stdout
+    errors = [line for line in r.stderr.splitlines() if line.startswith("line ")]
+    assert [e.split(":")[0] for e in errors] == ["line 5", "line 8"]
+    assert run("repl", stdin='grad "x^2" --at x=1 -q\n').returncode == 0
+
+
+def test_bare_adcalc_piped_keeps_printing_the_help() -> None:
+    r = run(stdin="")
+    assert r.returncode == 2 and "Usage: adcalc" in r.stdout + r.stderr
+    assert "repl" in run("--help").stdout
+
+
+def test_definitions_go_before_the_expression_that_uses_them() -> None:
+    s = Session()
+    assert s.define("k = 2") and s.define("g(x) = k*x^2") and s.define("m = 1")
+    assert s.args('grad "g(y)" --at y=1') == ["grad", "k = 2\ng(x) = k*x^2\ng(y)", "--at",
+                                               "y=1"]
+    assert s.args("grad --at y=1 -- -m*y") == ["grad", "--at", "y=1", "--", "m = 1\n-m*y"]
+    assert s.args("functions") == ["functions"]
+    assert s.define('grad "x" --at x=1') is None
+
+
+def test_completion_knows_commands_options_functions_and_names() -> None:
+    s = Session()
+    s.define("kappa = 2")
+    assert "grad" in completions(s, "gr", "gr")
+    assert "--at" in completions(s, "grad x --a", "--a")
+    assert "sin" in completions(s, 'grad "si', "si") and "sinh" in completions(s, "grad si", "si")
+    assert completions(s, "grad ka", "ka") == ["kappa"]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs a pseudo-terminal")
+def test_a_session_through_a_pseudo_terminal(tmp_path) -> None:
+    import pty
+
+    state = tmp_path / "state"
+
+    def session():
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.environ.update(COLUMNS="120", LINES="40", TERM="xterm", XDG_STATE_HOME=str(state))
+            os.execv(sys.executable, [sys.executable, "-m", "adcalc"])  # bare, on a terminal
+        return pid, fd
+
+    screen = b""
+
+    def until(fd: int, pattern: str, timeout: float = 60.0) -> str:
+        nonlocal screen
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[=>]", "", screen.decode(errors="replace"))
+            if re.search(pattern, text):
+                screen = b""
+                return text
+            ready, _, _ = select.select([fd], [], [], 0.2)
+            if ready:
+                try:
+                    screen += os.read(fd, 65536)
+                except OSError:
+                    break
+        raise AssertionError(f"{pattern!r} never appeared in {screen[-2000:]!r}")
+
+    def close(pid: int, fd: int) -> int:
+        try:
+            _, status = os.waitpid(pid, 0)
+            return os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
+        finally:
+            os.close(fd)
+
+    pid, fd = session()
+    try:
+        until(fd, "adcalc> ")
+        os.write(fd, b"kappa = 3\r")
+        until(fd, r"defined kappa[\s\S]*adcalc> ")
+        os.write(fd, b"gra\t\t")  # Tab twice lists the commands it may be ...
+        until(fd, r"grad\s+graph")
+        os.write(fd, b'd "kap\t')  # ... and completes a defined name
+        until(fd, "kappa")
+        os.write(fd, b'*x^2" --at x=2 -q\r')
+        until(fd, r"∂f/∂x = 12\.0[\s\S]*adcalc> ")
+        os.write(fd, b"grad half a line\x03")  # Ctrl-C cancels the line
+        until(fd, "adcalc> ")
+        os.write(fd, b":defs\r")
+        until(fd, r"kappa = 3[\s\S]*adcalc> ")
+        os.write(fd, b"\x04")  # Ctrl-D leaves
+        assert close(pid, fd) == 0
+    except BaseException:
+        os.kill(pid, 9)
+        close(pid, fd)
+        raise
+    history = (state / "adcalc" / "history").read_text()
+    assert 'grad "kappa*x^2" --at x=2 -q' in history and "grad half" not in history
+
+    pid, fd = session()  # the history persists: ↑ brings the last line back
+    try:
+        until(fd, "adcalc> ")
+        os.write(fd, b"\x1b[A")
+        until(fd, r":defs")
+        os.write(fd, b"\x15exit\r")  # Ctrl-U clears the line
+        assert close(pid, fd) == 0
+    except BaseException:
+        os.kill(pid, 9)
+        close(pid, fd)
+        raise
