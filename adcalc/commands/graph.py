@@ -25,6 +25,9 @@ class GraphResult:
     """The output whose adjoints the nodes carry (f, or f1, f2, … of a vector)."""
     warnings: list[str] = field(default_factory=list)
     """What the parser noticed about the text (a binding never used)."""
+    tape: Tape | None = None
+    """The tape drawn: a traced program's carries the path it took (its decisions)."""
+    values: list[float] | None = None
 
 
 def graph(expression: str, point: Mapping[str, float] | None = None, mode: str | None = None,
@@ -41,7 +44,7 @@ def graph(expression: str, point: Mapping[str, float] | None = None, mode: str |
         check_seed(tape, seed, mode)
     if point is None:
         return GraphResult(build_graph(tape, names, max_nodes=max_nodes), s.expression, names,
-                           len(tape.outputs), warnings=list(tape.warnings))
+                           len(tape.outputs), warnings=list(tape.warnings), tape=tape)
     direction = None
     if mode == "forward" or seed is not None:
         direction = dict(seed) if seed else ({names[0]: 1.0} if names else {})
@@ -53,7 +56,8 @@ def graph(expression: str, point: Mapping[str, float] | None = None, mode: str |
         kind = "adjoint"
     return GraphResult(build_graph(tape, names, s.values, derivatives, kind, max_nodes),
                        s.expression, names, len(tape.outputs), s.point, direction,
-                       tape.output_names[k] if kind == "adjoint" else "f", list(tape.warnings))
+                       tape.output_names[k] if kind == "adjoint" else "f", list(tape.warnings),
+                       tape, s.values)
 
 
 def which_output(tape: Tape, of: str | int | None) -> int:

@@ -50,7 +50,9 @@ inputs of high fan-out took dot 27 s with its defaults, 0.3 s with these."""
 FAST_LAYOUT = "  nslimit=1; nslimit1=1; splines=line;"
 
 
-def to_dot(graph: Graph, title: str = "") -> str:
+def to_dot(graph: Graph, title: str = "", path: list[str] | None = None) -> str:
+    """The graph in DOT; ``path``: a traced program's decisions, one line each, drawn as
+    a note beside the graph."""
     out = ["digraph adcalc {",
            "  rankdir=LR;",
            *([FAST_LAYOUT] if len(graph.nodes) > FAST_LAYOUT_NODES else []),
@@ -72,6 +74,9 @@ def to_dot(graph: Graph, title: str = "") -> str:
             label = f" [label={quote(edge.formula)}]"
         out.append(f"  {edge.src} -> {edge.dst}{label};")
     out += _legend(graph)
+    if path:
+        text = "Path taken at this point\n" + "\n".join(path)
+        out.append(f"  path [shape=note, fontsize=9, label={quote(text)}];")
     out.append("}")
     return "\n".join(out) + "\n"
 

@@ -11,6 +11,7 @@ from adcalc.errors import AdcalcError
 from adcalc.render.document import clip
 from adcalc.render.dot import to_dot
 from adcalc.render.graph_text import graph_blocks
+from adcalc.render.path import path_table
 
 INSTALL_HINT = ("Graphviz's dot program is needed for {fmt} output and was not found. "
                 "Install it (Debian/Ubuntu: apt-get install graphviz; macOS: brew install "
@@ -35,9 +36,13 @@ def title(r: GraphResult) -> str:
 
 def render_graph(r: GraphResult, fmt: str) -> list | bytes:
     """Text blocks for ``fmt == "text"``, else the bytes of the DOT text or image."""
+    path = (path_table(r.tape, r.values, r.variables) if r.tape is not None
+            and r.tape.decisions else None)
     if fmt == "text":
-        return graph_blocks(r.graph, title(r))
-    dot = to_dot(r.graph, title(r))
+        return [*([path] if path is not None else []), *graph_blocks(r.graph, title(r))]
+    dot = to_dot(r.graph, title(r), [] if path is None else
+                 [f"{row[0]}: {row[1]} → {row[2]}" if row[1] else f"{row[0]}: {row[2]}"
+                  for row in path.rows])
     if fmt == "dot":
         return dot.encode()
     program = shutil.which("dot")

@@ -135,3 +135,15 @@ def test_graph_usage_errors(cli) -> None:
     assert r.exit_code == 2 and "no value for x2" in r.stderr
     r = cli("graph", SEED, "--at", AT, "--mode", "reverse", "--seed", "x1=1")
     assert r.exit_code == 2
+
+
+def test_a_programs_graph_shows_the_path_it_took(cli) -> None:
+    """A traced program's graph says which way each decision went, in text and DOT."""
+    text = cli("graph", "if x > 0 then x^2 else -x", "--at", "x=-2")
+    assert text.exit_code == 0
+    assert "Path taken at this point" in text.stdout and "false" in text.stdout
+    dot = cli("graph", "y = x; while y > 1 { y = y/2 }; y", "--at", "x=5", "--format", "dot")
+    assert dot.exit_code == 0 and "shape=note" in dot.stdout
+    assert "while y > 1: 3 iterations" in dot.stdout
+    plain = cli("graph", "x^2", "--at", "x=2", "--format", "dot")
+    assert "shape=note" not in plain.stdout
