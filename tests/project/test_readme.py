@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-GUIDES = ["architecture.md", "batch.md", "diff.md", "language.md", "performance.md",
+GUIDES = ["architecture.md", "batch.md", "codegen.md", "diff.md", "language.md", "performance.md",
           "python.md", "taylor.md", "tour.md"]
 PAGES = ["README.md", *sorted(f"docs/{p.name}" for p in (ROOT / "docs").glob("*.md"))]
 
