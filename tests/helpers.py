@@ -100,3 +100,67 @@ def random_expression(rng: random.Random, size: int, names: str = "xyz") -> str:
 def random_expressions(seed: int, count: int, size: int) -> list[str]:
     rng = random.Random(seed)
     return [random_expression(rng, rng.randint(1, size)) for _ in range(count)]
+
+
+# -- a pseudo-terminal -----------------------------------------------------------------
+
+
+class Terminal:
+    """``python -m adcalc ARGS`` on a pseudo-terminal: ``write`` keys, ``until`` a
+    pattern shows on the screen (escape sequences stripped), ``close`` for the exit
+    status; ``kill`` for a test that failed half way."""
+
+    def __init__(self, args: list[str], **env: str) -> None:
+        import os
+        import pty
+        import sys
+
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:  # the child: adcalc on the terminal's side
+            os.environ.update(env)
+            os.execv(sys.executable, [sys.executable, "-m", "adcalc", *args])
+        self.screen = b""
+
+    def write(self, keys: bytes) -> None:
+        import os
+
+        os.write(self.fd, keys)
+
+    def until(self, pattern: str, timeout: float = 60.0) -> str:
+        import os
+        import re
+        import select
+        import time
+
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[=>]", "",
+                          self.screen.decode(errors="replace"))
+            if re.search(pattern, text):
+                self.screen = b""
+                return text
+            ready, _, _ = select.select([self.fd], [], [], 0.2)
+            if ready:
+                try:
+                    self.screen += os.read(self.fd, 65536)
+                except OSError:
+                    break
+        raise AssertionError(f"{pattern!r} never appeared in {self.screen[-2000:]!r}")
+
+    def close(self) -> int:
+        import os
+
+        try:
+            _, status = os.waitpid(self.pid, 0)
+            return os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
+        finally:
+            os.close(self.fd)
+
+    def kill(self) -> None:
+        import os
+        from contextlib import suppress
+
+        with suppress(ProcessLookupError):
+            os.kill(self.pid, 9)
+        with suppress(ChildProcessError, OSError):
+            self.close()

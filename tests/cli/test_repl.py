@@ -4,15 +4,13 @@ interactive session through a pseudo-terminal (completion, history, Ctrl-C, Ctrl
 from __future__ import annotations
 
 import os
-import re
-import select
 import subprocess
 import sys
-import time
 
 import pytest
 
 from adcalc.cli.repl import Session, completions
+from tests.helpers import Terminal
 
 SCRIPT = """k = 2
 g(t) = exp(-t^2)
@@ -72,74 +70,42 @@ def test_completion_knows_commands_options_functions_and_names() -> None:
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs a pseudo-terminal")
 def test_a_session_through_a_pseudo_terminal(tmp_path) -> None:
-    import pty
-
     state = tmp_path / "state"
 
-    def session():
-        pid, fd = pty.fork()
-        if pid == 0:
-            os.environ.update(COLUMNS="120", LINES="40", TERM="xterm", XDG_STATE_HOME=str(state))
-            os.execv(sys.executable, [sys.executable, "-m", "adcalc"])  # bare, on a terminal
-        return pid, fd
+    def session() -> Terminal:
+        return Terminal([], COLUMNS="120", LINES="40", TERM="xterm",
+                        XDG_STATE_HOME=str(state))  # bare adcalc, on a terminal
 
-    screen = b""
-
-    def until(fd: int, pattern: str, timeout: float = 60.0) -> str:
-        nonlocal screen
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[=>]", "", screen.decode(errors="replace"))
-            if re.search(pattern, text):
-                screen = b""
-                return text
-            ready, _, _ = select.select([fd], [], [], 0.2)
-            if ready:
-                try:
-                    screen += os.read(fd, 65536)
-                except OSError:
-                    break
-        raise AssertionError(f"{pattern!r} never appeared in {screen[-2000:]!r}")
-
-    def close(pid: int, fd: int) -> int:
-        try:
-            _, status = os.waitpid(pid, 0)
-            return os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
-        finally:
-            os.close(fd)
-
-    pid, fd = session()
+    t = session()
     try:
-        until(fd, "adcalc> ")
-        os.write(fd, b"kappa = 3\r")
-        until(fd, r"defined kappa[\s\S]*adcalc> ")
-        os.write(fd, b"gra\t\t")  # Tab twice lists the commands it may be ...
-        until(fd, r"grad\s+graph")
-        os.write(fd, b'd "kap\t')  # ... and completes a defined name
-        until(fd, "kappa")
-        os.write(fd, b'*x^2" --at x=2 -q\r')
-        until(fd, r"∂f/∂x = 12\.0[\s\S]*adcalc> ")
-        os.write(fd, b"grad half a line\x03")  # Ctrl-C cancels the line
-        until(fd, "adcalc> ")
-        os.write(fd, b":defs\r")
-        until(fd, r"kappa = 3[\s\S]*adcalc> ")
-        os.write(fd, b"\x04")  # Ctrl-D leaves
-        assert close(pid, fd) == 0
+        t.until("adcalc> ")
+        t.write(b"kappa = 3\r")
+        t.until(r"defined kappa[\s\S]*adcalc> ")
+        t.write(b"gra\t\t")  # Tab twice lists the commands it may be ...
+        t.until(r"grad\s+graph")
+        t.write(b'd "kap\t')  # ... and completes a defined name
+        t.until("kappa")
+        t.write(b'*x^2" --at x=2 -q\r')
+        t.until(r"∂f/∂x = 12\.0[\s\S]*adcalc> ")
+        t.write(b"grad half a line\x03")  # Ctrl-C cancels the line
+        t.until("adcalc> ")
+        t.write(b":defs\r")
+        t.until(r"kappa = 3[\s\S]*adcalc> ")
+        t.write(b"\x04")  # Ctrl-D leaves
+        assert t.close() == 0
     except BaseException:
-        os.kill(pid, 9)
-        close(pid, fd)
+        t.kill()
         raise
     history = (state / "adcalc" / "history").read_text()
     assert 'grad "kappa*x^2" --at x=2 -q' in history and "grad half" not in history
 
-    pid, fd = session()  # the history persists: ↑ brings the last line back
+    t = session()  # the history persists: ↑ brings the last line back
     try:
-        until(fd, "adcalc> ")
-        os.write(fd, b"\x1b[A")
-        until(fd, r":defs")
-        os.write(fd, b"\x15exit\r")  # Ctrl-U clears the line
-        assert close(pid, fd) == 0
+        t.until("adcalc> ")
+        t.write(b"\x1b[A")
+        t.until(r":defs")
+        t.write(b"\x15exit\r")  # Ctrl-U clears the line
+        assert t.close() == 0
     except BaseException:
-        os.kill(pid, 9)
-        close(pid, fd)
+        t.kill()
         raise

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import os
 import re
-import select
-import sys
-import time
 
 import pytest
 
 from adcalc.commands.grad import gradient
 from adcalc.commands.step import steps, walk
 from adcalc.render.step_view import frame
+from tests.helpers import Terminal
 
 TEXT = "x*y + sin(x)"
 
@@ -67,58 +65,30 @@ def test_step_refuses_what_makes_no_sense(cli) -> None:
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs a pseudo-terminal")
 def test_keys_through_a_pseudo_terminal() -> None:
-    import pty
-
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: adcalc on the terminal's side
-        os.environ.update(COLUMNS="120", LINES="60", TERM="xterm")
-        os.execv(sys.executable, [sys.executable, "-m", "adcalc", "grad", TEXT, "--at",
-                                  "x=1,y=2", "--step"])
-    screen = b""
-
-    def until(pattern: str, timeout: float = 15.0) -> str:
-        nonlocal screen
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen.decode(errors="replace"))
-            if re.search(pattern, text):
-                screen = b""
-                return text
-            ready, _, _ = select.select([fd], [], [], 0.2)
-            if ready:
-                try:
-                    screen += os.read(fd, 65536)
-                except OSError:
-                    break
-        raise AssertionError(f"{pattern!r} never appeared in {screen[-2000:]!r}")
-
+    t = Terminal(["grad", TEXT, "--at", "x=1,y=2", "--step"], COLUMNS="120", LINES="60",
+                 TERM="xterm")
     try:
-        text = until(r"Step 1 of (\d+)[\s\S]*next · p")
+        text = t.until(r"Step 1 of (\d+)[\s\S]*next · p")
         total = int(re.search(r"Step 1 of (\d+)", text).group(1))
         assert "▶" in text and "n, space or → next" in text
-        os.write(fd, b"n")
-        until(r"Step 2 of[\s\S]*next · p")
-        os.write(fd, b"\x1b[C")  # the right arrow
-        until(r"Step 3 of[\s\S]*next · p")
-        os.write(fd, b"p")
-        until(r"Step 2 of[\s\S]*next · p")
+        t.write(b"n")
+        t.until(r"Step 2 of[\s\S]*next · p")
+        t.write(b"\x1b[C")  # the right arrow
+        t.until(r"Step 3 of[\s\S]*next · p")
+        t.write(b"p")
+        t.until(r"Step 2 of[\s\S]*next · p")
         for _ in range(total):
-            os.write(fd, b" ")
-        text = until(rf"Step {total} of {total}: adjoint sweep[\s\S]*next · p")
+            t.write(b" ")
+        text = t.until(rf"Step {total} of {total}: adjoint sweep[\s\S]*next · p")
         assert "contributions so far" in text
-        os.write(fd, b"q")
-        text = until(r"Result \(reverse mode[\s\S]*∂f/∂x\s+2\.5403023058681398")
+        t.write(b"q")
+        text = t.until(r"Result \(reverse mode[\s\S]*∂f/∂x\s+2\.5403023058681398")
         after = text.rsplit("q quit", 1)[-1]  # the walk showed the traces; now what they gave
         assert "Result" in after and "Primal trace" not in after
-        _, status = os.waitpid(pid, 0)
-        assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
-    finally:
-        try:
-            os.kill(pid, 9)
-            os.waitpid(pid, 0)
-        except (ProcessLookupError, ChildProcessError):
-            pass
-        os.close(fd)
+        assert t.close() == 0
+    except BaseException:
+        t.kill()
+        raise
 
 
 def test_every_frame_fits_the_terminal_and_keeps_the_step_in_view() -> None:
