@@ -185,3 +185,22 @@ def count_rows(path: str, fmt: str) -> int | None:
     except Exception:
         return None
 
+
+def json_lines(pl: Any, cells: dict[str, Any], computed: dict[str, Any], keys: list[str],
+               outputs: list[str]) -> Any:
+    """Each row as ``JsonLinesOut`` writes it (``json.dumps``, ``ensure_ascii=False``):
+    the cells as strings, then the outputs as numbers (not finite: null)."""
+    import json
+
+    parts: list[Any] = []
+    for k, (h, series) in enumerate(cells.items()):
+        text = '"' + series + '"'
+        special = series.str.contains(r'["\\\x00-\x1f]').arg_true()
+        if special.len():
+            text = text.scatter(special, [json.dumps(c, ensure_ascii=False)
+                                          for c in series.gather(special).to_list()])
+        parts += [pl.lit(("{" if k == 0 else ", ") + keys[k]), text.rename(h)]
+    for j, c in enumerate(outputs):
+        parts += [pl.lit(", " + keys[len(cells) + j]), float_text(pl, computed[c], json=True)]
+    parts.append(pl.lit("}"))
+    return pl.select(pl.concat_str(parts)).to_series()

@@ -83,21 +83,32 @@ def batch(expression: Any, points: str, fmt: str, mode: str, variables: list[str
 
 def csv_batch(tape: Any, names: list[str], points: str, output: str, target_format: str,
               mode: str, strict: bool, threads: int | None, kind: str) -> Any:
-    """CSV points to standard output through adcalc's own reader; to a file (``-o``, or
-    Parquet and Arrow made for standard output) through polars' reader and writer, with
-    the same cells, rows and messages (``run_csv_polars``), unless the file holds what
-    only adcalc's reader reads right (then through it)."""
+    """CSV points in a file, to standard output (batch by batch) or to a file, through
+    polars' reader and writer with the same cells, rows, bytes and messages as adcalc's
+    own reader and writer (``run_csv_polars``), unless the file holds what only adcalc's
+    reader reads right, or polars is not installed: then through those (standard
+    output going on after the rows polars wrote)."""
     from adcalc.batch.csv_in import open_points
-    from adcalc.commands.points import Replacing, run_batch, run_csv_frames
-    from adcalc.render.points_out import PointsWriter, Progress
+    from adcalc.commands.points import Fallback, Replacing, run_batch, run_csv_frames
+    from adcalc.render.points_out import ChunksOut, PointsWriter, Progress
 
+    fmt = "json" if target_format == "jsonl" else "csv"
+    skip = None
+    if output == "-" and target_format in ("csv", "jsonl"):
+        sys.stdout.flush()
+        try:
+            summary = fast_csv(tape, names, points, "-", target_format, mode, strict,
+                               threads, kind, ChunksOut(sys.stdout.buffer))
+        except Fallback as stop:  # after some rows: adcalc's reader goes on from there
+            summary, skip = None, stop.written
+        if summary is not None:
+            return summary
     stream, size = open_points(points)
     progress = Progress(size if sys.stderr.isatty() else None)
-    fmt = "json" if target_format == "jsonl" else "csv"
     try:
         if output == "-" and target_format in ("csv", "jsonl"):
-            return run_batch(tape, stream, PointsWriter(sys.stdout, fmt), mode, names, strict,
-                             progress, threads=threads, kind=kind)
+            return run_batch(tape, stream, PointsWriter(sys.stdout, fmt, skip), mode, names,
+                             strict, progress, threads=threads, kind=kind)
         if output == "-":  # Parquet or Arrow on standard output: made in a file first
             import os
             import tempfile
@@ -140,9 +151,11 @@ def csv_batch(tape: Any, names: list[str], points: str, output: str, target_form
 
 
 def fast_csv(tape: Any, names: list[str], points: str, path: str, target_format: str,
-             mode: str, strict: bool, threads: int | None, kind: str) -> Any:
-    """CSV points in a file to ``path`` through polars (``run_csv_polars``); ``None`` when
-    adcalc's own reader must read them (standard input, a lone ``\r``, a short row, …)."""
+             mode: str, strict: bool, threads: int | None, kind: str, out: Any = None) -> Any:
+    """CSV points in a file to ``path`` (``-``: to ``out``) through polars
+    (``run_csv_polars``); ``None`` when adcalc's own reader must read them (standard
+    input, a lone ``\r``, a short row, …), or ``Fallback`` with the rows already on
+    standard output."""
     import importlib.util
 
     from adcalc.commands.points import Fallback, polars_can_read, run_csv_polars
@@ -158,8 +171,10 @@ def fast_csv(tape: Any, names: list[str], points: str, path: str, target_format:
         progress = Progress(count_rows(points, "csv"))
     try:
         return run_csv_polars(tape, points, path, target_format, mode, names, strict,
-                              threads, kind, progress)
-    except Fallback:
+                              threads, kind, progress, out)
+    except Fallback as stop:
+        if stop.written is not None:
+            raise
         return None
     finally:
         if progress is not None:

@@ -363,7 +363,17 @@ def run_columnar(tape: Tape, source: str, source_format: str, target: str,
 class Fallback(Exception):
     """polars cannot be trusted to read this CSV file as adcalc's own reader does (a lone
     ``\\r``, a row of the wrong width, quoting polars reads otherwise, bad bytes): the
-    caller reads it again with ``points_in``, which gives the answer and the messages."""
+    caller reads it again with ``points_in``, which gives the answer and the messages.
+    ``written``: the rows already on standard output (the header too, when not ``None``),
+    for the reader to go on after."""
+
+    def __init__(self, written: int | None = None) -> None:
+        super().__init__()
+        self.written = written
+
+
+class ChunkOut(Protocol):
+    def write(self, data: bytes, rows: int) -> None: ...
 
 
 def polars_can_read(path: str) -> bool:
@@ -394,7 +404,8 @@ blank as adcalc's reader sees it."""
 def run_csv_polars(tape: Tape, source: str, target: str, target_format: str,
                    mode: str = "reverse", variables: list[str] | None = None,
                    strict: bool = False, threads: int | None = None, kind: str = "gradient",
-                   progress: Callable[[int, int], None] | None = None) -> BatchSummary:
+                   progress: Callable[[int, int], None] | None = None,
+                   out: ChunkOut | None = None) -> BatchSummary:
     """A CSV file of points to a file (CSV, JSON Lines, Parquet, Arrow) through polars'
     reader and writer, with what ``run_batch`` writes: the header as adcalc's reader
     reads it, every cell as text exactly as it came (an empty cell is ``""``), a
@@ -402,13 +413,15 @@ def run_csv_polars(tape: Tape, source: str, target: str, target_format: str,
     the plain decimals, the reader reads the rest), blank rows skipped, rows numbered as
     there, and the outputs as the stream writes them (CSV: ``repr``, ``nan``; JSON Lines:
     the same bytes as ``--format json``; Parquet, Arrow: doubles, null for a bad row).
-    Raises ``Fallback`` when the file holds what only adcalc's reader reads right."""
+    Raises ``Fallback`` when the file holds what only adcalc's reader reads right.
+    ``target`` ``"-"``: CSV or JSON Lines to ``out`` batch by batch, in order (with
+    ``strict``, the rows before the first bad one, then the error, as ``run_batch``)."""
     import json
     import threading
 
     import numpy as np
 
-    from adcalc.batch.columnar import float_fixes, numbers, polars, sink
+    from adcalc.batch.columnar import float_fixes, json_lines, numbers, polars, sink
 
     pl = polars(threads)
     with open(source, "rb") as stream:  # the header, and its errors, as the reader has them
@@ -435,6 +448,9 @@ def run_csv_polars(tape: Tape, source: str, target: str, target_format: str,
         schema = {**dict.fromkeys(header, pl.String), **dict.fromkeys(outputs, pl.Float64)}
         if target_format == "csv":  # the text of a few doubles (see float_fixes)
             schema.update({f"__fix {c}": pl.String for c in outputs})
+    streaming = target == "-"
+    if streaming:  # each row's number and whether it is bad: for --strict
+        schema.update({"__row": pl.Int64, "__bad": pl.Boolean})
     keys = [json.dumps(c, ensure_ascii=False) + ": " for c in [*header, *outputs]]
     summary = BatchSummary()
     lock = threading.Lock()
@@ -442,6 +458,8 @@ def run_csv_polars(tape: Tape, source: str, target: str, target_format: str,
 
     def sweep(df: Any) -> Any:
         rows = df.height
+        if stopped:  # the run has stopped: the batches still in flight too
+            raise stopped[0]
         if len(header) > 1 and df[last].null_count():  # an empty last cell, or a short row
             stopped.append(Fallback())
             raise stopped[-1]
@@ -468,20 +486,29 @@ def run_csv_polars(tape: Tape, source: str, target: str, target_format: str,
                 summary.kinks += [int(row[r]) for r in at]
                 summary.kinks.sort()
         if target_format == "csv":
-            return pl.DataFrame([*cells.values(), *(
+            frame = pl.DataFrame([*cells.values(), *(
                 pl.Series(c, computed[c], dtype=pl.Float64) for c in outputs), *(
                 float_fixes(pl, computed[c]).alias(f"__fix {c}") for c in outputs)])
-        if target_format == "jsonl":
-            return pl.DataFrame({"line": json_lines(pl, cells, computed, keys, outputs)})
-        out = [pl.Series(c, computed[c], dtype=pl.Float64) for c in outputs]
-        if bad_rows:
-            out = [s.scatter(bad_rows, None) for s in out]
-        return pl.DataFrame([*cells.values(), *out])
+        elif target_format == "jsonl":
+            frame = pl.DataFrame({"line": json_lines(pl, cells, computed, keys, outputs)})
+        else:
+            out = [pl.Series(c, computed[c], dtype=pl.Float64) for c in outputs]
+            if bad_rows:
+                out = [s.scatter(bad_rows, None) for s in out]
+            frame = pl.DataFrame([*cells.values(), *out])
+        if streaming:
+            flags = np.zeros(rows, dtype=bool)
+            flags[bad_rows] = True
+            frame = frame.with_columns(df["__row"].cast(pl.Int64), pl.Series("__bad", flags))
+        return frame
 
     mapped = frame.map_batches(sweep, schema=schema, streamable=True)
     if target_format == "csv":  # each double as repr writes it: polars' text, a few fixed
         mapped = mapped.select(*header, *(pl.coalesce(pl.col(f"__fix {c}"), pl.col(c).cast(
-            pl.String)).alias(c) for c in outputs))
+            pl.String)).alias(c) for c in outputs), *(["__row", "__bad"] if streaming else []))
+    if streaming:
+        assert out is not None
+        return stream_polars(pl, mapped, target_format, out, strict, summary, stopped)
     try:
         if target_format == "jsonl":
             mapped.sink_csv(target, include_header=False, quote_style="never")
@@ -493,33 +520,57 @@ def run_csv_polars(tape: Tape, source: str, target: str, target_format: str,
         raise Fallback from exc
     summary.bad.sort()
     if strict and summary.bad:
-        row, message = summary.bad[0]
-        error = InputError if message.startswith("column ") else DomainError
-        raise error(row_message(row, message))
+        raise first_bad(summary.bad[0])
     return summary
 
 
-def json_lines(pl: Any, cells: dict[str, Any], computed: dict[str, Any], keys: list[str],
-               outputs: list[str]) -> Any:
-    """Each row as ``JsonLinesOut`` writes it (``json.dumps``, ``ensure_ascii=False``):
-    the cells as strings, then the outputs as numbers (not finite: null)."""
-    import json
+def first_bad(bad: tuple[int, str]) -> AdcalcError:
+    row, message = bad
+    error = InputError if message.startswith("column ") else DomainError
+    return error(row_message(row, message))
 
-    from adcalc.batch.columnar import float_text
 
-    parts: list[Any] = []
-    for k, (h, series) in enumerate(cells.items()):
-        text = '"' + series + '"'
-        special = series.str.contains(r'["\\\x00-\x1f]').arg_true()
-        if special.len():
-            text = text.scatter(special, [json.dumps(c, ensure_ascii=False)
-                                          for c in series.gather(special).to_list()])
-        parts += [pl.lit(("{" if k == 0 else ", ") + keys[k]), text.rename(h)]
-    for j, c in enumerate(outputs):
-        parts += [pl.lit(", " + keys[len(cells) + j]), float_text(pl, computed[c], json=True)]
-    parts.append(pl.lit("}"))
-    return pl.select(pl.concat_str(parts)).to_series()
-
+def stream_polars(pl: Any, mapped: Any, target_format: str, out: ChunkOut, strict: bool,
+                  summary: BatchSummary, stopped: list[BaseException]) -> BatchSummary:
+    """``run_csv_polars`` to standard output: each batch of the swept frame, in order,
+    written whole through ``out``.  A file only adcalc's reader reads right raises
+    ``Fallback`` with the rows already written."""
+    text = {"include_header": False, "quote_style": "never"} if target_format == "jsonl" \
+        else {}
+    written: int | None = None  # None: not even the header yet
+    batches = mapped.collect_batches(chunk_size=CHUNK_ROWS)  # chunks as run_batch's
+    try:
+        while True:
+            try:
+                df = next(batches, None)
+            except Exception as exc:  # a polars error, or a file only adcalc's reader reads
+                if stopped and not isinstance(stopped[0], Fallback):
+                    raise stopped[0] from None
+                raise Fallback(written) from exc
+            if df is None:
+                break
+            bad = df["__bad"].arg_true() if strict else []
+            row = int(df["__row"][int(bad[0])]) if len(bad) else 0
+            if row:
+                df = df.head(int(bad[0]))
+            if written is None or df.height:
+                data = df.drop("__row", "__bad").write_csv(
+                    **({"include_header": written is None} | text)).encode()
+                out.write(data, df.height)
+                written = (written or 0) + df.height
+            if row:
+                raise first_bad(next(b for b in summary.bad if b[0] == row))
+    except BaseException:  # stopped early (--strict, a closed pipe, Ctrl-C): the batches
+        stopped.append(Fallback())  # still in flight end at once, and polars' threads with
+        with contextlib.suppress(BaseException):  # them, before Python exits (a second
+            for _ in batches:  # Ctrl-C, polars' own error: the first stands)
+                pass
+        raise
+    if written is None and target_format == "csv":  # no rows: the header alone
+        empty = pl.DataFrame(schema=mapped.collect_schema()).drop("__row", "__bad")
+        out.write(empty.write_csv().encode(), 0)
+    summary.bad.sort()
+    return summary
 
 
 def batch_tape(expression: Any, variables: Sequence[str] | None, kind: str = "gradient"

@@ -26,27 +26,38 @@ if TYPE_CHECKING:
 class PointsWriter:
     """What ``commands.points.run_batch`` writes through: CSV or JSON Lines on ``out``."""
 
-    def __init__(self, out: IO[str], fmt: str = "csv") -> None:
+    def __init__(self, out: IO[str], fmt: str = "csv", skip: int | None = None) -> None:
         self.out, self.fmt = out, fmt
         self.sink = Committed(out)
         self.rows = 0
+        self.skip = skip
+        """Rows already written (and the header), by polars: not to write again."""
         self.format: CsvOut | JsonLinesOut | None = None
 
     def begin(self, tape: Tape, header: list[str], names: list[str], outputs: list[str],
               records: Records) -> None:
         try:
             self.format = (JsonLinesOut(self.out, header, outputs) if self.fmt == "json"
-                           else CsvOut(self.out, header, outputs, records))
+                           else CsvOut(self.out, header, outputs, records, self.skip is None))
             self.sink.commit()
+        except BrokenPipeError:
+            raise  # | head: the reader has all it wants (exit 141, quietly)
         except OSError as exc:
             raise self.sink.failed(exc, self.rows) from None
 
     def write(self, first: int, rows: list[list[str]], computed: dict[str, Any],
               result: BatchResult) -> None:
         assert self.format is not None
+        if self.skip:
+            k = min(self.skip, len(rows))
+            self.skip -= k
+            self.rows += k
+            rows, computed = rows[k:], {c: a[k:] for c, a in computed.items()}
         try:
             self.format.write(first, rows, computed)
             self.sink.commit()
+        except BrokenPipeError:
+            raise
         except OSError as exc:
             raise self.sink.failed(exc, self.rows) from None
         except KeyboardInterrupt:  # Ctrl-C mid-chunk: the file keeps whole rows only
@@ -63,11 +74,12 @@ class CsvOut:
     quoted, so every cell reads back as it came in."""
 
     def __init__(self, out: IO[str], header: list[str], outputs: list[str],
-                 records: Records | None = None) -> None:
+                 records: Records | None = None, header_row: bool = True) -> None:
         self.writer = csv.writer(out, lineterminator="\n")
         self.quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
         self.records = records
-        self._row([*header, *outputs])
+        if header_row:
+            self._row([*header, *outputs])
         self.outputs = outputs
 
     def _row(self, row: list[str]) -> None:
@@ -101,6 +113,39 @@ class JsonLinesOut:
             item.update({c: number(col[j]) for c, col in zip(outputs, columns, strict=True)})
             lines.append(json.dumps(item, allow_nan=False, ensure_ascii=False))
         self.out.write("\n".join(lines) + ("\n" if lines else ""))
+
+
+class ChunksOut:
+    """What ``commands.points.stream_polars`` writes through: each batch's bytes, whole,
+    on a binary stream (standard output), as ``PointsWriter`` writes its chunks."""
+
+    def __init__(self, out: IO[bytes]) -> None:
+        self.out = out
+        self.sink = Committed(out)  # type: ignore[arg-type]
+        self.rows = 0
+
+    def write(self, data: bytes, rows: int) -> None:
+        import os
+
+        try:
+            if self.sink.fd is None:  # a pipe, a terminal: through the stream's buffer
+                self.out.write(data)
+            else:  # a file: straight to it, to be cut back to the last whole batch
+                self.out.flush()
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(self.sink.fd, view):]
+            self.sink.commit()
+        except BrokenPipeError:
+            raise  # | head: the reader has all it wants (exit 141, quietly)
+        except OSError as exc:
+            raise self.sink.failed(exc, self.rows) from None
+        except KeyboardInterrupt:  # Ctrl-C mid-batch: the file keeps whole rows only
+            end = None if self.sink.good is None else self.sink.good + len(data)
+            if end is None or self.sink._position() != end:  # (the batch went out whole:
+                self.sink.cut()  # it stays)
+            raise
+        self.rows += rows
 
 
 class Committed:

@@ -304,3 +304,80 @@ def test_the_o_paths_read_odd_files_as_the_stream_does(cli, tmp_path, data) -> N
         s2 = cli("grad", expression, "--points", str(src), "--strict", "-o",
                  str(tmp_path / strict), "--overwrite")
         assert s2.exit_code == s1.exit_code and s2.stderr == s1.stderr
+
+
+# -- 14. standard output goes through polars too: the bytes of -o, batch by batch -------
+def stdout_and_file(cli, src, tmp_path, *flags: str):
+    ext = ".jsonl" if "json" in flags else ".csv"
+    out = tmp_path / f"o{ext}"
+    s = cli("grad", "x^2*y + exp(-x)", "--points", str(src), *flags)
+    o = cli("grad", "x^2*y + exp(-x)", "--points", str(src), "-o", str(out), "--overwrite",
+            *[f for f in flags if f not in ("--format", "json")])
+    return s, o, out
+
+
+@pytest.mark.parametrize("flags", [(), ("--format", "json")])
+@pytest.mark.parametrize("data", ODD_FILES)
+def test_standard_output_has_the_bytes_of_the_o_file(cli, tmp_path, data, flags) -> None:
+    src = tmp_path / "p.csv"
+    src.write_bytes(data)
+    s, o, out = stdout_and_file(cli, src, tmp_path, *flags)
+    assert s.exit_code == o.exit_code and s.stderr == o.stderr
+    if not s.exit_code:
+        assert s.stdout_bytes == out.read_bytes()
+    s, o, _ = stdout_and_file(cli, src, tmp_path, "--strict", *flags)
+    assert s.exit_code == o.exit_code and s.stderr == o.stderr
+
+
+def long_file(tmp_path, tail: str, name: str = "p.csv", rows: int = 200_000):
+    src = tmp_path / name
+    src.write_text("x,y,note\n" + "".join(f"{1 + k / rows!r},{k % 7},n{k}\n"
+                                           for k in range(rows)) + tail)
+    return src
+
+
+@pytest.mark.parametrize("flags", [(), ("--format", "json")])
+def test_a_file_polars_gives_up_on_late_goes_on_in_adcalcs_reader(cli, tmp_path,
+                                                                  flags) -> None:
+    """An empty last cell (or a short row) past the first batches: polars has written
+    rows already, adcalc's reader writes the rest; the bytes are -o's all the same."""
+    src = long_file(tmp_path, '1,2,\n3,4\n5,6,"a\nb"\n-1,2,z\n')
+    s, o, out = stdout_and_file(cli, src, tmp_path, *flags)
+    assert s.exit_code == o.exit_code == 0 and s.stderr == o.stderr
+    assert "1 of 200,004 rows" in s.stderr and s.stdout_bytes == out.read_bytes()
+    s, o, _ = stdout_and_file(cli, src, tmp_path, "--strict", *flags)
+    assert s.exit_code == o.exit_code == 2 and s.stderr == o.stderr
+    assert "row 200002" in s.stderr
+    lines = out.read_bytes().split(b"\n")
+    before = lines[:200_001 + (0 if flags else 1)]  # the rows before it (and the header)
+    assert s.stdout_bytes == b"\n".join(before) + b"\n"
+
+
+@pytest.mark.parametrize("flags", [(), ("--format", "json")])
+def test_strict_on_standard_output_writes_the_rows_before_the_first_bad_one(
+        cli, tmp_path, flags) -> None:
+    rows = 200_000
+    src = long_file(tmp_path, "")
+    text = src.read_text().splitlines()
+    text[150_001] = "-1,2,bad"  # row 150001
+    src.write_text("\n".join(text) + "\n")
+    whole = cli("grad", "log(x)*y", "--points", str(src), *flags)
+    assert whole.exit_code == 0 and f"1 of {rows:,} rows" in whole.stderr
+    s = cli("grad", "log(x)*y", "--points", str(src), "--strict", *flags)
+    assert s.exit_code == 1 and "error: row 150001: math error" in s.stderr
+    want = whole.stdout_bytes.split(b"\n")[:150_000 + (0 if flags else 1)]
+    assert s.stdout_bytes == b"\n".join(want) + b"\n"
+
+
+def test_a_closed_pipe_ends_the_polars_path_quietly(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    src = long_file(tmp_path, "", rows=400_000)
+    for flags, n in (("", "-3"), ("--format json", "-c 100000")):
+        for _ in range(3):  # polars' threads stop before Python exits: never an abort
+            p = subprocess.run(f"{sys.executable} -m adcalc grad 'log(x)*y' --points {src} "
+                               f"{flags} | head {n} > /dev/null; exit ${{PIPESTATUS[0]}}",
+                               shell=True, capture_output=True, text=True, timeout=120,
+                               executable="/bin/bash")
+            assert p.returncode == 141 and p.stderr == ""
