@@ -35,6 +35,7 @@ _LAZY = {
     "reset": "adcalc.frontend.tracing", "TracingError": "adcalc.frontend.tracing",
     "frame_function": "adcalc.commands.dataset", "sweep_dataset": "adcalc.commands.dataset",
     "taylor": "adcalc.commands.taylor", "ode_series": "adcalc.commands.taylor",
+    "hvp": "adcalc.commands.taylor",
 }
 
 __all__ = ["GradResult", "Gradient", "__version__", "grad", "gradient",
