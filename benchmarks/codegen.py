@@ -3,10 +3,12 @@
     .venv/bin/python benchmarks/codegen.py [--quick]
 
 1. The generated C (gcc -O2): a gradient call against a value call (target <= 4x), for the
-   seed function and random expressions of 10^3-10^5 nodes (timed in C, in a loop).
+   seed function and random expressions of 10^2-10^5 nodes (timed in C, in a loop), and
+   gcc's time and peak memory on the file (bodies past 2,000 statements are split).
 2. Generation time and source size against the tape (linear), and SymPy's
    ``lambdify(diff(...), cse=True)``: size, generation time, run time per call (Python
-   floats), until SymPy takes longer than a minute (where it stops).
+   floats), each within a budget of BUDGET seconds; past the first size SymPy cannot do
+   within it, larger ones are not tried.  (``--quick``: up to 10^4 nodes.)
 3. The NumPy gradient over 10^6 points against ``adcalc grad --points``' array sweep.
 """
 
@@ -27,6 +29,8 @@ import adcalc
 from adcalc.commands.codegen import codegen
 
 SEED = "log((x1+x2)^2 + sin(x1*x2))"
+BUDGET = 20.0
+"""Seconds SymPy gets for one expression."""
 
 DRIVER = r"""
 #define _POSIX_C_SOURCE 199309L
@@ -57,8 +61,9 @@ int main(void) {
 
 
 def c_costs(text: str, variables: list[str], point: list[float], reps: int, tmp: str
-            ) -> tuple[float, float, float, int]:
-    """(value seconds/call, gradient seconds/call, compile seconds, source bytes)."""
+            ) -> tuple[float, float, float, int, int]:
+    """(value seconds/call, gradient seconds/call, compile seconds, source bytes, gcc's
+    peak memory in KB, or 0 where /usr/bin/time is missing)."""
     g = codegen(text, "c", variables=variables)
     src = os.path.join(tmp, "gen.c")
     with open(src, "w") as f:
@@ -69,20 +74,20 @@ def c_costs(text: str, variables: list[str], point: list[float], reps: int, tmp:
     args = ", ".join(f"{x!r} + s" for x in point)
     with open(os.path.join(tmp, "main.c"), "w") as f:
         f.write(DRIVER % {"decls": decls, "n": n, "reps": reps, "args": args})
-    for level in ("-O2", "-O1", "-O0"):  # gcc -O2 runs out of memory on one 10^5-node body
-        t0 = time.perf_counter()
-        r = subprocess.run(["gcc", "-std=c99", level, "-c", src, "-o",
-                            os.path.join(tmp, "gen.o")], capture_output=True)
-        compile_s = time.perf_counter() - t0
-        if r.returncode == 0:
-            break
-        print(f"  gcc {level} failed on {len(g.source):,} bytes: {r.stderr[-120:]!r}")
+    timer = ["/usr/bin/time", "-f", "%M"] if os.path.exists("/usr/bin/time") else []
+    t0 = time.perf_counter()
+    r = subprocess.run([*timer, "gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", "-c",
+                        src, "-o", os.path.join(tmp, "gen.o")], capture_output=True, text=True)
+    compile_s = time.perf_counter() - t0
+    if r.returncode != 0:
+        raise SystemExit(f"gcc failed on {len(g.source):,} bytes: {r.stderr[-300:]}")
+    memory = int(r.stderr.split()[-1]) if timer else 0
     subprocess.run(["gcc", "-std=c99", "-O2", os.path.join(tmp, "main.c"),
                     os.path.join(tmp, "gen.o"), "-o", os.path.join(tmp, "bench"), "-lm"],
                    check=True)
     out = subprocess.run([os.path.join(tmp, "bench")], capture_output=True, text=True,
                          check=True).stdout.split()
-    return float(out[0]), float(out[1]), compile_s, len(g.source.encode())
+    return float(out[0]), float(out[1]), compile_s, len(g.source.encode()), memory
 
 
 def _sympy_job(text: str, variables: list[str], queue: mp.Queue) -> None:
@@ -139,6 +144,7 @@ def main() -> None:
     cases += [(f"random {n:,}", random_expression(n), ["x0", "x1", "x2", "x3"])
               for n in [100, 400, *sizes]]
     rows, sym_rows = [], []
+    sympy_ok = True
     with tempfile.TemporaryDirectory() as tmp:
         for label, text, variables in cases:
             tape = adcalc.parse(text)
@@ -147,22 +153,24 @@ def main() -> None:
             gen = time.perf_counter() - t0
             reps = max(20, 20_000_000 // max(len(tape), 1) // 10)
             point = [0.3 + 0.1 * k for k in range(len(variables))]
-            v, gr, comp, size = c_costs(text, variables, point, reps, tmp)
+            v, gr, comp, size, mem = c_costs(text, variables, point, reps, tmp)
             rows.append([label, f"{len(tape):,}", f"{gen * 1e3:.1f}", f"{size:,}",
-                         f"{size / len(tape):.0f}", f"{comp:.2f}", f"{v * 1e9:.0f}",
-                         f"{gr * 1e9:.0f}", f"{gr / v:.2f}"])
+                         f"{size / len(tape):.0f}", f"{comp:.1f}", f"{mem / 1024:.0f}",
+                         f"{v * 1e9:.0f}", f"{gr * 1e9:.0f}", f"{gr / v:.2f}"])
             del g
             pycall = python_call(text, variables)
-            s = sympy_costs(text, variables, 60.0) if len(tape) <= 10**4 else None
+            s = sympy_costs(text, variables, BUDGET) if sympy_ok else None
+            note = "" if s else f"> {BUDGET:.0f} s" if sympy_ok else "not tried"
+            sympy_ok = sympy_ok and s is not None
             sym_rows.append([label, f"{gen * 1e3:.1f}", f"{pycall * 1e6:.1f}",
                              "-" if s is None else f"{s[0] * 1e3:.0f}",
                              "-" if s is None else f"{s[1]:,}",
-                             "-" if s is None else f"{s[2] * 1e6:.1f}",
-                             "stopped (> 60 s or skipped)" if s is None else ""])
+                             "-" if s is None else f"{s[2] * 1e6:.1f}", note])
     print("Generated C (gcc -O2), per call, timed in a C loop:")
     print(table(["function", "tape nodes", "gen ms", "C bytes", "bytes/node", "gcc s",
-                 "f ns", "f_grad ns", "grad/value"], rows))
-    print("\nAgainst SymPy lambdify(diff(...), cse=True) (Python floats, math module):")
+                 "gcc MB", "f ns", "f_grad ns", "grad/value"], rows))
+    print(f"\nAgainst SymPy lambdify(diff(...), cse=True) (Python floats, math module; "
+          f"{BUDGET:.0f} s each):")
     print(table(["function", "adcalc gen ms", "adcalc py f_grad us", "sympy gen ms",
                  "sympy bytes", "sympy us/call", "note"], sym_rows))
     numpy_vs_batch()

@@ -292,3 +292,53 @@ def test_cli_writes_the_file(tmp_path: Path) -> None:
     assert "double f_grad(double x1, double x2, double *grad)" in out.read_text()
     r = CliRunner().invoke(command, ["x*y", "--vars", "y,x", "--name", "lambda"])
     assert "def lambda__grad(y, x):" in r.output or "def lambda_grad(y, x):" in r.output
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 7])
+def test_long_c_bodies_are_split_into_parts(chunk: int, tmp_path: Path, monkeypatch) -> None:
+    """Past ``CHUNK`` statements a C function is a sequence of ``static`` parts sharing a
+    work array: the same numbers, domain NaNs included, and still -Werror clean."""
+    from adcalc.symbolic.codegen import c as c_target
+    from tests.helpers import random_expressions
+
+    monkeypatch.setattr(c_target, "CHUNK", chunk)
+    rng = random.Random(chunk)
+    texts = ["log((x+y)^2 + sin(x*y)) + sqrt(z - x)", "[x*y, max(x, y)*z, relu(x) + abs(y)]",
+             *(full(t) for t in random_expressions(chunk, 30, 6))]
+    for k, text in enumerate(texts):
+        sub = tmp_path / str(k)
+        sub.mkdir()
+        what = "jacobian" if text.startswith("[") else "hessian"
+        src = codegen(text, "c", what, variables=["x", "y", "z"]).source
+        assert "_part2(" in src or src.count(";") < 8 * chunk, text
+        lib = CLib(src, sub, 3)
+        monkeypatch.setattr(c_target, "CHUNK", 2000)
+        (sub / "whole").mkdir()
+        whole = CLib(codegen(text, "c", what, variables=["x", "y", "z"]).source,
+                     sub / "whole", 3)
+        monkeypatch.setattr(c_target, "CHUNK", chunk)
+        for at in ({"x": rng.uniform(0.1, 0.9), "y": rng.uniform(0.1, 0.9), "z": 0.95},
+                   {"x": 0.5, "y": 0.25, "z": 0.25}):
+            args = list(at.values())
+            if what == "jacobian":
+                ref = adcalc.jacobian(text, at, variables=["x", "y", "z"])
+                values, jac = (ctypes.c_double * 3)(), (ctypes.c_double * 9)()
+                lib.lib.f_jacobian(*map(ctypes.c_double, args), values, jac)
+                assert all(near(a, b) for a, b in zip(values, ref.outputs, strict=True))
+                flat = [x for row in ref.matrix for x in row]
+                assert all(near(a, float(b)) for a, b in zip(jac, flat, strict=True)), text
+                continue
+            try:
+                ref = adcalc.gradient(text, at, variables=["x", "y", "z"])
+            except adcalc.AdcalcError:
+                assert math.isnan(lib.grad("f", *args)[0]), text
+                continue
+            v, g = lib.grad("f", *args)
+            assert near(v, ref.value) and all(near(a, ref.gradient[n]) for a, n in
+                                              zip(g, "xyz", strict=True)), text
+            hessians = []
+            for library in (lib, whole):  # the parts compute what one body does, bit for bit
+                h = (ctypes.c_double * 9)()
+                library.lib.f_hessian(*map(ctypes.c_double, args), (ctypes.c_double * 3)(), h)
+                hessians.append(list(h))
+            assert all(near(a, b, 0) for a, b in zip(*hessians, strict=True)), text

@@ -8,9 +8,17 @@ NaN in every result (the Python target raises there).
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
 
 from adcalc.symbolic.codegen.target import Layout, Target
+
+CHUNK = 2000
+"""Statements a function body holds before it is split into ``static`` parts: gcc's time
+and memory on one straight-line body grow faster than its length (``-O2`` runs out of
+memory on 10^5 statements), on parts of this size they grow linearly."""
+
+_WORD = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*\b")
 
 _HELPERS = {
     "adc_sign": ('''static double adc_sign(double a)
@@ -168,7 +176,7 @@ class CTarget(Target):
     HELPERS: ClassVar[dict[str, tuple[str, tuple[str, ...]]]] = _HELPERS
     TOTAL, SYMMETRIC = "adc_total", "adc_symmetric"
     AND, OR = " && ", " || "
-    RESERVED = frozenset({*C_KEYWORDS, *MATH_H, "bad", "k", "grad", "values", "jacobian",
+    RESERVED = frozenset({*C_KEYWORDS, *MATH_H, "bad", "k", "w", "grad", "values", "jacobian",
                           "hessian"})
     PREFIX = "adc_"
     CONSTANTS: ClassVar[dict[str, str]] = {"inf": "INFINITY", "-inf": "-INFINITY", "nan": "NAN"}
@@ -209,16 +217,32 @@ class CTarget(Target):
         return f"{kind} {f.name}({', '.join(params) or 'void'})"
 
     def function(self, f: Layout) -> str:
+        if len(f.statements) > CHUNK:
+            return self.chunked(f)
         lines = [f"/* {f.doc} */", self.signature(f), "{"]
         guarded = any(s.guard for s in f.statements)
         if guarded:
             lines.append("    int bad = 0;")
         for s in f.statements:
-            if s.guard:
-                lines.append(f"    bad |= ({s.guard});  // outside the domain: {s.domain}"[:100]
-                             if len(s.guard) < 60 else f"    bad |= ({s.guard});")
-            comment = f"  // {s.comment}" if s.comment else ""
-            lines.append(f"    double {s.name} = {s.text};{comment}")
+            lines += self.statement(s, "bad")
+        return "\n".join(lines + self.stores(f, guarded)) + "\n"
+
+    @staticmethod
+    def statement(s: object, bad: str, name: str | None = None) -> list[str]:
+        lines = []
+        if s.guard:  # type: ignore[attr-defined]
+            guard = f"    {bad} |= ({s.guard});"  # type: ignore[attr-defined]
+            note = f"  // outside the domain: {s.domain}"  # type: ignore[attr-defined]
+            lines.append((guard + note)[:100] if len(s.guard) < 60 else guard)  # type: ignore[attr-defined]
+        comment = f"  // {s.comment}" if s.comment else ""  # type: ignore[attr-defined]
+        target = name or f"double {s.name}"  # type: ignore[attr-defined]
+        lines.append(f"    {target} = {s.text};{comment}")  # type: ignore[attr-defined]
+        return lines
+
+    def stores(self, f: Layout, guarded: bool) -> list[str]:
+        """The results written out (and NaN everywhere when a statement left its domain),
+        the return, and the closing brace."""
+        lines: list[str] = []
         stores = []
         if f.vector:
             stores += [("values", k, v) for k, v in enumerate(f.values)]
@@ -240,5 +264,76 @@ class CTarget(Target):
         if not f.vector:
             lines.append(f"    return {f.values[0]};")
         lines.append("}")
-        return "\n".join(lines) + "\n"
+        return lines
+
+    def chunked(self, f: Layout) -> str:
+        """A long body as ``static int NAME_partK(...)`` functions of at most ``CHUNK``
+        statements each, called in order: a value a later part (or the results) reads is
+        kept in the work array ``w`` of the function (a part loads what it reads at its top,
+        ``double v3 = w[12];``, and stores what later parts read at its end; a slot is
+        reused once every part reading it has run); the statements keep their names.
+        Each part returns whether one of its statements left its domain."""
+        parts = [f.statements[k:k + CHUNK] for k in range(0, len(f.statements), CHUNK)]
+        where = {s.name: k for k, part in enumerate(parts) for s in part}
+        last = dict.fromkeys(where, -1)  # the last part reading each value (len = results)
+        reads: list[list[str]] = []
+        for k, part in enumerate(parts):
+            words = set()
+            for s in part:
+                words.update(_WORD.findall(s.text + " " + (s.guard or "")))
+            reads.append([w for w in words if w in where])
+            for w in reads[-1]:
+                if where[w] != k:
+                    last[w] = max(last[w], k)
+        for text in f.results:
+            for w in _WORD.findall(text):
+                if w in where:
+                    last[w] = len(parts)
+        slot: dict[str, int] = {}
+        free: list[int] = []
+        size = 0
+        for k, part in enumerate(parts):
+            for s in part:
+                if last[s.name] > k:
+                    if free:
+                        slot[s.name] = free.pop()
+                    else:
+                        slot[s.name], size = size, size + 1
+            free += sorted((slot[s] for s in slot if last[s] == k), reverse=True)
+
+        def ref(m: re.Match) -> str:
+            w = m.group(0)
+            return f"w[{slot[w]}]" if w in slot else w
+
+        out = []
+        calls = []
+        for k, part in enumerate(parts):
+            used = set()
+            for s in part:
+                used.update(_WORD.findall(s.text + " " + (s.guard or "")))
+            params = [p for p in f.params if p in used]
+            name = f"{f.name}_part{k + 1}"
+            sig = ", ".join([*(f"double {p}" for p in params), "double *w"])
+            lines = [f"/* {f.name}, statements {k * CHUNK + 1}-{k * CHUNK + len(part)} of "
+                     f"{len(f.statements)} */", f"static int {name}({sig})", "{",
+                     "    int bad = 0;"]
+            # the values of earlier parts first, this part's for later ones last: every
+            # load comes before every store (gcc's alias walks stay short)
+            lines += [f"    double {w} = w[{slot[w]}];" for w in sorted(
+                (w for w in reads[k] if where[w] != k), key=lambda w: slot[w])]
+            for s in part:
+                lines += self.statement(s, "bad")
+            lines += [f"    w[{slot[s.name]}] = {s.name};" for s in part if s.name in slot]
+            lines += ["    return bad;", "}"]
+            out.append("\n".join(lines) + "\n")
+            calls.append(f"    bad |= {name}({', '.join([*params, 'w'])});")
+        results = [_WORD.sub(ref, x) for x in f.values]
+        gradient = [_WORD.sub(ref, x) for x in f.gradient]
+        matrix = [[_WORD.sub(ref, x) for x in row] for row in f.matrix]
+        shown = Layout(f.name, f.kind, f.params, [], results, f.vector, gradient, matrix)
+        lines = [f"/* {f.doc} */", self.signature(f), "{",
+                 f"    double w[{max(size, 1)}];  // the values read across parts",
+                 "    int bad = 0;", *calls]
+        lines += self.stores(shown, True)
+        return "\n".join(out) + "\n" + "\n".join(lines) + "\n"
 

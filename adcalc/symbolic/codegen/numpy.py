@@ -77,10 +77,24 @@ _HELPERS = {
     total = a + b
     return np.where(np.isfinite(total), total / 2, a / 2 + b / 2)
 ''', ()),
-    "_result": ('''def _result(v, shape, bad):
-    """A result over the broadcast shape, NaN where a statement left its domain."""
-    return np.where(bad, np.nan, np.broadcast_to(np.asarray(v, dtype=float), shape))
+    "_result": ('''def _result(v, shape, bad=None):
+    """A result over the broadcast shape (a new array), NaN where a statement left its
+    domain."""
+    out = np.empty(shape)
+    out[...] = v
+    if bad is not None:
+        out[bad] = np.nan
+    return out
 ''', ()),
+    "_own": ('''def _own(v, shape, bad=None):
+    """A result that is a statement's own array: no copy, NaN written in place where a
+    statement left its domain."""
+    if not isinstance(v, np.ndarray) or v.shape != shape:
+        return _result(v, shape, bad)
+    if bad is not None:
+        np.copyto(v, np.nan, where=bad)
+    return v
+''', ("_result",)),
 }
 
 _NP = {"sin": "sin", "cos": "cos", "tan": "tan", "asin": "arcsin", "acos": "arccos",
@@ -122,12 +136,12 @@ class NumpyTarget(PythonTarget):
 
     def prologue(self, f: Layout) -> list[str]:
         i1 = self.INDENT
-        self.need("_result")
         lines = [f"{i1}{p} = np.asarray({p}, dtype=float)" for p in f.params]
         shapes = wrap([f"{p}.shape" for p in f.params], width=68, indent=i1 * 2)
         lines += [f"{i1}shape = np.broadcast_shapes({shapes})",
-                  f'{i1}with np.errstate(all="ignore"):',
-                  f"{i1 * 2}bad = np.zeros(shape, dtype=bool)"]
+                  f'{i1}with np.errstate(all="ignore"):']
+        if any(s.guard for s in f.statements):
+            lines.append(f"{i1 * 2}bad = np.zeros(shape, dtype=bool)")
         return lines
 
     def statement(self, s: object) -> list[str]:
@@ -144,9 +158,21 @@ class NumpyTarget(PythonTarget):
         lines: list[str] = []
         for s in f.statements:
             lines += self.statement(s)
-        result = {"values": [f"_result({v}, shape, bad)" for v in f.values],
-                  "gradient": [f"_result({v}, shape, bad)" for v in f.gradient],
-                  "matrix": [[f"_result({v}, shape, bad)" for v in row] for row in f.matrix]}
-        shaped = Layout(f.name, f.kind, f.params, f.statements, result["values"], f.vector,
-                        result["gradient"], result["matrix"])
+        bad = ", bad" if any(s.guard for s in f.statements) else ""
+        # a statement's own array is returned as it is (NaN written in place); an input,
+        # an alias of one, a literal or a second use of a statement gets a new array
+        shared = set(f.params) | {s.name for s in f.statements if s.text.isidentifier()}
+        seen: set[str] = set()
+
+        def result(v: str) -> str:
+            helper = "_result" if v in shared or v in seen or not v.isidentifier() else "_own"
+            seen.add(v)
+            self.need(helper)
+            return f"{helper}({v}, shape{bad})"
+
+        result_of = {"values": [result(v) for v in f.values],
+                     "gradient": [result(v) for v in f.gradient],
+                     "matrix": [[result(v) for v in row] for row in f.matrix]}
+        shaped = Layout(f.name, f.kind, f.params, f.statements, result_of["values"],
+                        f.vector, result_of["gradient"], result_of["matrix"])
         return lines + self.returned(shaped)
