@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from adcalc.commands.common import prepare
 from adcalc.engine.tape import Tape
+from adcalc.errors import InputError, param
 from adcalc.symbolic.codegen import LANGS, WHATS, Generated, generate
 
 __all__ = ["LANGS", "WHATS", "Generated", "codegen"]
@@ -22,5 +23,14 @@ def codegen(expression: str | Tape, lang: str = "python", what: str | None = Non
     ``f_hessian``).  ``variables``: the parameters' order (as ``grad`` orders them when
     not given).
     """
+    if isinstance(expression, str):
+        from adcalc.frontend.parse import parse_program
+
+        if not isinstance(parse_program(expression), Tape):
+            raise InputError(
+                "codegen writes straight-line code, and this program has branches or "
+                "loops: generated code for them is not built yet; diff without a point "
+                "gives its derivative piece by piece, and grad, jacobian and hessian "
+                f"differentiate it at a point ({param('point')})")
     s = prepare(expression, None, variables)
     return generate(s.tape, lang, what, name, s.variables, s.expression, mode)

@@ -342,3 +342,12 @@ def test_long_c_bodies_are_split_into_parts(chunk: int, tmp_path: Path, monkeypa
                 library.lib.f_hessian(*map(ctypes.c_double, args), (ctypes.c_double * 3)(), h)
                 hessians.append(list(h))
             assert all(near(a, b, 0) for a, b in zip(*hessians, strict=True)), text
+
+
+def test_a_program_with_branches_is_refused_with_what_to_use(cli) -> None:
+    """codegen has no point: a program with control flow gets a message naming what
+    works (diff's pieces, the commands at a point), not a flag codegen lacks."""
+    r = cli("codegen", "if x > 0 then x^2 else -x", "--lang", "python")
+    assert r.exit_code == 2
+    assert "branches or loops" in r.stderr and "diff without a point" in r.stderr
+    assert cli("codegen", "y = x; y = y*x; y", "--lang", "python").exit_code == 0
