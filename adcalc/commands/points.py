@@ -43,6 +43,19 @@ class BatchSummary:
     """At the first of those rows: every node's value and the nodes at a kink (what its
     warning quotes), or the warning itself (a program's rows, on several paths)."""
 
+    def add(self, result: BatchResult, row: Any, rows: int) -> None:
+        """A batch swept in any order (polars' batches): ``row[r]`` is the file's row
+        number of the batch's row ``r``; the first kink kept is the file's first."""
+        self.rows += rows
+        self.bad += [(int(row[r]), m) for r, m in result.bad]
+        at = result.kink_rows()
+        if at:
+            first = int(row[at[0]])
+            if self.first_kink is None or first < self.kinks[0]:
+                self.first_kink = result.kink_example(at[0])
+            self.kinks += [int(row[r]) for r in at]
+            self.kinks.sort()
+
 
 def run_batch(tape: Tape, stream: IO[bytes] | IO[str], writer: Writer, mode: str = "reverse",
               variables: list[str] | None = None, strict: bool = False,
@@ -311,17 +324,9 @@ def run_columnar(tape: Tape, source: str, source_format: str, target: str,
         result.mark_bad(unreadable)
         bad_rows = [r for r, _ in result.bad]
         with lock:
-            summary.rows += rows
+            summary.add(result, row, rows)
             if progress is not None:
                 progress(rows, rows)
-            summary.bad += [(int(row[r]), m) for r, m in result.bad]
-            at = result.kink_rows()
-            if at:
-                first = int(row[at[0]])
-                if summary.first_kink is None or first < summary.kinks[0]:
-                    summary.first_kink = result.kink_example(at[0])
-                summary.kinks += [int(row[r]) for r in at]
-                summary.kinks.sort()
         out = []
         for name in outputs:
             series = pl.Series(name, computed[name], dtype=pl.Float64)
@@ -474,17 +479,9 @@ def run_csv_polars(tape: Tape, source: str, target: str, target_format: str,
             for array in computed.values():
                 array[bad_rows] = np.nan
         with lock:
-            summary.rows += rows
+            summary.add(result, row, rows)
             if progress is not None:
                 progress(rows, rows)
-            summary.bad += [(int(row[r]), m) for r, m in result.bad]
-            at = result.kink_rows()
-            if at:
-                first = int(row[at[0]])
-                if summary.first_kink is None or first < summary.kinks[0]:
-                    summary.first_kink = result.kink_example(at[0])
-                summary.kinks += [int(row[r]) for r in at]
-                summary.kinks.sort()
         if target_format == "csv":
             frame = pl.DataFrame([*cells.values(), *(
                 pl.Series(c, computed[c], dtype=pl.Float64) for c in outputs), *(
