@@ -25,6 +25,7 @@ from typing import Any
 
 from adcalc.engine.primitives import OPCODE
 from adcalc.symbolic.canonical.limits import MAX_ANGLE_PARTS, MAX_EXPANDED, MAX_MULTIPLE
+from adcalc.symbolic.canonical.meet import holds, special
 from adcalc.symbolic.canonical.polynomials import Poly, Polynomials, TooBig
 from adcalc.symbolic.canonical.table import ADD, FN, MUL, ONE, POW, RATIONAL, ZERO
 
@@ -44,65 +45,30 @@ class Identities(Polynomials):
     for a sum with trigonometric, hyperbolic or logistic pieces."""
 
     def special(self, i: int) -> bool:
-        """Whether the normal form may say more about ``i`` than the polynomial forms do:
-        a tan, sinh, cosh, tanh, sigmoid or softplus, a log of a sigmoid, or sines and
-        cosines that meet (of one angle, of angles with a part in common, of a compound
-        angle, or to a power); a lone ``sin(x*y)`` is left to the others."""
-        memo = self.__dict__.setdefault("_special", {})
-        if i in memo:
-            return memo[i]
-        nodes = self.nodes
-        waves: dict[int, int] = {}  # angle -> its sin/cos atoms seen
-        parts: set[int] = set()
-        logistic: set[int] = set()
-        found = False
-        for j in self._reachable(i):
-            node = nodes[j]
-            kind = node[0]
-            powers = [(node[1], node[2])] if kind == POW else node[2] if kind == MUL else ()
-            if any(e != self.one and (self._is_fn(b, _SIN) or self._is_fn(b, _COS))
-                   for b, e in powers):
-                found = True  # sin(u)^2, cos(u)^-3
-            if kind != FN:
-                continue
-            op = node[1]
-            if op in _ALWAYS or (op == _LOG and self._logistic(node[2][0])):
-                found = True
-            elif op in _LOGISTIC:
-                logistic.add(op)
-                found = len(logistic) > 1  # σ beside exp or softplus: they may meet
-            elif op in (_SIN, _COS):
-                u = node[2][0]
-                waves[u] = waves.get(u, 0) + 1
-                const, terms = self.terms(u)
-                if const != 0 or len(terms) != 1 or any(k != 1 for k in terms.values()):
-                    found = True
-                if parts & terms.keys() and waves[u] == 1:
-                    found = True
-                parts |= terms.keys()
-            if found:
-                break
-        found = found or any(n > 1 for n in waves.values())
-        memo[i] = found
-        return found
+        """Whether the normal form may say more about ``i`` than the polynomial forms do
+        (``meet``: sines and cosines that can combine, tan, sinh, cosh, tanh, logistic
+        pieces that meet); a lone ``sin(x*y)`` is left to the others."""
+        return special(self, i)
 
-    def _logistic(self, u: int) -> bool:
-        node = self.nodes[u]
-        if node[0] == FN:
-            return node[1] == _SIGMOID
-        return node[0] == ADD and any(self._is_fn(t, _SIGMOID) for t, _ in node[2])
+    def meets(self, i: int) -> bool:
+        """Whether ``i`` holds a piece the identities work on (``meet``)."""
+        return holds(self, i)
 
     # -- the normal form --------------------------------------------------------------
     def normal(self, i: int) -> int:
         """``i`` in the normal form (see the module's note); ``TooBig`` past a bound."""
         first = self._rewrite(i, None)
         bases: dict[int, Fraction] = {}
+        owners: dict[int, set[int]] = {}  # a part of an angle -> the angles it is in
         for j in self._reachable(first):
             node = self.nodes[j]
             if node[0] == FN and node[1] in (_SIN, _COS):
                 for t, k in self.terms(node[2][0])[1].items():
                     if type(k) in RATIONAL:
                         bases[t] = _fraction_gcd(bases.get(t), Fraction(k))
+                        owners.setdefault(t, set()).add(node[2][0])
+        # a part of one angle only is no base: sin(x + c) alone is not expanded
+        bases = {t: g for t, g in bases.items() if len(owners[t]) > 1}
         out = self._rewrite(first, bases) if bases else first
         if self.nodes[out][0] not in (ADD, MUL, POW):
             return out
@@ -116,14 +82,26 @@ class Identities(Polynomials):
         return any(self.nodes[j][0] == ADD for j in self._reachable(i))
 
     def _reachable(self, i: int) -> list[int]:
+        """The surface of ``i``: the nodes reached through sums, products and powers,
+        the functions among them included but not their arguments (each argument is
+        a sum ``tidy`` has already brought to its shortest on its own), in id order."""
+        memo = self.__dict__.setdefault("_surfaces", {})
+        found = memo.get(i)
+        if found is not None:
+            return found
+        nodes = self.nodes
         seen = {i}
         stack = [i]
         while stack:
-            for c in self.children(stack.pop()):
+            j = stack.pop()
+            if nodes[j][0] == FN:
+                continue
+            for c in self.children(j):
                 if c not in seen:
                     seen.add(c)
                     stack.append(c)
-        return sorted(seen)
+        found = memo[i] = sorted(seen)
+        return found
 
     def _rewrite(self, i: int, bases: dict[int, Fraction] | None) -> int:
         """Every piece below ``i`` rewritten, bottom up (children before parents);
@@ -134,9 +112,9 @@ class Identities(Polynomials):
             node = nodes[j]
             kind = node[0]
             if kind == FN:
-                logistic = self._log_sigmoid(node, done) if node[1] == _LOG else None
+                logistic = self._log_sigmoid(node) if node[1] == _LOG else None
                 done[j] = logistic if logistic is not None else self._rewrite_fn(
-                    node[1], tuple(done[a] for a in node[2]), bases)
+                    node[1], node[2], bases)
             elif kind == POW:
                 done[j] = self.pow(done[node[1]], done[node[2]])
             elif kind == MUL:
@@ -169,18 +147,18 @@ class Identities(Polynomials):
             out = self.add(out, self.mul(self.num(k), self.mul(t, up)))
         return self.mul(exps[0], out)
 
-    def _log_sigmoid(self, log: tuple, done: dict[int, int]) -> int | None:
+    def _log_sigmoid(self, log: tuple) -> int | None:
         """log σ(v) = -softplus(-v) = v - softplus(v); log(1 - σ(v)) = -softplus(v)
         (read on the argument as it was, before σ is rewritten through exp)."""
         node = self.nodes[log[2][0]]
         if node[0] == FN and node[1] == _SIGMOID:
-            v = done[node[2][0]]
+            v = node[2][0]
             return self.sub(v, self.fn(_SOFTPLUS, (v,)))
         if node[0] == ADD and node[1] == 1 and len(node[2]) == 1:
             (term, k), = node[2]
             t = self.nodes[term]
             if k == -1 and t[0] == FN and t[1] == _SIGMOID:
-                return self.neg(self.fn(_SOFTPLUS, (done[t[2][0]],)))
+                return self.neg(self.fn(_SOFTPLUS, (t[2][0],)))
         return None
 
     def _rewrite_fn(self, op: int, args: tuple[int, ...], bases: Any) -> int:
@@ -317,6 +295,12 @@ def _fourier(c: Identities, p: Poly) -> Poly:
     monomial of ``rest`` times one cos or sin atom."""
     acc: dict[tuple, list] = {}  # (rest, frequencies) -> [re, im]
     found = False
+    work = 0  # the terms the products multiply out into: 2^(sines and cosines) each
+    for mono in p:
+        work += 1 << sum(e for var, e in mono if type(e) is int and e > 0 and (
+            c._is_fn(var, _SIN) or c._is_fn(var, _COS)))
+    if work > MAX_EXPANDED:
+        raise TooBig
     for mono, k in p.items():
         if type(k) not in RATIONAL:
             raise TooBig

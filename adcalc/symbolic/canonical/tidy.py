@@ -58,10 +58,7 @@ class Tidy(Identities):
                 for base, e in node[2]:
                     out = self.mul(out, self.pow(done[base], done[e]))
             out = self._exp_over_sum(self._sums_together(self.ratios(out)))
-            if self.nodes[out][0] == MUL and self.special(out) and (
-                    self.measure(out) <= MAX_TIDIED):
-                out = self._identities(out, out, self.cost(out))[0]
-            return out
+            return self._product_identities(out) if self.nodes[out][0] == MUL else out
         if all(done[t] == t for t, _ in node[2]):
             out = i
         else:
@@ -83,6 +80,24 @@ class Tidy(Identities):
             # (1 - σ(u) is as short as it gets: σ(u) is read as itself there)
             best, best_cost = self._identities(out, best, best_cost)
         return self._exp_over_sum(best) if best != out else best
+
+    def _product_identities(self, i: int) -> int:
+        """Product ``i`` with its factors that meet (``meet``: sines and cosines of
+        related angles, …) in their shortest form, the others left as they are."""
+        if not self.special(i):
+            return i
+        k, factors = self.factors(i)
+        meeting, rest = self.num(k), self.one
+        for base, e in factors.items():
+            piece = self.pow(base, e)
+            if self.meets(base):
+                meeting = self.mul(meeting, piece)
+            else:
+                rest = self.mul(rest, piece)
+        if self.measure(meeting) > MAX_TIDIED or not self.special(meeting):
+            return i
+        best = self._identities(meeting, meeting, self.cost(meeting))[0]
+        return i if best == meeting else self.mul(best, rest)
 
     def _identities(self, i: int, best: int, best_cost: int) -> tuple[int, int]:
         """The normal form of sum ``i`` (``Identities``) and the forms read back from
