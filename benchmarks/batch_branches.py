@@ -3,10 +3,11 @@ without it.
 
     python benchmarks/batch_branches.py [--points 1000000] [--repeat 5]
 
-Side by side in one run, best of --repeat, on random rows with both signs of x1 (x1
-uniform on [-2, 2], about half the rows on each side of the branch; x2 on [3.5, 5], where
-the logarithm is defined at every row, so no row is bad and none goes to the scalar
-path):
+Side by side in one run, best of --repeat taken in turns (each round runs every program
+once, so a busy moment of a shared machine falls on all alike), on random rows with both
+signs of x1 (x1 uniform on [-2, 2], about half the rows on each side of the branch; x2 on
+[3.5, 5], where the logarithm is defined at every row, so no row is bad and none goes to
+the scalar path):
 
 * ``log((x1+x2)^2 + sin(x1*x2))``: a straight-line tape, as ``--points`` sweeps it;
 * ``if x1 > 0 then log((x1+x2)^2 + sin(x1*x2)) else (x1+x2)^2``: a program, each row on
@@ -28,20 +29,25 @@ Target: the program within 1.5x of the straight-line expression.
 from __future__ import annotations
 
 import argparse
+import functools
+import math
 import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import best_of, table
+from common import table, timed
 
 from adcalc.batch.csv_in import CHUNK_ROWS
-from adcalc.batch.paths import ProgramPaths, batch_tape
+from adcalc.batch.paths import ProgramPaths
 from adcalc.batch.sweep import sweep_columns
+from adcalc.commands.points import batch_tape
 
 PLAIN = "log((x1+x2)^2 + sin(x1*x2))"
 BRANCH = "if x1 > 0 then log((x1+x2)^2 + sin(x1*x2)) else (x1+x2)^2"
@@ -84,14 +90,27 @@ def check(cols: dict) -> None:
         assert np.array_equal(got[c], want, equal_nan=True), c
 
 
-def process(text: str, points: str, out: str, repeat: int) -> float:
+def interleaved(runs: dict[Any, Callable[[], Any]], repeat: int) -> dict[Any, float]:
+    """The fastest of ``repeat`` runs of each, after a warm-up, in seconds, taken in turns
+    (each round runs every one once), so a busy moment of a shared machine falls on all
+    of them alike rather than on one."""
+    for fn in runs.values():
+        fn()
+    best = dict.fromkeys(runs, math.inf)
+    for _ in range(repeat):
+        for key, fn in runs.items():
+            best[key] = min(best[key], timed(fn)[0])
+    return best
+
+
+def process(text: str, points: str, out: str) -> Callable[[], None]:
     exe = Path(sys.executable).with_name("adcalc")
     cmd = [str(exe), "grad", text, "--points", points, "-o", out, "--overwrite"]
 
     def run() -> None:
         subprocess.run(cmd, check=True, stderr=subprocess.DEVNULL)
 
-    return best_of(run, repeat)
+    return run
 
 
 def main() -> None:
@@ -102,24 +121,27 @@ def main() -> None:
     rng = np.random.default_rng(0)
     cols = {"x1": rng.uniform(-2, 2, args.points), "x2": rng.uniform(3.5, 5, args.points)}
     check(cols)
+    programs = (("straight line", PLAIN), ("if x1 > 0 … else", BRANCH),
+                ("if, both sides as costly", EVEN), ("while, row-dependent trips", WHILE))
     rows = []
-    base: dict[tuple[str, int], float] = {}
-    for label, text in (("straight line", PLAIN), ("if x1 > 0 … else", BRANCH),
-                        ("if, both sides as costly", EVEN),
-                        ("while, row-dependent trips", WHILE)):
-        for threads in (1, 2):
-            warm = setup(text)
-            t_warm = best_of(lambda: swept(text, cols, threads, warm), args.repeat)  # noqa: B023
-            t_cold = best_of(lambda: swept(text, cols, threads), args.repeat)  # noqa: B023
-            if text == PLAIN:
-                base[("warm", threads)], base[("cold", threads)] = t_warm, t_cold
-            paths = len(warm[0]._paths) if isinstance(warm[0], ProgramPaths) else 1
+    for threads in (1, 2):
+        warm = {label: setup(text) for label, text in programs}
+        runs: dict[Any, Callable[[], Any]] = {}
+        for label, text in programs:
+            runs[label, "warm"] = functools.partial(swept, text, cols, threads, warm[label])
+            runs[label, "cold"] = functools.partial(swept, text, cols, threads)
+        t = interleaved(runs, args.repeat)
+        for label, _ in programs:
+            tape = warm[label][0]
+            paths = len(tape._paths) if isinstance(tape, ProgramPaths) else 1
+            plain_warm, plain_cold = t[programs[0][0], "warm"], t[programs[0][0], "cold"]
             rows.append([f"{label}, {threads} thread{'s' if threads > 1 else ''}",
-                         f"{t_warm * 1e3:.1f}", f"{t_warm / base[('warm', threads)]:.2f}x",
-                         f"{t_cold * 1e3:.1f}", f"{t_cold / base[('cold', threads)]:.2f}x",
+                         f"{t[label, 'warm'] * 1e3:.1f}", f"{t[label, 'warm'] / plain_warm:.2f}x",
+                         f"{t[label, 'cold'] * 1e3:.1f}", f"{t[label, 'cold'] / plain_cold:.2f}x",
                          str(paths)])
+    rows.sort(key=lambda r: [label for label, _ in programs].index(r[0].rsplit(",", 1)[0]))
     print(f"gradient at {args.points:,} rows in chunks of {CHUNK_ROWS:,}, x1 uniform on "
-          f"[-2, 2], x2 on [3.5, 5] (best of {args.repeat})")
+          f"[-2, 2], x2 on [3.5, 5] (best of {args.repeat}, in turns)")
     print(table(["program", "warm ms", "vs plain", "cold ms", "vs plain", "paths"], rows))
     try:
         import polars as pl
@@ -128,19 +150,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         points = os.path.join(tmp, "points.parquet")
         pl.DataFrame(cols).write_parquet(points)
-        out = os.path.join(tmp, "out.parquet")
-        rows = []
-        plain = process(PLAIN, points, out, args.repeat)
-        for label, text in (("straight line", PLAIN), ("if x1 > 0 … else", BRANCH),
-                        ("if, both sides as costly", EVEN),
-                            ("while, row-dependent trips", WHILE)):
-            t = plain if text == PLAIN else process(text, points, out, args.repeat)
-            rows.append([label, f"{t * 1e3:.0f}", f"{t / plain:.2f}x"])
+        t = interleaved({label: process(text, points, os.path.join(tmp, f"out{k}.parquet"))
+                         for k, (label, text) in enumerate(programs)}, args.repeat)
+        plain = t[programs[0][0]]
+        rows = [[label, f"{t[label] * 1e3:.0f}", f"{t[label] / plain:.2f}x"]
+                for label, _ in programs]
         print()
         print(f"whole processes: adcalc grad … --points points.parquet -o out.parquet "
-              f"({args.points:,} rows, every core; best of {args.repeat})")
+              f"({args.points:,} rows, every core; best of {args.repeat}, in turns)")
         print(table(["program", "ms", "vs plain"], rows))
-
 
 if __name__ == "__main__":
     main()

@@ -26,8 +26,10 @@ from typing import Any
 from adcalc.batch.sweep import BatchResult, missing_columns, output_columns, sweep_columns
 from adcalc.engine.tape import Tape
 from adcalc.errors import AdcalcError, InputError
+from adcalc.frontend.function_program import FunctionProgram
 from adcalc.frontend.program import Program
 from adcalc.frontend.tracer import BIND, CALL, DEF, LEAF, LOOP, _Tracer
+from adcalc.frontend.tracing import TracingError
 
 MAX_PATHS = 256
 """The most paths kept from one chunk to the next (others are traced again)."""
@@ -50,9 +52,10 @@ _ARRAYS: list[Any] = []
 
 class _Traced(_Tracer):
     """The tracer, noting how far the tape went when it last decided (the nodes whose
-    values it computed: the guard)."""
+    values it computed: the guard); every column ``w[…]`` of the points stays a variable."""
 
     reached = 0
+    keep_given = True
 
     def compare(self, ins: tuple, x: Any, y: Any, loops: list) -> bool:
         self.reached = len(self.tape)
@@ -70,7 +73,8 @@ class _Dry(_Tracer):
 class _Path:
     """One path: its tape, its guard, and what its sweeps keep (array code, partials)."""
 
-    def __init__(self, tape: Tape, full: Tape, reached: int, error: str | None) -> None:
+    def __init__(self, tape: Tape, full: Tape, reached: int, error: str | None,
+                 checked: list[int] | None = None) -> None:
         self.tape = tape
         self.key = tuple(d.outcome for d in tape.decisions)
         self.error = error
@@ -83,7 +87,8 @@ class _Path:
         guard.variables = [n for n in full.variables if n in guard.var_node]
         self.guard = guard
         self.decisions = full.decisions
-        self.checked = [i for i, op in enumerate(guard.ops) if op >= 0]
+        self.checked = [i for i, op in enumerate(guard.ops) if op >= 0] if checked is None else (
+            checked)
         self.sides = [(d.left, d.right) for d in full.decisions
                       if not (full.is_const(d.left) and full.is_const(d.right))]
         inexact = _inexact(guard)
@@ -135,7 +140,8 @@ class ProgramPaths:
         self.kind = kind
         self.order = list(variables) if variables else None
         self.max_steps = MAX_STEPS_SETTING.get() if max_steps is None else max_steps
-        self.free = free_names(program)
+        self.free = ([(n, False) for n in program.parameters]
+                     if isinstance(program, FunctionProgram) else free_names(program))
         self.variables: list[str] = [n for n, _ in self.free]
         self.outputs = [0]
         if kind == "jacobian":  # the results of one path (each path's are checked)
@@ -193,8 +199,13 @@ class ProgramPaths:
         whether the point is on a boundary of it."""
         from adcalc.frontend.checks import require_scalar
 
-        tracer = _Traced(self.program, point, self.max_steps, False, None)
-        tape = tracer.run()
+        checked = None
+        if isinstance(self.program, FunctionProgram):  # a Python function: it runs there
+            tape, full, reached, checked = self.program.trace_path(point, self.max_steps)
+        else:
+            tracer = _Traced(self.program, point, self.max_steps, False, None)
+            tape = tracer.run()
+            full, reached = tracer.tape, tracer.reached
         error = None
         if self.kind == "jacobian":
             if len(tape.outputs) != len(self.outputs):
@@ -211,7 +222,7 @@ class ProgramPaths:
             kept = self._paths.get(key)
             if kept is not None:
                 return kept, on_boundary
-        path = _Path(tape, tracer.tape, tracer.reached, error)
+        path = _Path(tape, full, reached, error, checked)
         with self._lock:
             path = self._paths.setdefault(path.key, path) if len(self._paths) < MAX_PATHS else (
                 path)
@@ -302,6 +313,8 @@ class ProgramPaths:
             r = int(left[0])  # on no path yet: traced, and swept on its own path
             try:
                 path, on_boundary = self.trace(point(r))
+            except TracingError:  # a Python function that cannot be swept so: for all rows
+                raise
             except AdcalcError as exc:  # the row's own trace fails: as the scalar path says
                 result.bad.append((r, exc.message))  # (its markers spelled by the caller)
             else:

@@ -29,7 +29,9 @@ def at_option(help: str) -> Any:
     steps = click.option("--max-steps", type=click.IntRange(min=1), default=None,
                          metavar="N", expose_value=False, callback=_max_steps,
                          help="A program's while loop may run at most N iterations "
-                              "(default 10,000); past them it is an error.")
+                              "(default 10,000), and its loops together 100·N iterations "
+                              "and tape rows (a traced Python function's tape too); past "
+                              "them it is an error.")
     return lambda f: at(steps(f))
 
 
@@ -78,6 +80,31 @@ _POINTS_OPTIONS = [
                  help="With --points: threads to sweep with (through polars, also to read "
                       "and write with; default: every core this process may use)."),
 ]
+
+
+class SchedulerOption(click.Option):
+    """``--scheduler ADDRESS``: only with ``--points`` and ``--engine dask`` (checked against
+    them as parsed, in any order), kept in ``commands.dataset.SCHEDULER_SETTING`` as
+    ``--max-steps`` is kept, not passed through every command."""
+
+    def handle_parse_result(self, ctx: click.Context, opts: Any, args: list[str]) -> Any:
+        import sys
+
+        address = opts.get(self.name)
+        if address is not None and (opts.get("points") is None or opts.get("engine") != "dask"):
+            raise click.UsageError("--scheduler goes with --points DATASET --engine dask "
+                                   "(a Dask cluster sweeps a Parquet dataset)", ctx)
+        if address is not None or "adcalc.commands.dataset" in sys.modules:
+            from adcalc.commands.dataset import SCHEDULER_SETTING
+
+            SCHEDULER_SETTING.set(address)
+        return super().handle_parse_result(ctx, opts, args)
+
+
+_POINTS_OPTIONS.append(click.option(
+    "--scheduler", cls=SchedulerOption, default=None, metavar="ADDRESS", expose_value=False,
+    help="With --engine dask: sweep on the running Dask cluster whose scheduler is at "
+         "ADDRESS (tcp://host:8786; default: DASK_SCHEDULER_ADDRESS, else on this machine)."))
 
 
 def refuse_without_points(output: str | None, input_format: str | None,

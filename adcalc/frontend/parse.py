@@ -293,7 +293,11 @@ def needs_point(program: Program, what: str = "") -> InputError:
 
 def parse_program(text: str, *, fast: bool = True, exact: bool = False) -> Tape | Program:
     """The tape of a straight-line program, as it is read; a ``Program`` (to trace at a
-    point) if the text has control flow."""
+    point) if the text has control flow, or the one a ``Source`` carries (a Python
+    function's, ``adcalc.frontend.function_program``)."""
+    program = getattr(text, "program", None)
+    if program is not None:
+        return program
     text = normalize(text)
     with _lock:
         builder = _builder()

@@ -339,7 +339,8 @@ class Program:
               exact: bool | None = None, outcomes: Sequence[bool] | None = None) -> Tape:
         """The tape of the path the program takes at ``point``, decisions recorded.
 
-        ``max_steps``: the most iterations one ``while`` loop may run (``MAX_STEPS``).
+        ``max_steps``: the most iterations one ``while`` loop may run (``MAX_STEPS``);
+        all the loops together run at most ``UNROLL`` times as many (``tracer.UNROLL``).
         ``exact``: a symbolic tape (literals exact, as ``parse(text, exact=True)``); its
         conditions are decided by a trace in doubles first, so both take one path.
         ``outcomes``: the decisions' outcomes, in order, to follow instead of evaluating

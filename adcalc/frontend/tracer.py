@@ -28,14 +28,40 @@ if TYPE_CHECKING:
 MAX_STEPS = 10_000
 """The default bound on the iterations of one ``while`` loop (``max_steps``)."""
 
+UNROLL = 100
+"""The loops of one trace (``repeat``, ``for`` and ``while`` together) may run at most
+``UNROLL * max_steps`` iterations in all (1,000,000 by default), and the tape they unroll
+to may hold at most as many rows: a constant loop's count is checked against it before
+the loop is unrolled, so no count makes the trace hang or fill the memory.  A traced
+Python function's tape is bounded the same way (``adcalc.frontend.tracing``)."""
+
 MAX_STEPS_SETTING: ContextVar[int | None] = ContextVar("max_steps", default=None)
 """The bound where no ``max_steps`` is passed (``None``: ``MAX_STEPS``): the command line's
 ``--max-steps`` sets it for the command; ``with max_steps(N):`` for a block of code."""
 
 
+def unroll_limit() -> int:
+    """The most rows a traced Python function's tape may hold (``UNROLL`` × max_steps)."""
+    return UNROLL * (MAX_STEPS_SETTING.get() or MAX_STEPS)
+
+
+def function_too_long(limit: int, compared: bool = False) -> DomainError:
+    """A traced function past ``unroll_limit``: its tape's rows, or (``compared``) its
+    comparisons of traced values (a Python loop recording every step of a long ``for``,
+    a ``while`` that never ends): the bound of a program's loops."""
+    what = (f"compared traced values more than {limit:,} times" if compared else
+            f"made a tape of more than {limit:,} rows")
+    return DomainError(
+        f"the traced function {what}, the most a traced function may make ({UNROLL} × "
+        f"{param('max_steps')}, whose default is {MAX_STEPS:,}): a loop that records a step "
+        f"each time round runs too long (or never ends); raise {param('max_steps')} if the "
+        "function needs more")
+
+
 @contextmanager
 def max_steps(n: int | None) -> Iterator[None]:
-    """Within the block, a program's ``while`` loops run at most ``n`` iterations."""
+    """Within the block, a program's ``while`` loops run at most ``n`` iterations each,
+    and its loops (and a traced function's tape) at most ``UNROLL * n`` in all."""
     token = MAX_STEPS_SETTING.set(n)
     try:
         yield
@@ -62,6 +88,10 @@ class _Frame:
 
 
 class _Tracer:
+    keep_given = False
+    """Keep every input of the point whose name the program mentions, even where the
+    program has one path that does not read it (a batch's columns ``w[…]``)."""
+
     def __init__(self, program: Program, point: Mapping[str, float], max_steps: int | None,
                  exact: bool, outcomes: Sequence[bool] | None) -> None:
         self.program = program
@@ -72,6 +102,9 @@ class _Tracer:
         self.max_steps = MAX_STEPS if max_steps is None else max_steps
         if self.max_steps < 1:
             raise InputError(f"{param('max_steps')} must be at least 1, got {self.max_steps}")
+        self.unroll = UNROLL * self.max_steps
+        self.iterations = 0
+        """The iterations of every loop so far (bounded by ``unroll``)."""
         self.builder = Builder()
         self.builder.reset(program.text, exact)
         self.tape = self.builder.tape
@@ -196,6 +229,9 @@ class _Tracer:
                     limit = self.bound(hi, ins[5][1], kw, label, "end") + 1
                 else:
                     count, limit = 0, self.max_steps
+                if kind != "while" and self.iterations + (limit - count) > self.unroll:
+                    raise self.too_long(kw.start_pos, label,
+                                        f"would run {limit - count:,} iterations")
                 loops.append(_Frame(kind, label, self.where, None if ins[4] is None else str(
                     ins[4]), count, limit, record))
             elif op == NEXT:
@@ -205,6 +241,9 @@ class _Tracer:
                     pc = ins[1]
                     continue
                 frame.iteration += 1
+                self.iterations += 1
+                if len(tape) > self.unroll:
+                    raise self.too_long(frame.record.at, frame.label, "", rows=True)
                 if frame.var is not None:
                     b.bindings[frame.var] = tape.const(frame.count)
                     now = f"{frame.var}={frame.count}"
@@ -228,6 +267,10 @@ class _Tracer:
                         f"(default {MAX_STEPS:,}): raise it if the loop needs more, or check "
                         "that its condition turns false")
                 frame.iteration += 1
+                self.iterations += 1
+                if self.iterations > self.unroll or len(tape) > self.unroll:
+                    raise self.too_long(ins[2].start_pos, ins[3], "",
+                                        rows=len(tape) > self.unroll)
                 now = f"iteration {frame.iteration}"
                 self.where = f"{frame.outer}, {now}" if frame.outer else now
                 self.loop_label()
@@ -241,6 +284,25 @@ class _Tracer:
                 return self.finish(pop(), records)
 
     # -- pieces of the loop ------------------------------------------------------------
+    def too_long(self, at: int, label: str, what: str, rows: bool = False) -> DomainError:
+        """The error of a trace past its bound (``UNROLL``): the loop, where it is, the
+        bound and what raises it."""
+        where = f" (at {self.where})" if self.where else ""
+        if rows:
+            what = (f"unrolled to a tape of more than {self.unroll:,} rows, the most a "
+                    "program's loops may unroll to")
+        else:
+            if what:
+                if self.iterations:
+                    what += f" after the {self.iterations:,} its loops have run"
+                what += f", more than the {self.unroll:,} a program's loops may run in all"
+            else:
+                what = f"ran past the {self.unroll:,} iterations a program's loops may run in all"
+        return DomainError(
+            f"the loop `{label}` at {_place(self.text, at)}{where} {what} ({UNROLL} × "
+            f"{param('max_steps')}, whose default is {MAX_STEPS:,}): raise "
+            f"{param('max_steps')} if the program needs more, or make the loop shorter")
+
     def compare(self, ins: tuple, x: Any, y: Any, loops: list[_Frame]) -> bool:
         tok, ctx, comparison = ins[1], ins[2], ins[3]
         if isinstance(x, Vector) or isinstance(y, Vector):
@@ -351,8 +413,10 @@ class _Tracer:
             where = at.get(tape.var_node[name])
             raise InputError(f"no value for {name}{f' (read at {where})' if where else ''}: "
                              f"give it with {param('point', f'{name}=…')}")
-        for name in self.point:  # inputs of the paths not taken: derivative 0
-            if name not in tape.var_node and self.program.mentions(name):
+        for name in self.point:  # inputs of the paths not taken: derivative 0 (a program
+            # that decided nothing has one path: an input it did not read names nothing)
+            if name not in tape.var_node and self.program.mentions(name) and (
+                    tape.decisions or self.keep_given):
                 tape.input(name)
         defined = sorted(set(b.defined), key=lambda d: d[1])
         tape.warnings.extend(_unused(self.text, [d for d in defined if d[0] not in b.used],

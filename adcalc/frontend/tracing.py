@@ -19,10 +19,8 @@ command line uses.  How it differs from micrograd and PyTorch, on purpose:
   ``w.value = 0.5`` rebinds it: every expression of ``w`` follows.  Each ``Var(...)`` is
   a variable of its own: a second ``Var("w", 0.5)`` on the same tape is the variable
   ``w_2`` (its ``.name``; a third is ``w_3``), never the first one again.
-* ``.backward()`` *adds* each node's adjoint to its ``.grad`` (inputs and intermediates,
-  as PyTorch's ``retain_grad`` and micrograd do); set ``x.grad = 0`` (or call
-  ``x.zero_grad()``, on any ``Var``) between steps.  Building an expression again gives
-  the same node, so an intermediate's ``.grad`` keeps adding up over steps until zeroed.
+* ``.backward()`` *adds* each node's adjoint to its ``.grad`` (any node's, as PyTorch's
+  ``retain_grad`` and micrograd do): zero it (``x.zero_grad()``) between steps.
 * A node outside its domain leaves undefined only the values that depend on it: an
   unrelated ``sqrt(x)`` at ``x = -1`` does not make ``abs(x)`` fail.
 * Comparisons (``<``, ``==``, …, and ``bool(x)``: ``x != 0``) give Python bools from the
@@ -48,6 +46,7 @@ from adcalc.engine.tape import Tape
 from adcalc.errors import AdcalcError, DomainError, ParseError
 from adcalc.frontend.build import ALIASES, FUNCTIONS, REDUCTIONS, Builder, Vector
 from adcalc.frontend.lalr import Word
+from adcalc.frontend.tracer import function_too_long, unroll_limit
 
 
 class TracingError(AdcalcError, TypeError):
@@ -94,6 +93,7 @@ class Recording:
         """This epoch's decisions by ``(left, op, right)``: each is recorded once."""
         self.seen: dict[Any, int] = {}
         """How many decisions each place of the user's code made in this epoch."""
+        self.limit, self.compared = 1 << 62, 0  # a traced function's rows, comparisons
 
     def values(self) -> list[float]:
         """Every node's value for the inputs' current values (only new nodes are swept).
@@ -222,6 +222,7 @@ def new_recording(strict_floats: bool = False) -> Iterator[Recording]:
     raises, and every decision guards its result)."""
     rec = Recording()
     rec.strict_floats = rec.function = strict_floats
+    rec.limit = unroll_limit() if strict_floats else rec.limit  # as a program's loops
     _default.append(rec)
     try:
         yield rec
@@ -276,6 +277,8 @@ class Var:
 
     @classmethod
     def _of(cls, rec: Recording, node: int) -> Var:
+        if node >= rec.limit:
+            raise function_too_long(rec.limit)
         v = object.__new__(cls)
         v.rec, v.node, v.mark = rec, node, rec.mark
         return v

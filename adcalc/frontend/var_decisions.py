@@ -39,6 +39,7 @@ from adcalc.engine.decisions import COMPARISONS, Decision
 from adcalc.engine.primitives import CONST, INPUT
 from adcalc.engine.tape import Tape
 from adcalc.errors import DomainError
+from adcalc.frontend.tracer import function_too_long
 from adcalc.frontend.tracing import (
     Recording,
     TracingError,
@@ -64,6 +65,9 @@ def decide(left: Any, op: str, right: Any, truth: bool = False) -> bool:
         if isinstance(side, bool) or not isinstance(side, Var | numbers.Real):
             return NotImplemented
     rec: Recording = (left if isinstance(left, Var) else right).rec
+    rec.compared += 1
+    if rec.compared > rec.limit:  # a while that never ends, even making no new rows
+        raise function_too_long(rec.limit, compared=True)
     a, b = _side(rec, left), _side(rec, right)
     va = rec.value(a) if a is not None else float(left)
     vb = rec.value(b) if b is not None else float(right)

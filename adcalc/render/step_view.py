@@ -3,7 +3,10 @@
 A frame shows what the step does in words, the primal table (values computed so far;
 the node computed highlighted, the nodes it reads marked), the adjoint table (the
 contributions made so far; the current one highlighted, the adjoint it updates marked)
-and a text picture of the graph with the same marks.
+and a text picture of the graph with the same marks.  A program's frames also show its
+path (``render.path``): each decision with the compared values and its outcome, each
+loop with its trip count; the primal step that computes a decision's last side says
+what the decision came out, and its row is highlighted.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from adcalc.commands.step import Step, Walk
 from adcalc.engine.describe import operation, partial_formulas
 from adcalc.engine.primitives import INPUT
 from adcalc.render.document import Block, Para, Table, num
+from adcalc.render.path import SHOWN, path_table
 from adcalc.render.trace import bar, header, node_label
 
 KEYS = "n, space or → next · p or ← previous · q quit"
@@ -40,6 +44,11 @@ def frame(w: Walk, k: int, height: int | None = None) -> list[Block]:
     blocks: list[Block] = [header(g.expression, g.variables, g.point),
                            Para(f"Step {k + 1} of {len(all_steps)}: {describe(g, step, labels)}",
                                 "bold")]
+    path = path_table(tape, g.values, g.variables)
+    if path is not None:
+        for n in decided(g, step)[:SHOWN]:
+            path.kinds[n] = "current"
+        blocks.append(path)
     primal = Table("Primal trace (forward sweep)", ["", "node", "operation", "value"],
                    right={3})
     for i in [tape.var_node[n] for n in g.variables] + [i for i, op in enumerate(tape.ops)
@@ -140,12 +149,34 @@ def describe(g: Gradient, step: Step, labels: list[str | None]) -> str:
     tape = g.tape
     i = step.node
     if step.phase == "primal":
-        return (f"primal sweep: {labels[i]} = {operation(tape, labels, i)} = "
+        said = (f"primal sweep: {labels[i]} = {operation(tape, labels, i)} = "
                 f"{num(g.values[i])}")
+        now = decided(g, step)
+        for n in now[:3]:
+            d = tape.decisions[n]
+            where = f" at {d.where}" if d.where else ""
+            said += (f"; {d.label}{where} decides {_side(g, labels, d.left)} {d.op} "
+                     f"{_side(g, labels, d.right)}: {'true' if d.outcome else 'false'}")
+        return said + (f"; and {len(now) - 3:,} more decisions" if len(now) > 3 else "")
     assert g.adjoint is not None and step.edge is not None and step.updates is not None
     j, target, _pos, partial = g.adjoint.edges[step.edge]
     return (f"adjoint sweep: {bar(str(labels[target]))} += {bar(str(labels[j]))}·"
             f"∂{labels[j]}/∂{labels[target]} = {num(g.adjoint.adjoints[j])}·{num(partial)}")
+
+
+def decided(g: Gradient, step: Step) -> list[int]:
+    """The decisions (their indices) that a primal step settles: those whose later
+    computed side is the step's node."""
+    if step.phase != "primal":
+        return []
+    ops = g.tape.ops
+    return [n for n, d in enumerate(g.tape.decisions)
+            if max((i for i in (d.left, d.right) if ops[i] >= 0), default=-1) == step.node]
+
+
+def _side(g: Gradient, labels: list[str | None], i: int) -> str:
+    label = labels[i]
+    return num(g.values[i]) if label is None else f"{label} = {num(g.values[i])}"
 
 
 def picture(g: Gradient, labels: list[str | None], mark: dict[int, str]) -> str:

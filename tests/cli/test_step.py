@@ -129,3 +129,30 @@ def test_the_tour_shows_a_real_frame() -> None:
     g = recorded()
     g.expression = TEXT
     assert render(frame(walk(g), 5)).rstrip("\n") == shown
+
+
+def test_a_program_s_frames_show_its_decisions() -> None:
+    """Each frame of a program shows its path (the compared values, the outcomes, the
+    trip count); the primal step computing a decision's last side says what it decided,
+    and that decision's row is the one highlighted."""
+    from adcalc.render.plain import render
+
+    text = "y = x; while y > 1 { y = y/2 }; if y > 0.5 then y^2 else -y"
+    g = gradient(text, {"x": 3.0}, record=True)
+    w = walk(g)
+    assert [d.outcome for d in g.tape.decisions] == [True, True, False, True]
+    second = frame(w, 1)  # v2 = v1/2 = 0.75 settles the loop's last test and the if
+    assert second[1].text.endswith(
+        "v2 = v1/2 = 0.75; while y > 1 (iteration 3) decides v2 = 0.75 > 1.0: false; "
+        "if y > 0.5 decides v2 = 0.75 > 0.5: true")
+    path = second[2]
+    assert path.title.startswith("Path taken at this point")
+    assert path.kinds == ["", "", "current", "current", ""]
+    assert path.rows[-1] == ["while y > 1", "", "2 iterations"]
+    assert path.rows[0][1] == "v0 = 3.0 > 1.0"
+    assert "decides" not in frame(w, 2)[1].text and frame(w, 2)[2].kinds.count("current") == 0
+    last = render(frame(w, len(w.steps) - 1))
+    assert "adjoint sweep" in last and "if y > 0.5                 v2 = 0.75 > 0.5  true" in last
+    for k in range(len(w.steps)):  # a frame cut to a small terminal keeps the step in view
+        blocks = frame(w, k, 22)
+        assert any("current" in getattr(b, "kinds", ()) for b in blocks[3:]), k

@@ -260,7 +260,10 @@ def test_python_with_a_branch_takes_the_path_of_the_point(cli, model: str) -> No
     r = cli("grad", "--python", f"{model}:branchy", "--at", "x=0", "--format", "json")
     assert '"label": "model.py:16: x > 0"' in r.stdout and '"boundary": true' in r.stdout
     assert "warning: model.py:16: x > 0: the point is on the boundary of x > 0" in r.stderr
-    r = cli("grad", "--python", f"{model}:branchy", "--points", "-", input="x\n1\n")
+    r = cli("grad", "--python", f"{model}:branchy", "--points", "-", input="x\n2\n-3\n")
+    assert r.exit_code == 0 and r.stdout.splitlines()[1:] == ["2,2.0,1.0", "-3,3.0,-1.0"], (
+        r.stderr)  # each row on its own path
+    r = cli("graph", "--python", f"{model}:branchy")
     assert r.exit_code == 2 and "branches on its parameters (model.py:16: x > 0)" in r.stderr
 
 
