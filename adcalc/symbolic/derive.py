@@ -80,13 +80,22 @@ def each_derivative(tape: Tape, wrt: Sequence[str] | None = None, order: int = 1
     names = check_wrt(tape, wrt)
     quick = level == "full" and len(tape) <= QUICK
     if quick and order == 1:  # built in canonical form as the sweep makes them
-        from adcalc.symbolic.canonical import GROWTH, partials
+        from adcalc.symbolic.canonical import GROWTH, UNTIDIED, partials
 
-        out = partials(tape, names)
         # canonical's measure: no larger than GROWTH times the derivative tape (made
         # only when the form is larger than the function's tape, which it rarely is not)
-        if len(out) > GROWTH * len(tape) + 8 and len(out) > GROWTH * len(
-                each_derivative(tape, names, 1, "none")[0]) + 8:
+        bound = GROWTH * len(tape) + 8
+        derivative_tape: list[int] = []
+
+        def larger(size: float, factor: float = 1.0) -> bool:
+            if size <= factor * bound:
+                return False
+            if not derivative_tape:
+                derivative_tape.append(len(each_derivative(tape, names, 1, "none")[0]))
+            return size > factor * (GROWTH * derivative_tape[0] + 8)
+
+        out = partials(tape, names, lambda size: larger(size, UNTIDIED))
+        if out is None or larger(len(out)):
             return each_derivative(tape, wrt, order, "basic")
         keys = [(name,) for name in names]
         return (out, keys * len(tape.outputs),

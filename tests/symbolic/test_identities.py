@@ -38,6 +38,26 @@ EXERCISES = [
     ("-y*log(sigmoid(z)) - (1 - y)*log(1 - sigmoid(z))", "y", "-z"),
     ("softplus(x) - softplus(-x)", "x", "1"),
     ("2^(x^2)", "x", "2*x*2^(x^2)*log(2)"),
+    # rational functions of several variables (gcd over ℚ), sums of sines and cosines
+    # meeting as products (sum-to-product)
+    ("(x^2 - y^2)/(x - y)", "x", "1"),
+    ("(x*y + x)/(y + 1)", "x", "1"),
+    ("(x*y + x)/(y + 1)", "y", "0"),
+    ("(x + y)^2/(x^2 - y^2)", "x", "-2*y/(x - y)^2"),
+    ("(x^2 - x*y)/(x^2 - y^2)", "x", "y/(x + y)^2"),
+    ("(x*y + x + y + 1)/(x*y - x + y - 1)", "y", "-2/(y - 1)^2"),
+    ("(x*y + x + y + 1)/(x*y - x + y - 1)", "x", "0"),
+    ("(x^2*z - y^2*z)/(x + y)", "y", "-z"),
+    ("sin(x + h) - sin(x - h)", "x", "-2*sin(x)*sin(h)"),
+    ("-cos(x + h) - cos(x - h)", "x", "2*sin(x)*cos(h)"),
+    ("(sin(3*x) + sin(x))/(cos(3*x) + cos(x))", "x", "2/cos(2*x)^2"),
+    ("(cos(x) - cos(3*x))/(sin(3*x) - sin(x))", "x", "2/cos(2*x)^2"),
+    ("cos(3*x)*cos(x)", "x", "-2*sin(4*x) - sin(2*x)"),  # x - 3*x read as -2*x, not sin(-2*x)
+    ("(cos(x) + cos(3*x))/cos(2*x)", "x", "-2*sin(x)"),
+    ("(sin(5*x) - sin(3*x))/cos(4*x)", "x", "2*cos(x)"),
+    ("(cos(x) - cos(5*x))/(sin(x)*sin(3*x))", "x", "-4*sin(x)"),
+    ("cos(2*x)/(cos(x) - sin(x))", "x", "cos(x) - sin(x)"),  # over the conjugate
+    ("cos(2*x)/(sin(x) - cos(x))^2", "x", "2/(sin(x) - cos(x))^2"),
 ]
 
 

@@ -28,8 +28,8 @@ The modules, in the order a node meets them (each class adds one job to the one 
 """
 
 from adcalc.symbolic.canonical.canon import Canon, canonical
-from adcalc.symbolic.canonical.limits import GROWTH
+from adcalc.symbolic.canonical.limits import GROWTH, UNTIDIED
 from adcalc.symbolic.canonical.sweep import partials
 from adcalc.symbolic.canonical.table import MUL
 
-__all__ = ["GROWTH", "MUL", "Canon", "canonical", "partials"]
+__all__ = ["GROWTH", "MUL", "UNTIDIED", "Canon", "canonical", "partials"]

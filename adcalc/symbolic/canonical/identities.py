@@ -10,7 +10,9 @@ angles as whole multiples of one base angle; sinh, cosh and tanh through exp;
 ``softplus(-u) = softplus(u) - u``.  Over one fraction line, exp of a sum is a product
 of powers of exp of its terms (a Laurent monomial: ``exp(x)*exp(-x)`` is 1) and every
 ``cos(b)^2`` is ``1 - sin(b)^2`` (TR5/TR6, in one direction: a normal form), so a sum
-that is identically a constant comes out as that constant.  ``linear`` reads the
+that is identically a constant comes out as that constant; each sum in it has its
+common monomial taken out (``_reduced``), so a sum of sines or cosines in a denominator
+cancels as the sum-to-product rules (TR9) would have it.  ``linear`` reads the
 normal form back with products of sin and cos as sums of single sines and cosines
 (TR7, TR8: ``1 - 2*sin(x)^2`` is ``cos(2*x)``) and ``exp(v)`` with ``exp(-v)`` as
 cosh and sinh.  ``Tidy`` keeps whichever prints shortest.
@@ -126,10 +128,33 @@ class Identities(Polynomials):
                 out = self.num(node[1])
                 for term, k in node[2]:
                     out = self.add(out, self.mul(self.num(k), done[term]))
-                done[j] = self._positive_exps(out)
+                done[j] = self._positive_exps(self._reduced(out))
             else:
                 done[j] = j
         return done[i]
+
+    def _reduced(self, i: int) -> int:
+        """Sum ``i`` with its squared cosines as ``1 - sin^2`` (``pythagoras``) and the
+        monomial common to its terms taken out, where that changes it: a denominator
+        ``cos(x) + cos(x)^3 - 3*sin(x)^2*cos(x)`` is ``2*cos(x)*(1 - 2*sin(x)^2)``, so
+        ``together`` cancels the cos against the numerator and the rest by its gcd
+        (the sum-to-product rules, TR9: ``cos(x) + cos(3*x)`` meets ``cos(2*x)``)."""
+        if self.nodes[i][0] != ADD or not any(
+                self._is_fn(v, _COS) for v in self._reachable(i)):
+            return i
+        try:
+            p = self.pythagoras(self.expand(i))
+        except TooBig:
+            return i
+        monos = [dict(m) for m in p]
+        if len(monos) < 2:
+            return i
+        common = {v: min(m.get(v, 0) for m in monos) for v in monos[0]}
+        common = {v: e for v, e in common.items() if type(e) is int and e > 0}
+        out = self.from_poly({_shifted_down(m, common): k for m, k in p.items()})
+        for v, e in common.items():
+            out = self.mul(out, self.pow(v, self.num(e)))
+        return out
 
     def _positive_exps(self, i: int) -> int:
         """Sum ``i`` with one term ``exp(-v)`` (v written without a minus) as
@@ -181,7 +206,7 @@ class Identities(Polynomials):
         if bases is not None and op in (_SIN, _COS):
             angle = self._angle(op, u, bases)
             if angle is not None:
-                return angle
+                return self._reduced(angle)
         return self.fn(op, args)
 
     def _angle(self, op: int, u: int, bases: dict[int, Fraction]) -> int | None:
@@ -351,6 +376,8 @@ def _fourier(c: Identities, p: Poly) -> Poly:
         angle = c.zero
         for b, n in freq:
             angle = c.add(angle, c.mul(c.num(n), b))
+        if c._negative(angle):  # x - 3*x is -2*x: sin(-u) = -sin(u), cos(-u) = cos(u)
+            angle, sin_k = c.neg(angle), -sin_k
         if cos_k:
             _add(out, _with(rest, c.fn(_COS, (angle,))), cos_k)
         if sin_k:
@@ -386,6 +413,10 @@ def _hyperbolic(c: Identities, p: Poly) -> int:
             else:
                 _add(out, tuple(sorted((*rest, *exps))), k)
     return c.from_poly(out)
+
+
+def _shifted_down(mono: tuple, common: dict[int, int]) -> tuple:
+    return tuple((v, e - common.get(v, 0)) for v, e in mono if e != common.get(v, 0))
 
 
 def _with(rest: tuple, atom: int) -> tuple:

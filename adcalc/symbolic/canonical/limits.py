@@ -45,6 +45,16 @@ nodes to spare: ``len(out) <= GROWTH * len(tape) + 8``; ``symbolic.derive`` meas
 quick path alike).  A canonical sum or product is flat, so it cannot share its parts as a
 tape does: where it would be larger, the tape is printed as it is."""
 
+UNTIDIED = 1.5
+"""How much larger than the most ``GROWTH`` allows the canonical form may be before it
+is tidied (``sweep.untidied``) for tidying to be tried at all.  Tidying is the costly
+part (at 100 random operations, 50 ms where the basic form takes 2), and it rarely
+shrinks a form by a third: measured over 1,000 random expressions of 5 to 160
+operations (``tests.helpers.random_expressions``, the identities' test expressions and
+``benchmarks/diff_swell.py``'s), every form printed in the end was at most 1.44× the
+bound before tidying, and 136 of the 198 printed in the basic form were more than 1.5×
+it (the textbook corpus, ``benchmarks/diff_corpus.py``: at most 1.08×)."""
+
 LIMIT = 2000
 """Derivative tapes larger than this keep the form the local rules give.  Measured
 (``benchmarks/diff_swell.py``'s random expressions): from about 100 operations on, the

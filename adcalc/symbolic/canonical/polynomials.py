@@ -82,8 +82,11 @@ class Polynomials(Algebra):
                         break
                     p = q
                     shift[var] -= 1
-                if shift[var] >= 1:
+                # (a denominator of degree 1 has no proper factor: it divides whole or not)
+                if shift[var] >= 1 and any(sum(e for _, e in m) > 1 for m in d):
                     p = self._cancel_gcd(p, d, var, shift, extra)
+                if shift[var] >= 1 and self.laurent:
+                    p = self._cancel_conjugate(p, d, var, shift)
             elif self.laurent and self._is_fn(var, _COS):
                 p = self._cancel_cos(p, var, shift)
         # common factors (a variable in every term: its least power) and content
@@ -161,6 +164,44 @@ class Polynomials(Algebra):
                 piece = self.from_poly(poly)
                 extra[piece] = extra.get(piece, 0) + e
         return p
+
+    def _cancel_conjugate(self, p: Poly, d: Poly, var: int, shift: dict) -> Poly:
+        """``p / var^s`` where ``var`` is ``d = a + cos(b)*c`` (``a``, ``c`` free of
+        cos(b)) with the conjugate ``a - cos(b)*c`` written above and below:
+        ``d*(a - cos(b)*c) = a^2 - (1 - sin(b)^2)*c^2`` is free of cos(b), and what it
+        shares with the numerator cancels (``cos(2*x)/(cos(x) - sin(x))`` is
+        ``cos(x) + sin(x)``) where all of it does; ``p`` as it was elsewhere."""
+        s = shift[var]
+        coss = {v for m in d for v, _ in m if self._is_fn(v, _COS)}
+        if Fraction(s).denominator != 1 or len(coss) != 1:
+            return p
+        (c,) = coss
+        if any(dict(m).get(c, 0) not in (0, 1) for m in d):
+            return p
+        conjugate = {m: -k if c in dict(m) else k for m, k in d.items()}
+        try:
+            below = self.pythagoras(_times(d, conjugate))
+            above = p
+            for _ in range(int(s)):
+                above = self.pythagoras(_times(above, conjugate))
+        except TooBig:
+            return p
+        if any(c in dict(m) for m in below):
+            return p
+        # only where all of it cancels: a denominator left over could vanish where the
+        # conjugate does and d does not, outside the domain the input has
+        g = common_factor(above, below)
+        h = None if g is None else divide(below, g)
+        if h is None or set(h) != {()}:
+            return p
+        for _ in range(int(s)):
+            q = divide(above, g)
+            if q is None:
+                return p
+            above = q
+        shift[var] = 0
+        return {m: int_if_whole(Fraction(k) / Fraction(h[()]) ** int(s))
+                for m, k in above.items()}
 
     def _cancel_cos(self, p: Poly, var: int, shift: dict) -> Poly:
         """``p / cos(b)^s`` with ``cos(b)`` divided out of ``p`` as often as it goes

@@ -3,6 +3,7 @@ as the sweep's algebra (``_Sweep``) and as the derivative rules' (``_Rules``).""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from adcalc.engine.algebra import primitive_methods
@@ -10,14 +11,18 @@ from adcalc.engine.primitives import PRIMITIVES
 from adcalc.engine.sweeps import Symbols, adjoint
 from adcalc.engine.tape import Tape
 from adcalc.symbolic.canonical.canon import Canon
+from adcalc.symbolic.canonical.table import ADD, MUL
 
 
-def partials(tape: Tape, wrt: list[str]) -> Tape:
+def partials(tape: Tape, wrt: list[str],
+             too_large: Callable[[int], bool] | None = None) -> Tape | None:
     """The first partials of each output of ``tape`` by ``wrt`` (output by output, in
     the order of ``wrt``), built in the canonical form as they are made: the adjoint
     sweep runs with ``Canon`` as its algebra, so there is no derivative tape to build,
     prune and read back.  (Whether the form is too large is the caller's to decide, as
-    ``canonical`` does against the derivative tape.)"""
+    ``canonical`` does against the derivative tape; ``too_large`` is asked about the
+    untidied form's size, ``untidied``, before the costly tidying, and ``None`` returned
+    where it says yes.)"""
     c = Canon()
     ids = c.read(tape)
     sweep = _Sweep(c)
@@ -25,7 +30,30 @@ def partials(tape: Tape, wrt: list[str]) -> Tape:
     for o in tape.outputs:
         bar = adjoint(tape, ids, {o: c.one}, sweep).adjoints
         roots += [bar[tape.var_node[x]] for x in wrt]
+    if too_large is not None and too_large(untidied(c, roots)):
+        return None
     return c.write(c.tidy(roots), list(tape.variables))
+
+
+def untidied(c: Canon, roots: list[int]) -> int:
+    """About how many nodes the tape of ``roots`` as they are would have (a flat sum or
+    product of n parts is n - 1 nodes, a coefficient one more; each piece once)."""
+    seen: set[int] = set()
+    stack = list(roots)
+    total = 0
+    nodes = c.nodes
+    while stack:
+        j = stack.pop()
+        if j in seen:
+            continue
+        seen.add(j)
+        node = nodes[j]
+        if node[0] in (ADD, MUL):
+            total += len(node[2]) + (node[1] not in (0, 1))
+        else:
+            total += 1
+        stack.extend(c.children(j))
+    return total
 
 
 class _Rules:

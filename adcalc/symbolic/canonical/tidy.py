@@ -73,7 +73,7 @@ class Tidy(Identities):
                 c = candidate(out)
             except TooBig:
                 continue
-            cost = self.cost(c)
+            cost = self.cost(c, best_cost)
             if cost <= best_cost:
                 best, best_cost = c, cost
         if self.special(out) and not all(self._is_fn(t, _SIGMOID) for t, _ in node[2]):
@@ -114,7 +114,7 @@ class Tidy(Identities):
                 candidates.append(self.linear(form))
         for c in candidates:
             c = self.ratios(c)
-            cost = self.cost(c)
+            cost = self.cost(c, best_cost)
             if cost < best_cost:
                 best, best_cost = c, cost
         return best, best_cost
@@ -164,7 +164,12 @@ class Tidy(Identities):
                     changed |= t != base
                     base = t
             out = self.mul(out, self.pow(base, e))
-        return out if changed and (always or self.cost(out) < self.cost(i)) else i
+        if not changed:
+            return i
+        if always:
+            return out
+        before = self.cost(i)
+        return out if self.cost(out, before) < before else i
 
     def _exp_over_sum(self, i: int) -> int:
         """``exp(v)/(exp(v) + c)`` as ``1/(1 + c*exp(-v))`` where that prints shorter:
@@ -191,7 +196,7 @@ class Tidy(Identities):
                 if b not in (top, base):
                     out = self.mul(out, self.pow(b, f))
             out = self.mul(out, self.pow(scaled, self.minus_one))
-            cost = self.cost(out)
+            cost = self.cost(out, best_cost)
             if cost < best_cost:
                 best, best_cost = out, cost
         return best
@@ -227,10 +232,11 @@ class Tidy(Identities):
             out = self.mul(out, self.pow(base, self.num(e)))
         return out
 
-    def cost(self, i: int) -> int:
+    def cost(self, i: int, bound: int | None = None) -> int:
         """How long ``i`` prints: every piece as often as it is written, except that a
         large piece written again is a name (``formula`` names pieces of
-        ``MIN_SHARED_SIZE`` or more used twice)."""
+        ``MIN_SHARED_SIZE`` or more used twice); with ``bound``, some number above it
+        as soon as the count passes it (a candidate that long is not kept)."""
         from adcalc.symbolic.formula import MIN_SHARED_SIZE
 
         seen: set[int] = set()
@@ -257,6 +263,8 @@ class Tidy(Identities):
             else:
                 total += len(node[2]) - 1 + 2 * (node[1] != 0) + sum(
                     2 * (abs(k) != 1) for _, k in node[2])
+            if bound is not None and total > bound:
+                return total
             stack.extend(self.children(j))
         return total
 
