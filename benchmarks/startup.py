@@ -2,7 +2,8 @@
 
     python benchmarks/startup.py [--repeat 10]
 
-Runs `adcalc grad "log((x1+x2)^2 + sin(x1*x2))" --at x1=1,x2=0.5` piped to a file,
+Runs `adcalc grad "log((x1+x2)^2 + sin(x1*x2))" --at x1=1,x2=0.5` piped to a file (and
+the smallest command at a point, `adcalc grad "x^2" --at x=3`),
 `python -c pass`, and Debian's `qalc` on the same derivative when it is installed, best
 of --repeat each, side by side.  Targets: adcalc under 150 ms above bare Python, and no
 slower than qalc.
@@ -50,6 +51,7 @@ def main() -> None:
         "python -c pass": [sys.executable, "-c", "pass"],
         "adcalc grad (trace, plain)": [*adcalc, "grad", SEED, "--at", "x1=1,x2=0.5"],
         "adcalc grad -q": [*adcalc, "grad", SEED, "--at", "x1=1,x2=0.5", "-q"],
+        'adcalc grad "x^2" --at x=3': [*adcalc, "grad", "x^2", "--at", "x=3"],
         "adcalc diff": [*adcalc, "diff", SEED],
     }
     if shutil.which("qalc"):

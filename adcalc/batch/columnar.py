@@ -1,39 +1,52 @@
-"""Points in columnar formats, through polars: Parquet, Arrow IPC (Feather), JSON Lines,
-and CSV read and written in native code.
+"""Points in and out in every format, through polars: CSV, JSON Lines, Arrow IPC (a stream
+or a file) and Parquet, from files, standard input and standard output alike, a block at
+a time.
 
 Measured on this project's 2-core machine (10^6 rows of two full-precision columns,
 read + NumPy closed form of a gradient + write, whole processes): polars 2.1 CSV 0.72 s
 and Parquet 0.43 s, pyarrow 26 CSV 1.27 s and Parquet 0.93 s; both write doubles that
 read back bit for bit.  polars is the faster and the smaller install (~40 MB against
-pyarrow's 170), so it is the one: an optional extra (``pip install "adcalc[columnar]"``),
-imported only here, on the batch path.  Without it, CSV goes through adcalc's own
-streaming reader as before, and the other formats say how to get it.
+pyarrow's 170), so it is the one: a dependency, imported only on the batch path (the
+scalar commands start without it).
 
-The work streams: polars scans the input in batches, each batch is swept as arrays
-(``batch.sweep_arrays``) inside polars' streaming engine, and the result is sunk to the
-output file batch by batch, so memory stays flat in the number of rows.
+``open_points`` gives the points' columns and an iterator over ``Piece`` frames: CSV by
+``csv_in.CsvPieces`` (cells as text), an Arrow stream or file by ``arrow_ipc`` (no
+memory map: a batch at a time), JSON Lines from a pipe a block at a time (the types of
+the first block's), JSON Lines and Parquet files by polars' scans, batch by batch, and
+Parquet on standard input from a temporary file (its footer comes last).  ``Encoder``
+writes each swept piece as the bytes of CSV, JSON Lines or an Arrow stream; ``sink``
+hands the pieces to polars' Parquet and Arrow file writers.
 """
 
 from __future__ import annotations
 
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+from adcalc.batch.csv_in import CHUNK_ROWS, CsvPieces, Piece
+from adcalc.batch.feed import BLOCK, Feed
 from adcalc.errors import InputError, param
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".arrow": "arrow",
-           ".feather": "arrow", ".ipc": "arrow", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+           ".feather": "arrow", ".ipc": "arrow", ".arrows": "arrow", ".jsonl": "jsonl",
+           ".ndjson": "jsonl"}
 """File extensions and the format each means."""
 
-NAMES = ("csv", "parquet", "arrow", "jsonl")
+KINDS = {"csv": "CSV", "parquet": "Parquet", "arrow": "an Arrow IPC file", "jsonl": "JSON Lines"}
+"""Each format as a message names it."""
 
 
-def format_of(path: str | None, given: str | None, what: str) -> str:
+def format_of(path: str | None, given: str | None, what: str) -> str | None:
     """The format of ``path``: ``given`` (``--input-format``/``--output-format``) or by its
-    extension; standard input and output (``-``), and points files of other extensions,
-    are CSV unless told otherwise."""
+    extension; standard output (``-``) and points files of other extensions are CSV
+    unless told otherwise, and standard input is ``None``: sniffed (``sniff``)."""
     if given is not None:
         return given
+    if path == "-" and what == "the points":
+        return None
     if path is None or path == "-":
         return "csv"
     suffix = Path(path).suffix.lower()
@@ -48,9 +61,8 @@ def format_of(path: str | None, given: str | None, what: str) -> str:
 
 
 def polars(threads: int | None = None) -> Any:
-    """polars, imported here; ``threads`` sizes its thread pool (reading, parsing, writing,
-    and the sweeps of several batches at once: NumPy releases the GIL in its loops), which
-    can only be set before polars is first imported."""
+    """polars, imported here; ``threads`` sizes its thread pool (reading, parsing,
+    writing), which can only be set before polars is first imported."""
     if threads is not None:
         import os
         import sys
@@ -59,56 +71,208 @@ def polars(threads: int | None = None) -> Any:
             os.environ["POLARS_MAX_THREADS"] = str(threads)
     try:
         import polars as pl
-    except ImportError:
-        raise InputError("Parquet, Arrow and JSON Lines points need polars: pip install "
-                         "'adcalc[columnar]' (or pip install polars); CSV works without "
-                         "it") from None
+    except ImportError:  # a dependency: only a broken install lacks it
+        raise InputError(f"{param('points')} needs polars, which adcalc depends on: pip "
+                         "install polars") from None
     return pl
 
 
-def scan(path: str, fmt: str) -> Any:
-    """A lazy frame over the points file (every column as the file has it)."""
-    pl = polars()
+def sniff(feed: Feed) -> str:
+    """The format of points on standard input, from their first bytes: an Arrow stream
+    (its continuation marker) or file (``ARROW1``), Parquet (``PAR1``), JSON Lines (a
+    ``{`` first, after any spaces), else CSV."""
+    from adcalc.batch.arrow_ipc import CONTINUATION, FILE_MAGIC
+
+    feed.fill(8, None)
+    head = feed.pending
+    if head.startswith((CONTINUATION, FILE_MAGIC)):
+        return "arrow"
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    while not feed.eof and not head.lstrip(b"\xef\xbb\xbf \t\r\n") and len(head) < 1 << 20:
+        feed.fill(len(head) + 4096, None)
+        head = feed.pending
+    text = head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")
+    return "jsonl" if text.startswith(b"{") else "csv"
+
+
+@dataclass
+class Points:
+    """Points to sweep: their columns (``schema``: name → polars type), an iterator over
+    ``Piece`` frames, whether the cells are CSV text (``text``), the measure of the whole
+    for a progress bar (bytes of CSV, else rows; ``None`` if unknown) and what to close."""
+
+    schema: dict[str, Any]
+    pieces: Iterator[Piece]
+    text: bool = False
+    total: int | None = None
+    closing: list[Any] = field(default_factory=list)
+
+    @property
+    def header(self) -> list[str]:
+        return list(self.schema)
+
+    def close(self) -> None:
+        closing, self.closing = self.closing, []
+        for f in closing:
+            f()
+
+
+def open_points(source: str | IO[bytes] | IO[str], fmt: str | None, threads: int | None = None,
+                block: int = 0, chunk_rows: int | None = CHUNK_ROWS) -> Points:
+    """The points in ``source`` (a path, ``-`` for standard input, or a stream), in
+    ``fmt`` (``None``: sniffed)."""
+    import os
+
+    from adcalc.batch.csv_in import open_points as open_stream
+
+    pl = polars(threads)
+    name = source if isinstance(source, str) else "-"
+    what = "the points on standard input" if name == "-" else f"the points file {name!r}"
+    if name != "-" and (fmt in ("parquet", "jsonl") or (fmt == "arrow" and _arrow_file(name))):
+        return _scanned(pl, name, fmt, what, chunk_rows)
+    if isinstance(source, str):
+        stream, size = open_stream(source)
+    else:
+        stream, size = source, None
+    closing = [stream.close] if name != "-" else []
+    try:
+        feed = Feed(stream, what)
+        fmt = fmt or sniff(feed)
+        feed.fill(8, None)
+        if fmt == "parquet" or (fmt == "arrow" and feed.pending.startswith(b"ARROW1")):
+            path = _spooled(feed, fmt)  # its footer comes last: in a file until it comes
+            closing = [lambda: os.unlink(path)]
+            points = _scanned(pl, path, fmt, what, chunk_rows)
+        elif fmt == "csv":
+            csv_pieces = CsvPieces(feed, block, chunk_rows)
+            points = Points(dict.fromkeys(csv_pieces.header, pl.String), iter(csv_pieces),
+                            text=True, total=size)
+        elif fmt == "arrow":
+            from adcalc.batch.arrow_ipc import frames
+
+            empty, batches = frames(feed, what)
+            points = Points(dict(empty.schema), _sliced(batches, chunk_rows))
+        else:
+            points = _json_lines(pl, feed, what, block, chunk_rows)
+    except BaseException:
+        for f in closing:
+            f()
+        raise
+    points.closing += closing
+    return points
+
+
+def _sliced(frames: Iterator[Any], chunk_rows: int | None, number: int = 1
+            ) -> Iterator[Piece]:
+    """Frames as pieces of at most ``chunk_rows`` rows, numbered on from ``number``."""
+    step = chunk_rows or 1 << 62
+    for frame in frames:
+        for k in range(0, frame.height, step):
+            piece = frame.slice(k, step)
+            yield Piece(number, piece, used=piece.height)
+            number += piece.height
+
+
+def _scanned(pl: Any, path: str, fmt: str, what: str, chunk_rows: int | None) -> Points:
+    """A Parquet or JSON Lines file through polars' scan, batch by batch."""
     import glob
 
     if not (Path(path).exists() or (glob.has_magic(path) and glob.glob(path))):
         raise InputError(f"the points file {path!r} does not exist")
     try:
-        if fmt == "csv":
-            return pl.scan_csv(path, infer_schema=False)  # cells as text: bad ones are rows
-        if fmt == "parquet":
-            return pl.scan_parquet(path)
-        if fmt == "arrow":
-            return pl.scan_ipc(path)
-        return pl.scan_ndjson(path, infer_schema_length=None)
+        frame = (pl.scan_parquet(path) if fmt == "parquet" else pl.scan_ipc(path)
+                 if fmt == "arrow" else pl.scan_ndjson(path, infer_schema_length=None))
+        schema = dict(frame.collect_schema())
+        total = int(frame.select(pl.len()).collect().item()) if fmt != "jsonl" else None
     except Exception as exc:  # polars raises its own kinds: say which file, and why
-        raise InputError(f"cannot read the points file {path!r} as {fmt}: {exc}") from None
+        raise InputError(f"cannot read {what} as {KINDS[fmt]}: {exc}") from None
+
+    def batches() -> Iterator[Any]:
+        stream = frame.collect_batches(chunk_size=chunk_rows or CHUNK_ROWS)
+        try:
+            yield from stream
+        except Exception as exc:
+            raise InputError(f"cannot read {what} as {KINDS[fmt]}: {exc}") from None
+        finally:  # stopped early: polars' threads end before Python does
+            stop = getattr(stream, "stop", None)
+            if stop is not None:
+                stop()
+
+    return Points(schema, _sliced(batches(), chunk_rows), total=total)
 
 
-WRITERS = {"csv": ("sink_csv", "write_csv", {"float_precision": None}),
-           "parquet": ("sink_parquet", "write_parquet", {}),
-           "arrow": ("sink_ipc", "write_ipc", {}),
-           "jsonl": ("sink_ndjson", "write_ndjson", {})}
-"""Each format's streaming sink and eager writer in polars, and their options."""
+def _arrow_file(path: str) -> bool:
+    """Whether ``path`` is an Arrow IPC file (``ARROW1``, a footer last), which polars'
+    scan reads batch by batch, rather than an Arrow stream (``.arrows``)."""
+    import glob
+
+    named = glob.glob(path) if glob.has_magic(path) else [path]
+    try:
+        with open(named[0], "rb") as f:
+            return f.read(6) == b"ARROW1"
+    except (OSError, IndexError):
+        return False
 
 
-def sink(frame: Any, path: str, fmt: str) -> None:
-    """Write the lazy frame's result to ``path``, batch by batch (polars' streaming)."""
-    method, _, options = WRITERS[fmt]
-    getattr(frame, method)(path, **options)
+def _spooled(feed: Feed, fmt: str) -> str:
+    """The rest of ``feed`` in a temporary file (removed when the points are closed)."""
+    import os
+    import tempfile
+
+    fd, path = tempfile.mkstemp(prefix="adcalc-points-", suffix=f".{fmt}")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for data in feed.rest():
+                out.write(data)
+    except BaseException:
+        os.unlink(path)
+        raise
+    return path
 
 
-def write_to(frame: Any, stream: Any, fmt: str) -> None:
-    """Write a frame (or a lazy frame's result) to a byte stream (standard output: no file
-    to sink to, so the result is collected first)."""
-    import io
+def _json_lines(pl: Any, feed: Feed, what: str, block: int, chunk_rows: int | None) -> Points:
+    """JSON Lines from a stream, a block of whole lines at a time, each read with the
+    columns and types of the first block (a later line with another key, or a value of
+    another type, stops with a message)."""
 
-    _, method, options = WRITERS[fmt]
-    if hasattr(frame, "collect"):
-        frame = frame.collect(engine="streaming")
-    buffer = io.BytesIO()
-    getattr(frame, method)(buffer, **options)
-    stream.write(buffer.getvalue())
+    def blocks() -> Iterator[bytes]:
+        while True:
+            feed.fill(block or BLOCK)
+            end = len(feed.pending) if feed.eof else feed.pending.rfind(b"\n") + 1
+            while not end and not feed.eof:
+                feed.fill(2 * len(feed.pending))
+                end = len(feed.pending) if feed.eof else feed.pending.rfind(b"\n") + 1
+            if not feed.pending:
+                return
+            yield feed.take(end)
+
+    def read(data: bytes) -> Any:
+        try:
+            return pl.read_ndjson(io.BytesIO(data), infer_schema_length=None)
+        except Exception as exc:
+            raise InputError(f"cannot read {what} as JSON Lines: {exc}") from None
+
+    chunks = blocks()
+    first = read(next(chunks, b""))
+    schema = dict(first.schema)
+
+    def frames() -> Iterator[Any]:
+        yield first
+        for data in chunks:
+            frame = read(data)
+            extra = [c for c in frame.columns if c not in schema]
+            try:
+                if extra:
+                    raise ValueError(f"a key {extra[0]!r} the first lines do not have")
+                yield frame.select(pl.col(c).cast(t, strict=True) if c in frame.columns
+                                   else pl.lit(None, t).alias(c) for c, t in schema.items())
+            except Exception as exc:
+                raise InputError(f"{what}: the lines after the first {len(first):,} hold "
+                                 f"{exc}; the columns and their types are the first "
+                                 "block's on a pipe: give the points in a file") from None
+
+    return Points(schema, _sliced(frames(), chunk_rows))
 
 
 def numbers(pl: Any, name: str, series: Any, bad: dict[int, str]) -> Any:
@@ -160,47 +324,124 @@ def float_text(pl: Any, values: Any, json: bool = False) -> Any:
     return text
 
 
-def float_fixes(pl: Any, values: Any) -> Any:
-    """``float_text`` only where polars' own text of a double is not Python's (below
-    1e-4, NaN), null elsewhere: ``coalesce(fixes, column.cast(String))`` is then the
-    ``repr`` of every double, the cast done by polars' threads."""
-    import numpy as np
-
-    text = pl.Series(values=[None], dtype=pl.String).extend_constant(None, len(values) - 1) if (
-        len(values)) else pl.Series(values=[], dtype=pl.String)
-    with np.errstate(invalid="ignore"):
-        odd = np.flatnonzero(((np.abs(values) < 1e-4) & (values != 0)) | np.isnan(values))
-    if odd.size:
-        text = text.scatter(odd, [repr(v) for v in values[odd].tolist()])
-    return text
-
-
-def count_rows(path: str, fmt: str) -> int | None:
-    """The number of rows of a points file (for the progress bar): from the metadata of
-    Parquet and Arrow, by a native pass over CSV and JSON Lines; ``None`` if unknown."""
-    if path == "-":
-        return None
-    try:
-        return int(scan(path, fmt).select(polars().len()).collect().item())
-    except Exception:
-        return None
-
-
 def json_lines(pl: Any, cells: dict[str, Any], computed: dict[str, Any], keys: list[str],
                outputs: list[str]) -> Any:
-    """Each row as ``JsonLinesOut`` writes it (``json.dumps``, ``ensure_ascii=False``):
-    the cells as strings, then the outputs as numbers (not finite: null)."""
+    """Each row as adcalc has always written it (``json.dumps``, ``ensure_ascii=False``):
+    the cells as strings, then the outputs as numbers (not finite: null), in one pass
+    (a cell that JSON escapes, rare, through ``json.dumps`` itself)."""
     import json
 
     parts: list[Any] = []
     for k, (h, series) in enumerate(cells.items()):
-        text = '"' + series + '"'
+        key = ("{" if k == 0 else ", ") + keys[k]
         special = series.str.contains(r'["\\\x00-\x1f]').arg_true()
-        if special.len():
-            text = text.scatter(special, [json.dumps(c, ensure_ascii=False)
-                                          for c in series.gather(special).to_list()])
-        parts += [pl.lit(("{" if k == 0 else ", ") + keys[k]), text.rename(h)]
+        if not special.len():
+            parts += [pl.lit(key + '"'), series.rename(h), pl.lit('"')]
+            continue
+        text = ('"' + series + '"').scatter(special, [
+            json.dumps(c, ensure_ascii=False) for c in series.gather(special).to_list()])
+        parts += [pl.lit(key), text.rename(h)]
     for j, c in enumerate(outputs):
         parts += [pl.lit(", " + keys[len(cells) + j]), float_text(pl, computed[c], json=True)]
     parts.append(pl.lit("}"))
     return pl.select(pl.concat_str(parts)).to_series()
+
+
+class Encoder:
+    """Each swept piece (the input columns, then the outputs as doubles, null for a bad
+    row) as the bytes of ``fmt``: ``csv``, ``jsonl`` or ``arrow`` (one Arrow IPC stream).
+    From CSV points (``text``) the rows are what adcalc's writer always wrote: each cell
+    as it came (quoted only where it must be: a ``,``, a quote, a new line or a ``\\r``
+    in it), each double as ``repr`` writes it (``nan`` for a bad row), JSON Lines as
+    ``json.dumps`` writes them; from other formats, polars' own CSV and JSON Lines.  The
+    same bytes go to standard output and to ``-o``; polars writes them all."""
+
+    def __init__(self, fmt: str, schema: dict[str, Any], outputs: list[str], text: bool
+                 ) -> None:
+        import json
+
+        self.pl = polars()
+        self.fmt, self.schema, self.outputs, self.text = fmt, schema, outputs, text
+        self.header = [h for h in schema if h not in outputs]
+        self.keys = [json.dumps(c, ensure_ascii=False) + ": " for c in schema]
+        self.rows = 0
+        self.stream: Any = None
+        if fmt == "arrow":
+            from adcalc.batch.arrow_ipc import StreamWriter
+
+            self.stream = StreamWriter()
+
+    def begin(self) -> bytes:
+        """The header row of CSV from CSV points (a row of text cells, as the rows)."""
+        if self.fmt != "csv" or not self.text:
+            return b""
+        names = self.pl.DataFrame([list(self.schema)], orient="row",
+                                  schema=[f"c{k}" for k in range(len(self.schema))])
+        return self._csv(names, list(names.columns))
+
+    def _csv(self, frame: Any, cells: list[str]) -> bytes:
+        """Rows as CSV, the text columns ``cells`` with an empty cell written empty
+        (polars writes it ``""``, to tell it from a null, which CSV points never hold)."""
+        pl = self.pl
+        empty = [pl.when(pl.col(h) != "").then(pl.col(h)).alias(h) for h in cells
+                 if (frame.get_column(h).str.len_bytes() == 0).any()]
+        if empty:
+            frame = frame.with_columns(empty)
+        buffer = io.BytesIO()
+        frame.write_csv(buffer, include_header=False)
+        return buffer.getvalue()
+
+    def encode(self, frame: Any) -> bytes:
+        pl, first = self.pl, self.rows == 0
+        self.rows += frame.height
+        if self.fmt == "arrow":
+            return self.stream.encode(frame)
+        buffer = io.BytesIO()
+        if not self.text:
+            if self.fmt == "csv":
+                frame.write_csv(buffer, include_header=first)
+            else:
+                frame.write_ndjson(buffer)
+            return buffer.getvalue()
+        import numpy as np
+
+        computed = {c: frame.get_column(c).to_numpy() for c in self.outputs}
+        if self.fmt == "jsonl":
+            cells = {h: frame.get_column(h) for h in self.header}
+            lines = json_lines(pl, cells, computed, self.keys, self.outputs)
+            pl.DataFrame({"line": lines}).write_csv(buffer, include_header=False,
+                                                     quote_style="never")
+            return buffer.getvalue()
+        columns = []
+        for c, values in computed.items():
+            with np.errstate(invalid="ignore"):
+                odd = np.isnan(values).any() or ((np.abs(values) < 1e-4) & (values != 0)).any()
+            columns.append(float_text(pl, values).alias(c) if odd else frame.get_column(c))
+        return self._csv(frame.with_columns(columns), self.header)
+
+    def end(self) -> bytes:
+        """What ends the output: an Arrow stream's end marker (and schema, if no rows
+        came), or a header alone where polars writes it and no rows came."""
+        empty = self.pl.DataFrame(schema=self.schema)
+        if self.fmt == "arrow":
+            return self.stream.end(empty)
+        if self.fmt == "csv" and not self.text and not self.rows:
+            return empty.write_csv().encode()
+        return b""
+
+
+def sink(frames: Iterator[Any], schema: dict[str, Any], target: str | IO[bytes],
+         fmt: str) -> None:
+    """The frames written by polars' Parquet or Arrow file writer to ``target`` (a path,
+    or a binary stream: standard output), batch by batch."""
+    from polars.io.plugins import register_io_source
+
+    def source(with_columns: Any, predicate: Any, n_rows: Any, batch_size: Any
+               ) -> Iterator[Any]:
+        yield from frames
+
+    lazy = register_io_source(source, schema=schema)
+    if fmt == "parquet":
+        lazy.sink_parquet(target)
+    else:
+        lazy.sink_ipc(target)

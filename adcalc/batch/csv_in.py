@@ -1,16 +1,23 @@
-"""Points in: the records of a CSV stream, bounded and decoded, in chunks of columns.
+"""Points in: the records of a CSV stream, bounded and decoded, as frames of their cells.
 
 Rows are the CSV records after the header, numbered from 1 (blank lines are not rows).
 Columns that name no variable pass through to the output untouched; a missing variable
-column, a row of the wrong width or a cell that is not a number stops with a message
-naming the row and the column.
+column stops with a message, and a row of the wrong width or a cell that is not a number
+is a bad row, with a message naming the row and the column.
+
+``CsvPieces`` reads a stream a block at a time (``feed.Feed``: files and pipes alike) and
+has polars parse each block of whole records into columns of text; adcalc's own reader
+(``Records``, Python's csv module) reads the header, and the blocks polars would read
+otherwise than it does — and from a block whose quotes are not well formed, the rest.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from itertools import islice
 from typing import IO, Any
 
@@ -32,12 +39,13 @@ class Records:
     progress bar).
     """
 
-    def __init__(self, stream: IO[bytes] | IO[str]) -> None:
+    def __init__(self, stream: IO[bytes] | IO[str] | Any, line: int = 0) -> None:
         self.stream = stream
         self.chars = 0
-        self.line = 0
-        self.carriage_return = False
-        """Whether any line held a ``\r`` (which CSV output must then quote)."""
+        self.line = line
+        """Lines read (``line``: lines before this stream's first, for the messages)."""
+        self.lone_cr = False
+        """Whether a line ended at a lone ``\r``."""
         csv.field_size_limit(max(csv.field_size_limit(), MAX_TEXT))
         self.reader = csv.reader(self._lines())
 
@@ -58,9 +66,9 @@ class Records:
             if isinstance(line, bytes):
                 line = decode(line, f"line {self.line} of the points", self.line == 1)
             if "\r" in line:
-                self.carriage_return = True
                 pieces = _LONE_CR.split(line)
                 self.line += len(pieces) - 1
+                self.lone_cr = self.lone_cr or len(pieces) > 1
                 yield from pieces
             else:
                 yield line
@@ -95,14 +103,14 @@ def read_header(records: Iterator[list[str]]) -> list[str]:
     return header
 
 
-def chunks(records: Iterator[list[str]], width: int, chunk_rows: int = CHUNK_ROWS
-           ) -> Iterator[tuple[int, list[list[str]], dict[int, str]]]:
-    """(first row number, rows, bad rows) for each chunk of data records, numbered from 1.
+def chunks(records: Iterator[list[str]], width: int, chunk_rows: int = CHUNK_ROWS,
+           number: int = 1) -> Iterator[tuple[int, list[list[str]], dict[int, str]]]:
+    """(first row number, rows, bad rows) for each chunk of data records, numbered from
+    ``number``.
 
     A row of the wrong width is bad (index in the chunk → message); it is cut or padded
     to the header's width, so the output keeps its columns.
     """
-    number = 1
     while True:
         rows = list(islice(records, chunk_rows))
         if not rows:
@@ -176,3 +184,200 @@ def open_points(source: str) -> tuple[IO[bytes], int | None]:
         return stream, os.fstat(stream.fileno()).st_size
     except OSError:
         return stream, None
+
+
+# -- blocks of records, parsed by polars ------------------------------------------------
+@dataclass
+class Piece:
+    """Rows of points: ``frame`` holds the input columns as they came (a CSV's cells as
+    text), ``first`` is the number of its first row, ``unreadable`` the rows that could
+    not be read (index → message: a row of the wrong width), ``used`` the bytes of input
+    it took (the progress bar's measure)."""
+
+    first: int
+    frame: Any
+    unreadable: dict[int, str] = field(default_factory=dict)
+    used: int = 0
+
+
+def count(data: bytes, byte: bytes) -> int:
+    """How many times ``byte`` is in ``data`` (NumPy: 6× ``bytes.count`` on a block)."""
+    import numpy as np
+
+    return int(np.count_nonzero(np.frombuffer(data, np.uint8) == byte[0]))
+
+
+def record_end(data: bytes, final: bool) -> int:
+    """Where the last whole record of ``data`` ends (just after its new line; the end of
+    ``data`` when ``final``), 0 if none does.  ``data`` starts outside a quoted cell, so a
+    new line ends a record where the quotes before it are even in number."""
+    if b'"' not in data:  # (memchr: no count of the block's bytes in the usual case)
+        return len(data) if final else data.rfind(b"\n") + 1
+    if final and count(data, b'"') % 2 == 0:
+        return len(data)
+    end = data.rfind(b"\n")
+    if end < 0 or count(data[:end], b'"') % 2 == 0:
+        return end + 1
+    import numpy as np
+
+    array = np.frombuffer(data, np.uint8)
+    quotes = np.flatnonzero(array == 34)
+    ends = np.flatnonzero(array == 10)
+    ends = ends[np.searchsorted(quotes, ends) % 2 == 0]
+    return int(ends[-1]) + 1 if ends.size else 0
+
+
+_BLANK = bytes(range(0x80)).translate(None, b" \t\r\n\x0b\x0c\x1c\x1d\x1e\x1f,")
+"""The ASCII bytes a blank record (a line of spaces and commas) cannot hold."""
+
+
+def survey(chunk: bytes, width: int) -> str:
+    """How a chunk of whole records is read: ``"polars"`` when polars reads it as adcalc's
+    reader does (well-formed quotes, lines ending at ``\\n``, every record of the
+    header's width or blank); ``"python"`` when only adcalc's reader reads it right (a
+    lone ``\\r`` ends a line, a row of the wrong width is a bad row); ``"rest"`` when its
+    quotes are not well formed, so that even where its records end is adcalc's reader's
+    to say, from here to the end."""
+    quoted = b'"' in chunk
+    if quoted and not _well_quoted(chunk):
+        return "rest"
+    if b"\r" in chunk and chunk.count(b"\r") != chunk.count(b"\r\n"):
+        return "python"
+    lines = count(chunk, b"\n") + (not chunk.endswith(b"\n"))
+    if not quoted and count(chunk, b",") == (width - 1) * lines:
+        return "polars"
+    return "polars" if _widths_ok(chunk, width) else "python"
+
+
+def _well_quoted(chunk: bytes) -> bool:
+    """Whether every quote opens a cell, closes it, or is one of a doubled pair inside it
+    (then reading quotes as switches, as polars does, is reading them as Python's csv
+    module does)."""
+    import numpy as np
+
+    array = np.frombuffer(chunk, np.uint8)
+    quotes = np.flatnonzero(array == 34)
+    if quotes.size % 2:
+        return False
+    opens, closes = quotes[0::2], quotes[1::2]
+    edge = np.array([44, 10, 13], dtype=np.uint8)
+    before = np.isin(array[np.maximum(opens - 1, 0)], edge) | (opens == 0)
+    before[1:] |= opens[1:] - 1 == closes[:-1]  # the second of a doubled pair
+    after_at = np.minimum(closes + 1, len(chunk) - 1)
+    after = np.isin(array[after_at], edge) | (closes == len(chunk) - 1)
+    after[:-1] |= closes[:-1] + 1 == opens[1:]  # the first of a doubled pair
+    return bool(before.all() and after.all())
+
+
+def _widths_ok(chunk: bytes, width: int) -> bool:
+    """Whether every record outside quotes has ``width - 1`` commas, or is blank."""
+    import numpy as np
+
+    array = np.frombuffer(chunk, np.uint8)
+    quotes = np.flatnonzero(array == 34)
+    ends = np.flatnonzero(array == 10)
+    commas = np.flatnonzero(array == 44)
+    if quotes.size:
+        ends = ends[np.searchsorted(quotes, ends) % 2 == 0]
+        commas = commas[np.searchsorted(quotes, commas) % 2 == 0]
+    if not chunk.endswith(b"\n"):
+        ends = np.append(ends, len(chunk))
+    counts = np.diff(np.searchsorted(commas, ends), prepend=0)
+    wrong = np.flatnonzero(counts != width - 1)
+    if wrong.size > 64:
+        return False
+    for k in wrong.tolist():
+        start = int(ends[k - 1]) + 1 if k else 0
+        line = chunk[start:int(ends[k])]
+        if not line.isascii() or line.translate(None, _BLANK) != line:
+            return False  # a record with something in it: a row of the wrong width
+    return True
+
+
+SPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004"
+         "\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+"""Every character Python's ``str.strip`` strips (``str.isspace``): a blank row is
+blank as adcalc's reader sees it."""
+
+
+class CsvPieces:
+    """The rows of a CSV stream (a ``feed.Feed``) as ``Piece`` frames of text cells,
+    exactly as adcalc's reader reads them: polars parses each block of whole records it
+    reads the same way (``survey``), adcalc's reader the others; ``header`` is read by
+    adcalc's reader, before any row.  At most ``chunk_rows`` rows a piece."""
+
+    def __init__(self, feed: Any, block: int = 0, chunk_rows: int | None = CHUNK_ROWS) -> None:
+        from adcalc.batch.feed import BLOCK
+
+        self.feed = feed
+        self.block = block or BLOCK
+        self.chunk_rows = chunk_rows or 1 << 62
+        feed.fill(self.block)
+        self.records = Records(feed)
+        self.rows_in = iter(self.records)
+        self.header = read_header(self.rows_in)
+        self.line = self.records.line
+
+    def __iter__(self) -> Iterator[Piece]:
+        feed, width, number = self.feed, len(self.header), 1
+        if self.records.lone_cr:  # the header's line went on past a lone \r
+            yield from self._python(self.rows_in, number)
+            return
+        while True:
+            feed.fill(self.block)
+            cut = record_end(feed.pending, feed.eof)
+            while not cut and not feed.eof and len(feed.pending) <= MAX_TEXT:
+                feed.fill(2 * len(feed.pending))
+                cut = record_end(feed.pending, feed.eof)
+            if not feed.pending:
+                return
+            how = survey(feed.pending[:cut], width) if cut else "rest"
+            if how == "rest":  # adcalc's reader from here on: it says where records end
+                yield from self._python(iter(Records(feed, self.line)), number)
+                return
+            used = feed.used
+            chunk = feed.take(cut)
+            frame = self._parse(chunk) if how == "polars" else None
+            if frame is None:
+                records = Records(io.BytesIO(chunk), self.line)
+                pieces = list(self._python(iter(records), number))
+                self.line = records.line
+            else:
+                self.line += chunk.count(b"\n") + (not chunk.endswith(b"\n"))
+                pieces = [Piece(number + k, frame.slice(k, self.chunk_rows))
+                          for k in range(0, frame.height, self.chunk_rows)]
+            for piece in pieces:
+                number += piece.frame.height
+            if pieces:
+                pieces[-1].used = feed.used - used
+            yield from pieces
+
+    def _parse(self, chunk: bytes) -> Any:
+        """A chunk's cells by polars, blank rows dropped; None where polars gives up."""
+        import polars as pl
+
+        try:
+            frame = pl.read_csv(chunk, has_header=False, schema=dict.fromkeys(
+                self.header, pl.String), empty_string_is_null=False, raise_if_empty=False)
+        except Exception:  # bytes that are not UTF-8, … : adcalc's reader says what
+            return None
+        first = frame.get_column(self.header[0])
+        blank = first.str.strip_chars(SPACE).str.len_bytes() == 0
+        if blank.any():
+            for name in self.header[1:]:
+                blank &= frame.get_column(name).str.strip_chars(SPACE).str.len_bytes() == 0
+            frame = frame.filter(~blank)
+        return frame
+
+    def _python(self, records: Iterator[list[str]], number: int) -> Iterator[Piece]:
+        """Pieces read by adcalc's own reader (rows of the wrong width cut or padded to
+        the header's, and bad)."""
+        import polars as pl
+
+        used = self.feed.used
+        for first, rows, bad in chunks(records, len(self.header), min(self.chunk_rows,
+                                                                     CHUNK_ROWS), number):
+            frame = pl.DataFrame({h: [r[k] for r in rows] for k, h in enumerate(self.header)},
+                                 schema=dict.fromkeys(self.header, pl.String))
+            yield Piece(first, frame, bad, self.feed.used - used)
+            used = self.feed.used

@@ -203,8 +203,11 @@ def missing_columns(missing: Sequence[str], header: Sequence[str]) -> InputError
     if len(header) == 1 and ";" in header[0]:
         semicolons = ("; the points look separated by ';': adcalc reads CSV separated by "
                       "commas (save it with commas, or convert it: tr ';' ',')")
+    shown = ", ".join(h if h.isprintable() else repr(h) for h in header)  # (binary bytes)
+    if len(shown) > 300:
+        shown = shown[:300] + " …"
     return InputError(f"the points have no column for {', '.join(missing)}{hint}; "
-                      f"their header is: {', '.join(header) or '(empty)'}{semicolons}")
+                      f"their header is: {shown or '(empty)'}{semicolons}")
 
 
 def check_outputs(header: Sequence[str], outputs: Sequence[str]) -> None:

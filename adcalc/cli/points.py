@@ -1,8 +1,10 @@
-"""``--points``: a sweep at every row of a file of points, streamed to CSV or JSON Lines,
-or written as Parquet or Arrow (through polars), or partition by partition on Dask."""
+"""``--points``: a sweep at every row of a file of points (CSV, JSON Lines, Arrow,
+Parquet, or standard input of any of them), streamed to standard output or a file in any
+of them, or partition by partition on Dask."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from typing import Any
 
@@ -11,7 +13,7 @@ import click
 from adcalc.cli import errors_reported
 from adcalc.cli.types import FLAGS
 from adcalc.engine.profile import RECORDER, stage
-from adcalc.errors import spell
+from adcalc.errors import OutputError, spell
 
 
 def sweep_points(kind: str, expression: Any, points: str, fmt: str, digits: int | None,
@@ -38,12 +40,12 @@ def sweep_points(kind: str, expression: Any, points: str, fmt: str, digits: int 
 def batch(expression: Any, points: str, fmt: str, mode: str, variables: list[str] | None,
           strict: bool, files: tuple[str | None, str | None, str | None] = (None, None, None),
           threads: int | None = None, kind: str = "gradient", overwrite: bool = False) -> None:
-    """``--points``: every CSV goes through adcalc's own streaming reader (to standard
-    output or a file: CSV and JSON Lines by its own writer, Parquet and Arrow through a
-    polars sink), so a cell reads the same on every path; Parquet, Arrow and JSON Lines
-    points through polars (``adcalc.columnar``).  A file to write is new (or
-    ``--overwrite``), never the points, and appears only when the run succeeds."""
-    from adcalc.commands.points import Replacing, batch_tape, check_target
+    """``--points``: the points in any format, from a file or standard input (sniffed),
+    through one path (``commands.points.run_points``), to standard output or a file in
+    any format.  A file to write is new (or ``--overwrite``), never the points, and
+    appears only when the run succeeds."""
+    from adcalc.batch.columnar import open_points
+    from adcalc.commands.points import Replacing, batch_tape, check_target, written_in_place
     from adcalc.engine.tape import Tape
     from adcalc.render.points_out import Progress, bad_rows_message, kink_rows_message
 
@@ -53,25 +55,33 @@ def batch(expression: Any, points: str, fmt: str, mode: str, variables: list[str
     tape, names = batch_tape(expression, variables, kind)  # a program's: ProgramPaths
     for line in tape.warnings:  # what the parser noticed (a binding never used)
         click.echo(line, err=True)
-    if source_format != "csv":
-        from adcalc.batch.columnar import count_rows
-        from adcalc.commands.points import run_columnar
-
-        sys.stdout.flush()
-        progress = Progress(count_rows(points, source_format) if sys.stderr.isatty() else None)
-        try:
-            if output == "-":
-                summary = run_columnar(tape, points, source_format, "-", target_format, mode,
-                                       names, strict, sys.stdout.buffer, threads, kind, progress)
-            else:
-                with Replacing(output) as path:
-                    summary = run_columnar(tape, points, source_format, path, target_format,
-                                           mode, names, strict, None, threads, kind, progress)
-        finally:
-            progress.close()
-    else:
-        summary = csv_batch(tape, names, points, output, target_format, mode, strict, threads,
-                            kind)
+    sys.stdout.flush()
+    opened = open_points(points, source_format, threads)
+    progress = Progress(opened.total if sys.stderr.isatty() else None)
+    try:  # (run_points closes the points)
+        if output == "-":
+            summary = write_points(tape, opened, target_format, sys.stdout.buffer, mode,
+                                   names, strict, threads, kind, progress)
+        elif written_in_place(output):  # a named pipe, /dev/stdout: as standard output
+            stream = open_for_writing(output)
+            try:
+                summary = write_points(tape, opened, target_format, stream, mode, names,
+                                       strict, threads, kind, progress)
+                stream.flush()
+            except OSError as exc:
+                if isinstance(exc, BrokenPipeError):
+                    raise
+                raise OutputError(f"cannot write the output: {exc.strerror or exc}") from None
+            finally:
+                with contextlib.suppress(OSError):  # (what a failed write left unflushed)
+                    stream.close()
+        else:
+            with Replacing(output) as path:
+                summary = write_points(tape, opened, target_format, path, mode, names,
+                                       strict, threads, kind, progress)
+    finally:
+        progress.close()
+        opened.close()
     if not isinstance(tape, Tape):  # a program's: what every path traced warns of
         for line in tape.warnings:
             click.echo(line, err=True)
@@ -81,114 +91,54 @@ def batch(expression: Any, points: str, fmt: str, mode: str, variables: list[str
         click.echo(spell(bad_rows_message(summary), FLAGS), err=True)
 
 
-def csv_batch(tape: Any, names: list[str], points: str, output: str, target_format: str,
-              mode: str, strict: bool, threads: int | None, kind: str) -> Any:
-    """CSV points in a file, to standard output (batch by batch) or to a file, through
-    polars' reader and writer with the same cells, rows, bytes and messages as adcalc's
-    own reader and writer (``run_csv_polars``), unless the file holds what only adcalc's
-    reader reads right, or polars is not installed: then through those (standard
-    output going on after the rows polars wrote)."""
-    from adcalc.batch.csv_in import open_points
-    from adcalc.commands.points import Fallback, Replacing, run_batch, run_csv_frames
-    from adcalc.render.points_out import ChunksOut, PointsWriter, Progress
-
-    fmt = "json" if target_format == "jsonl" else "csv"
-    skip = None
-    if output == "-" and target_format in ("csv", "jsonl"):
-        sys.stdout.flush()
-        try:
-            summary = fast_csv(tape, names, points, "-", target_format, mode, strict,
-                               threads, kind, ChunksOut(sys.stdout.buffer))
-        except Fallback as stop:  # after some rows: adcalc's reader goes on from there
-            summary, skip = None, stop.written
-        if summary is not None:
-            return summary
-    stream, size = open_points(points)
-    progress = Progress(size if sys.stderr.isatty() else None)
+def open_for_writing(path: str) -> Any:
+    """A pipe or a device named by ``-o``, opened to write bytes (a message if it cannot
+    be)."""
     try:
-        if output == "-" and target_format in ("csv", "jsonl"):
-            return run_batch(tape, stream, PointsWriter(sys.stdout, fmt, skip), mode, names,
-                             strict, progress, threads=threads, kind=kind)
-        if output == "-":  # Parquet or Arrow on standard output: made in a file first
-            import os
-            import tempfile
-
-            fd, path = tempfile.mkstemp(suffix=f".{target_format}")
-            os.close(fd)
-            try:
-                summary = fast_csv(tape, names, points, path, target_format, mode, strict,
-                                   threads, kind)
-                if summary is None:
-                    summary = run_csv_frames(tape, stream, path, target_format, mode, names,
-                                             strict, threads, kind, progress)
-                sys.stdout.flush()
-                with open(path, "rb") as f:
-                    sys.stdout.buffer.write(f.read())
-            finally:
-                os.unlink(path)
-            return summary
-        with Replacing(output) as path:
-            summary = fast_csv(tape, names, points, path, target_format, mode, strict,
-                               threads, kind)
-            if summary is not None:
-                return summary
-            if target_format in ("csv", "jsonl"):
-                try:
-                    with open(path, "w", encoding="utf-8", newline="") as out:
-                        return run_batch(tape, stream, PointsWriter(out, fmt), mode, names,
-                                         strict, progress, threads=threads, kind=kind)
-                except OSError as exc:
-                    from adcalc.errors import OutputError
-
-                    raise OutputError(f"cannot write the output {output!r}: "
-                                      f"{exc.strerror or exc}") from None
-            return run_csv_frames(tape, stream, path, target_format, mode, names, strict,
-                                  threads, kind, progress)
-    finally:
-        progress.close()
-        if points != "-":
-            stream.close()
+        return open(path, "wb")
+    except OSError as exc:
+        raise OutputError(f"cannot write the output {path!r}: {exc.strerror or exc}") from None
 
 
-def fast_csv(tape: Any, names: list[str], points: str, path: str, target_format: str,
-             mode: str, strict: bool, threads: int | None, kind: str, out: Any = None) -> Any:
-    """CSV points in a file to ``path`` (``-``: to ``out``) through polars
-    (``run_csv_polars``); ``None`` when adcalc's own reader must read them (standard
-    input, a lone ``\r``, a short row, …), or ``Fallback`` with the rows already on
-    standard output."""
-    import importlib.util
+def write_points(tape: Any, points: Any, target_format: str, target: Any, mode: str,
+                 names: list[str] | None, strict: bool, threads: int | None, kind: str,
+                 progress: Any) -> Any:
+    """The sweep to standard output's bytes or a file (``target``): CSV, JSON Lines and
+    an Arrow stream piece by piece (``ChunksOut``, which cuts a file back to its last
+    whole piece when writing fails); Parquet and Arrow files through polars' writers."""
+    from adcalc.commands.points import run_points
+    from adcalc.render.points_out import ChunksOut
 
-    from adcalc.commands.points import Fallback, polars_can_read, run_csv_polars
-    from adcalc.render.points_out import Progress
-
-    if points == "-" or importlib.util.find_spec("polars") is None or (
-            not polars_can_read(points)):
-        return None
-    progress = None
-    if sys.stderr.isatty():
-        from adcalc.batch.columnar import count_rows
-
-        progress = Progress(count_rows(points, "csv"))
+    to_file = isinstance(target, str)
+    if target_format == "parquet" or (target_format == "arrow" and to_file):
+        return run_points(tape, points, target_format, None, target, mode, names, strict,
+                          threads, kind, progress)
+    if not to_file:
+        return run_points(tape, points, target_format, ChunksOut(target, target_format),
+                          None, mode, names, strict, threads, kind, progress)
     try:
-        return run_csv_polars(tape, points, path, target_format, mode, names, strict,
-                              threads, kind, progress, out)
-    except Fallback as stop:
-        if stop.written is not None:
+        with open(target, "wb") as out:
+            return run_points(tape, points, target_format, ChunksOut(out, target_format),
+                              None, mode, names, strict, threads, kind, progress)
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):
             raise
-        return None
-    finally:
-        if progress is not None:
-            progress.close()
+        raise OutputError(f"cannot write the output: {exc.strerror or exc}") from None
 
 
 def batch_formats(points: str, fmt: str, files: tuple[str | None, str | None, str | None]
-                  ) -> tuple[str, str]:
+                  ) -> tuple[str | None, str]:
     """The formats read and written: by the files' extensions or the flags; ``--format
     json`` means JSON Lines, and refuses another format asked for."""
-    from adcalc.batch.columnar import format_of
+    from pathlib import Path
+
+    from adcalc.batch.columnar import FORMATS, format_of
+    from adcalc.commands.points import written_in_place
 
     output, input_format, output_format = files
     source_format = format_of(points, input_format, "the points")
+    if output and written_in_place(output) and Path(output).suffix.lower() not in FORMATS:
+        output = "-"  # a pipe or a device of no known extension: CSV, as standard output
     target_format = format_of(output, output_format, "the output")
     if fmt == "json":
         if output_format is None and output in (None, "-"):

@@ -12,12 +12,19 @@ every partition of a dataset of any size, on as many workers as the cluster has:
     points.map_partitions(f, meta=f.meta(points._meta)).to_parquet("gradients/")
 
 ``sweep_dataset`` is that, and what ``grad --points 'points/*.parquet' --engine dask -o
-gradients/`` runs.  Dask is an optional extra (``pip install "adcalc[dask]"``), imported
-only here; the function itself needs only pandas and NumPy, so it pickles to workers.
+gradients/`` runs: on the cluster whose scheduler it is given the address of (the command
+line's ``--scheduler``, or Dask's own setting ``scheduler-address``, which
+``DASK_SCHEDULER_ADDRESS`` sets), else on the current ``distributed.Client`` or Dask's
+local scheduler.  Dask is an optional extra (``pip install "adcalc[dask]"``), imported
+only here; the function itself needs only pandas and NumPy, so it pickles to workers
+(which import adcalc: it is installed where they run).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from adcalc.batch.sweep import (
@@ -32,6 +39,10 @@ from adcalc.errors import DomainError, InputError, param
 
 DASK = param("engine", "dask")
 """``--engine dask`` on the command line; in the API, ``sweep_dataset``."""
+
+SCHEDULER_SETTING: ContextVar[str | None] = ContextVar("scheduler", default=None)
+"""The command line's ``--scheduler``: the address of the Dask scheduler to sweep on
+(``sweep_dataset``'s ``scheduler`` when that is not given)."""
 
 
 class FrameFunction:
@@ -165,11 +176,15 @@ def check_folder(target: str, source: str, overwrite: bool) -> None:
 
 def sweep_dataset(expression: str | Tape, source: str, target: str, kind: str = "gradient",
                   variables: list[str] | None = None, strict: bool = False,
-                  overwrite: bool = False) -> tuple[Tape, list[str], Any]:
+                  overwrite: bool = False, scheduler: str | None = None
+                  ) -> tuple[Tape, list[str], Any]:
     """Every partition of the Parquet dataset ``source`` (a folder or a glob) swept with
-    ``frame_function`` on Dask — on the cluster of the current ``distributed.Client`` if
-    there is one, else Dask's local scheduler — written as the Parquet dataset ``target``
-    (a folder of one file per partition).  A row that cannot be evaluated is null, and
+    ``frame_function`` on Dask — on the cluster of the scheduler at ``scheduler``
+    (``tcp://host:8786``; see ``cluster_address`` for where it comes from otherwise), or
+    of the current ``distributed.Client``, else on Dask's local scheduler — written as the
+    Parquet dataset ``target`` (a folder of one file per partition: on a cluster, the
+    workers read ``source`` and write the parts, so both are paths they share with this
+    process).  A row that cannot be evaluated is null, and
     is reported (rows numbered from 1 in the dataset's order); with ``strict`` it stops
     the run.  The folder appears (or replaces the old one, with ``overwrite``) only when
     the run succeeds.  Returns the tape, the variables and a ``BatchSummary``."""
@@ -187,6 +202,7 @@ def sweep_dataset(expression: str | Tape, source: str, target: str, kind: str = 
         raise InputError(f"{DASK} needs Dask: pip install 'adcalc[dask]'") from None
     f = frame_function(expression, kind, variables)
     check_folder(target, source, overwrite)
+    address = cluster_address(scheduler)
     try:
         points = dd.read_parquet(source)
     except Exception as exc:
@@ -202,7 +218,8 @@ def sweep_dataset(expression: str | Tape, source: str, target: str, kind: str = 
         tasks = [dask.delayed(_sweep_part)(f, part, os.path.join(made, f"part.{k}.parquet"))
                  for k, part in enumerate(parts)]
         try:
-            done = dask.compute(*tasks)
+            with connected(address) as client:
+                done = dask.compute(*tasks, scheduler=client)
         except InputError:
             raise
         except Exception as exc:
@@ -230,3 +247,69 @@ def sweep_dataset(expression: str | Tape, source: str, target: str, kind: str = 
         if os.path.isdir(made):
             shutil.rmtree(made, ignore_errors=True)
     return f.tape, list(f.names), summary
+
+
+def cluster_address(scheduler: str | None = None) -> str | None:
+    """The address of the Dask scheduler to sweep on: ``scheduler``, else the command
+    line's (``SCHEDULER_SETTING``), else Dask's setting ``scheduler-address``
+    (``DASK_SCHEDULER_ADDRESS``, or Dask's configuration files) unless this process has a
+    current ``distributed.Client`` (then its cluster, as ``dask.compute`` would go);
+    ``None``: as ``dask.compute`` goes (that Client, or Dask's local scheduler)."""
+    import dask
+
+    address = scheduler if scheduler is not None else SCHEDULER_SETTING.get()
+    if address is not None:
+        return str(address)
+    configured = dask.config.get("scheduler-address", None)
+    if not configured:
+        return None
+    try:
+        from distributed import default_client
+
+        default_client()
+        return None  # this process's Client (Client() itself read the setting)
+    except (ImportError, ValueError):
+        return str(configured)
+
+
+@contextmanager
+def connected(address: str | None) -> Iterator[Any]:
+    """A ``distributed.Client`` of the scheduler at ``address`` with a worker or more,
+    closed after; ``None`` for no address.  Nothing hangs: the scheduler must answer, and
+    a worker be there, within Dask's connect timeout (``distributed.comm.timeouts.connect``,
+    30 s unless set: ``DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT=5s``), else an
+    ``InputError`` names the address."""
+    if address is None:
+        yield None
+        return
+    import dask
+
+    try:
+        from distributed import Client
+    except ImportError:
+        raise InputError(f"{DASK} on the cluster at {address!r} needs dask.distributed: "
+                         "pip install 'adcalc[dask]'") from None
+    from dask.utils import parse_timedelta
+
+    wait = parse_timedelta(dask.config.get("distributed.comm.timeouts.connect", "30s"))
+    try:
+        client = Client(address, timeout=wait, set_as_default=False)
+    except ValueError as exc:  # not an address: no port, a bad host
+        raise InputError(f"{address!r} is not the address of a Dask scheduler ({exc}): "
+                         "give one like tcp://127.0.0.1:8786") from None
+    except (OSError, TimeoutError) as exc:
+        why = (f"nothing answered within {wait:g} s" if "timed out" in str(exc).lower()
+               else str(exc))
+        raise InputError(f"cannot connect to the Dask scheduler at {address!r}: {why}; is "
+                         "it running there? (how long adcalc waits is Dask's setting "
+                         "distributed.comm.timeouts.connect)") from None
+    try:
+        try:
+            client.wait_for_workers(1, timeout=wait)
+        except (OSError, TimeoutError):
+            raise InputError(f"the Dask scheduler at {address!r} has no workers (none came "
+                             f"within {wait:g} s): start one with dask worker {address}"
+                             ) from None
+        yield client
+    finally:
+        client.close()

@@ -1,136 +1,50 @@
-"""Points out: the rows of a batch as CSV or JSON Lines, a chunk at a time, with the
-warnings and the progress bar of a long run.
+"""Points out: the bytes of each piece of a batch written whole, with the warnings and
+the progress bar of a long run.
 
-Output goes out a chunk at a time; if writing fails (a full disk, a file-size limit) a
-regular file is cut back to its last whole chunk and ``OutputError`` says how many rows
+Output goes out a piece at a time; if writing fails (a full disk, a file-size limit) a
+regular file is cut back to its last whole piece and ``OutputError`` says how many rows
 it holds: never a row cut in half.
 """
 
 from __future__ import annotations
 
-import csv
-import json
 import time
 from typing import IO, TYPE_CHECKING, Any
 
-from adcalc.batch.csv_in import Records, row_message
+from adcalc.batch.csv_in import row_message
 from adcalc.batch.sweep import BatchResult
 from adcalc.engine.tape import Tape
 from adcalc.errors import OutputError
-from adcalc.render.json_out import number
 
 if TYPE_CHECKING:
     from adcalc.commands.points import BatchSummary
 
 
-class PointsWriter:
-    """What ``commands.points.run_batch`` writes through: CSV or JSON Lines on ``out``."""
-
-    def __init__(self, out: IO[str], fmt: str = "csv", skip: int | None = None) -> None:
-        self.out, self.fmt = out, fmt
-        self.sink = Committed(out)
-        self.rows = 0
-        self.skip = skip
-        """Rows already written (and the header), by polars: not to write again."""
-        self.format: CsvOut | JsonLinesOut | None = None
-
-    def begin(self, tape: Tape, header: list[str], names: list[str], outputs: list[str],
-              records: Records) -> None:
-        try:
-            self.format = (JsonLinesOut(self.out, header, outputs) if self.fmt == "json"
-                           else CsvOut(self.out, header, outputs, records, self.skip is None))
-            self.sink.commit()
-        except BrokenPipeError:
-            raise  # | head: the reader has all it wants (exit 141, quietly)
-        except OSError as exc:
-            raise self.sink.failed(exc, self.rows) from None
-
-    def write(self, first: int, rows: list[list[str]], computed: dict[str, Any],
-              result: BatchResult) -> None:
-        assert self.format is not None
-        if self.skip:
-            k = min(self.skip, len(rows))
-            self.skip -= k
-            self.rows += k
-            rows, computed = rows[k:], {c: a[k:] for c, a in computed.items()}
-        try:
-            self.format.write(first, rows, computed)
-            self.sink.commit()
-        except BrokenPipeError:
-            raise
-        except OSError as exc:
-            raise self.sink.failed(exc, self.rows) from None
-        except KeyboardInterrupt:  # Ctrl-C mid-chunk: the file keeps whole rows only
-            self.sink.cut()
-            raise
-        self.rows += len(rows)
-
-
-class CsvOut:
-    """CSV out, new lines as ``\n``: every cell of the input as it came, then the output
-    columns (``repr`` of each double: it reads back bit for bit; ``nan`` for a bad row).
-    Python's writer quotes a cell holding ``\n`` but not one holding a bare ``\r``
-    (before 3.12), which readers then split: such rows are written with every cell
-    quoted, so every cell reads back as it came in."""
-
-    def __init__(self, out: IO[str], header: list[str], outputs: list[str],
-                 records: Records | None = None, header_row: bool = True) -> None:
-        self.writer = csv.writer(out, lineterminator="\n")
-        self.quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
-        self.records = records
-        if header_row:
-            self._row([*header, *outputs])
-        self.outputs = outputs
-
-    def _row(self, row: list[str]) -> None:
-        (self.quoted if any("\r" in cell for cell in row) else self.writer).writerow(row)
-
-    def write(self, first: int, rows: list[list[str]], computed: dict[str, Any]) -> None:
-        columns = [computed[c].tolist() for c in self.outputs]
-        out = ([*row, *(repr(c[j]) for c in columns)] for j, row in enumerate(rows))
-        if self.records is not None and self.records.carriage_return:
-            for row in out:  # the slow path, only for input that holds a \r
-                self._row(row)
-        else:
-            self.writer.writerows(out)
-
-
-class JsonLinesOut:
-    """JSON Lines out, one flat object a row, the same layout as ``-o FILE.jsonl`` and
-    every other format: each input column (a cell of a CSV as its text, as it came), then
-    the output columns as numbers (``null`` for a bad row, and for any number that is not
-    finite)."""
-
-    def __init__(self, out: IO[str], header: list[str], outputs: list[str]) -> None:
-        self.out, self.header, self.outputs = out, header, outputs
-
-    def write(self, first: int, rows: list[list[str]], computed: dict[str, Any]) -> None:
-        columns = [computed[c].tolist() for c in self.outputs]
-        header, outputs = self.header, self.outputs
-        lines = []
-        for j, row in enumerate(rows):
-            item: dict[str, Any] = dict(zip(header, row, strict=True))
-            item.update({c: number(col[j]) for c, col in zip(outputs, columns, strict=True)})
-            lines.append(json.dumps(item, allow_nan=False, ensure_ascii=False))
-        self.out.write("\n".join(lines) + ("\n" if lines else ""))
-
-
 class ChunksOut:
-    """What ``commands.points.stream_polars`` writes through: each batch's bytes, whole,
-    on a binary stream (standard output), as ``PointsWriter`` writes its chunks."""
+    """What ``commands.points.run_points`` writes through: each piece's bytes, whole, on a
+    stream (standard output's bytes, a file, or a text stream: decoded).  ``fmt`` is the
+    format written (``csv``, ``json``/``jsonl``, ``arrow``)."""
 
-    def __init__(self, out: IO[bytes]) -> None:
+    def __init__(self, out: IO[bytes] | IO[str], fmt: str = "csv") -> None:
+        import io
+
         self.out = out
+        self.target = "jsonl" if fmt in ("json", "jsonl") else fmt
+        self.text = isinstance(out, io.TextIOBase)
         self.sink = Committed(out)  # type: ignore[arg-type]
         self.rows = 0
 
     def write(self, data: bytes, rows: int) -> None:
         import os
 
+        if not data:
+            return
         try:
-            if self.sink.fd is None:  # a pipe, a terminal: through the stream's buffer
-                self.out.write(data)
-            else:  # a file: straight to it, to be cut back to the last whole batch
+            if self.text:
+                self.out.write(data.decode("utf-8"))  # type: ignore[arg-type]
+            elif self.sink.fd is None:  # a pipe, a terminal: through the stream's buffer
+                self.out.write(data)  # type: ignore[arg-type]
+            else:  # a file: straight to it, to be cut back to the last whole piece
                 self.out.flush()
                 view = memoryview(data)
                 while view:
@@ -140,12 +54,16 @@ class ChunksOut:
             raise  # | head: the reader has all it wants (exit 141, quietly)
         except OSError as exc:
             raise self.sink.failed(exc, self.rows) from None
-        except KeyboardInterrupt:  # Ctrl-C mid-batch: the file keeps whole rows only
+        except KeyboardInterrupt:  # Ctrl-C mid-piece: the file keeps whole rows only
             end = None if self.sink.good is None else self.sink.good + len(data)
-            if end is None or self.sink._position() != end:  # (the batch went out whole:
+            if end is None or self.sink._position() != end:  # (the piece went out whole:
                 self.sink.cut()  # it stays)
             raise
         self.rows += rows
+
+
+PointsWriter = ChunksOut
+"""``run_batch``'s writer: CSV, or JSON Lines (``fmt`` ``json``)."""
 
 
 class Committed:

@@ -154,17 +154,30 @@ def test_jacobian_points_on_standard_streams(cli) -> None:
 
 
 def test_progress_counts_every_row(tmp_path) -> None:
-    from adcalc.batch.columnar import count_rows
-    from adcalc.commands.points import run_columnar
+    """The progress bar's measure: a Parquet file's rows are known before the sweep, and
+    every piece swept reports its rows, which add up to them (a CSV's are its bytes)."""
+    from adcalc.batch.columnar import open_points
+    from adcalc.commands.points import run_points
     from adcalc.frontend.parse import parse
 
     src = tmp_path / "p.parquet"
-    pl.DataFrame({"x": np.linspace(0.5, 2, 200_000)}).write_parquet(src)
-    assert count_rows(str(src), "parquet") == 200_000
+    pl.DataFrame({"x": np.linspace(0.5, 2, 200_000)}).write_parquet(src, row_group_size=30_000)
+    points = open_points(str(src), "parquet")
+    assert points.total == 200_000
     seen = []
-    run_columnar(parse("x^2"), str(src), "parquet", str(tmp_path / "o.parquet"), "parquet",
-                 progress=lambda units, rows: seen.append(rows))
-    assert sum(seen) == 200_000 and len(seen) >= 1
+    run_points(parse("x^2"), points, "parquet", sink_to=str(tmp_path / "o.parquet"),
+               progress=lambda units, rows: seen.append((units, rows)))
+    assert sum(r for _, r in seen) == 200_000 and len(seen) > 1
+    assert all(u == r for u, r in seen)
+    csv_src = tmp_path / "p.csv"
+    csv_src.write_bytes(b"x\n" + b"1.5\n" * 100_000)
+    points = open_points(str(csv_src), "csv", block=1 << 16)
+    assert points.total == csv_src.stat().st_size
+    seen.clear()
+    run_points(parse("x^2"), points, "parquet", sink_to=str(tmp_path / "c.parquet"),
+               progress=lambda units, rows: seen.append((units, rows)))
+    assert sum(r for _, r in seen) == 100_000 and len(seen) > 1
+    assert sum(u for u, _ in seen) == csv_src.stat().st_size - 2  # all but the header
 
 
 def test_polars_reads_a_subset_of_what_float_reads_to_the_same_doubles() -> None:

@@ -603,7 +603,9 @@ def check(args: list[str], stdin: str | None) -> None:
     assert not numeric, f"a numeric warning, not a message:{where}" + "\n".join(numeric)
     assert "Traceback" not in r.output, where + r.output
     if r.exit_code != 0:
-        lines = [line.lstrip() for line in r.output.splitlines()]
+        # the message is on stderr (click keeps it apart); binary output (Arrow, Parquet)
+        # may come before it on stdout, with no new line between
+        lines = [line.lstrip() for line in (r.stderr or r.output).splitlines()]
         assert any(line.startswith(("error:", "Error:", "Usage:")) for line in lines), (
             f"exit {r.exit_code} without a message{where}{r.output!r}")
     elif "--format" in args and args[args.index("--format") + 1] == "json":

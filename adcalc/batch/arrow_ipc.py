@@ -1,0 +1,136 @@
+"""Arrow IPC, a message at a time: an Arrow stream (or the stream inside an Arrow file)
+read one record batch after another from a pipe or a file, and frames written one after
+another as a single stream that polars, pyarrow or DuckDB read from a pipe.
+
+The format (arrow.apache.org/docs/format/Columnar.html#serialization-and-interprocess-
+communication-ipc): each message is the continuation marker ``0xFFFFFFFF``, the length of
+its metadata, the metadata (a flatbuffer ``Message`` that gives the length of the body)
+and the body; the schema comes first, dictionaries before the batches that use them, and
+``0xFFFFFFFF 0x00000000`` ends the stream.  An Arrow file is ``ARROW1``, two bytes of
+padding, such a stream, and a footer.  polars reads each batch as a stream of its own
+(the schema, the dictionaries so far, the batch), so no more than a batch is held.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+from collections.abc import Iterator
+from typing import Any
+
+from adcalc.errors import InputError
+
+CONTINUATION = b"\xff\xff\xff\xff"
+END = CONTINUATION + b"\0\0\0\0"
+FILE_MAGIC = b"ARROW1"
+SCHEMA, DICTIONARY, RECORD_BATCH = 1, 2, 3
+MAX_MESSAGE = 1 << 31
+"""Bytes of one message (a record batch) held at most: 2 GiB."""
+
+
+def header_and_body(meta: bytes) -> tuple[int, int]:
+    """The kind of a message (its ``header_type``) and the length of its body, read from
+    its flatbuffer: the root table, its vtable, fields 1 and 3."""
+    root = struct.unpack_from("<I", meta, 0)[0]
+    vtable = root - struct.unpack_from("<i", meta, root)[0]
+    size = struct.unpack_from("<H", meta, vtable)[0]
+
+    def field(k: int) -> int:
+        at = 4 + 2 * k
+        return struct.unpack_from("<H", meta, vtable + at)[0] if at + 2 <= size else 0
+
+    kind, body = field(1), field(3)
+    return (meta[root + kind] if kind else 0,
+            struct.unpack_from("<q", meta, root + body)[0] if body else 0)
+
+
+def messages(feed: Any, what: str) -> Iterator[tuple[int, bytes]]:
+    """(kind, bytes) of each message of the stream on ``feed`` (an Arrow file's magic
+    skipped), to the end of the stream."""
+    feed.fill(8, None)
+    if feed.pending.startswith(FILE_MAGIC):
+        feed.take(8)
+    while True:
+        feed.fill(8, None)
+        head = feed.pending[:8]
+        if len(head) < 4:
+            if head:
+                break
+            return  # no end marker: the stream just ends, as some writers leave it
+        start = 8 if head.startswith(CONTINUATION) else 4  # (before Arrow 0.15: no marker)
+        if len(head) < start:
+            break
+        length = struct.unpack_from("<i", head, start - 4)[0]
+        if length == 0:
+            return
+        if not 0 < length <= MAX_MESSAGE:
+            break
+        feed.fill(start + length, None)
+        try:
+            kind, body = header_and_body(feed.pending[start:start + length])
+        except struct.error:
+            break
+        if not 0 <= body <= MAX_MESSAGE:
+            break
+        feed.fill(start + length + body, None)
+        if len(feed.pending) < start + length + body:
+            break
+        yield kind, feed.take(start + length + body)
+    raise InputError(f"cannot read {what} as an Arrow IPC stream: a message is cut short "
+                     "or is not one")
+
+
+def frames(feed: Any, what: str) -> tuple[Any, Iterator[Any]]:
+    """The schema (an empty frame) and an iterator over the record batches as frames."""
+    import polars as pl
+
+    stream = messages(feed, what)
+    first = next(stream, None)
+    if first is None or first[0] != SCHEMA:
+        raise InputError(f"cannot read {what} as an Arrow IPC stream: it does not start "
+                         "with a schema")
+    schema = first[1]
+    try:
+        empty = pl.read_ipc_stream(io.BytesIO(schema + END))
+    except Exception as exc:
+        raise InputError(f"cannot read {what} as an Arrow stream: {exc}") from None
+
+    def batches() -> Iterator[Any]:
+        dictionaries: list[bytes] = []
+        for kind, message in stream:
+            if kind == DICTIONARY:
+                dictionaries.append(message)
+            elif kind == RECORD_BATCH:
+                data = b"".join([schema, *dictionaries, message, END])
+                try:
+                    yield pl.read_ipc_stream(io.BytesIO(data))
+                except Exception as exc:
+                    raise InputError(f"cannot read {what} as an Arrow stream: "
+                                     f"{exc}") from None
+
+    return empty, batches()
+
+
+class StreamWriter:
+    """Frames of one schema written one after another as a single Arrow IPC stream: the
+    first with its schema, each after it as its record batches alone, ``end`` the end
+    marker."""
+
+    def __init__(self) -> None:
+        self.started = False
+
+    def encode(self, frame: Any) -> bytes:
+        buffer = io.BytesIO()
+        frame.write_ipc_stream(buffer)
+        data = buffer.getvalue()
+        if data.endswith(END):
+            data = data[:-len(END)]
+        if not self.started:
+            self.started = True
+            return data
+        length = struct.unpack_from("<i", data, 4)[0]  # the schema message: no body
+        return data[8 + length:]
+
+    def end(self, empty: Any) -> bytes:
+        """The end marker (after the schema, from ``empty``, if nothing came before)."""
+        return (b"" if self.started else self.encode(empty)) + END
