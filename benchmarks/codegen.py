@@ -5,15 +5,19 @@
 1. The generated C (gcc -O2): a gradient call against a value call (target <= 4x), for the
    seed function and random expressions of 10^2-10^5 nodes (timed in C, in a loop), and
    gcc's time and peak memory on the file (bodies past 2,000 statements are split).
-2. Generation time and source size against the tape (linear), and SymPy's
-   ``lambdify(diff(...), cse=True)``: size, generation time, run time per call (Python
-   floats), each within a budget of BUDGET seconds; past the first size SymPy cannot do
-   within it, larger ones are not tried.  (``--quick``: up to 10^4 nodes.)
-3. The NumPy gradient over 10^6 points against ``adcalc grad --points``' array sweep.
+2. Generation time and source size against the tape (linear), and SymPy (``diff``, then
+   ``cse``): ``lambdify(..., cse=True)`` (size, generation time, run time per call on
+   Python floats) and C from ``sympy.codegen``'s printer (``ccode``; generation time,
+   size, and its gradient compiled and timed as adcalc's), each within a budget of
+   BUDGET seconds; past the first size SymPy cannot do within it, larger ones are not
+   tried.  (``--quick``: up to 10^4 nodes.)
+3. A program with a branch in a loop of N iterations: generation time, size, C costs.
+4. The NumPy gradient over 10^6 points against ``adcalc grad --points``' array sweep.
 """
 
 from __future__ import annotations
 
+import math
 import multiprocessing as mp
 import os
 import subprocess
@@ -60,14 +64,14 @@ int main(void) {
 """
 
 
-def c_costs(text: str, variables: list[str], point: list[float], reps: int, tmp: str
+def c_costs(source: str, variables: list[str], point: list[float], reps: int, tmp: str
             ) -> tuple[float, float, float, int, int]:
     """(value seconds/call, gradient seconds/call, compile seconds, source bytes, gcc's
-    peak memory in KB, or 0 where /usr/bin/time is missing)."""
-    g = codegen(text, "c", variables=variables)
+    peak memory in KB, or 0 where /usr/bin/time is missing) of a C file defining
+    ``double f(...)`` and ``double f_grad(..., double *grad)``."""
     src = os.path.join(tmp, "gen.c")
     with open(src, "w") as f:
-        f.write(g.source)
+        f.write(source)
     n = len(variables)
     params = ", ".join("double" for _ in variables)
     decls = f"double f({params});\ndouble f_grad({params}, double *grad);"
@@ -80,14 +84,29 @@ def c_costs(text: str, variables: list[str], point: list[float], reps: int, tmp:
                         src, "-o", os.path.join(tmp, "gen.o")], capture_output=True, text=True)
     compile_s = time.perf_counter() - t0
     if r.returncode != 0:
-        raise SystemExit(f"gcc failed on {len(g.source):,} bytes: {r.stderr[-300:]}")
+        raise SystemExit(f"gcc failed on {len(source):,} bytes: {r.stderr[-300:]}")
     memory = int(r.stderr.split()[-1]) if timer else 0
     subprocess.run(["gcc", "-std=c99", "-O2", os.path.join(tmp, "main.c"),
                     os.path.join(tmp, "gen.o"), "-o", os.path.join(tmp, "bench"), "-lm"],
                    check=True)
     out = subprocess.run([os.path.join(tmp, "bench")], capture_output=True, text=True,
                          check=True).stdout.split()
-    return float(out[0]), float(out[1]), compile_s, len(g.source.encode()), memory
+    return float(out[0]), float(out[1]), compile_s, len(source.encode()), memory
+
+
+def _sympy_c(exprs: list, variables: list[str], name: str, grad: bool) -> str:
+    """SymPy's C for ``exprs`` (the value, then the derivatives): ``sympy.cse`` and the
+    C99 printer of ``sympy.codegen`` (``ccode``), as ``double f(...)`` /
+    ``double f_grad(..., double *grad)``."""
+    import sympy
+    from sympy.printing.c import ccode
+
+    reps, reduced = sympy.cse(exprs)
+    params = ", ".join(f"double {v}" for v in variables) + (", double *grad" if grad else "")
+    lines = [f"    const double {s} = {ccode(v)};" for s, v in reps]
+    lines += [f"    grad[{k}] = {ccode(r)};" for k, r in enumerate(reduced[1:])]
+    lines.append(f"    return {ccode(reduced[0])};")
+    return f"double {name}({params})\n{{\n" + "\n".join(lines) + "\n}\n"
 
 
 def _sympy_job(text: str, variables: list[str], queue: mp.Queue) -> None:
@@ -98,6 +117,7 @@ def _sympy_job(text: str, variables: list[str], queue: mp.Queue) -> None:
     expr = sympy.sympify(text.replace("^", "**").replace("sigmoid", "_sig"),
                          locals={"_sig": lambda a: 1 / (1 + sympy.exp(-a))})
     derivs = [sympy.diff(expr, s) for s in syms]
+    diffed = time.perf_counter() - t0
     f = sympy.lambdify(syms, [expr, *derivs], modules="math", cse=True)
     gen = time.perf_counter() - t0
     import inspect
@@ -109,19 +129,30 @@ def _sympy_job(text: str, variables: list[str], queue: mp.Queue) -> None:
     while time.perf_counter() - t0 < 0.5:
         f(*pt)
         reps += 1
-    queue.put((gen, size, (time.perf_counter() - t0) / reps))
+    per_call = (time.perf_counter() - t0) / reps
+    t0 = time.perf_counter()
+    c_source = "#include <math.h>\n" + _sympy_c([expr], variables, "f", False) + _sympy_c(
+        [expr, *derivs], variables, "f_grad", True)
+    c_gen = diffed + time.perf_counter() - t0
+    queue.put((gen, size, per_call, c_gen, c_source))
 
 
 def sympy_costs(text: str, variables: list[str], timeout: float) -> tuple | None:
     queue: mp.Queue = mp.Queue()
     p = mp.Process(target=_sympy_job, args=(text, variables, queue))
     p.start()
-    p.join(timeout)
+    t0 = time.perf_counter()
+    got = None
+    while got is None and time.perf_counter() - t0 < timeout:
+        try:
+            got = queue.get(timeout=0.2)
+        except Exception:  # queue.Empty: not yet
+            if not p.is_alive():
+                break
     if p.is_alive():
         p.kill()
-        p.join()
-        return None
-    return queue.get() if not queue.empty() else None
+    p.join()
+    return got
 
 
 def python_call(text: str, variables: list[str]) -> float:
@@ -153,7 +184,7 @@ def main() -> None:
             gen = time.perf_counter() - t0
             reps = max(20, 20_000_000 // max(len(tape), 1) // 10)
             point = [0.3 + 0.1 * k for k in range(len(variables))]
-            v, gr, comp, size, mem = c_costs(text, variables, point, reps, tmp)
+            v, gr, comp, size, mem = c_costs(g.source, variables, point, reps, tmp)
             rows.append([label, f"{len(tape):,}", f"{gen * 1e3:.1f}", f"{size:,}",
                          f"{size / len(tape):.0f}", f"{comp:.1f}", f"{mem / 1024:.0f}",
                          f"{v * 1e9:.0f}", f"{gr * 1e9:.0f}", f"{gr / v:.2f}"])
@@ -162,23 +193,50 @@ def main() -> None:
             s = sympy_costs(text, variables, BUDGET) if sympy_ok else None
             note = "" if s else f"> {BUDGET:.0f} s" if sympy_ok else "not tried"
             sympy_ok = sympy_ok and s is not None
+            c_grad = "-"
+            if s is not None:
+                _, sgr, _, _, _ = c_costs(s[4], variables, point, reps, tmp)
+                c_grad = f"{sgr * 1e9:.0f}"
             sym_rows.append([label, f"{gen * 1e3:.1f}", f"{pycall * 1e6:.1f}",
                              "-" if s is None else f"{s[0] * 1e3:.0f}",
                              "-" if s is None else f"{s[1]:,}",
-                             "-" if s is None else f"{s[2] * 1e6:.1f}", note])
+                             "-" if s is None else f"{s[2] * 1e6:.1f}",
+                             "-" if s is None else f"{s[3] * 1e3:.0f}",
+                             "-" if s is None else f"{len(s[4]):,}", c_grad, f"{gr * 1e9:.0f}",
+                             note])
+        program_rows = programs(tmp)
     print("Generated C (gcc -O2), per call, timed in a C loop:")
     print(table(["function", "tape nodes", "gen ms", "C bytes", "bytes/node", "gcc s",
                  "gcc MB", "f ns", "f_grad ns", "grad/value"], rows))
-    print(f"\nAgainst SymPy lambdify(diff(...), cse=True) (Python floats, math module; "
-          f"{BUDGET:.0f} s each):")
-    print(table(["function", "adcalc gen ms", "adcalc py f_grad us", "sympy gen ms",
-                 "sympy bytes", "sympy us/call", "note"], sym_rows))
+    print(f"\nAgainst SymPy (diff, then cse; {BUDGET:.0f} s each): lambdify(..., cse=True) "
+          "as Python (math module), and C from sympy.codegen's printer (ccode), compiled "
+          "and timed as above:")
+    print(table(["function", "adcalc gen ms", "adcalc py us", "lambdify ms", "lambdify bytes",
+                 "lambdify us", "sympy C ms", "sympy C bytes", "sympy C grad ns",
+                 "adcalc C grad ns", "note"], sym_rows))
+    print("\nA program with a branch in a loop, y = x; repeat N { y = if y > 1 then y/2 "
+          "else y*x + 1 }; y (unrolled; C):")
+    print(table(["N", "tape nodes", "gen ms", "C bytes", "bytes/N", "f ns", "f_grad ns",
+                 "grad/value"], program_rows))
     numpy_vs_batch()
+
+
+def programs(tmp: str) -> list[list[str]]:
+    """Generated code of a program over N iterations: time, size, cost (C)."""
+    rows = []
+    for n in (10, 100, 1000):
+        text = f"y = x; repeat {n} {{ y = if y > 1 then y/2 else y*x + 1 }}; y"
+        t0 = time.perf_counter()
+        g = codegen(text, "c")
+        gen = time.perf_counter() - t0
+        v, gr, _, size, _ = c_costs(g.source, ["x"], [1.5], max(200, 2_000_000 // n), tmp)
+        rows.append([f"{n:,}", f"{g.tape_nodes:,}", f"{gen * 1e3:.1f}", f"{size:,}",
+                     f"{size / n:.0f}", f"{v * 1e9:.0f}", f"{gr * 1e9:.0f}", f"{gr / v:.2f}"])
+    return rows
 
 
 def numpy_vs_batch() -> None:
     import numpy as np
-    from common import best_of
 
     from adcalc.batch.sweep import sweep_arrays
 
@@ -187,15 +245,23 @@ def numpy_vs_batch() -> None:
     cols = {"x1": rng.uniform(0.1, 1, n), "x2": rng.uniform(0.1, 1, n)}
     ns: dict = {}
     exec(codegen(SEED, "numpy").source, ns)
-    t_np = best_of(lambda: ns["f_grad"](cols["x1"], cols["x2"]), 3)
     tape = adcalc.parse(SEED)
-    t_batch = best_of(lambda: sweep_arrays(tape, cols), 3)
-    v, _ = ns["f_grad"](cols["x1"], cols["x2"])
+    runs = {"numpy": lambda: ns["f_grad"](cols["x1"], cols["x2"]),
+            "batch": lambda: sweep_arrays(tape, cols)}
+    best = dict.fromkeys(runs, math.inf)
+    for _ in range(15):  # interleaved, best of 15 each: both see the same machine
+        for k, run in runs.items():
+            t0 = time.perf_counter()
+            run()
+            best[k] = min(best[k], time.perf_counter() - t0)
+    v, g = ns["f_grad"](cols["x1"], cols["x2"])
     ref = sweep_arrays(tape, cols)
-    same = bool(np.array_equal(np.asarray(v), np.asarray(ref.values)))
-    print(f"\nNumPy over 10^6 points, seed function: generated f_grad {t_np * 1e3:.0f} ms, "
-          f"adcalc's array sweep (grad --points) {t_batch * 1e3:.0f} ms; values identical: "
-          f"{same}")
+    same = bool(np.array_equal(v, ref.values)) and all(
+        np.array_equal(a, ref.gradient[name]) for a, name in zip(g, ["x1", "x2"], strict=True))
+    print(f"\nNumPy over 10^6 points, seed function (best of 15, interleaved): generated "
+          f"f_grad {best['numpy'] * 1e3:.1f} ms, adcalc's array sweep (grad --points) "
+          f"{best['batch'] * 1e3:.1f} ms, ratio {best['numpy'] / best['batch']:.2f}; values "
+          f"and gradients identical: {same}")
 
 
 if __name__ == "__main__":

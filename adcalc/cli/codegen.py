@@ -18,13 +18,16 @@ Examples:
   adcalc codegen "x*y + sin(x)" --lang python --vars y,x --name g
   adcalc codegen "[x*y, sin(x) + y^2]" --lang numpy          (f, f_jacobian)
   adcalc codegen @model.adc --lang c --what hessian
+  adcalc codegen "if x > 0 then x^2 else -x" --lang numpy   (branches: np.where)
 
 f(x, y) returns the value; f_grad(x, y) the value and the gradient (C: double
 f_grad(double x, double y, double *grad), returning the value); f_jacobian the values and
 the Jacobian's rows; f_hessian the value, the gradient and the Hessian's rows (C:
 row-major arrays). The derivatives are adcalc's reverse sweep written out, statement by
 statement, with its own stable rules and conventions at kinks; the file's header says
-them, the variables' order and what happens outside a domain.
+them, the variables' order and what happens outside a domain. A program's branches are
+if/else blocks (NumPy: np.where), its repeat and for loops unrolled; a while loop is
+refused (bound it with repeat N and an if).
 """
 
 

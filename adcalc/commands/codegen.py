@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from adcalc.commands.common import prepare
 from adcalc.engine.tape import Tape
-from adcalc.errors import InputError, param
+from adcalc.errors import InputError
 from adcalc.symbolic.codegen import LANGS, WHATS, Generated, generate
 
 __all__ = ["LANGS", "WHATS", "Generated", "codegen"]
@@ -23,14 +23,24 @@ def codegen(expression: str | Tape, lang: str = "python", what: str | None = Non
     ``f_hessian``).  ``variables``: the parameters' order (as ``grad`` orders them when
     not given).
     """
+    text = ""
     if isinstance(expression, str):
         from adcalc.frontend.parse import parse_program
+        from adcalc.frontend.program import Program
 
-        if not isinstance(parse_program(expression), Tape):
-            raise InputError(
-                "codegen writes straight-line code, and this program has branches or "
-                "loops: generated code for them is not built yet; diff without a point "
-                "gives its derivative piece by piece, and grad, jacobian and hessian "
-                f"differentiate it at a point ({param('point')})")
+        text, program = expression, parse_program(expression)
+        if isinstance(program, Program):
+            from adcalc.frontend.checks import variable_order
+            from adcalc.symbolic.codegen.branches import merge
+
+            merged = merge(program)
+            shown = Tape()
+            shown.variables = merged.variables
+            order = variable_order(shown, variables)
+            return generate(merged.tape, lang, what, name, order, expression, mode, merged)
+        if not isinstance(program, Tape):
+            raise InputError("codegen takes an expression or a program as text, not a "
+                             "Python function's trace")
+        expression = program  # read once
     s = prepare(expression, None, variables)
-    return generate(s.tape, lang, what, name, s.variables, s.expression, mode)
+    return generate(s.tape, lang, what, name, s.variables, text, mode)

@@ -253,7 +253,9 @@ def test_generated_python_is_ruff_clean(tmp_path: Path) -> None:
     ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
     texts = ["log((x1+x2)^2 + sin(x1*x2))", "[x*y, max(x, y), relu(x) + abs(y)]",
              "atan(x) + asin(y/2) + x^y + tanh(x)*sigmoid(y) + softplus(x) + hypot(x, y)",
-             "lambda*int + double + w[1]*w_1 + v1 + math + np + l + None"]
+             "lambda*int + double + w[1]*w_1 + v1 + math + np + l + None",
+             "s = 0; for i in 1..3 { s = s + (if x > i and y < 2 then x*i else log(y)) }; "
+             "if not (s > 1 or x < 0) then [s, x] else [x, -s]"]
     for k, text in enumerate(texts):
         for lang in ("python", "numpy"):
             for what in (None, "jacobian"):
@@ -344,10 +346,9 @@ def test_long_c_bodies_are_split_into_parts(chunk: int, tmp_path: Path, monkeypa
             assert all(near(a, b, 0) for a, b in zip(*hessians, strict=True)), text
 
 
-def test_a_program_with_branches_is_refused_with_what_to_use(cli) -> None:
-    """codegen has no point: a program with control flow gets a message naming what
-    works (diff's pieces, the commands at a point), not a flag codegen lacks."""
+def test_a_program_with_branches_is_generated(cli) -> None:
+    """A program with control flow is written with its branches (tests in
+    test_codegen_programs.py); straight-line rebinding is straight-line code."""
     r = cli("codegen", "if x > 0 then x^2 else -x", "--lang", "python")
-    assert r.exit_code == 2
-    assert "branches or loops" in r.stderr and "diff without a point" in r.stderr
+    assert r.exit_code == 0 and "if c1:" in r.output
     assert cli("codegen", "y = x; y = y*x; y", "--lang", "python").exit_code == 0

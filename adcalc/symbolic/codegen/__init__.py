@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from adcalc.engine.primitives import BY_NAME, PRIMITIVES
 from adcalc.engine.tape import Tape
 from adcalc.errors import InputError, param
+from adcalc.symbolic.codegen.branches import Merged
 from adcalc.symbolic.codegen.c import CTarget
 from adcalc.symbolic.codegen.emit import (
     Function,
@@ -26,10 +27,14 @@ from adcalc.symbolic.codegen.emit import (
     sanitise,
     value_function,
 )
+from adcalc.symbolic.codegen.flow import program_functions
 from adcalc.symbolic.codegen.numpy import NumpyTarget
 from adcalc.symbolic.codegen.python import PythonTarget
 from adcalc.symbolic.codegen.target import Layout, Target
 from adcalc.version import __version__
+
+MAX_DEPTH = 90
+"""The deepest nesting of branches written as Python blocks (Python stops at 100)."""
 
 TARGETS: dict[str, type[Target]] = {"python": PythonTarget, "numpy": NumpyTarget, "c": CTarget}
 LANGS = tuple(TARGETS)
@@ -67,13 +72,14 @@ class Generated:
 
 def generate(tape: Tape, lang: str = "python", what: str | None = None, name: str = "f",
              variables: Sequence[str] | None = None, expression: str = "",
-             mode: str | None = None) -> Generated:
+             mode: str | None = None, merged: Merged | None = None) -> Generated:
     """The source of ``name`` (the value) and ``name_<what>`` for ``tape`` in ``lang``.
 
     ``what``: ``grad`` (default for one result), ``jacobian`` (default for several) or
     ``hessian`` (one result; also writes ``name_grad``).  ``variables``: the parameters'
     order (default: first appearance).  ``mode``: the Jacobian's sweeps, forward or
-    reverse (default: as ``adcalc.jacobian`` chooses).
+    reverse (default: as ``adcalc.jacobian`` chooses).  ``merged``: a program's every
+    path (``branches.merge``; ``tape`` is its tape): branches and selects in the code.
     """
     start = time.perf_counter()
     if lang not in TARGETS:
@@ -85,8 +91,10 @@ def generate(tape: Tape, lang: str = "python", what: str | None = None, name: st
     if what in ("grad", "hessian") and m != 1:
         raise InputError(f"{what} needs a scalar expression, and this one has {m} results: "
                          f"use {param('what', 'jacobian')}")
-    tape = tape.pruned()
-    names = list(variables) if variables else list(tape.variables)
+    if merged is None:
+        tape = tape.pruned()
+    names = list(variables) if variables else list(
+        tape.variables if merged is None else merged.variables)
     target = TARGETS[lang]()
     params_of = mangle(names, target.RESERVED, target.PREFIX)
     fname = mangle([name], target.RESERVED, target.PREFIX)[name]
@@ -95,14 +103,27 @@ def generate(tape: Tape, lang: str = "python", what: str | None = None, name: st
     n = len(names)
     if mode is None:
         mode = "forward" if n < m else "reverse"
-    functions: list[tuple[str, Function]] = [(fname, value_function(tape, labels, params_of)[0])]
-    if what in ("grad", "hessian"):
-        functions.append((f"{fname}_grad", gradient_function(tape, names, labels, params_of)))
-    if what == "jacobian":
-        functions.append((f"{fname}_jacobian",
-                          jacobian_function(tape, names, labels, params_of, mode)))
-    if what == "hessian":
-        functions.append((f"{fname}_hessian", hessian_function(tape, names, params_of)))
+    functions: list[tuple[str, Function]] = []
+    if merged is not None and lang == "python" and merged.depth() > MAX_DEPTH:
+        raise InputError(
+            f"this program nests {merged.depth()} ifs (an else-if chain counts each "
+            f"level), and Python allows about 100 levels of blocks: generate NumPy or C "
+            "for it, or flatten the chain")
+    if merged is not None:
+        suffix = {"value": "", "grad": "_grad", "jacobian": "_jacobian",
+                  "hessian": "_hessian"}
+        functions = [(fname + suffix[kind], fn) for kind, fn in program_functions(
+            merged, names, params_of, what)]
+    else:
+        functions.append((fname, value_function(tape, labels, params_of)[0]))
+        if what in ("grad", "hessian"):
+            functions.append((f"{fname}_grad", gradient_function(tape, names, labels,
+                                                                 params_of)))
+        if what == "jacobian":
+            functions.append((f"{fname}_jacobian",
+                              jacobian_function(tape, names, labels, params_of, mode)))
+        if what == "hessian":
+            functions.append((f"{fname}_hessian", hessian_function(tape, names, params_of)))
     layouts = []
     counts = {}
     for fn_name, fn in functions:
@@ -116,6 +137,9 @@ def generate(tape: Tape, lang: str = "python", what: str | None = None, name: st
         counts[fn_name] = len(statements)
     header = _header(tape, lang, what, fname, names, params, expression, [f for f, _ in
                                                                           functions])
+    if merged is not None:
+        at = header.index(next(h for h in header if h.startswith("Domain:")))
+        header[at:at] = _fold(BRANCHES[lang], 88)
     source = target.module(header, layouts)
     return Generated(source, lang, what, fname, names, params, [f for f, _ in functions],
                      counts, len(tape), time.perf_counter() - start)
@@ -156,6 +180,15 @@ def _header(tape: Tape, lang: str, what: str, fname: str, names: list[str],
                    "rounding errors, as the sweeps do.", 88)
     return lines
 
+
+BRANCHES = {
+    lang: "Branches: each if computes the side its condition picks "
+          + ("(both sides, under np.errstate, and np.where picks; a domain error counts "
+             "only on the side picked)" if lang == "numpy" else "and only that side")
+          + "; a comparison decides as written (x > 0 at x = 0 takes the else side, as "
+            "adcalc grad does); and/or evaluate their right side only where needed; "
+            "repeat and for loops are unrolled; the derivative is the taken path's."
+    for lang in ("python", "numpy", "c")}
 
 KINKED_NAMES = frozenset(p.name for p in PRIMITIVES if p.nondiff is not None)
 

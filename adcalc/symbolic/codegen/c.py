@@ -111,6 +111,12 @@ static double adc_xlogy(double x, double y)
     return x == 0 ? 0.0 : x * log(y);
 }
 ''', ()),
+    "adc_times0": ('''/* d*p, and 0 where d or p is 0 (0 times an infinite partial is 0) */
+static double adc_times0(double d, double p)
+{
+    return d == 0 || p == 0 ? 0.0 : d * p;
+}
+''', ()),
     "adc_total": ('''/* three or more contributions summed with their rounding errors (TwoSum) */
 static double adc_total(int n, const double *t)
 {
@@ -174,16 +180,38 @@ class CTarget(Target):
              "dtanh": "adc_dtanh", "dsigmoid": "adc_dsigmoid", "dasin": "adc_dasin",
              "over_sumsq": "adc_over_sumsq", "pow_dx": "adc_pow_dx", "xlogy": "adc_xlogy"}
     HELPERS: ClassVar[dict[str, tuple[str, tuple[str, ...]]]] = _HELPERS
-    TOTAL, SYMMETRIC = "adc_total", "adc_symmetric"
+    TOTAL, SYMMETRIC, TIMES0 = "adc_total", "adc_symmetric", "adc_times0"
     AND, OR = " && ", " || "
+    TRUE = "1"
     RESERVED = frozenset({*C_KEYWORDS, *MATH_H, "bad", "k", "w", "grad", "values", "jacobian",
                           "hessian"})
     PREFIX = "adc_"
     CONSTANTS: ClassVar[dict[str, str]] = {"inf": "INFINITY", "-inf": "-INFINITY", "nan": "NAN"}
 
+    LOGIC: ClassVar[dict[str, str]] = {
+        "not": "!{0}", "and": "{0} && {1}", "or": "{0} || {1}",
+        "select": "{0} ? {1} : {2}", "pick": "{0} ? {1} : 0.0", "pickn": "{0} ? 0.0 : {1}"}
+
     def number(self, x: float) -> str:
         text = repr(float(x))
         return self.CONSTANTS.get(text, text)
+
+    def open_block(self, cond: str, outcome: bool) -> str:
+        return f"    if ({cond}) {{" if outcome else f"    if (!{cond}) {{"
+
+    def close_block(self) -> list[str]:
+        return ["    }"]
+
+    def else_block(self) -> str:
+        return "    } else {"
+
+    def body(self, statements: list, bad: str = "bad") -> list[str]:
+        """The statements, a program's in their blocks: one computed inside a block is
+        declared (as 0) before the first."""
+        inner = [s.name for s in statements if s.context]
+        lines = [f"    double {name} = 0.0;" for name in inner]
+        return lines + self.blocks(statements, lambda s: self.statement(
+            s, bad, s.name if s.context else None))
 
     def total(self, terms: list[str]) -> tuple[str, int]:
         self.need(self.TOTAL)
@@ -223,8 +251,7 @@ class CTarget(Target):
         guarded = any(s.guard for s in f.statements)
         if guarded:
             lines.append("    int bad = 0;")
-        for s in f.statements:
-            lines += self.statement(s, "bad")
+        lines += self.body(f.statements)
         return "\n".join(lines + self.stores(f, guarded)) + "\n"
 
     @staticmethod
@@ -280,7 +307,7 @@ class CTarget(Target):
         for k, part in enumerate(parts):
             words = set()
             for s in part:
-                words.update(_WORD.findall(s.text + " " + (s.guard or "")))
+                words.update(_WORD.findall(_reads(s)))
             reads.append([w for w in words if w in where])
             for w in reads[-1]:
                 if where[w] != k:
@@ -310,7 +337,7 @@ class CTarget(Target):
         for k, part in enumerate(parts):
             used = set()
             for s in part:
-                used.update(_WORD.findall(s.text + " " + (s.guard or "")))
+                used.update(_WORD.findall(_reads(s)))
             params = [p for p in f.params if p in used]
             name = f"{f.name}_part{k + 1}"
             sig = ", ".join([*(f"double {p}" for p in params), "double *w"])
@@ -321,8 +348,7 @@ class CTarget(Target):
             # load comes before every store (gcc's alias walks stay short)
             lines += [f"    double {w} = w[{slot[w]}];" for w in sorted(
                 (w for w in reads[k] if where[w] != k), key=lambda w: slot[w])]
-            for s in part:
-                lines += self.statement(s, "bad")
+            lines += self.body(part)
             lines += [f"    w[{slot[s.name]}] = {s.name};" for s in part if s.name in slot]
             lines += ["    return bad;", "}"]
             out.append("\n".join(lines) + "\n")
@@ -337,3 +363,8 @@ class CTarget(Target):
         lines += self.stores(shown, True)
         return "\n".join(out) + "\n" + "\n".join(lines) + "\n"
 
+
+def _reads(s: object) -> str:
+    """The text a statement reads: its expression, its guard and its conditions."""
+    conds = " ".join(c for c, _ in s.context)  # type: ignore[attr-defined]
+    return f"{s.text} {s.guard or ''} {conds}"  # type: ignore[attr-defined]

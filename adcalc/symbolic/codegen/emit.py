@@ -52,18 +52,30 @@ class Code:
         self.consts: list[float | None] = []
         self.node: dict[int, int] = {}
         self._index: dict[tuple, int] = {}
+        self.ctx = 0
+        """The context new instructions are computed in (a program's branch; 0: always)."""
+        self.context: list[int] = []
+        self.parent: list[int] = [0]
+        """Each context's enclosing one: an instruction of an enclosing context is reused
+        inside, never the other way."""
 
     def __len__(self) -> int:
         return len(self.ops)
 
     def push(self, op: str, args: tuple[Any, ...], c: float | None = None) -> int:
-        key = (op, tuple(_key(a) for a in args), c)
+        key: tuple = (op, tuple(_key(a) for a in args), c)
+        k = self.ctx
         i = self._index.get(key)
+        while i is None and k:
+            i = self._index.get((key, k))
+            k = self.parent[k]
         if i is None:
-            i = self._index[key] = len(self.ops)
+            i = len(self.ops)
+            self._index[(key, self.ctx) if self.ctx else key] = i
             self.ops.append(op)
             self.args.append(args)
             self.consts.append(c)
+            self.context.append(self.ctx)
         return i
 
     def apply(self, op: int, args: Sequence[Value], const: float | None = None) -> Value:
@@ -98,19 +110,41 @@ class Code:
             prim = BY_NAME[name]
             try:
                 x = prim.value(*args, c) if prim.takes_const else prim.value(*args)
-            except (ArithmeticError, ValueError):
-                x = math.nan
-            if math.isfinite(x):
-                return float(x)
+            except (ArithmeticError, ValueError):  # as the careful sweep: IEEE's ±inf, NaN
+                x = _ieee(name, args, c)
+            return float(x)
         return self.push(name, tuple(args), c)
 
     # -- the sweep algebra's arithmetic: None is a zero derivative ----------------------
     def scale(self, d: Value, p: Value) -> Value:
-        if d is None or (_literal(p) and p == 0):
+        """``d·p``, and 0 where ``d`` or ``p`` is 0 (the sweeps pass nothing on from a zero
+        derivative, and the careful sweep takes 0·∞ as 0): written ``times0(d, p)`` where
+        either can be infinite or NaN at a point inside the domain (a quotient, a
+        logarithm, a power, or a derivative that met one), a plain product elsewhere."""
+        if d is None or (_literal(p) and p == 0) or (_literal(d) and d == 0):
             return None
         if _literal(d) and d == 1:
             return p
+        if (not _literal(d) and self.singular(p)) or (not _literal(p) and self.singular(d)):
+            return self.push("times0", (d, p))
         return self.make("mul", [d, p])
+
+    def singular(self, p: Value, depth: int = 3) -> bool:
+        """Whether partial ``p`` may be infinite or NaN at finite arguments inside the
+        primal's domain (looked at ``depth`` instructions deep)."""
+        if _literal(p):
+            return not math.isfinite(p)  # type: ignore[arg-type]
+        if type(p) is not int or depth == 0:
+            return False
+        op = self.ops[p]
+        if op in SINGULAR or (op == "powc" and (self.consts[p] or 0.0) < 1):
+            return True
+        if op == "div":  # 0.5/sqrt(x), x/hypot(x, y) at 0; log's 1/x is finite in its domain
+            q = self.args[p][1]
+            return (_literal(q) and q == 0) or (type(q) is int and self.ops[q] in (
+                "sqrt", "hypot", "abs", "powc", "pow", "times0"))
+        return op in ("mul", "neg", "add", "sub", "times0", "total", "pick", "pickn") and any(
+            self.singular(a, depth - 1) for a in self.args[p])
 
     def plus(self, x: Value, y: Value) -> Value:
         if x is None:
@@ -134,6 +168,30 @@ class Code:
         hab = 0.0 if hab is None else hab
         hba = 0.0 if hba is None else hba
         return self.push("symmetric", (hab, hba))
+
+
+SINGULAR = frozenset({"log", "log2", "log10", "xlogy", "pow", "pow_dx", "dasin",
+                      "over_sumsq"})
+"""Partials that can be infinite or NaN where their arguments are finite and inside the
+primal's domain (log(0) in a power's partial, asin' at 1, atan2's at (0, 0)); a quotient
+is one when its divisor can be 0 there (sqrt' = 0.5/sqrt(x), hypot's x/hypot(x, y))."""
+
+
+_IEEE: Any = None
+
+
+def _ieee(name: str, args: Sequence[float], c: float | None) -> float:
+    """A primitive on literals with IEEE results (±inf, NaN), as the careful sweep."""
+    import numpy as np
+
+    from adcalc.engine.sweep_algebras import IEEEAlgebra
+
+    global _IEEE
+    if _IEEE is None:
+        _IEEE = IEEEAlgebra()
+    f = getattr(_IEEE, name)
+    with np.errstate(all="ignore"):
+        return float(f(*args, c) if BY_NAME[name].takes_const else f(*args))
 
 
 def _literal(x: Any) -> bool:
@@ -189,6 +247,9 @@ class Function:
     comments: dict[int, str] = field(default_factory=dict)
     primal: set[int] = field(default_factory=set)
     """Instructions computing the tape's own nodes (the ones with domain guards)."""
+    paths: dict[int, list[tuple[int, bool]]] = field(default_factory=dict)
+    """A program's contexts: each one's conditions (instruction, outcome), outermost
+    first; an instruction of context ``k`` is computed only where they all come out so."""
 
 
 def _primal(tape: Tape, code: Code, labels: list[str | None], params: dict[str, str],
@@ -219,6 +280,10 @@ def _primal(tape: Tape, code: Code, labels: list[str | None], params: dict[str, 
 def node_texts(tape: Tape, labels: list[str | None], params: dict[str, str]) -> list[str]:
     """Each node's source subexpression (with the mangled names), or, when longer than
     ``COMMENT_CHARS``, its operation over its arguments' labels: linear in the tape."""
+    cached = _TEXTS.get("last")
+    if cached is not None and cached[0] is tape and cached[1] is labels and cached[2] == (
+            len(tape), params):
+        return cached[3]  # the value function's, again for the gradient's
     algebra = PrintAlgebra("*")
     short: list[Any] = [None] * len(tape)
     out = [""] * len(tape)
@@ -240,7 +305,12 @@ def node_texts(tape: Tape, labels: list[str | None], params: dict[str, str]) -> 
             text = flatten(t[0])
             out[i] = text
             short[i] = t if len(text) <= COMMENT_CHARS else None
+    _TEXTS["last"] = (tape, labels, (len(tape), dict(params)), out)
     return out
+
+
+_TEXTS: dict[str, tuple] = {}
+"""The last tape's texts (one ``generate`` asks twice: the value and the gradient)."""
 
 
 def value_function(tape: Tape, labels: list[str | None], params: dict[str, str]
@@ -342,6 +412,9 @@ class Statement:
     """What the primitive's domain is, for the message."""
     args: list[str] = field(default_factory=list)
     """The arguments' texts (names or literals: a guarded statement's are never inlined)."""
+    context: list[tuple[str, bool]] = field(default_factory=list)
+    """The conditions (named statements) under which it is computed, with the outcome
+    each must have; empty: always."""
 
 
 class Names:
@@ -365,6 +438,8 @@ def lower(fn: Function, outputs: Sequence[Value], target: Any, params: Sequence[
     n = len(code)
     uses = [0] * n
     live = [False] * n
+    user = [-1] * n  # an instruction's (last seen) reader
+    context = code.context
     for o in outputs:
         if type(o) is int:
             live[o] = True
@@ -375,7 +450,13 @@ def lower(fn: Function, outputs: Sequence[Value], target: Any, params: Sequence[
                 if type(a) is int:
                     live[a] = True
                     uses[a] += 1
+                    user[a] = i
+            if context[i]:
+                for cond, _ in fn.paths[context[i]]:  # read by the blocks' headers
+                    live[cond] = True
+                    uses[cond] += 2
     names = Names(params)
+    inline = getattr(target, "INLINE", INLINE_SIZE)
     ref: list[tuple[str, int] | None] = [None] * n
     size = [0] * n
     out: list[Statement] = []
@@ -388,11 +469,13 @@ def lower(fn: Function, outputs: Sequence[Value], target: Any, params: Sequence[
             ref[i] = (args[0], PREC_ATOM)
             continue
         xs = [ref[a] if type(a) is int else target.literal(a) for a in args]
+        target.deriving = i not in fn.primal
         text, prec = target.expr(op, xs, c)
         target.used(op, c)
         size[i] = 1 + sum(size[a] for a in args if type(a) is int)
         primal = i in fn.primal
-        if not primal and uses[i] == 1 and size[i] <= INLINE_SIZE and i not in fn.names:
+        if (not primal and uses[i] == 1 and size[i] <= inline and i not in fn.names
+                and context[user[i]] == context[i]):
             ref[i] = (text, prec)
             continue
         if i in fn.names:
@@ -400,10 +483,11 @@ def lower(fn: Function, outputs: Sequence[Value], target: Any, params: Sequence[
         else:
             temps += 1
             name = names.take(f"t{temps}")
-        guard = target.guard(op, [x[0] for x in xs], c) if primal else None
+        guard = target.guard(op, [x[0] for x in xs], c, list(args)) if primal else None
         out.append(Statement(name, text, sanitise(fn.comments.get(i, "")), primal, guard,
                              sanitise(BY_NAME[op].domain, 200) if guard else "",
-                             [x[0] for x in xs]))
+                             [x[0] for x in xs],
+                             [(ref[c][0], o) for c, o in fn.paths.get(context[i], ())]))
         ref[i] = (name, PREC_ATOM)
         size[i] = 0
     texts = [ref[o][0] if type(o) is int else target.literal(o)[0]  # type: ignore[index]

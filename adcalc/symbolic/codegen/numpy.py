@@ -7,10 +7,24 @@ is outside its domain gets NaN in every result (the Python target raises there).
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from typing import ClassVar
 
 from adcalc.symbolic.codegen.python import PythonTarget
-from adcalc.symbolic.codegen.target import Layout, wrap
+from adcalc.symbolic.codegen.target import ATOM, IDENTITY, Layout, wrap
+
+_WORD = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*\b")
+_DEDENT = "\x00"
+"""Marks the return, written after the loop over the pieces (three levels out)."""
+_UFUNC_OF = {"add": "np.add", "sub": "np.subtract", "mul": "np.multiply",
+             "div": "np.divide", "neg": "np.negative",
+             **dict.fromkeys(IDENTITY, "np.positive")}
+
+
+def _reads(s: object) -> str:
+    conds = " ".join(c for c, _ in s.context)  # type: ignore[attr-defined]
+    return f"{s.text} {s.guard or ''} {conds}"  # type: ignore[attr-defined]
 
 _HELPERS = {
     "_step": ('''def _step(a):
@@ -57,6 +71,10 @@ _HELPERS = {
     """x*log(y), and 0 where x = 0."""
     return np.where(x == 0, 0.0, x * np.log(y))
 ''', ()),
+    "_times0": ('''def _times0(d, p):
+    """d*p, and 0 where d or p is 0 (an infinite partial times a zero derivative is 0)."""
+    return np.where((d == 0) | (p == 0), 0.0, d * p)
+''', ()),
     "_total": ('''def _total(*terms):
     """The sum of three or more contributions with their rounding errors (TwoSum)."""
     s, t = terms[0], terms[1]
@@ -76,6 +94,16 @@ _HELPERS = {
     """(a + b)/2, halved first where the sum overflows."""
     total = a + b
     return np.where(np.isfinite(total), total / 2, a / 2 + b / 2)
+''', ()),
+    "_PIECE": ('''_PIECE = 32768
+"""Rows computed at a time: a piece's buffers stay in the cache."""
+''', ()),
+    "_inputs": ('''def _inputs(*xs):
+    """The arguments as flat arrays over their broadcast shape, and that shape."""
+    xs = [np.asarray(x, dtype=float) for x in xs]
+    shape = np.broadcast_shapes(*(x.shape for x in xs))
+    flat = [np.broadcast_to(x, shape).reshape(-1) for x in xs]
+    return flat, shape, int(np.prod(shape, dtype=np.int64))
 ''', ()),
     "_result": ('''def _result(v, shape, bad=None):
     """A result over the broadcast shape (a new array), NaN where a statement left its
@@ -104,6 +132,9 @@ _NP = {"sin": "sin", "cos": "cos", "tan": "tan", "asin": "arcsin", "acos": "arcc
        "max": "maximum"}
 
 
+_UFUNCS = frozenset({*(f"np.{f}" for f in _NP.values()), "np.square", "np.sqrt", "np.power"})
+
+
 class NumpyTarget(PythonTarget):
     lang = "numpy"
     CALLS: ClassVar[dict[str, str]] = {
@@ -112,10 +143,17 @@ class NumpyTarget(PythonTarget):
              "dtanh": "_dtanh", "dsigmoid": "_dsigmoid", "dasin": "_dasin",
              "over_sumsq": "_over_sumsq", "pow_dx": "_pow_dx", "xlogy": "_xlogy"}
     HELPERS: ClassVar[dict[str, tuple[str, tuple[str, ...]]]] = _HELPERS
-    RESERVED = PythonTarget.RESERVED | {"bad", "shape"}
+    RESERVED = PythonTarget.RESERVED | {"bad", "shape", "args", "rows", "results", "w", "b",
+                                        "s", "e", "a", "row"}
+    TIMES0 = "_times0"
+
+    def times0(self, d: tuple[str, int], p: tuple[str, int]) -> tuple[str, int]:
+        return self.call(self.TIMES0, [d[0], p[0]])
     IMPORT = "import numpy as np"
     CONSTANTS: ClassVar[dict[str, str]] = {"inf": "np.inf", "-inf": "-np.inf", "nan": "np.nan"}
     AND, OR = " & ", " | "
+    INLINE = 0
+    """Every operation its own statement: each writes into a buffer."""
 
     def power(self, x: tuple[str, int], c: float) -> tuple[str, int]:
         """As the table's array function: x*x for 2, sqrt for 1/2, else np.power."""
@@ -125,6 +163,19 @@ class NumpyTarget(PythonTarget):
             return self.call("np.sqrt", [x[0]])
         return self.call("np.power", [x[0], self.number(c)])
 
+    LOGIC: ClassVar[dict[str, str]] = {
+        "not": "~{0}", "and": "{0} & {1}", "or": "{0} | {1}",
+        "select": "np.where({0}, {1}, {2})", "pick": "np.where({0}, {1}, 0.0)",
+        "pickn": "np.where({0}, 0.0, {1})"}
+
+    def blocks(self, statements: list, write: object, depth: int = 0) -> list[str]:
+        """No blocks: every statement on every element (errors ignored), a domain guard
+        counted only where its conditions hold, a select ``np.where``."""
+        lines: list[str] = []
+        for s in statements:
+            lines += write(s)  # type: ignore[operator]
+        return lines
+
     def compare(self, left: str, op: str, right: str) -> str:
         return f"({left} {op} {right})"
 
@@ -132,47 +183,120 @@ class NumpyTarget(PythonTarget):
         return f"(np.fmod({x}, 1.0) != 0)"
 
     def depth(self) -> int:
-        return 2
+        return 3
+
+    def expr(self, op: str, xs: list[tuple[str, int]], c: float | None) -> tuple[str, int]:
+        """A ufunc writing into a buffer (``out=@``, given by ``body``) where there is one
+        for the operation; helpers, ``np.where`` and comparisons make their own arrays."""
+        if op in _UFUNC_OF:
+            args = ", ".join(x[0] for x in xs)
+            return f"{_UFUNC_OF[op]}({args}, out=@)", ATOM
+        text, prec = super().expr(op, xs, c)
+        name = text.partition("(")[0]
+        if name in _UFUNCS and text.endswith(")"):
+            text = f"{text[:-1]}, out=@)"
+        return text, prec
 
     def prologue(self, f: Layout) -> list[str]:
         i1 = self.INDENT
-        lines = [f"{i1}{p} = np.asarray({p}, dtype=float)" for p in f.params]
-        shapes = wrap([f"{p}.shape" for p in f.params], width=68, indent=i1 * 2)
-        lines += [f"{i1}shape = np.broadcast_shapes({shapes})",
-                  f'{i1}with np.errstate(all="ignore"):']
-        if any(s.guard for s in f.statements):
-            lines.append(f"{i1 * 2}bad = np.zeros(shape, dtype=bool)")
-        return lines
+        args = wrap(f.params, width=60, indent=i1 * 2)
+        count = len(f.results)
+        return [f"{i1}args, shape, rows = _inputs({args})",
+                f"{i1}results = np.empty(({count}, rows))",
+                f"{i1}w = np.empty(({{slots}}, min(rows, _PIECE)))",
+                f'{i1}with np.errstate(all="ignore"):',
+                f"{i1 * 2}for s in range(0, rows, _PIECE):  # pieces that stay in the cache",
+                f"{i1 * 3}e = min(rows, s + _PIECE)",
+                f"{i1 * 3}b = [row[:e - s] for row in w]",
+                f"{i1 * 3}{', '.join(f.params)}{',' if len(f.params) == 1 else ''} = "
+                f"(a[s:e] for a in args)" if f.params else f"{i1 * 3}pass"]
 
     def statement(self, s: object) -> list[str]:
         lines = []
         if s.guard:  # type: ignore[attr-defined]
-            line = f"bad |= {s.guard}"  # type: ignore[attr-defined]
+            mask = "".join(f"{c} & " if o else f"~{c} & " for c, o in s.context)  # type: ignore[attr-defined]
+            guard = s.guard  # type: ignore[attr-defined]
+            guard = f"({guard})" if mask and (" | " in guard or " & " in guard) else guard
+            line = f"bad |= {mask}{guard}"
             note = f"  # outside the domain: {s.domain}"  # type: ignore[attr-defined]
-            lines.append(line + note if len(line) + len(note) <= 90 else line)
+            lines.append(line + note if len(line) + len(note) <= 80 else line)
         comment = f"  # {s.comment}" if s.comment else ""  # type: ignore[attr-defined]
-        lines.append(f"{s.name} = {s.text}{comment}")  # type: ignore[attr-defined]
+        name = f"{s.name} = " if s.name else ""  # type: ignore[attr-defined]
+        line = f"{name}{s.text}"  # type: ignore[attr-defined]
+        if len(line) + len(comment) > 86:  # the comment shortened to fit (indented 12)
+            comment = comment[:max(0, 83 - len(line))].rstrip() + "..." if len(
+                line) < 70 else ""
+        lines.append(line + comment)
         return lines
 
     def body(self, f: Layout) -> list[str]:
-        lines: list[str] = []
-        for s in f.statements:
-            lines += self.statement(s)
-        bad = ", bad" if any(s.guard for s in f.statements) else ""
-        # a statement's own array is returned as it is (NaN written in place); an input,
-        # an alias of one, a literal or a second use of a statement gets a new array
-        shared = set(f.params) | {s.name for s in f.statements if s.text.isidentifier()}
-        seen: set[str] = set()
+        """The statements of one piece, each ufunc writing into a buffer free by then
+        (a register allocation, as ``adcalc.batch.array_code``: no array is allocated
+        for them), then the piece's results stored."""
+        statements = f.statements
+        results = f.results
+        end = len(statements)
+        last: dict[str, int] = {}
+        for k, st in enumerate(statements):
+            for w in _WORD.findall(_reads(st)):
+                last[w] = k
+        read = set(last)
+        for r in results:
+            for w in _WORD.findall(r):
+                last[w] = end
+        direct: dict[str, int] = {}  # a statement that is a result: its row
+        for k, r in enumerate(results):
+            direct.setdefault(r, k)
+        slot_of: dict[str, int] = {}
+        free: list[int] = []
+        slots = 0
+        written = []
+        done_text: dict[str, str] = {}
+        for k, st in enumerate(statements):
+            done = sorted({slot_of.pop(w) for w in _WORD.findall(_reads(st))
+                           if w in slot_of and last[w] == k}, reverse=True)
+            text = st.text
+            if "out=@" in text and st.name in direct:  # a result: written in its row
+                text = text.replace("out=@", f"out=results[{direct[st.name]}, s:e]")
+            elif "out=@" in text:
+                free += done
+                done = []
+                if free:
+                    slot = free.pop()
+                else:
+                    slot, slots = slots, slots + 1
+                slot_of[st.name] = slot
+                text = text.replace("out=@", f"out=b[{slot}]")
+            free += done
+            # a result no statement reads: the call alone (the name would be unused)
+            name = "" if "out=results" in text and st.name not in read and results.count(
+                st.name) == 1 else st.name
+            written.append(replace(st, text=text, name=name))
+            done_text[st.name] = text
+        self.slots = slots
+        guarded = any(st.guard for st in statements)
+        lines = ["bad = np.zeros(e - s, dtype=bool)"] if guarded else []
+        lines += self.blocks(written, self.statement)
+        lines += [f"results[{k}, s:e] = {r}" for k, r in enumerate(results)
+                  if not (direct.get(r) == k and "out=results" in done_text.get(r, ""))]
+        if guarded:
+            lines += ["if bad.any():  # a statement left its domain: NaN in every result",
+                      f"{self.INDENT}results[:, s:e][:, bad] = np.nan"]
+        n = 0
 
-        def result(v: str) -> str:
-            helper = "_result" if v in shared or v in seen or not v.isidentifier() else "_own"
-            seen.add(v)
-            self.need(helper)
-            return f"{helper}({v}, shape{bad})"
+        def shaped() -> str:
+            nonlocal n
+            n += 1
+            return f"results[{n - 1}].reshape(shape)"
 
-        result_of = {"values": [result(v) for v in f.values],
-                     "gradient": [result(v) for v in f.gradient],
-                     "matrix": [[result(v) for v in row] for row in f.matrix]}
-        shaped = Layout(f.name, f.kind, f.params, f.statements, result_of["values"],
-                        f.vector, result_of["gradient"], result_of["matrix"])
-        return lines + self.returned(shaped)
+        out = Layout(f.name, f.kind, f.params, statements, [shaped() for _ in f.values],
+                     f.vector, [shaped() for _ in f.gradient],
+                     [[shaped() for _ in row] for row in f.matrix])
+        return lines + [_DEDENT + line for line in self.returned(out)]
+
+    def function(self, f: Layout) -> str:
+        self.need("_inputs")
+        self.need("_PIECE")
+        text = super().function(f)
+        return (text.replace("{slots}", str(self.slots), 1)
+                .replace(self.INDENT * self.depth() + _DEDENT, self.INDENT))

@@ -68,6 +68,14 @@ _HELPERS = {
     """x*log(y), and 0 where x = 0."""
     return 0.0 if x == 0 else x * math.log(y)
 ''', ()),
+    "_div": ('''def _div(a, b):
+    """a/b with IEEE's results where b is 0 (a derivative's infinite partial)."""
+    if b != 0 or math.isnan(a) or math.isnan(b):
+        return a / b if b != 0 else math.nan
+    if a == 0:
+        return math.nan
+    return math.copysign(math.inf, a) * math.copysign(1.0, b)
+''', ()),
     "_total": ('''def _total(*terms):
     """The sum of three or more contributions with their rounding errors (TwoSum)."""
     s, t = terms[0], terms[1]
@@ -115,6 +123,27 @@ class PythonTarget(Target):
         text = repr(float(x))
         return self.CONSTANTS.get(text, text)
 
+    def total(self, terms: list[str]) -> tuple[str, int]:
+        """``_total(a, b, c)``, its arguments over several lines when long."""
+        text, prec = super().total(terms)
+        if len(text) <= 64:
+            return text, prec
+        return f"{self.TOTAL}(\n{' ' * 12}{wrap(terms, width=84, indent=' ' * 12)})", prec
+
+    def expr(self, op: str, xs: list[tuple[str, int]], c: float | None) -> tuple[str, int]:
+        """A derivative's quotient by 0 is IEEE's infinity (as the careful sweep), not
+        Python's ``ZeroDivisionError``: ``_div``."""
+        if op == "div" and self.deriving and self.lang == "python":
+            return self.call("_div", [xs[0][0], xs[1][0]])
+        return super().expr(op, xs, c)
+
+    def times0(self, d: tuple[str, int], p: tuple[str, int]) -> tuple[str, int]:
+        """``(0.0 if d == 0 or p == 0 else d*p)``: ``p`` is not evaluated where ``d`` is 0
+        (math raises where IEEE arithmetic gives an infinity)."""
+        left = d[0] if d[1] >= 5 else f"({d[0]})"
+        right = p[0] if p[1] >= 5 else f"({p[0]})"
+        return f"(0.0 if {left} == 0 or {right} == 0 else {left}*{right})", 5
+
     # -- the file ------------------------------------------------------------------------
     def module(self, header: list[str], layouts: list[Layout]) -> str:
         parts = ["".join(f"# {line}".rstrip() + "\n" for line in header), "\n",
@@ -157,9 +186,8 @@ class PythonTarget(Target):
     def body(self, f: Layout) -> list[str]:
         i1 = self.INDENT
         lines: list[str] = []
-        derivative: list[str] = []
-        for s in f.statements:
-            (lines if s.primal else derivative).extend(self.statement(s))
+        lines += self.blocks([s for s in f.statements if s.primal], self.statement)
+        derivative = self.blocks([s for s in f.statements if not s.primal], self.statement)
         if derivative:
             lines.append("try:")
             lines += [i1 + line for line in derivative]

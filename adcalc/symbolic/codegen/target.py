@@ -10,14 +10,17 @@ codegen support before any code is generated (and the tests go over the table).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from adcalc.engine.decisions import COMPARISONS as COMPARE
 from adcalc.engine.primitives import PRIMITIVES
 
 ATOM, UNARY, MUL, ADD = 5, 3, 2, 1
 INFIX = {"add": ("+", ADD), "sub": ("-", ADD), "mul": ("*", MUL), "div": ("/", MUL)}
 IDENTITY = frozenset({"stop_gradient", "shift"})
+LOGIC = frozenset({"not", "and", "or", "select", "pick", "pickn"})
 """Primitives whose value is their argument (their derivative is 0 by definition)."""
 
 # -- domains: where each primitive fails, as a small formula over its arguments a, b ----
@@ -60,6 +63,28 @@ def failure(op: str, c: float | None) -> tuple | None:
     return None
 
 
+def _reduce(f: tuple, values: list) -> tuple | bool:
+    """A failure formula with what the literal arguments decide decided: ``True``,
+    ``False``, or the formula left to check (``x/2`` needs no check; ``0^x`` checks
+    ``x < 0`` only)."""
+    kind = f[0]
+    if kind in ("cmp", "frac"):
+        x = values[0 if f[1] == "a" else 1]
+        if type(x) is not float:
+            return f
+        if kind == "frac":
+            return math.isfinite(x) and x != int(x)
+        return COMPARE[f[2]](x, f[3])
+    left, right = _reduce(f[1], values), _reduce(f[2], values)
+    if kind == "and":
+        if left is False or right is False:
+            return False
+        return right if left is True else left if right is True else ("and", left, right)
+    if left is True or right is True:
+        return True
+    return right if left is False else left if right is False else ("or", left, right)
+
+
 class Target:
     """The syntax of one language; subclasses fill the tables."""
 
@@ -70,6 +95,15 @@ class Target:
     """Helper name → (its source, the helpers it calls)."""
     TOTAL = ""
     SYMMETRIC = ""
+    TIMES0 = ""
+    TRUE = "True"
+    INDENT = "    "
+    LOGIC: ClassVar[dict[str, str]] = {
+        "not": "not {0}", "and": "{0} and {1}", "or": "{0} or {1}",
+        "select": "{1} if {0} else {2}", "pick": "{1} if {0} else 0.0",
+        "pickn": "0.0 if {0} else {1}"}
+    """A program's conditions and selects (``pick``: a derivative carried out of a branch,
+    0 where the branch is not taken)."""
     AND, OR = " and ", " or "
     RESERVED: frozenset[str] = frozenset()
     PREFIX = ""
@@ -77,6 +111,8 @@ class Target:
 
     def __init__(self) -> None:
         self.needed: set[str] = set()
+        self.deriving = False
+        """The statement being written is one of a derivative sweep (not the primal)."""
 
     # -- expressions ----------------------------------------------------------------
     def number(self, x: float) -> str:
@@ -118,22 +154,83 @@ class Target:
             return self.total([x[0] for x in xs])
         if op == "symmetric":
             return self.call(self.SYMMETRIC, [x[0] for x in xs])
+        if op == "times0":
+            return self.times0(xs[0], xs[1])
+        if op.startswith("cmp"):
+            return f"{xs[0][0]} {op[3:]} {xs[1][0]}", 0
+        if op in LOGIC:
+            return self.LOGIC[op].format(*(x[0] for x in xs)), 0
         return self.call(syntax_for(self, op), [x[0] for x in xs])
 
     def power(self, x: tuple[str, int], c: float) -> tuple[str, int]:
         return self.call(self.CALLS["powc"], [x[0], self.number(c)])
 
+    def times0(self, d: tuple[str, int], p: tuple[str, int]) -> tuple[str, int]:
+        """``d·p``, 0 where ``d`` is 0 (``Code.scale``): a helper of the file."""
+        return self.call(self.TIMES0, [d[0], p[0]])
+
     def total(self, terms: list[str]) -> tuple[str, int]:
         return self.call(self.TOTAL, terms)
+
+    # -- a program's branches: statements in blocks ----------------------------------
+    def blocks(self, statements: list[Any], write: Any, depth: int = 0) -> list[str]:
+        """The statements, each inside the blocks of its conditions (``if c:``), a block
+        opened where a statement needs it and closed where the next one does not."""
+        indent = self.INDENT
+        lines: list[str] = []
+        opened: list[tuple[str, bool]] = []
+        elses: list[bool] = []  # the block at each level is an else (none may follow)
+        for s in statements:
+            path = s.context
+            k = 0
+            while k < len(opened) and k < len(path) and opened[k] == path[k]:
+                k += 1
+            while len(opened) > k + 1 or (len(opened) == k + 1 and (elses[k] or not (
+                    len(path) > k and path[k] == (opened[k][0], not opened[k][1])))):
+                opened.pop()
+                elses.pop()
+                lines += [indent * (depth + len(opened)) + x for x in self.close_block()]
+            if len(opened) == k + 1:  # the other side of the same condition: else
+                opened[k] = path[k]
+                elses[k] = True
+                lines.append(indent * (depth + k) + self.else_block())
+            while len(opened) < len(path):
+                cond = path[len(opened)]
+                lines.append(indent * (depth + len(opened)) + self.open_block(*cond))
+                opened.append(cond)
+                elses.append(False)
+            lines += [indent * len(opened) + x for x in write(s)]
+        while opened:
+            opened.pop()
+            lines += [indent * (depth + len(opened)) + x for x in self.close_block()]
+        return lines
+
+    def open_block(self, cond: str, outcome: bool) -> str:
+        return f"if {cond}:" if outcome else f"if not {cond}:"
+
+    def close_block(self) -> list[str]:
+        return []
+
+    def else_block(self) -> str:
+        return "else:"
 
     def used(self, op: str, c: float | None) -> None:
         """Called for each statement written (helpers are collected by ``call``)."""
 
     # -- guards -----------------------------------------------------------------------
-    def guard(self, op: str, args: list[str], c: float | None) -> str | None:
-        """The condition under which ``op`` fails, over the argument texts."""
-        f = failure(op, c)
-        return None if f is None else self.boolean(f, args, top=True)
+    def guard(self, op: str, args: list[str], c: float | None,
+              values: list | None = None) -> str | None:
+        """The condition under which ``op`` fails, over the argument texts; ``None`` when
+        it never does, or cannot given the literal arguments (``values``: a float for a
+        literal, else anything: ``x/2`` needs no check)."""
+        f: tuple | bool | None = failure(op, c)
+        if f is not None and values is not None:
+            f = _reduce(f, values)  # type: ignore[arg-type]
+        if f is None or f is False:
+            return None
+        if f is True:
+            return self.TRUE
+        return self.boolean(f, args, top=True)
 
     def boolean(self, f: tuple, args: list[str], top: bool = False) -> str:
         kind = f[0]
