@@ -352,3 +352,19 @@ def test_a_program_with_branches_is_generated(cli) -> None:
     r = cli("codegen", "if x > 0 then x^2 else -x", "--lang", "python")
     assert r.exit_code == 0 and "if c1:" in r.output
     assert cli("codegen", "y = x; y = y*x; y", "--lang", "python").exit_code == 0
+
+
+def test_the_readme_s_c_compiles_and_gives_adcalc_s_numbers(tmp_path: Path) -> None:
+    """README.md's "Take the derivative away" shows this file: compiled with -Werror, its
+    f_grad at (1, 0.5) is adcalc's gradient there, bit for bit (test_readme checks that
+    the page shows what codegen prints)."""
+    import re
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = re.search(r'\$ adcalc codegen "log\(\(x1\+x2\)\^2 \+ sin\(x1\*x2\)\)" --lang c\n'
+                      r"(.*?)```", readme, re.S)
+    assert block is not None
+    lib = CLib(block.group(1), tmp_path, 2)
+    want = adcalc.grad("log((x1+x2)^2 + sin(x1*x2))", x1=1.0, x2=0.5)
+    assert lib.grad("f", 1.0, 0.5) == (want.value, [want.gradient["x1"], want.gradient["x2"]])
+    assert lib.value("f", 1.0, 0.5) == want.value
