@@ -56,6 +56,22 @@ class Polynomials(Algebra):
     def together(self, i: int) -> int:
         """Sum ``i`` over one fraction line: multiplied out (bounded), common factors
         taken out, cancelled against the denominator, ``sin² + cos²`` = 1."""
+        key = (i, self.laurent)
+        memo = self.together_memo
+        if key in memo:
+            out = memo[key]
+            if out is None:
+                raise TooBig
+            return out
+        try:
+            out = self._together(i)
+        except TooBig:
+            memo[key] = None
+            raise
+        memo[key] = out
+        return out
+
+    def _together(self, i: int) -> int:
         p = self.expand(i)
         shift: dict[int, Fraction] = {}
         for mono in p:
@@ -251,9 +267,21 @@ class Polynomials(Algebra):
 
     def expand(self, i: int, depth: int = 0) -> Poly:
         """``i`` multiplied out into monomials over its non-sum pieces (bounded in size
-        and in depth: a deeper piece is ``TooBig``, never a deep recursion)."""
+        and in depth: a deeper piece is ``TooBig``, never a deep recursion).  A sum or
+        product met again (a denominator in every monomial) is copied from the first
+        time, when that was at this depth or deeper."""
         if depth > MAX_DEPTH:
             raise TooBig
+        key = (i, self.laurent)
+        known = self.expand_memo.get(key)
+        if known is not None and known[1] >= depth:
+            return dict(known[0])
+        out = self._expand(i, depth)
+        if self.nodes[i][0] in (ADD, MUL, POW):
+            self.expand_memo[key] = (dict(out), depth)
+        return out
+
+    def _expand(self, i: int, depth: int) -> Poly:
         node = self.nodes[i]
         kind = node[0]
         if kind == NUM:
@@ -373,9 +401,22 @@ def _times(p: Poly, q: Poly) -> Poly:
     if len(p) * len(q) > MAX_EXPANDED * 8:
         raise TooBig
     out: Poly = {}
+    get = out.get
     for m1, k1 in p.items():
         for m2, k2 in q.items():
-            _accumulate(out, _shifted(m1, dict(m2)), k1 * k2)
+            d = dict(m1)
+            for var, s in m2:
+                e = d.get(var, 0) + s
+                if e == 0:
+                    d.pop(var, None)
+                else:
+                    d[var] = int_if_whole(e)
+            mono = tuple(sorted(d.items()))
+            total = get(mono, ZERO) + k1 * k2
+            if total == 0:
+                out.pop(mono, None)
+            else:
+                out[mono] = total
     if len(out) > MAX_EXPANDED:
         raise TooBig
     return out

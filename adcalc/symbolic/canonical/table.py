@@ -17,6 +17,7 @@ children have smaller ids than it has.
 from __future__ import annotations
 
 from fractions import Fraction
+from math import gcd, lcm
 from typing import Any
 
 from adcalc.engine.exact import finite
@@ -53,6 +54,14 @@ class Table:
         self.zero, self.one, self.minus_one, self.half = range(4)
         self.size: dict[int, int] = {}
         """``measure`` of each node (a node's printed size never changes: memoised)."""
+        self.expand_memo: dict[tuple[int, bool], tuple[dict, int]] = {}
+        """``Polynomials.expand`` of each sum or product, and the depth it was made at."""
+        self.cost_memo: dict[int, int] = {}
+        """``Tidy.cost`` of each node counted to the end (it never changes)."""
+        self.together_memo: dict[tuple[int, bool], int | None] = {}
+        """``together`` of each sum already brought over one fraction line (``None``:
+        ``TooBig``): it depends on nothing but the node and ``laurent``, and tidying
+        asks it again for a sum that is a factor of several products."""
 
     # -- interning --------------------------------------------------------------------
     def _intern(self, key: tuple) -> int:
@@ -109,10 +118,13 @@ class Table:
         numbers with no common factor (2 for 2x + 2, 1/3 for x/3 + 1/3), or ``None``
         where it is 1 or a coefficient is not exact."""
         ks = [k for k in (node[1], *(k for _, k in node[2])) if k != 0]
-        if not ks or not all(type(k) in RATIONAL for k in ks):
+        if not ks:
             return None
-        from math import gcd, lcm
-
+        if all(type(k) is int for k in ks):  # the usual case: no denominator
+            g = gcd(*ks)
+            return None if g == 1 else Fraction(g)
+        if not all(type(k) in RATIONAL for k in ks):
+            return None
         g, d = 0, 1
         for k in ks:  # an int has a numerator and a denominator too
             g = gcd(g, k.numerator)

@@ -14,6 +14,7 @@ from adcalc.symbolic.canonical.identities import Identities
 from adcalc.symbolic.canonical.limits import MAX_TIDIED
 from adcalc.symbolic.canonical.polynomials import TooBig
 from adcalc.symbolic.canonical.table import ADD, FN, MUL, NUM, POW, RATIONAL, SYM, ZERO
+from adcalc.symbolic.formula import MIN_SHARED_SIZE
 
 _EXP, _SIGMOID = OPCODE["exp"], OPCODE["sigmoid"]
 
@@ -33,9 +34,8 @@ class Tidy(Identities):
                 for child in self.children(i):
                     reach[child] = True
         done: dict[int, int] = {}
-        for i in range(len(reach)):
-            if reach[i]:
-                done[i] = self._tidy_node(i, done)
+        for i in [i for i, r in enumerate(reach) if r]:
+            done[i] = self._tidy_node(i, done)
         return [done[r] for r in roots]
 
     def _tidy_node(self, i: int, done: dict[int, int]) -> int:
@@ -52,6 +52,8 @@ class Tidy(Identities):
             return self.pow(done[node[1]], done[node[2]])
         if kind == MUL:
             if all(done[b] == b and done[e] == e for b, e in node[2]):
+                if self._plain(node):
+                    return i  # x*y^2: no sum, no function, nothing to rewrite
                 out = i  # nothing below changed
             else:
                 out = self.num(node[1])
@@ -69,6 +71,8 @@ class Tidy(Identities):
             return out
         best, best_cost = out, self.cost(out)
         for candidate in (self.together, self.factored, self._together_within):
+            if self.nodes[best][0] == NUM and type(self.nodes[best][1]) in RATIONAL:
+                return best  # exactly a constant: every other form is that number too
             try:
                 c = candidate(out)
             except TooBig:
@@ -80,6 +84,16 @@ class Tidy(Identities):
             # (1 - σ(u) is as short as it gets: σ(u) is read as itself there)
             best, best_cost = self._identities(out, best, best_cost)
         return self._exp_over_sum(best) if best != out else best
+
+    def _plain(self, node: tuple) -> bool:
+        """Whether product ``node`` is of inputs and numbers alone (``2*x*y^3``): the
+        rewritings of a product (tan, sums over one line, exp over a sum, the
+        identities) each need a sum or a function among its pieces."""
+        nodes = self.nodes
+        for b, e in node[2]:
+            if nodes[b][0] not in (SYM, NUM) or nodes[e][0] not in (SYM, NUM):
+                return False
+        return True
 
     def _product_identities(self, i: int) -> int:
         """Product ``i`` with its factors that meet (``meet``: sines and cosines of
@@ -237,8 +251,9 @@ class Tidy(Identities):
         large piece written again is a name (``formula`` names pieces of
         ``MIN_SHARED_SIZE`` or more used twice); with ``bound``, some number above it
         as soon as the count passes it (a candidate that long is not kept)."""
-        from adcalc.symbolic.formula import MIN_SHARED_SIZE
-
+        known = self.cost_memo.get(i)
+        if known is not None:  # (above ``bound`` where the count would stop: the same)
+            return known
         seen: set[int] = set()
         stack = [i]
         total = 0
@@ -266,6 +281,7 @@ class Tidy(Identities):
             if bound is not None and total > bound:
                 return total
             stack.extend(self.children(j))
+        self.cost_memo[i] = total
         return total
 
     def measure(self, i: int) -> int:

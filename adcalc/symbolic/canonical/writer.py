@@ -53,12 +53,12 @@ class Writer:
                     reach[child] = True
         self.degrees: dict[int, Fraction] = {}
         nodes = c.nodes
-        sums = any(reach[i] and nodes[i][0] == ADD for i in range(len(reach)))
-        for i in range(len(reach)):  # (the degrees order a sum's terms: without one, none)
-            if reach[i]:
-                if sums:
-                    self.degrees[i] = self._degree(i)
-                self.done[i] = self._node(i)
+        live = [i for i, r in enumerate(reach) if r]
+        sums = any(nodes[i][0] == ADD for i in live)
+        for i in live:  # (the degrees order a sum's terms: without one, none)
+            if sums:
+                self.degrees[i] = self._degree(i)
+            self.done[i] = self._node(i)
         self.tape.outputs = [self.done[r] for r in roots]
         return self.tape.pruned()
 
