@@ -60,11 +60,15 @@ def diff(expression: str | Tape, wrt: Sequence[str] | None = None, order: int = 
     pi), the values from the same sweeps as ``grad``.  ``simplify``: ``"full"``,
     ``"basic"`` or ``"none"`` (``adcalc.derive.SIMPLIFY``)."""
     text = isinstance(expression, str)
+    exact = None
     if text and at is None:
-        program = parse_program(expression)  # type: ignore[arg-type]
-        if not isinstance(program, Tape):  # branches or loops: every path, piece by piece
+        read = parse_program(expression, exact=True)  # type: ignore[arg-type]
+        if not isinstance(read, Tape):  # branches or loops: every path, piece by piece
+            program = parse_program(expression)  # type: ignore[arg-type]
             return _piecewise(expression, program, wrt, order, simplify)  # type: ignore[arg-type]
-    exact = parse(expression, exact=True, at=at) if text else None  # type: ignore[arg-type]
+        exact = read  # a straight line: the text is read once
+    elif text:
+        exact = parse(expression, exact=True, at=at)  # type: ignore[arg-type]
     undefined_anywhere(exact or expression)  # type: ignore[arg-type]
     # without a point the exact tape serves for the variables too: one parse, not two
     s = prepare(exact if text and at is None else expression, at)
