@@ -93,6 +93,7 @@ def run(fn: Any, names: list[str], path: str, spec: str, point: Mapping[str, flo
         ) -> tuple[Tape, Any]:
     """``fn`` traced at ``point``: the tape of what it returns, and its recording."""
     from adcalc.frontend.tracing import TracingError, Var, new_recording, outputs_tape
+    from adcalc.frontend.var_decisions import as_traced
 
     with new_recording(strict_floats=True) as rec:
         try:
@@ -104,6 +105,8 @@ def run(fn: Any, names: list[str], path: str, spec: str, point: Mapping[str, flo
         except Exception as exc:
             raise InputError(f"{PY}: {fn.__name__} failed: {where(exc, path)}") from None
         outputs = out if isinstance(out, list | tuple) else [out]
+        # a plain number on one branch (``return 0.0``) is a constant: derivative 0
+        outputs = [as_traced(rec, v) for v in outputs]
         if not outputs or not all(isinstance(v, Var) for v in outputs):
             raise InputError(f"{PY}: {fn.__name__} returned {type(out).__name__}; it must "
                              "return a value computed from its parameters (or a list of them)")
