@@ -90,7 +90,7 @@ def build_graph(tape: Tape, variables: Sequence[str], values: list[float] | None
             steps = _run_lengths([PRIMITIVES[tape.ops[i]].name for i in chain])
             label, op, kind = f"{labels[chain[0]]}…{labels[last]}", steps, "collapsed"
         else:
-            name = tape.names.get(h)
+            name = tape.note(h)
             label = f"{labels[h]} ({name})" if name else str(labels[h])
             op = operation(tape, labels, h)
             kind = "input" if h in inputs else ("output" if h in outputs else "intermediate")

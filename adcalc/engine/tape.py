@@ -83,6 +83,12 @@ class Tape:
     def __len__(self) -> int:
         return len(self.ops)
 
+    def note(self, i: int) -> str:
+        """What the traces and graphs show beside node ``i``'s label: the binding that
+        named it and, in a loop of a traced program, the iteration that made it
+        (``a, i=2``); empty for neither."""
+        return ", ".join(x for x in (self.names.get(i), self.where.get(i)) if x)
+
     # -- building -------------------------------------------------------------------
     def _push(self, key: tuple, op: int, a: int, b: int, c: float | None) -> int:
         i = len(self.ops)

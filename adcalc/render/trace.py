@@ -41,7 +41,7 @@ def dot(label: str) -> str:
 def node_label(tape: Tape, labels: Labels, i: int) -> str:
     """``v3``, or ``v3 (a)`` when a binding named the node; in a loop of a traced
     program, with the iteration that made it: ``v7 (a, i=2)``."""
-    name = ", ".join(x for x in (tape.names.get(i), tape.where.get(i)) if x)
+    name = tape.note(i)
     return f"{labels[i]} ({name})" if name else str(labels[i])
 
 

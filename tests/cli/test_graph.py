@@ -147,3 +147,15 @@ def test_a_programs_graph_shows_the_path_it_took(cli) -> None:
     assert "while y > 1: 3 iterations" in dot.stdout
     plain = cli("graph", "x^2", "--at", "x=2", "--format", "dot")
     assert "shape=note" not in plain.stdout
+
+
+def test_a_loop_s_nodes_carry_their_iteration_as_in_the_traces(cli) -> None:
+    """graph labels a traced loop's nodes as grad's traces do: ``v3 (y, iteration 1)``,
+    in the text table and in DOT."""
+    program = "y = x; repeat 2 { y = (y + x/y)/2 }; y"
+    text = cli("graph", program, "--at", "x=2", "--format", "text").output
+    grad = cli("grad", program, "--at", "x=2").output
+    for label in ("v3 (y, iteration 1)", "v6 (y, iteration 2)", "v4 (iteration 2)"):
+        assert label in text and label in grad, label
+    dot = cli("graph", program, "--at", "x=2", "--format", "dot").output
+    assert "iteration 2" in dot
