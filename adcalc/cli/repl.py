@@ -63,14 +63,15 @@ class Session:
         m = DEFINITION.fullmatch(line)
         if m is None:
             return None
-        from adcalc.frontend.parse import parse
+        from adcalc.frontend.parse import parse_program
 
         name, params, _ = m.groups()
         use = f"{name}({', '.join(['1'] * len(params.strip('()').split(',')))})" if params \
             else name
         trial = dict(self.definitions)
         trial.pop(name, None)
-        parse(self.program(f"{use}", {**trial, name: line.strip()}))
+        # read, not traced: a definition with a branch or a loop has no point yet
+        parse_program(self.program(f"{use}", {**trial, name: line.strip()}))
         self.definitions.pop(name, None)
         self.definitions[name] = line.strip()
         return f"defined {name}"

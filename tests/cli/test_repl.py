@@ -59,6 +59,19 @@ def test_definitions_go_before_the_expression_that_uses_them() -> None:
     assert s.define('grad "x" --at x=1') is None
 
 
+def test_a_definition_may_branch_and_loop() -> None:
+    """A function with a branch or a loop is defined without a point (read, not traced)
+    and differentiated along the path each later point takes; a broken one is refused."""
+    r = run("repl", stdin="g(t) = if t > 0 then t^2 else -t\n"
+                          'grad "g(x)" --at x=2 -q\ngrad "g(x)" --at x=-2 -q\n'
+                          "sq(t) = { y = t; repeat 6 { y = (y + t/y)/2 }; y }\n"
+                          'grad "sq(x)" --at x=4 -q\n')
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == ["∂f/∂x = 4.0", "∂f/∂x = -1.0", "∂f/∂x = 0.25"]
+    r = run("repl", stdin="h(t) = { t\n")
+    assert r.returncode == 1 and "line 1: error: syntax error" in r.stderr
+
+
 def test_completion_knows_commands_options_functions_and_names() -> None:
     s = Session()
     s.define("kappa = 2")
