@@ -13,8 +13,11 @@ array code.  The paths are kept (by their outcomes, which fix the trip counts to
 across chunks, with their array code, so a million rows on two paths trace twice.
 
 A row whose own trace fails (a runaway ``while``, a domain error on its path) is a bad
-row with the scalar path's message; a row on a decision's boundary (both sides equal)
-is marked as a kink and warned of with the scalar path's words.
+row with the scalar path's message; an error of the program itself (a loop's count that
+is not a constant, a name used before it is defined, vectors compared, an index naming
+no column, constant loops past the bound) stops the batch before any row, as it stops
+the scalar path; a row on a decision's boundary (both sides equal) is marked as a kink
+and warned of with the scalar path's words.
 """
 
 from __future__ import annotations
@@ -25,10 +28,10 @@ from typing import Any
 
 from adcalc.batch.sweep import BatchResult, missing_columns, output_columns, sweep_columns
 from adcalc.engine.tape import Tape
-from adcalc.errors import AdcalcError, InputError
+from adcalc.errors import AdcalcError, InputError, ParseError
 from adcalc.frontend.function_program import FunctionProgram
 from adcalc.frontend.program import Program
-from adcalc.frontend.tracer import BIND, CALL, DEF, LEAF, LOOP, _Tracer
+from adcalc.frontend.tracer import CALL, LEAF, NotBound, UnrollBound, _Tracer
 from adcalc.frontend.tracing import TracingError
 
 MAX_PATHS = 256
@@ -67,6 +70,19 @@ class _Dry(_Tracer):
 
     def compare(self, ins: tuple, x: Any, y: Any, loops: list) -> bool:
         self.outcomes = [False]
+        return super().compare(ins, x, y, loops)
+
+
+class _Probe(_Tracer):
+    """The tracer with no point: every loop runs its body once (a long constant loop
+    costs one iteration), every other condition is false (the program's own errors,
+    found before any row)."""
+
+    once = True
+
+    def compare(self, ins: tuple, x: Any, y: Any, loops: list) -> bool:
+        ctx = ins[2]
+        self.outcomes = [bool(ctx and ctx[0] == "while" and loops and not loops[-1].iteration)]
         return super().compare(ins, x, y, loops)
 
 
@@ -179,6 +195,7 @@ class ProgramPaths:
         a column; ``--vars`` orders them."""
         from adcalc.frontend.checks import variable_order
 
+        self.header = list(header)
         columns = set(header)
         missing = [n for n, base in self.free if not base and n not in columns]
         if missing:
@@ -192,6 +209,25 @@ class ProgramPaths:
                 found.append(name)
         self.variables = found
         self.variables = variable_order(self, self.order)  # type: ignore[arg-type]
+        if not isinstance(self.program, FunctionProgram):
+            self.dry_run()
+
+    def dry_run(self) -> None:
+        """The program's own errors, before any row: traced with no value computed (each
+        loop's body run once, every other condition false), its static errors stop the
+        batch as they stop the scalar path; an indexed name whose base has no column at
+        all is a missing column (which entries a loop reads is the rows' trace's)."""
+        try:
+            tape = _Probe(self.program, {}, self.max_steps, False, []).run()
+        except (ParseError, UnrollBound):
+            raise
+        except AdcalcError:  # a number's error on the path no row may take: the rows'
+            return
+        bases = {h.partition("[")[0] for h in self.header if "[" in h}
+        missing = [n for n in tape.variables if n not in self.header and "[" in n
+                   and n.partition("[")[0] not in bases]
+        if missing:
+            raise missing_columns(missing, self.header)
 
     # -- the sweep --------------------------------------------------------------------
     def trace(self, point: Mapping[str, float]) -> tuple[_Path, bool]:
@@ -204,7 +240,14 @@ class ProgramPaths:
             tape, full, reached, checked = self.program.trace_path(point, self.max_steps)
         else:
             tracer = _Traced(self.program, point, self.max_steps, False, None)
-            tape = tracer.run()
+            try:
+                tape = tracer.run()
+            except InputError:
+                missing = [n for n in tracer.tape.variables if n not in point]
+                if missing:  # an index naming no column: as a name without one
+                    raise missing_columns(missing, getattr(self, "header", list(point))
+                                          ) from None
+                raise
             full, reached = tracer.tape, tracer.reached
         error = None
         if self.kind == "jacobian":
@@ -313,8 +356,10 @@ class ProgramPaths:
             r = int(left[0])  # on no path yet: traced, and swept on its own path
             try:
                 path, on_boundary = self.trace(point(r))
-            except TracingError:  # a Python function that cannot be swept so: for all rows
-                raise
+            except NotBound as exc:  # a loop that did not run at this row: the row's
+                result.bad.append((r, exc.message))
+            except (TracingError, ParseError, InputError, UnrollBound):  # the program's
+                raise  # own error (or a Python function that cannot be swept): every row's
             except AdcalcError as exc:  # the row's own trace fails: as the scalar path says
                 result.bad.append((r, exc.message))  # (its markers spelled by the caller)
             else:
@@ -353,15 +398,11 @@ def free_names(program: Program) -> list[tuple[str, bool]]:
     function's parameters, constants aside), in the order it reads them: ``(name,
     False)``, or ``(base, True)`` for the base of an index expression ``w[i]``."""
     from adcalc.frontend.build import CONSTANTS
+    from adcalc.frontend.program import scoped
 
     free: list[tuple[str, bool]] = []
     seen: set[tuple[str, bool]] = set()
-    top: set[str] = set()
-    scopes: list[tuple[int, set[str]]] = []  # a function's body: where it ends, its names
-    for k, ins in enumerate(program.code):
-        while scopes and k >= scopes[-1][0]:
-            scopes.pop()
-        bound = scopes[-1][1] if scopes else top
+    for ins, bound in scoped(program.code):
         op = ins[0]
         found: tuple[str, bool] | None = None
         if op == LEAF and ins[1] == "name":
@@ -372,12 +413,6 @@ def free_names(program: Program) -> list[tuple[str, bool]]:
             base = str(ins[2]).rstrip("[")
             if base not in bound:
                 found = (base, True)
-        elif op == BIND:
-            bound.add(str(ins[1]))
-        elif op == LOOP and ins[4] is not None:
-            bound.add(str(ins[4]))
-        elif op == DEF:
-            scopes.append((ins[4], set(bound) | set(ins[2])))
         if found is not None and found not in seen:
             seen.add(found)
             free.append(found)

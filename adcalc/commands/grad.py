@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from adcalc.commands.common import check_seed, prepare
 from adcalc.engine.profile import stage
@@ -48,6 +48,17 @@ class Gradient:
     def sweeps(self) -> int:
         """How many derivative sweeps were run."""
         return len(self.tangents) if self.mode == "forward" else 1
+
+    @property
+    def decisions(self) -> list:
+        """A program's decisions on the path taken (``Decision``: the comparison, its
+        outcome, ``boundary`` when its sides are equal here); empty for a formula."""
+        return list(self.tape.decisions)
+
+    @property
+    def warnings(self) -> list[str]:
+        """What the path warns of (a branch boundary, a binding never used)."""
+        return list(self.tape.warnings)
 
     @property
     def nondiff(self) -> list[int]:
@@ -124,6 +135,7 @@ def _other_arithmetic(result: Gradient, expression: str | Tape, point: Mapping[s
                          "text: give an EXPRESSION rather than a Python function")
     with stage("exact sweeps" if exact else "precise sweeps"):
         p = run(expression, point, result.variables, exact, digits, record)
+    _decided_in_doubles(p, "exact rationals" if exact else f"{digits} digits")
     result.kinks = _kinks_by_variable(result, p)
     result.double_gradient = result.gradient
     result.tape, result.values, result.adjoint = p.tape, p.values, p.sweep
@@ -132,11 +144,41 @@ def _other_arithmetic(result: Gradient, expression: str | Tape, point: Mapping[s
     result.fallbacks = p.fallbacks
 
 
+def _decided_in_doubles(p: Any, arithmetic: str) -> None:
+    """A program's path is decided in doubles (``Program.trace``): where the sides of a
+    decision are equal in the other arithmetic, or compare the other way, its tape marks
+    the boundary and warns (``0.1*3 > 0.3`` is true in doubles, 3/10 > 3/10 is not)."""
+    from dataclasses import replace
+
+    tape, vals = p.tape, p.values
+    for k, d in enumerate(tape.decisions):
+        if tape.is_const(d.left) and tape.is_const(d.right):
+            continue
+        a, b = vals[d.left], vals[d.right]
+        try:
+            equal, holds = bool(a == b), bool(d.holds(vals))
+        except (TypeError, ValueError):  # pragma: no cover - numbers that do not compare
+            continue
+        if holds and (not equal or d.boundary):  # (a boundary in doubles is warned of)
+            continue
+        if not d.boundary:
+            tape.decisions[k] = replace(d, boundary=True)
+        where = f" at {d.where}" if d.where else ""
+        how = (f"are equal: the point is on the boundary of {d.comparison} there" if equal
+               else f"make {d.comparison} come out {not d.outcome}: the point is on the other "
+               "side of its boundary there")
+        tape.warnings.append(
+            f"warning: {d.label}{where}: the path was decided in doubles ({d.comparison} came "
+            f"out {d.outcome}); in {arithmetic} its sides ({float(a)!r} and {float(b)!r}) "
+            f"{how}, and the other side's derivative may differ")
+
+
 def _kinks_by_variable(result: Gradient, p: object) -> dict[str, str]:
-    """By variable, the kinks its partial flows through, in doubles (``result``, before
+    """By variable, the kinks its partial flows through (at a branch boundary of a
+    program, the partials in the variables its sides read), in doubles (``result``, before
     the other arithmetic replaces it) or in the other arithmetic (``p``: ``0.1*3 - 0.3``
     is 0 exactly, not in doubles)."""
-    from adcalc.engine.check import kink_text
+    from adcalc.engine.check import kink_text, on_boundary
     from adcalc.engine.sweeps import FLOATS, kinks
 
     out = {}
@@ -149,6 +191,17 @@ def _kinks_by_variable(result: Gradient, p: object) -> dict[str, str]:
                     said.append(kink_text(tape, vals, nodes))
         if said:
             out[name] = said[0] if len(said) == 1 or said[0] == said[1] else "; ".join(said)
+    vals = result.values
+    side, moved = on_boundary(result.tape)
+    if side is None:
+        side, moved = on_boundary(p.tape)  # type: ignore[attr-defined]
+        vals = p.values  # type: ignore[attr-defined]
+    if side is not None:  # a branch boundary: a kink of the partials in the variables
+        said = (f"the branch boundary of {side.label}: both sides of {side.comparison} are "
+                f"{float(vals[side.left])!r}")  # its sides read (as check_gradient)
+        for name in result.variables:
+            if name in moved:
+                out[name] = f"{out[name]}; {said}" if name in out else said
     return out
 
 

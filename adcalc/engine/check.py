@@ -40,7 +40,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from adcalc.engine.primitives import CONST, OPCODE
+from adcalc.engine.primitives import CONST, INPUT, OPCODE
 from adcalc.engine.sweeps import primal, tangent
 from adcalc.engine.tape import Tape
 from adcalc.errors import AdcalcError
@@ -166,8 +166,17 @@ def ridders(f: Callable[[float], float], h: float, steps: int = 10, side: int = 
     return best, max(err, 2 * EPS * size / hh), h
 
 
-def estimate(f: Callable[[float], float], scale: float, side: int = 0
-             ) -> tuple[float, float, float] | None:
+class OffPath(ArithmeticError):
+    """A difference's step takes a traced program off its path (``label``: the decision
+    that would flip)."""
+
+    def __init__(self, label: str) -> None:
+        super().__init__(f"the step leaves the path the program took at the point ({label})")
+        self.label = label
+
+
+def estimate(f: Callable[[float], float], scale: float, side: int = 0,
+             off: list[str] | None = None) -> tuple[float, float, float] | None:
     """The best Ridders estimate over starting steps scale/10 … scale·1e-6, each shrunk
     until ``f`` is defined on both sides; None if it is nowhere.
 
@@ -176,12 +185,17 @@ def estimate(f: Callable[[float], float], scale: float, side: int = 0
     tableau alone can be fooled where rounding makes every difference noise: at one
     starting step two noisy entries may agree by chance (``(exp(x)-1-x)/x^2`` at 1e-6
     gives -3.1e6 with an error of 4e-4 from one step, -29005 from another, while the
-    derivative is 1/6)."""
+    derivative is 1/6).  ``off``: the decisions a failed step would flip are added to
+    it (a step that left the path, not one where f is undefined)."""
     found = []
     for k in range(1, 7):
         h = scale * 10.0**-k
         try:
             result = ridders(f, h, side=side)
+        except OffPath as exc:
+            if off is not None and exc.label not in off:
+                off.append(exc.label)
+            continue
         except (AdcalcError, ArithmeticError, ValueError):
             continue
         if not all(map(math.isfinite, result[:2])):
@@ -208,8 +222,13 @@ def judge(name: str, ad: float, f: Callable[[float], float], scale: float, tol: 
     their values (said in the row's note)."""
     if kink:
         return _judge_at_kink(name, ad, f, scale, tol, kink, held)
-    found = estimate(f, scale)
+    off: list[str] = []
+    found = estimate(f, scale, off=off)
     if found is None:
+        if off:  # a traced program near (not on) a boundary: the steps cross it
+            return CheckRow(name, ad, None, 0.0, False, "cannot check: the point is this "
+                            f"close to a branch boundary ({off[0]}): every step tried "
+                            "crosses it, so differences of the path taken cannot be made")
         return CheckRow(name, ad, None, 0.0, False, "cannot check: f is undefined on both "
                         "sides at every step tried")
     fd, err, h = found
@@ -308,17 +327,16 @@ def check_gradient(tape: Tape, point: Mapping[str, float], gradient: Mapping[str
         return lambda t: primal(held, {n: point[n] + t * direction.get(n, 0.0)
                                        for n in point})[out]
 
-    boundary = [d for d in tape.decisions if d.boundary]
-    if boundary:  # a branch boundary is a kink no difference along one path can judge
-        d = boundary[0]
-        note = (f"cannot check: the point is on a branch boundary ({d.label}: both sides of "
-                f"{d.comparison} are {float(vals[d.left])!r}); the derivative is the path's "
-                "taken, the other side's may differ, and finite differences cannot confirm "
-                "which is meant")
-        names = ["∇f·s"] if seed is not None else list(gradient)
-        ads = [directional] if seed is not None else list(gradient.values())
-        rows = [CheckRow(n, a, None, 0.0, False, note) for n, a in zip(names, ads, strict=True)]
-        return CheckResult(rows, tol, METHOD)
+    d, moved = on_boundary(tape)
+    note = "" if d is None else (
+        f"cannot check: the point is on a branch boundary ({d.label}: both sides of "
+        f"{d.comparison} are {float(vals[d.left])!r}); the derivative is the path's taken, "
+        "the other side's may differ, and finite differences cannot confirm which is meant")
+    # a branch boundary is a kink no difference along one path can judge, in the
+    # directions that move its sides (moving another variable keeps the decision)
+    if seed is not None and any(v and n in moved for n, v in seed.items()):
+        return CheckResult([CheckRow("∇f·s", directional, None, 0.0, False, note)], tol,
+                           METHOD)
 
     def kinks(direction: Mapping[str, float]) -> str:
         nodes = tangent(tape, vals, dict(direction)).nondiff
@@ -330,17 +348,39 @@ def check_gradient(tape: Tape, point: Mapping[str, float], gradient: Mapping[str
         scale = max([abs(point[n]) for n, v in seed.items() if v] + [1.0]) / max(norm, 1e-300)
         one = [judge("∇f·s", directional, along(seed), scale, tol, kinks(seed), why)]
         return CheckResult(one, tol, _method(one, why))
-    rows = [judge(name, ad, along({name: 1.0}), abs(point[name]) or 1.0, tol,
+    rows = [CheckRow(name, ad, None, 0.0, False, note) if name in moved else
+            judge(name, ad, along({name: 1.0}), abs(point[name]) or 1.0, tol,
                   kinks({name: 1.0}), why)
             for name, ad in gradient.items()]
     return CheckResult(rows, tol, _method(rows, why))
+
+
+def on_boundary(tape: Tape) -> tuple[Any, set[str]]:
+    """The first decision of a traced program whose sides are equal at the point (or
+    ``None``), and the inputs the sides of every such decision read: a partial in one of
+    them is a kink's (one loop over the tape, no recursion)."""
+    sides = [n for d in tape.decisions if d.boundary for n in (d.left, d.right)]
+    first = next((d for d in tape.decisions if d.boundary), None)
+    seen, stack, moved = set(sides), list(sides), set()
+    ops, a0, a1 = tape.ops, tape.a0, tape.a1
+    while stack:
+        i = stack.pop()
+        if ops[i] == INPUT:
+            moved.add(tape.input_name[i])
+        elif ops[i] >= 0:
+            for a in (a0[i], a1[i]):
+                if a >= 0 and a not in seen:
+                    seen.add(a)
+                    stack.append(a)
+    return first, moved
 
 
 def _on_path(tape: Tape, vals: list[float]) -> list[float]:
     """``vals`` if they take the path ``tape`` records; a step that leaves it (a decision
     of the traced program would flip) is no difference of this path: it is not used."""
     if not tape.on_path(vals):
-        raise ArithmeticError("the step leaves the path the program took at the point")
+        d = next(d for d in tape.decisions if not d.holds(vals))
+        raise OffPath(f"{d.label}: {d.comparison} would come out {not d.outcome}")
     return vals
 
 
@@ -366,11 +406,12 @@ def reference_check(ad: Mapping[str, float], reference: Mapping[str, Any], tol: 
     for name, a in ad.items():
         if kinks and kinks.get(name):
             ref = float(reference[name])
+            hint = "" if "branch boundary" in kinks[name] else (
+                " (--check without --exact or --precision tells from both sides whether f "
+                "has a derivative here)")  # (differences cannot judge a branch boundary)
             rows.append(CheckRow(name, a, ref, 0.0, False, f"cannot check: at a kink "
                                  f"({kinks[name]}): the reference runs the same rules, so it "
-                                 "cannot confirm the convention (--check without --exact or "
-                                 "--precision tells from both sides whether f has a "
-                                 "derivative here)", None))
+                                 f"cannot confirm the convention{hint}", None))
             continue
         ref = float(reference[name])
         err = 0.0 if digits is None else 0.5 * 10.0 ** (1 - digits) * abs(ref)

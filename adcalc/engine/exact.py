@@ -188,9 +188,27 @@ def fold(name: str, a: Fraction, b: Fraction | None, c: Fraction | None) -> Frac
     return out if out is None or small(out) else None
 
 
+_PRINTABLE_BITS = 4000 * 3
+"""Terms up to about 3,600 digits are printed in full."""
+
+
+def _digits(n: int) -> int:
+    """The decimal digits of ``n`` > 0, without converting it to text."""
+    k = int((n.bit_length() - 1) * 0.30102999566398120) + 1
+    return k + 1 if n >= 10 ** k else k
+
+
 def text(q: Fraction) -> str:
     """``3``, ``1/3``, ``-2/3``; a power-of-ten denominator as the decimal it is (``0.1``,
-    ``1.5e-05`` as typed), exactly."""
+    ``1.5e-05`` as typed), exactly; a rational too long to print (past Python's 4,300
+    digits an integer has no decimal text) as its double with the lengths of its terms."""
+    big = max(q.numerator.bit_length(), q.denominator.bit_length())
+    if big > _PRINTABLE_BITS:
+        sizes = [_digits(abs(q.numerator))] + ([] if q.denominator == 1 else
+                                               [_digits(q.denominator)])
+        what = " and ".join(f"{n:,}" for n in sizes)
+        return (f"{float(q)!r} (exactly: {'a whole number' if len(sizes) == 1 else 'a ratio'} "
+                f"of {what} digits, too long to print)")
     if q.denominator == 1:
         digits = str(abs(q.numerator))
         short = digits.rstrip("0")

@@ -142,6 +142,9 @@ class Builder:
         """(name, offset, ``binding`` or ``function``) of each definition, in order."""
         self.used: set[str] = set()
         """The bindings and functions the program reads (for the warning of one never used)."""
+        self.reads: set[str] = set()
+        """The names this scope has read as inputs: one of them cannot be bound after (a
+        call of a program's function reads in a scope of its own: ``adcalc.frontend.tracer``)."""
         self.indexed: dict[str, str] = {}
         """``s`` → the first indexed name ``s[k]`` bound or used as a variable."""
 
@@ -159,7 +162,7 @@ class Builder:
         if name in FUNCTIONS or name in ALIASES or name in REDUCTIONS or name in CONSTANTS:
             kind = "constant" if name in CONSTANTS else "function"
             raise ParseError(f"{name} is a {kind}; a binding needs another name", self.text, at)
-        if name in self.tape.var_node:
+        if name in self.reads:
             raise ParseError(f"{name} is used before it is defined", self.text, at)
         if name in self.functions:
             raise ParseError(f"{name} is a function defined above; a binding needs another "
@@ -218,6 +221,7 @@ class Builder:
             if node >= self.mark and tape.input_name.get(node) == p:
                 del tape.var_node[p]
                 del tape.input_name[node]
+                self.reads.discard(p)
                 tape.variables.remove(p)
         self.mark = len(tape)
 
@@ -274,6 +278,7 @@ class Builder:
             if entry is not None:
                 return entry
             self.indexed.setdefault(name.partition("[")[0], name)
+        self.reads.add(name)
         return self.tape.input(name)
 
     def entry(self, name: str, at: int) -> int | None:
@@ -314,6 +319,10 @@ class Builder:
                 from adcalc.frontend.tracer import _inputs
 
                 used = _inputs(tape, a)
+                if not used:
+                    from adcalc.frontend.tracer import undefined
+
+                    raise ParseError(undefined(f"an index of {base}[…]"), self.text, at)
                 raise ParseError(f"an index of {base}[…] depends on the input"
                                  f"{'s' if len(used) > 1 else ''} {', '.join(used)}: an index "
                                  "must be a whole number known without the point (a number, a "

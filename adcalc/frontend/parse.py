@@ -481,6 +481,9 @@ def _syntax_error(text: str, tok: Any, expected: set[str], hint: str = "") -> Pa
     message += _expected(expected)
     if tok.type in ("NAME", "NUMBER", "_LPAR") and _OPERATORS & expected and "\n" not in str(tok):
         message += " (a product needs '*': write 2*x, not 2x)"
+    if tok.type == "IF":  # an operand of an operator: the conditional's extent is unclear
+        message += " (a conditional inside an operation goes in parentheses: 2 + (if c then " \
+                   "a else b))"
     return ParseError(message + hint, text, tok.start_pos)
 
 

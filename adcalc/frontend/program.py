@@ -27,7 +27,8 @@ the doubles took).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from adcalc.engine.tape import Tape
@@ -233,6 +234,10 @@ class Program:
         self.exact = exact
         self.code: list[tuple] = []
         self._compile(tree)
+        self.bound_before = _bound_before(self.code)
+        """The names read (``LEAF``, by their offset in the text) that their scope binds
+        before them (a binding, a loop's variable): unbound when read, they were bound
+        only in a loop that did not run, never an input."""
 
     # -- the compiler ---------------------------------------------------------------
     def _compile(self, tree: tuple) -> None:
@@ -347,14 +352,47 @@ class Program:
         the conditions (replaying a recorded path; no values are computed).
         """
         exact = self.exact if exact is None else exact
+        doubles = None
         if exact and outcomes is None:
-            outcomes = [d.outcome for d in self.trace(point, max_steps=max_steps,
-                                                      exact=False).decisions]
-        return _Tracer(self, point, max_steps, exact, outcomes).run()
+            doubles = self.trace(point, max_steps=max_steps, exact=False)
+            outcomes = [d.outcome for d in doubles.decisions]
+        tape = _Tracer(self, point, max_steps, exact, outcomes).run()
+        if doubles is not None:  # the path the doubles took, its boundaries and warnings
+            tape.decisions[:] = [replace(d, boundary=g.boundary) for d, g in zip(
+                tape.decisions, doubles.decisions, strict=True)]
+            tape.warnings[:0] = [w for w in doubles.warnings if w not in tape.warnings]
+        return tape
 
     def mentions(self, name: str) -> bool:
         """Whether the program reads ``name`` (or its base, for an indexed name)."""
         return name.partition("[")[0] in self.mentioned
+
+
+def scoped(code: list[tuple]) -> Iterator[tuple[tuple, set[str]]]:
+    """Each instruction with the names its scope binds before it, in the text's order
+    (bindings, loop variables; a function's body sees what was bound before it, and its
+    parameters): one loop, the set updated after the instruction is yielded."""
+    top: set[str] = set()
+    scopes: list[tuple[int, set[str]]] = []  # a function's body: where it ends, its names
+    for k, ins in enumerate(code):
+        while scopes and k >= scopes[-1][0]:
+            scopes.pop()
+        bound = scopes[-1][1] if scopes else top
+        yield ins, bound
+        op = ins[0]
+        if op == BIND:
+            bound.add(str(ins[1]))
+        elif op == LOOP and ins[4] is not None:
+            bound.add(str(ins[4]))
+        elif op == DEF:
+            scopes.append((ins[4], set(bound) | set(ins[2])))
+
+
+def _bound_before(code: list[tuple]) -> dict[int, str]:
+    """``Program.bound_before``: the ``LEAF`` names (by their offset in the text) that
+    their scope binds earlier."""
+    return {ins[2].start_pos: str(ins[2]) for ins, bound in scoped(code)
+            if ins[0] == LEAF and ins[1] == "name" and str(ins[2]) in bound}
 
 
 def _comparison(text: str, left: Any, tok: Any) -> str:

@@ -58,6 +58,16 @@ def function_too_long(limit: int, compared: bool = False) -> DomainError:
         "function needs more")
 
 
+class NotBound(ParseError):
+    """A name bound only in a loop that did not run at this point (a batch's row is bad:
+    at another point the loop may run)."""
+
+
+class UnrollBound(DomainError):
+    """A trace past ``UNROLL`` before any ``while`` loop ran: its constant loops alone
+    are too long, at every point whose path gets there (a batch stops, as ``--at``)."""
+
+
 @contextmanager
 def max_steps(n: int | None) -> Iterator[None]:
     """Within the block, a program's ``while`` loops run at most ``n`` iterations each,
@@ -91,6 +101,8 @@ class _Tracer:
     keep_given = False
     """Keep every input of the point whose name the program mentions, even where the
     program has one path that does not read it (a batch's columns ``w[…]``)."""
+    once = False
+    """Run each loop's body at most once (a probe for the program's own errors)."""
 
     def __init__(self, program: Program, point: Mapping[str, float], max_steps: int | None,
                  exact: bool, outcomes: Sequence[bool] | None) -> None:
@@ -105,6 +117,8 @@ class _Tracer:
         self.unroll = UNROLL * self.max_steps
         self.iterations = 0
         """The iterations of every loop so far (bounded by ``unroll``)."""
+        self.whiles = 0
+        """The iterations of ``while`` loops so far (the only ones the point decides)."""
         self.builder = Builder()
         self.builder.reset(program.text, exact)
         self.tape = self.builder.tape
@@ -113,6 +127,7 @@ class _Tracer:
         self.where = ""
         self.spans: list[tuple[int, str]] = []
         self.said: set[int] = set()
+        self.unbound: dict[int, str] = getattr(program, "bound_before", {})
 
     # values at the point, computed as far as the tape goes
     def values(self) -> list[Any]:
@@ -148,6 +163,8 @@ class _Tracer:
             op = ins[0]
             pc += 1
             if op == LEAF:
+                if ins[2].start_pos in self.unbound and str(ins[2]) not in b.bindings:
+                    raise self.not_bound(ins[2])
                 push(leaf[ins[1]]([ins[2]]))
             elif op == BIN:
                 y = pop()
@@ -174,13 +191,15 @@ class _Tracer:
                 if any(isinstance(a, Vector) for a in args):
                     raise ParseError(f"the arguments of {name} must be numbers, not vectors",
                                      text, tok.start_pos)
-                calls.append((pc, b.bindings, functions, tok))
-                b.bindings = dict(scope)
+                calls.append((pc, b.bindings, functions, tok, b.reads))
+                b.bindings, b.reads = dict(scope), set()  # the function's own scope
                 b.bindings.update(zip(params, args, strict=True))
                 functions = known
                 pc = entry
             elif op == RET:
-                pc, b.bindings, functions, tok = calls.pop()
+                reads = b.reads  # what the function read as inputs, the caller read too
+                pc, b.bindings, functions, tok, b.reads = calls.pop()
+                b.reads |= reads
                 out = stack[-1]
                 if type(out) is int and tape.ops[out] >= 0:
                     tape.names.setdefault(out, b._call_text(tok.start_pos))
@@ -236,7 +255,7 @@ class _Tracer:
                     ins[4]), count, limit, record))
             elif op == NEXT:
                 frame = loops[-1]
-                if frame.count >= frame.limit:
+                if frame.count >= frame.limit or (self.once and frame.iteration):
                     self.end_loop(loops.pop())
                     pc = ins[1]
                     continue
@@ -268,6 +287,7 @@ class _Tracer:
                         "that its condition turns false")
                 frame.iteration += 1
                 self.iterations += 1
+                self.whiles += 1
                 if self.iterations > self.unroll or len(tape) > self.unroll:
                     raise self.too_long(ins[2].start_pos, ins[3], "",
                                         rows=len(tape) > self.unroll)
@@ -284,6 +304,14 @@ class _Tracer:
                 return self.finish(pop(), records)
 
     # -- pieces of the loop ------------------------------------------------------------
+    def not_bound(self, tok: Any) -> ParseError:
+        """A name read where the program bound it only in a loop that did not run (or
+        a branch it did not take): no value here, and not an input."""
+        where = f" (at {self.where})" if self.where else ""
+        return NotBound(f"{tok} has no value here{where}: the program binds it only inside a "
+                        "loop that did not run at this point; bind it before the loop (or "
+                        "give the loop at least one iteration)", self.text, tok.start_pos)
+
     def too_long(self, at: int, label: str, what: str, rows: bool = False) -> DomainError:
         """The error of a trace past its bound (``UNROLL``): the loop, where it is, the
         bound and what raises it."""
@@ -298,7 +326,7 @@ class _Tracer:
                 what += f", more than the {self.unroll:,} a program's loops may run in all"
             else:
                 what = f"ran past the {self.unroll:,} iterations a program's loops may run in all"
-        return DomainError(
+        return (DomainError if self.whiles else UnrollBound)(
             f"the loop `{label}` at {_place(self.text, at)}{where} {what} ({UNROLL} × "
             f"{param('max_steps')}, whose default is {MAX_STEPS:,}): raise "
             f"{param('max_steps')} if the program needs more, or make the loop shorter")
@@ -346,6 +374,8 @@ class _Tracer:
                              self.text, at)
         if not tape.is_const(value):
             used = _inputs(tape, value)
+            if not used:
+                raise ParseError(undefined(f"the {what} of `{label}`"), self.text, at)
             raise ParseError(f"the {what} of `{label}` must be a constant (a whole number, "
                              f"or a name bound to one), not depend on the input"
                              f"{'s' if len(used) > 1 else ''} {', '.join(used)}: a loop's "
@@ -434,6 +464,12 @@ class _Stub:
     def call(self, args: list, label: str, text: str, at: int) -> Any:
         raise ParseError(f"{self.name} calls itself: a function may use only the functions "
                          "defined before it (no recursion)", text, at)
+
+
+def undefined(what: str) -> str:
+    """The message for a count or an index that reads no input and has no value."""
+    return (f"{what} has no value: it divides by zero or leaves a function's domain "
+            "(as 1/0, log(0), sqrt(-1)); it must be a whole number")
 
 
 def _inputs(tape: Tape, node: int) -> list[str]:

@@ -288,7 +288,7 @@ def gradient_function(fn: Callable[..., Any]) -> Callable[..., Gradients]:
                     return got
         with new_recording(strict_floats=True) as rec:
             variables = {name: Var(name, value) for name, value in bound.arguments.items()}
-            out = fn(**variables)
+            out = as_traced(rec, fn(**variables))
             if not isinstance(out, Var):
                 raise TracingError(f"{fn.__name__} must return one traced value for a "
                                    f"gradient, not {type(out).__name__}")
@@ -305,6 +305,18 @@ def gradient_function(fn: Callable[..., Any]) -> Callable[..., Gradients]:
         return Gradients(gradient, tape.decisions, tape.warnings)
 
     return g
+
+
+def as_traced(rec: Recording, out: Any) -> Any:
+    """What a traced function returned, a plain number (``return 0.0`` on one branch,
+    as JAX's ``grad`` takes it) made a constant of the recording: its derivative is 0.
+    Anything else is returned as it is (the caller says what is wrong with it)."""
+    if isinstance(out, numbers.Real) and not isinstance(out, bool) and not isinstance(
+            out, Var):
+        x = float(out)
+        if math.isfinite(x):
+            return Var._of(rec, rec.tape.const(x))
+    return out
 
 
 def _point(arguments: dict[str, Any]) -> dict[str, float] | None:
