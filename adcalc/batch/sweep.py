@@ -92,14 +92,16 @@ class BatchResult:
 def sweep_arrays(tape: Tape, columns: Mapping[str, Any], mode: str = "reverse",
                  variables: Sequence[str] | None = None, rows: int | None = None,
                  threads: int = 1, output: int | None = None,
-                 cache: dict[Any, Any] | None = None) -> BatchResult:
+                 cache: dict[Any, Any] | None = None, guard: bool = True) -> BatchResult:
     """Value and gradient of ``tape`` at every row of ``columns`` (name → 1-D array).
 
     The walks of one point (``adcalc.sweeps``), recorded once as array code
     (``adcalc.array_code``) and run in cache-sized pieces, on ``threads`` threads (NumPy
     releases the GIL inside its loops).  ``rows`` is needed only when there are no
     columns (a constant expression).  ``cache``: where the array code is kept (a
-    program's path keeps its own, however many paths there are).
+    program's path keeps its own, however many paths there are).  ``guard``: a traced
+    program's tape makes the rows off its path bad rows (``sweep_columns``, whose
+    program rows are placed on their paths already, does without).
     """
     import numpy as np
 
@@ -130,7 +132,33 @@ def sweep_arrays(tape: Tape, columns: Mapping[str, Any], mode: str = "reverse",
         ok &= np.isfinite(g)
     if not ok.all():
         _settle_bad_rows(tape, columns, names, mode, result, np.flatnonzero(~ok), output)
+    if guard and tape.decisions:
+        _off_path(tape, cols, rows, result)
     return result
+
+
+def _off_path(tape: Tape, cols: Mapping[str, Any], rows: int, result: BatchResult) -> None:
+    """A traced program's tape (``adcalc.parse(text, at=...)``) at rows whose values
+    leave the path it recorded: those rows are bad, with the decision that flips, never
+    the old branch's numbers (a text or ``--points`` takes each row's own path:
+    ``adcalc.batch.paths``)."""
+    import numpy as np
+
+    with np.errstate(all="ignore"):
+        vals = primal(tape, cols, Arrays(rows))
+    known = {r for r, _ in result.bad}
+    for d in tape.decisions:
+        off = np.flatnonzero(~np.broadcast_to(np.asarray(d.holds(vals), bool), (rows,)))
+        for r in off.tolist():
+            if r not in known:
+                known.add(r)
+                result.bad.append((r, f"this tape was traced at another point, and here "
+                                      f"{d.label} comes out {not d.outcome}: sweep the "
+                                      "program's text to take each row's own path"))
+                result.values[r] = np.nan
+                for g in result.gradient.values():
+                    g[r] = np.nan
+    result.bad.sort()
 
 
 _POOLS: dict[int, Any] = {}
@@ -252,7 +280,7 @@ def sweep_columns(tape: Tape, columns: Mapping[str, Any], names: Sequence[str], 
         return tape.sweep_columns(columns, names, rows, kind, mode, threads)
     names = list(names)
     if kind == "gradient":
-        r = sweep_arrays(tape, columns, mode, names, rows, threads, cache=cache)
+        r = sweep_arrays(tape, columns, mode, names, rows, threads, cache=cache, guard=False)
         return {"f": r.values, **{f"df/d{n}": r.gradient[n] for n in names}}, r
     if kind == "jacobian":
         fs = output_columns(tape, names, kind)[:len(tape.outputs)]
@@ -260,7 +288,8 @@ def sweep_columns(tape: Tape, columns: Mapping[str, Any], names: Sequence[str], 
         entries: dict[str, Any] = {}
         merged: BatchResult | None = None
         for f, o in zip(fs, tape.outputs, strict=True):
-            r = sweep_arrays(tape, columns, "reverse", names, rows, threads, o, cache)
+            r = sweep_arrays(tape, columns, "reverse", names, rows, threads, o, cache,
+                             guard=False)
             values[f] = r.values
             entries.update({f"d{f}/d{n}": r.gradient[n] for n in names})
             merged = _merged(merged, r)
@@ -269,14 +298,15 @@ def sweep_columns(tape: Tape, columns: Mapping[str, Any], names: Sequence[str], 
     else:
         from adcalc.symbolic.derive import symmetric
 
-        first = sweep_arrays(tape, columns, "reverse", names, rows, threads, cache=cache)
+        first = sweep_arrays(tape, columns, "reverse", names, rows, threads, cache=cache,
+                             guard=False)
         out = {"f": first.values, **{f"df/d{n}": first.gradient[n] for n in names}}
         merged = first
         partials = _partials(tape, names, cache)
         second = []
         for k in range(len(names)):
             r = sweep_arrays(partials, columns, "reverse", names, rows, threads,
-                             partials.outputs[k], cache)
+                             partials.outputs[k], cache, guard=False)
             second.append(r.gradient)
             merged = _merged(merged, r, keep_kinks=False)
         for k, a in enumerate(names):  # the symmetric part, as hessian prints it

@@ -57,7 +57,32 @@ def prepare(expression: str | Tape, point: Mapping[str, float] | None,
     pt = check_point(tape, point)
     with stage("primal sweep"):
         vals = primal(tape, pt)
+    if tape.decisions and tape.on_path(vals) is not True:
+        # a tape traced at another point (adcalc.parse(text, at=...)), off its path here:
+        # its program is traced again at this point, never the old branch silently
+        tape = retrace(tape, vals, point, max_steps)
+        if scalar is not None:
+            require_scalar(tape, scalar)
+        names = variable_order(tape, variables)
+        pt = check_point(tape, point)
+        with stage("primal sweep"):
+            vals = primal(tape, pt)
     return Setup(text, tape, names, pt, vals)
+
+
+def retrace(tape: Tape, vals: list[float], point: Mapping[str, float],
+            max_steps: int | None) -> Tape:
+    """``tape``'s program traced at ``point``, whose values ``vals`` leave the path the
+    tape recorded; an ``InputError`` naming the decision that flips where the tape does
+    not know its program."""
+    if tape.program is not None:
+        with stage("trace at the point"):
+            return tape.program.trace(finite_point(point), max_steps=max_steps)
+    flip = next(d for d in tape.decisions if d.holds(vals) is not True)
+    raise InputError(f"this tape was traced at another point, and here {flip.label} comes "
+                     f"out {not flip.outcome}: its path is not this point's; trace the "
+                     "program at this point (parse the text with the point) or give the "
+                     "text itself")
 
 
 def finite_point(point: Mapping[str, float]) -> dict[str, float]:

@@ -49,7 +49,8 @@ class Tape:
     """A Wengert list under construction or complete; see the module docstring."""
 
     __slots__ = ("_index", "a0", "a1", "consts", "decisions", "input_name", "loops", "names",
-                 "ops", "outputs", "symbolic", "var_node", "variables", "warnings", "where")
+                 "ops", "outputs", "program", "symbolic", "var_node", "variables", "warnings",
+                 "where")
 
     def __init__(self, symbolic: bool = False) -> None:
         self.symbolic = symbolic
@@ -79,6 +80,10 @@ class Tape:
         self.where: dict[int, str] = {}
         """The loop iteration that made a node of a traced program (``i=2``,
         ``iteration 3``), for the traces: ``v7 (i=2)``."""
+        self.program: Any = None
+        """The program a traced tape came from (``adcalc.frontend.program.Program``): a
+        command handed this tape at a point off its path traces the program there
+        again (``commands.common.prepare``), as a guard of ``Var`` re-traces a function."""
 
     def __len__(self) -> int:
         return len(self.ops)

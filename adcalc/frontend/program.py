@@ -361,6 +361,7 @@ class Program:
             tape.decisions[:] = [replace(d, boundary=g.boundary) for d, g in zip(
                 tape.decisions, doubles.decisions, strict=True)]
             tape.warnings[:0] = [w for w in doubles.warnings if w not in tape.warnings]
+        tape.program = self
         return tape
 
     def mentions(self, name: str) -> bool:
