@@ -16,7 +16,7 @@ from collections.abc import Mapping
 
 PARAMETERS = ("point", "variables", "seed", "wrt", "direction", "cotangent", "mode", "of",
               "exact", "digits", "check", "order", "points", "max_steps", "python", "engine",
-              "overwrite", "strict", "source_format", "target_format", "what")
+              "overwrite", "strict", "source_format", "target_format", "what", "name")
 """The parameters a message may name (each a keyword of the Python API: ``digits`` is the
 command line's ``--precision``; ``source_format``/``target_format`` its
 ``--input-format``/``--output-format``)."""

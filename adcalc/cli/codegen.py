@@ -43,12 +43,18 @@ refused (bound it with repeat N and an if).
 @click.option("--name", default="f", show_default=True, metavar="NAME",
               help="The value function's name (the others add _grad, _jacobian, _hessian).")
 @click.option("--output", "-o", default=None, metavar="FILE",
-              help="Write to FILE instead of standard output.")
+              help="Write to FILE (a new file, or --overwrite) instead of standard output.")
+@click.option("--overwrite", is_flag=True,
+              help="With -o: replace a file that exists; without it adcalc refuses.")
 def codegen(expression: str, lang: str, what: str | None, variables: list[str] | None,
-            name: str, output: str | None) -> None:
+            name: str, output: str | None, overwrite: bool) -> None:
     from adcalc.commands.codegen import codegen as generate
+    from adcalc.commands.points import check_target
 
     with errors_reported():
+        if output is not None:  # a file it did not write is never replaced unasked
+            check_target(output, [expression[1:]] if expression.startswith("@") else [],
+                         overwrite)
         g = generate(expression, lang, what, variables, name)
     if output is None:
         click.echo(g.source, nl=False)

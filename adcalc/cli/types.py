@@ -21,7 +21,7 @@ FLAGS = {"point": "--at", "variables": "--vars", "seed": "--seed", "wrt": "--wrt
          "order": "--order", "points": "--points", "max_steps": "--max-steps",
          "python": "--python", "engine": "--engine", "overwrite": "--overwrite",
          "strict": "--strict", "source_format": "--input-format",
-         "target_format": "--output-format", "what": "--what"}
+         "target_format": "--output-format", "what": "--what", "name": "--name"}
 """How the command line spells each parameter an error may name (``adcalc.errors``)."""
 
 NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[[0-9]+(,[0-9]+)*\])?")

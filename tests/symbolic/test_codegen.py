@@ -255,13 +255,14 @@ def test_generated_python_is_ruff_clean(tmp_path: Path) -> None:
              "atan(x) + asin(y/2) + x^y + tanh(x)*sigmoid(y) + softplus(x) + hypot(x, y)",
              "lambda*int + double + w[1]*w_1 + v1 + math + np + l + None",
              "s = 0; for i in 1..3 { s = s + (if x > i and y < 2 then x*i else log(y)) }; "
-             "if not (s > 1 or x < 0) then [s, x] else [x, -s]"]
+             "if not (s > 1 or x < 0) then [s, x] else [x, -s]",
+             "sin(x)", "3", "[1, 2]"]  # no buffer, no variable, no math
     for k, text in enumerate(texts):
         for lang in ("python", "numpy"):
             for what in (None, "jacobian"):
                 path = tmp_path / f"g{k}_{lang}_{what}.py"
                 path.write_text(codegen(text, lang, what).source)
-    r = subprocess.run([ruff, "check", "--isolated", "--select", "E,F,W,B,SIM,UP,RUF",
+    r = subprocess.run([ruff, "check", "--isolated", "--select", "E,F,W,B,SIM,UP,RUF,I,PIE",
                         "--line-length", "100", str(tmp_path)], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout
 
@@ -368,3 +369,36 @@ def test_the_readme_s_c_compiles_and_gives_adcalc_s_numbers(tmp_path: Path) -> N
     want = adcalc.grad("log((x1+x2)^2 + sin(x1*x2))", x1=1.0, x2=0.5)
     assert lib.grad("f", 1.0, 0.5) == (want.value, [want.gradient["x1"], want.gradient["x2"]])
     assert lib.value("f", 1.0, 0.5) == want.value
+
+
+def test_constants_compile_in_c(tmp_path: Path) -> None:
+    """No variables: the derivative arrays are unused parameters, which -Werror refuses
+    unless the code says so."""
+    for what in ("grad", "hessian"):
+        (tmp_path / what).mkdir()
+        lib = CLib(codegen("3", "c", what).source, tmp_path / what, 0)  # -Werror
+        assert lib.value("f") == 3.0 and lib.grad("f") == (3.0, [])
+    lib = CLib(codegen("[1, 2]", "c", "jacobian").source, tmp_path, 0)
+    values, jacobian = (ctypes.c_double * 2)(), (ctypes.c_double * 1)()
+    lib.lib.f_jacobian(values, jacobian)
+    assert list(values) == [1.0, 2.0]
+
+
+def test_a_name_that_is_not_an_identifier_is_refused(cli) -> None:
+    for name in ["f(x); import os", "1bad", "", "f-g", "é"]:
+        r = cli("codegen", "x^2", "--name", name)
+        assert r.exit_code == 2 and "is not a function name" in r.stderr, name
+    assert "def lambda_(x):" in cli("codegen", "x^2", "--name", "lambda").stdout
+
+
+def test_o_never_replaces_a_file_unasked(cli, tmp_path: Path) -> None:
+    mine = tmp_path / "mine.py"
+    mine.write_text("precious\n")
+    r = cli("codegen", "x^2", "-o", str(mine))
+    assert r.exit_code == 2 and "exists: give --overwrite" in r.stderr
+    assert mine.read_text() == "precious\n"
+    assert cli("codegen", "x^2", "-o", str(mine), "--overwrite").exit_code == 0
+    assert "def f_grad(x):" in mine.read_text()
+    new = tmp_path / "new.c"
+    assert cli("codegen", "x^2", "--lang", "c", "-o", str(new)).exit_code == 0
+    assert "double f_grad(double x, double *grad)" in new.read_text()

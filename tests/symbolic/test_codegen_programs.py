@@ -305,3 +305,9 @@ def test_program_hessian_in_c(tmp_path: Path) -> None:
         value = lib.f_hessian(ctypes.c_double(at["x"]), ctypes.c_double(at["y"]), grad, hess)
         expected = [ref.value, *ref.gradient, *(x for row in ref.matrix for x in row)]
         assert close([value, *grad, *hess], expected), (at, list(hess), ref.matrix)
+
+
+def test_a_loop_past_the_bound_is_a_usage_error_with_advice_that_works(cli) -> None:
+    r = cli("codegen", "y = x; repeat 100000000 { y = sin(y) }; y", "--lang", "c")
+    assert r.exit_code == 2 and "unroll past 1,000,000 iterations" in r.stderr
+    assert "max-steps" not in r.stderr  # codegen has no such option

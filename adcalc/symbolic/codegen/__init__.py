@@ -43,11 +43,13 @@ WHATS = ("grad", "jacobian", "hessian")
 POLICY = {
     "python": "a primal statement outside its domain raises ValueError naming the "
               "subexpression; so does a derivative that does not exist there or a result "
-              "that is not finite.",
+              "that is not finite, except where math itself raises OverflowError (exp(710)).",
     "numpy": "no exceptions: where a primal statement is outside its domain, every result "
-             "is NaN at that point; elsewhere IEEE arithmetic (an overflow gives inf).",
+             "is NaN at that point; elsewhere IEEE arithmetic (an overflow gives inf; a "
+             "derivative that does not exist, as sqrt's at 0, inf or NaN).",
     "c": "no errors: where a primal statement is outside its domain, every result is NaN "
-         "(the return value, and every entry written); elsewhere IEEE arithmetic.",
+         "(the return value, and every entry written); elsewhere IEEE arithmetic (a "
+         "derivative that does not exist, as sqrt's at 0, inf or NaN).",
 }
 
 

@@ -248,6 +248,9 @@ class CTarget(Target):
         if len(f.statements) > CHUNK:
             return self.chunked(f)
         lines = [f"/* {f.doc} */", self.signature(f), "{"]
+        if not f.params:  # no variables: the derivative arrays have no entries to write
+            lines += [f"    (void){a};" for a in ("grad", "jacobian", "hessian")
+                      if f"double *{a}" in lines[1]]
         guarded = any(s.guard for s in f.statements)
         if guarded:
             lines.append("    int bad = 0;")

@@ -201,15 +201,15 @@ class NumpyTarget(PythonTarget):
         i1 = self.INDENT
         args = wrap(f.params, width=60, indent=i1 * 2)
         count = len(f.results)
-        return [f"{i1}args, shape, rows = _inputs({args})",
+        return [f"{i1}{'args' if f.params else '_args'}, shape, rows = _inputs({args})",
                 f"{i1}results = np.empty(({count}, rows))",
                 f"{i1}w = np.empty(({{slots}}, min(rows, _PIECE)))",
                 f'{i1}with np.errstate(all="ignore"):',
                 f"{i1 * 2}for s in range(0, rows, _PIECE):  # pieces that stay in the cache",
                 f"{i1 * 3}e = min(rows, s + _PIECE)",
                 f"{i1 * 3}b = [row[:e - s] for row in w]",
-                f"{i1 * 3}{', '.join(f.params)}{',' if len(f.params) == 1 else ''} = "
-                f"(a[s:e] for a in args)" if f.params else f"{i1 * 3}pass"]
+                *([f"{i1 * 3}{', '.join(f.params)}{',' if len(f.params) == 1 else ''} = "
+                   "(a[s:e] for a in args)"] if f.params else [])]
 
     def statement(self, s: object) -> list[str]:
         lines = []
@@ -298,5 +298,9 @@ class NumpyTarget(PythonTarget):
         self.need("_inputs")
         self.need("_PIECE")
         text = super().function(f)
+        if not self.slots:  # no buffers: neither the block nor its views
+            i1 = self.INDENT
+            text = text.replace(f"{i1}w = np.empty(({{slots}}, min(rows, _PIECE)))\n", "", 1)
+            text = text.replace(f"{i1 * 3}b = [row[:e - s] for row in w]\n", "", 1)
         return (text.replace("{slots}", str(self.slots), 1)
                 .replace(self.INDENT * self.depth() + _DEDENT, self.INDENT))

@@ -146,11 +146,16 @@ class PythonTarget(Target):
 
     # -- the file ------------------------------------------------------------------------
     def module(self, header: list[str], layouts: list[Layout]) -> str:
-        parts = ["".join(f"# {line}".rstrip() + "\n" for line in header), "\n",
-                 self.IMPORT + "\n"]
+        parts = ["".join(f"# {line}".rstrip() + "\n" for line in header)]
         bodies = [self.function(layout) for layout in layouts]  # (collects the helpers)
-        for src in self.helpers():
-            parts.append("\n\n" + src)
+        helpers = self.helpers()
+        module = self.IMPORT.split()[-1] + "."
+        if any(module in src for src in [*helpers, *bodies]):  # (a constant needs none)
+            parts += ["\n", self.IMPORT + "\n"]
+        for k, src in enumerate(helpers):
+            # one blank line between the imports and a constant, two before a def (isort)
+            first = k == 0 and not src.startswith(("def ", "class ", "@"))
+            parts.append(("\n" if first else "\n\n") + src)
         for body in bodies:
             parts.append("\n\n" + body)
         return "".join(parts)
