@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from adcalc.engine.primitives import CONSTANTS
 from adcalc.engine.profile import stage
@@ -15,6 +16,9 @@ from adcalc.engine.tape import Tape
 from adcalc.errors import InputError, param
 from adcalc.frontend.checks import names, require_scalar, variable_order
 from adcalc.frontend.parse import needs_point, parse_program
+
+if TYPE_CHECKING:
+    from adcalc.frontend.program import Program
 
 
 @dataclass
@@ -31,7 +35,7 @@ class Setup:
     """Every node's value at the point (empty without a point)."""
 
 
-def prepare(expression: str | Tape, point: Mapping[str, float] | None,
+def prepare(expression: str | Tape | Program, point: Mapping[str, float] | None,
             variables: Sequence[str] | None = None, scalar: str | None = None,
             max_steps: int | None = None) -> Setup:
     """Parse (if text), order the variables, check the point and run the primal sweep.
@@ -59,25 +63,18 @@ def prepare(expression: str | Tape, point: Mapping[str, float] | None,
         vals = primal(tape, pt)
     if tape.decisions and tape.on_path(vals) is not True:
         # a tape traced at another point (adcalc.parse(text, at=...)), off its path here:
-        # its program is traced again at this point, never the old branch silently
-        tape = retrace(tape, vals, point, max_steps)
-        if scalar is not None:
-            require_scalar(tape, scalar)
-        names = variable_order(tape, variables)
-        pt = check_point(tape, point)
-        with stage("primal sweep"):
-            vals = primal(tape, pt)
+        # its program is traced at this point instead (once: that path holds there),
+        # never the old branch silently
+        return prepare(program_of(tape, vals), point, variables, scalar, max_steps)
     return Setup(text, tape, names, pt, vals)
 
 
-def retrace(tape: Tape, vals: list[float], point: Mapping[str, float],
-            max_steps: int | None) -> Tape:
-    """``tape``'s program traced at ``point``, whose values ``vals`` leave the path the
-    tape recorded; an ``InputError`` naming the decision that flips where the tape does
-    not know its program."""
+def program_of(tape: Tape, vals: list[float]) -> Program:
+    """The program ``tape`` was traced from, to trace again where values ``vals`` leave
+    the path it recorded; an ``InputError`` naming the decision that flips where the tape
+    does not know its program."""
     if tape.program is not None:
-        with stage("trace at the point"):
-            return tape.program.trace(finite_point(point), max_steps=max_steps)
+        return tape.program
     flip = next(d for d in tape.decisions if d.holds(vals) is not True)
     raise InputError(f"this tape was traced at another point, and here {flip.label} comes "
                      f"out {not flip.outcome}: its path is not this point's; trace the "
