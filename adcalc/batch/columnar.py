@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from adcalc.batch.csv_in import CHUNK_ROWS, CsvPieces, Piece
+from adcalc.batch.csv_in import CHUNK_ROWS, LINE, CsvPieces, Piece
 from adcalc.batch.feed import BLOCK, Feed
 from adcalc.errors import InputError, param
 
@@ -107,6 +107,13 @@ class Points:
     text: bool = False
     total: int | None = None
     closing: list[Any] = field(default_factory=list)
+    csv: CsvPieces | None = None
+
+    def keep_lines(self, variables: list[str]) -> None:
+        """The rows go out as CSV: CSV points' plain blocks come as their records and the
+        doubles of ``variables`` (``csv_in.plain``), not as cells of text."""
+        if self.csv is not None:
+            self.csv.doubles = list(variables)
 
     @property
     def header(self) -> list[str]:
@@ -147,7 +154,7 @@ def open_points(source: str | IO[bytes] | IO[str], fmt: str | None, threads: int
         elif fmt == "csv":
             csv_pieces = CsvPieces(feed, block, chunk_rows)
             points = Points(dict.fromkeys(csv_pieces.header, pl.String), iter(csv_pieces),
-                            text=True, total=size)
+                            text=True, total=size, csv=csv_pieces)
         elif fmt == "arrow":
             from adcalc.batch.arrow_ipc import frames
 
@@ -299,6 +306,8 @@ def numbers(pl: Any, name: str, series: Any, bad: dict[int, str]) -> Any:
             values[other] = read_cells(name, [series[k] for k in other], unread)
             bad.update({other[j]: m for j, m in unread.items() if other[j] not in bad})
         return np.asarray(values, dtype=np.float64)
+    if series.dtype == pl.Float64 and not series.null_count():
+        return series.to_numpy()  # (a plain block's: as polars read them)
     values = series.cast(pl.Float64, strict=False)
     for k in values.is_null().arg_true().to_list():
         bad.setdefault(k, not_a_number(name, series[k]))
@@ -403,21 +412,32 @@ class Encoder:
             else:
                 frame.write_ndjson(buffer)
             return buffer.getvalue()
-        import numpy as np
 
         computed = {c: frame.get_column(c).to_numpy() for c in self.outputs}
+        if LINE in frame.columns:  # a plain block's records, as they came, then the outputs
+            frame = frame.select(LINE, *self._doubles(frame, computed))
+            frame.write_csv(buffer, include_header=False, quote_style="never")
+            return buffer.getvalue()
         if self.fmt == "jsonl":
             cells = {h: frame.get_column(h) for h in self.header}
             lines = json_lines(pl, cells, computed, self.keys, self.outputs)
             pl.DataFrame({"line": lines}).write_csv(buffer, include_header=False,
                                                      quote_style="never")
             return buffer.getvalue()
+        return self._csv(frame.with_columns(self._doubles(frame, computed)), self.header)
+
+    def _doubles(self, frame: Any, computed: dict[str, Any]) -> list[Any]:
+        """The outputs as CSV from CSV writes them: polars' doubles, or where one is NaN or
+        below 1e-4, the column as ``float_text``."""
+        import numpy as np
+
         columns = []
         for c, values in computed.items():
             with np.errstate(invalid="ignore"):
                 odd = np.isnan(values).any() or ((np.abs(values) < 1e-4) & (values != 0)).any()
-            columns.append(float_text(pl, values).alias(c) if odd else frame.get_column(c))
-        return self._csv(frame.with_columns(columns), self.header)
+            columns.append(float_text(self.pl, values).alias(c) if odd
+                           else frame.get_column(c))
+        return columns
 
     def end(self) -> bytes:
         """What ends the output: an Arrow stream's end marker (and schema, if no rows

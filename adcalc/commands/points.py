@@ -86,6 +86,8 @@ def run_points(tape: Tape, points: Any, target_format: str, out: ChunkOut | None
         schema = {**points.schema, **dict.fromkeys(outputs, pl.Float64)}
         summary = BatchSummary()
         stopped: list[BaseException] = []
+        if sink_to is None and target_format == "csv":  # CSV to CSV: records as they came
+            points.keep_lines(list(tape.variables))
         frames = _swept(tape, points, names, outputs, kind, mode, strict, threads, summary,
                         progress, stopped)
         try:
