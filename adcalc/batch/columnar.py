@@ -314,12 +314,11 @@ def numbers(pl: Any, name: str, series: Any, bad: dict[int, str]) -> Any:
     return values.fill_null(float("nan")).to_numpy()
 
 
-def float_text(pl: Any, values: Any, json: bool = False) -> Any:
+def float_text(pl: Any, values: Any) -> Any:
     """Doubles as text, each as Python's ``repr`` writes it (what adcalc's CSV writer
-    writes: ``nan``, ``inf``, ``1e-05``), or with ``json`` as ``json.dumps`` does after
-    ``render.json_out.number`` (not finite: ``null``).  polars writes the same shortest
-    digits, in the same notation except below 1e-4 (``0.00001``, ``1e-7``): those few
-    are written by ``repr`` itself."""
+    writes: ``nan``, ``inf``, ``1e-05``).  polars writes the same shortest digits, in the
+    same notation except below 1e-4 (``0.00001``, ``1e-7``): those few are written by
+    ``repr`` itself."""
     import numpy as np
 
     text = pl.Series(values).cast(pl.String)
@@ -327,52 +326,27 @@ def float_text(pl: Any, values: Any, json: bool = False) -> Any:
         tiny = np.flatnonzero((np.abs(values) < 1e-4) & (values != 0))
     if tiny.size:
         text = text.scatter(tiny, [repr(v) for v in values[tiny].tolist()])
-    odd = np.flatnonzero(~np.isfinite(values) if json else np.isnan(values))
+    odd = np.flatnonzero(np.isnan(values))
     if odd.size:
-        text = text.scatter(odd, "null" if json else "nan")
+        text = text.scatter(odd, "nan")
     return text
-
-
-def json_lines(pl: Any, cells: dict[str, Any], computed: dict[str, Any], keys: list[str],
-               outputs: list[str]) -> Any:
-    """Each row as adcalc has always written it (``json.dumps``, ``ensure_ascii=False``):
-    the cells as strings, then the outputs as numbers (not finite: null), in one pass
-    (a cell that JSON escapes, rare, through ``json.dumps`` itself)."""
-    import json
-
-    parts: list[Any] = []
-    for k, (h, series) in enumerate(cells.items()):
-        key = ("{" if k == 0 else ", ") + keys[k]
-        special = series.str.contains(r'["\\\x00-\x1f]').arg_true()
-        if not special.len():
-            parts += [pl.lit(key + '"'), series.rename(h), pl.lit('"')]
-            continue
-        text = ('"' + series + '"').scatter(special, [
-            json.dumps(c, ensure_ascii=False) for c in series.gather(special).to_list()])
-        parts += [pl.lit(key), text.rename(h)]
-    for j, c in enumerate(outputs):
-        parts += [pl.lit(", " + keys[len(cells) + j]), float_text(pl, computed[c], json=True)]
-    parts.append(pl.lit("}"))
-    return pl.select(pl.concat_str(parts)).to_series()
 
 
 class Encoder:
     """Each swept piece (the input columns, then the outputs as doubles, null for a bad
     row) as the bytes of ``fmt``: ``csv``, ``jsonl`` or ``arrow`` (one Arrow IPC stream).
-    From CSV points (``text``) the rows are what adcalc's writer always wrote: each cell
-    as it came (quoted only where it must be: a ``,``, a quote, a new line or a ``\\r``
-    in it), each double as ``repr`` writes it (``nan`` for a bad row), JSON Lines as
-    ``json.dumps`` writes them; from other formats, polars' own CSV and JSON Lines.  The
-    same bytes go to standard output and to ``-o``; polars writes them all."""
+    CSV from CSV points (``text``) is what adcalc's writer always wrote: each cell as it
+    came (quoted only where it must be: a ``,``, a quote, a new line or a ``\\r`` in it),
+    each double as ``repr`` writes it (``nan`` for a bad row); from other formats it is
+    polars' own CSV.  JSON Lines are polars' (``write_ndjson``: a cell of text a string,
+    a double its shortest digits, one not finite or a bad row's ``null``), from every
+    format.  The same bytes go to standard output and to ``-o``; polars writes them all."""
 
     def __init__(self, fmt: str, schema: dict[str, Any], outputs: list[str], text: bool
                  ) -> None:
-        import json
-
         self.pl = polars()
         self.fmt, self.schema, self.outputs, self.text = fmt, schema, outputs, text
         self.header = [h for h in schema if h not in outputs]
-        self.keys = [json.dumps(c, ensure_ascii=False) + ": " for c in schema]
         self.rows = 0
         self.stream: Any = None
         if fmt == "arrow":
@@ -401,28 +375,21 @@ class Encoder:
         return buffer.getvalue()
 
     def encode(self, frame: Any) -> bytes:
-        pl, first = self.pl, self.rows == 0
+        first = self.rows == 0
         self.rows += frame.height
         if self.fmt == "arrow":
             return self.stream.encode(frame)
         buffer = io.BytesIO()
-        if not self.text:
+        if self.fmt == "jsonl" or not self.text:
             if self.fmt == "csv":
                 frame.write_csv(buffer, include_header=first)
             else:
                 frame.write_ndjson(buffer)
             return buffer.getvalue()
-
         computed = {c: frame.get_column(c).to_numpy() for c in self.outputs}
         if LINE in frame.columns:  # a plain block's records, as they came, then the outputs
             frame = frame.select(LINE, *self._doubles(frame, computed))
             frame.write_csv(buffer, include_header=False, quote_style="never")
-            return buffer.getvalue()
-        if self.fmt == "jsonl":
-            cells = {h: frame.get_column(h) for h in self.header}
-            lines = json_lines(pl, cells, computed, self.keys, self.outputs)
-            pl.DataFrame({"line": lines}).write_csv(buffer, include_header=False,
-                                                     quote_style="never")
             return buffer.getvalue()
         return self._csv(frame.with_columns(self._doubles(frame, computed)), self.header)
 

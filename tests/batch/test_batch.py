@@ -10,6 +10,8 @@ import random
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from adcalc import gradient
 from adcalc.batch.sweep import sweep_arrays
@@ -83,6 +85,31 @@ def test_json_lines_round_trip() -> None:
     g = gradient(SEED, {"x1": 1.0, "x2": 0.5})
     assert items[0]["f"] == g.value
     assert [items[0]["df/dx1"], items[0]["df/dx2"]] == [g.gradient["x1"], g.gradient["x2"]]
+
+
+@settings(max_examples=60, deadline=None)
+@given(cells=st.lists(st.text(st.characters(codec="utf-8"), max_size=6), min_size=1,
+                      max_size=8))
+def test_json_lines_give_back_every_cell_and_null_where_not_finite(cells) -> None:
+    """polars writes the JSON Lines: each cell (quotes, back slashes, control characters,
+    any code point) reads back as the string it was; a double that is not finite, or a bad
+    row's, is null; the others read back bit for bit."""
+    rows = [[c, x] for c, x in zip(cells, ["1", "0", "1e308", "-2", "0.5"] * 2, strict=False)]
+    data = io.StringIO()
+    csv.writer(data, lineterminator="\n", quoting=csv.QUOTE_ALL).writerows([["w", "x"], *rows])
+    text, summary = run("exp(x)*x", data.getvalue(), "jsonl")
+    items = [json.loads(line) for line in text.split("\n") if line]
+    kept = [r for r in rows if any(c.strip() for c in r)]  # (a blank row is not a row)
+    assert [i["w"] for i in items] == [r[0] for r in kept]
+    overflow = []
+    for k, (item, (_, x)) in enumerate(zip(items, kept, strict=True), start=1):
+        try:
+            want = math.exp(float(x)) * float(x)
+        except OverflowError:  # a math error: a bad row, null
+            want = None
+            overflow.append(k)
+        assert item["f"] == want
+    assert [r for r, _ in summary.bad] == overflow
 
 
 def test_bad_rows_are_nan_and_counted_and_strict_stops() -> None:
@@ -319,3 +346,15 @@ def test_the_warnings_quote_the_rows_at_a_kink_in_every_result(cli) -> None:
     for row in r.kink_rows():
         assert r.node_values(row)[tape.var_node["x"]] == x[row]
         assert r.node_values(row)[tape.var_node["y"]] == y[row]
+
+
+def test_json_lines_write_a_double_that_is_not_finite_as_null() -> None:
+    import polars as pl
+
+    from adcalc.batch.columnar import Encoder
+
+    frame = pl.DataFrame({"x": ["0", "1", "2", "3"],
+                          "f": [math.inf, -math.inf, math.nan, 5e-324]})
+    encoder = Encoder("jsonl", dict(frame.schema), ["f"], True)
+    lines = encoder.encode(frame).decode().splitlines()
+    assert [json.loads(line)["f"] for line in lines] == [None, None, None, 5e-324]
