@@ -154,7 +154,8 @@ def open_points(source: str | IO[bytes] | IO[str], fmt: str | None, threads: int
         elif fmt == "csv":
             csv_pieces = CsvPieces(feed, block, chunk_rows)
             points = Points(dict.fromkeys(csv_pieces.header, pl.String), iter(csv_pieces),
-                            text=True, total=size, csv=csv_pieces)
+                            text=True, total=None if size is None else size - feed.used,
+                            csv=csv_pieces)
         elif fmt == "arrow":
             from adcalc.batch.arrow_ipc import frames
 

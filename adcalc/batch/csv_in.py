@@ -231,19 +231,20 @@ _BLANK = bytes(range(0x80)).translate(None, b" \t\r\n\x0b\x0c\x1c\x1d\x1e\x1f,")
 """The ASCII bytes a blank record (a line of spaces and commas) cannot hold."""
 
 
-def survey(chunk: bytes, width: int) -> str:
+def survey(chunk: bytes, width: int, lines: int | None = None) -> str:
     """How a chunk of whole records is read: ``"polars"`` when polars reads it as adcalc's
     reader does (well-formed quotes, lines ending at ``\\n``, every record of the
     header's width or blank); ``"python"`` when only adcalc's reader reads it right (a
     lone ``\\r`` ends a line, a row of the wrong width is a bad row); ``"rest"`` when its
     quotes are not well formed, so that even where its records end is adcalc's reader's
-    to say, from here to the end."""
+    to say, from here to the end.  ``lines``: its lines, if counted already."""
     quoted = b'"' in chunk
     if quoted and not _well_quoted(chunk):
         return "rest"
     if b"\r" in chunk and chunk.count(b"\r") != chunk.count(b"\r\n"):
         return "python"
-    lines = count(chunk, b"\n") + (not chunk.endswith(b"\n"))
+    if lines is None:
+        lines = count(chunk, b"\n") + (not chunk.endswith(b"\n"))
     if not quoted and count(chunk, b",") == (width - 1) * lines:
         return "polars"
     return "polars" if _widths_ok(chunk, width) else "python"
@@ -366,12 +367,14 @@ class CsvPieces:
                 cut = record_end(feed.pending, feed.eof)
             if not feed.pending:
                 return
-            how = survey(feed.pending[:cut], width) if cut else "rest"
+            chunk = feed.pending[:cut]
+            lines = count(chunk, b"\n") + (not chunk.endswith(b"\n"))
+            how = survey(chunk, width, lines) if cut else "rest"
             if how == "rest":  # adcalc's reader from here on: it says where records end
                 yield from self._python(iter(Records(feed, self.line)), number)
                 return
             used = feed.used
-            chunk = feed.take(cut)
+            feed.take(cut)
             frame = None
             if how == "polars" and self.doubles is not None:
                 frame = plain(chunk, self.header, self.doubles)
@@ -382,7 +385,7 @@ class CsvPieces:
                 pieces = list(self._python(iter(records), number))
                 self.line = records.line
             else:
-                self.line += count(chunk, b"\n") + (not chunk.endswith(b"\n"))
+                self.line += lines
                 pieces = [Piece(number + k, frame.slice(k, self.chunk_rows))
                           for k in range(0, frame.height, self.chunk_rows)]
             for piece in pieces:

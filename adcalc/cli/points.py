@@ -78,7 +78,8 @@ def batch(expression: Any, points: str, fmt: str, mode: str, variables: list[str
         else:
             with Replacing(output) as path:
                 summary = write_points(tape, opened, target_format, path, mode, names,
-                                       strict, threads, kind, progress)
+                                       strict, threads, kind, progress,
+                                       output.lower().endswith(".arrows"))
     finally:
         progress.close()
         opened.close()
@@ -102,15 +103,16 @@ def open_for_writing(path: str) -> Any:
 
 def write_points(tape: Any, points: Any, target_format: str, target: Any, mode: str,
                  names: list[str] | None, strict: bool, threads: int | None, kind: str,
-                 progress: Any) -> Any:
+                 progress: Any, stream: bool = False) -> Any:
     """The sweep to standard output's bytes or a file (``target``): CSV, JSON Lines and
-    an Arrow stream piece by piece (``ChunksOut``, which cuts a file back to its last
-    whole piece when writing fails); Parquet and Arrow files through polars' writers."""
+    an Arrow stream (also to a file, with ``stream``: ``-o FILE.arrows``) piece by piece
+    (``ChunksOut``, which cuts a file back to its last whole piece when writing fails);
+    Parquet and Arrow files through polars' writers."""
     from adcalc.commands.points import run_points
     from adcalc.render.points_out import ChunksOut
 
     to_file = isinstance(target, str)
-    if target_format == "parquet" or (target_format == "arrow" and to_file):
+    if target_format == "parquet" or (target_format == "arrow" and to_file and not stream):
         return run_points(tape, points, target_format, None, target, mode, names, strict,
                           threads, kind, progress)
     if not to_file:

@@ -321,3 +321,30 @@ def test_o_a_pipe_or_a_device_writes_to_it_and_never_replaces_it(tmp_path) -> No
         assert r.returncode == 1, (fmt, r.stderr)
         assert r.stderr.endswith(b"error: cannot write the output: No space left on device\n")
     assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
+
+
+def test_o_arrows_writes_an_arrow_stream_and_o_arrow_an_arrow_file(tmp_path) -> None:
+    src = tmp_path / "p.csv"
+    POINTS.write_csv(src)
+    for name, magic in (("out.arrows", b"\xff\xff\xff\xff"), ("out.arrow", b"ARROW1")):
+        r = here("grad", EXPRESSION, "--points", str(src), "-o", str(tmp_path / name))
+        assert r.returncode == 0, r.stderr
+        data = (tmp_path / name).read_bytes()
+        assert data.startswith(magic)
+        back = (pl.read_ipc_stream if name.endswith("s") else pl.read_ipc)(io.BytesIO(data))
+        assert back["id"].to_list() == POINTS["id"].to_list()
+        assert back.columns == ["x", "y", "id", "f", "df/dx", "df/dy"]
+        assert back["f"][0] == gradient(EXPRESSION, {"x": 1.5, "y": 2.0}).value
+
+
+def test_the_progress_measure_of_a_csv_file_is_its_bytes_after_the_header(tmp_path) -> None:
+    from adcalc.batch.columnar import open_points
+
+    src = tmp_path / "p.csv"
+    src.write_bytes(b"x,y\r\n" + b"1.5,2\r\n" * 1000)
+    points = open_points(str(src), None)
+    try:
+        assert points.total == src.stat().st_size - len(b"x,y\r\n")
+        assert sum(piece.used for piece in points.pieces) == points.total
+    finally:
+        points.close()
