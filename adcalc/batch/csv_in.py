@@ -238,6 +238,8 @@ def survey(chunk: bytes, width: int, lines: int | None = None) -> str:
     lone ``\\r`` ends a line, a row of the wrong width is a bad row); ``"rest"`` when its
     quotes are not well formed, so that even where its records end is adcalc's reader's
     to say, from here to the end.  ``lines``: its lines, if counted already."""
+    if chunk.startswith(b"\xef\xbb\xbf"):  # (polars drops a BOM that starts what it reads)
+        return "python"
     quoted = b'"' in chunk
     if quoted and not _well_quoted(chunk):
         return "rest"
@@ -313,9 +315,10 @@ def plain(chunk: bytes, header: list[str], doubles: list[str]) -> Any:
     polars reads; then a record written back as it came is the record as adcalc's writer
     writes its cells (none needs quotes, none is empty: no row is blank), and polars'
     double is the cast's (``columnar.numbers``; a number with spaces after it, or a cell
-    ``float`` reads and polars does not, makes the block not plain).  Reading a block
-    this way, its lines and its doubles, is 0.1 s of every 10^6 rows faster than its
-    cells as text, then cast, then written (``benchmarks/batch_io.py``)."""
+    ``float`` reads and polars does not, makes the block not plain; ``survey`` counts
+    the block's commas, so a short record comes with a long one, which polars refuses
+    when it reads every column).  Reading a block this way, its lines and its doubles, is
+    faster than its cells as text, then cast, then written (``benchmarks/batch_io.py``)."""
     import polars as pl
 
     if b'"' in chunk or b"\r" in chunk or LINE in header:
@@ -324,13 +327,13 @@ def plain(chunk: bytes, header: list[str], doubles: list[str]) -> Any:
         lines = pl.read_csv(chunk, has_header=False, schema={LINE: pl.String}, separator='"',
                             quote_char=None, raise_if_empty=False)
         cells = pl.read_csv(chunk, has_header=False, schema={
-            h: pl.Float64 if h in doubles else pl.String for h in header}, columns=[
-            header.index(v) for v in doubles], raise_if_empty=False)
-    except Exception:  # bytes that are not UTF-8, a cell that is no number, …
+            h: pl.Float64 if h in doubles else pl.String for h in header},
+            raise_if_empty=False).select(doubles)  # (every column: a long record stops it)
+    except Exception:  # bytes that are not UTF-8, a cell that is no number, a long record
         return None
     if lines.height != cells.height or cells.null_count().sum_horizontal().item():
         return None  # (an empty cell, a blank row: adcalc's ways with them)
-    return lines.hstack(cells.select(doubles))
+    return lines.hstack(cells)
 
 
 class CsvPieces:

@@ -21,6 +21,8 @@ CELLS = ["1", "0.5", "-2.25", "1e-7", "3e300", "0.30000000000000004", " 2", "2 "
          "-inf", "Infinity", "+.5", "5.", "-0", "1_0", "", "  ", "abc", "١", "1e400",
          "4.9e-324", "0.0001", "0.00001"]
 """Numbers in every notation ``float`` reads, and cells it does not."""
+PLAIN = ["1", "0.5", "-2.25", "1e-7", "3e300", " 2", "nan", "-inf", "+.5", "-0", "1e400"]
+"""Numbers polars reads as ``float`` does."""
 
 
 def run(data: bytes, block: int, plain_blocks: bool, monkeypatch: pytest.MonkeyPatch,
@@ -38,10 +40,12 @@ def run(data: bytes, block: int, plain_blocks: bool, monkeypatch: pytest.MonkeyP
 def csv_files(draw: st.DrawFn) -> bytes:
     extra = draw(st.lists(st.sampled_from(["id", "note", "w"]), unique=True, max_size=2))
     header = draw(st.permutations(["x1", "x2", *extra]))
+    numbers = CELLS if draw(st.booleans()) else PLAIN  # (a file polars reads whole, or not)
     rows = []
     for _ in range(draw(st.integers(1, 40))):
-        kind = draw(st.sampled_from(["row"] * 8 + ["blank", "short", "long", "quoted"]))
-        cells = [draw(st.sampled_from(CELLS)) if h in ("x1", "x2") else
+        kind = draw(st.sampled_from(["row"] * 8 + ["blank", "short", "long", "quoted",
+                                                   "pair"]))
+        cells = [draw(st.sampled_from(numbers)) if h in ("x1", "x2") else
                  draw(st.sampled_from(["a", "", " b ", "é", "x y"])) for h in header]
         if kind == "blank":
             cells = [draw(st.sampled_from(["", " "])) for _ in header]
@@ -51,6 +55,9 @@ def csv_files(draw: st.DrawFn) -> bytes:
             cells = [*cells, "9"]
         elif kind == "quoted":
             cells[0] = f'"{cells[0]}"'
+        elif kind == "pair":  # one cell too many, then one too few: the commas add up
+            rows.append(",".join([*cells, "9"]))
+            cells = cells[:-1]
         rows.append(",".join(cells))
     end = draw(st.sampled_from(["\n", "\n", "\r\n"]))
     last = draw(st.sampled_from(["", end]))
@@ -101,3 +108,28 @@ def test_a_pass_through_cell_that_is_not_utf8_is_not_plain() -> None:
     assert frame.rows() == [(" 1,2,é", 1.0, 2.0)]
     assert plain(b"1,2\n", [LINE, "x1"], ["x1"]) is None
     assert frame.schema == {LINE: pl.String, "x1": pl.Float64, "x2": pl.Float64}
+
+
+@pytest.mark.parametrize("block", [16, 64, 1 << 20])
+def test_a_long_record_and_a_short_one_in_a_block_are_bad_rows(block, monkeypatch) -> None:
+    """The block's commas add up (one cell too many, one too few), and the cells the
+    short record lacks are not variables: both are bad rows, as adcalc's reader says."""
+    data = b"x,y,label\n5,6,c\n1,2,a,EXTRA\n3,4\n7,8,d\n"
+    got = run(data, block, True, monkeypatch, "x*y")
+    assert got == run(data, block, False, monkeypatch, "x*y")
+    text, bad, _, rows = got
+    assert [r for r, _ in bad] == [2, 3] and rows == 4
+    assert bad[0][1] == "it has 4 cells, but the header has 3"
+    assert text.splitlines()[2:4] == ["1,2,a,nan,nan,nan", "3,4,,nan,nan,nan"]
+
+
+@pytest.mark.parametrize("block", [6, 12, 1 << 20])
+def test_a_bom_inside_the_file_stays_a_bom_wherever_a_block_starts(block, monkeypatch) -> None:
+    """polars drops a BOM that starts the bytes it reads: a block starting with one goes to
+    adcalc's reader, so the cell is what it is anywhere in the file (not a number)."""
+    data = "x,y\n1,2\n\ufeff3,4\n5,6\n".encode()
+    got = run(data, block, True, monkeypatch, "x*y")
+    assert got == run(data, block, False, monkeypatch, "x*y")
+    text, bad, _, _ = got
+    assert bad == [(2, f"column x: {chr(0xfeff) + '3'!r} is not a number")]
+    assert text.splitlines()[2] == "\ufeff3,4,nan,nan,nan"
