@@ -333,6 +333,21 @@ def float_text(pl: Any, values: Any) -> Any:
     return text
 
 
+def check_writable(schema: dict[str, Any], fmt: str) -> None:
+    """Refuse, before any row, a column of the points that ``fmt`` cannot hold: CSV holds
+    no bytes, durations, lists, arrays or structs, JSON Lines no bytes (Arrow and Parquet
+    hold them all)."""
+    pl = polars()
+    cannot = {"csv": (pl.Binary, pl.Duration, pl.List, pl.Array, pl.Struct, pl.Object),
+              "jsonl": (pl.Binary, pl.Object)}.get(fmt, ())
+    for name, dtype in schema.items():
+        if dtype.base_type() in cannot:
+            raise InputError(f"the points' column {name!r} holds {dtype}, which {KINDS[fmt]} "
+                             f"cannot hold: write Parquet or Arrow ({param('target_format')} "
+                             "parquet or arrow, or a file of that kind), or leave the column "
+                             "out")
+
+
 class Encoder:
     """Each swept piece (the input columns, then the outputs as doubles, null for a bad
     row) as the bytes of ``fmt``: ``csv``, ``jsonl`` or ``arrow`` (one Arrow IPC stream).
@@ -346,6 +361,7 @@ class Encoder:
     def __init__(self, fmt: str, schema: dict[str, Any], outputs: list[str], text: bool
                  ) -> None:
         self.pl = polars()
+        check_writable(schema, fmt)
         self.fmt, self.schema, self.outputs, self.text = fmt, schema, outputs, text
         self.header = [h for h in schema if h not in outputs]
         self.rows = 0

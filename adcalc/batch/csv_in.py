@@ -358,7 +358,7 @@ class CsvPieces:
         self.line = self.records.line
 
     def __iter__(self) -> Iterator[Piece]:
-        feed, width, number = self.feed, len(self.header), 1
+        feed, width, number, used = self.feed, len(self.header), 1, self.feed.used
         if self.records.lone_cr:  # the header's line went on past a lone \r
             yield from self._python(self.rows_in, number)
             return
@@ -376,13 +376,13 @@ class CsvPieces:
             if how == "rest":  # adcalc's reader from here on: it says where records end
                 yield from self._python(iter(Records(feed, self.line)), number)
                 return
-            used = feed.used
             feed.take(cut)
-            frame = None
+            whole = chunk if chunk.endswith(b"\n") else chunk + b"\n"  # (polars takes an
+            frame = None  # extra empty cell in a last record that has no new line)
             if how == "polars" and self.doubles is not None:
-                frame = plain(chunk, self.header, self.doubles)
+                frame = plain(whole, self.header, self.doubles)
             if frame is None and how == "polars":
-                frame = self._parse(chunk)
+                frame = self._parse(whole)
             if frame is None:
                 records = Records(io.BytesIO(chunk), self.line)
                 pieces = list(self._python(iter(records), number))
@@ -393,8 +393,9 @@ class CsvPieces:
                           for k in range(0, frame.height, self.chunk_rows)]
             for piece in pieces:
                 number += piece.frame.height
-            if pieces:
+            if pieces:  # (the bytes of a block of blank lines go with the next piece)
                 pieces[-1].used = feed.used - used
+                used = feed.used
             yield from pieces
 
     def _parse(self, chunk: bytes) -> Any:
