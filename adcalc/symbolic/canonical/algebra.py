@@ -51,9 +51,19 @@ class Algebra(Signs):
     def num(self, q: Any) -> int:
         t = type(q)
         if t is int:
-            key: tuple = (NUM, q)
-        elif t is Fraction:
-            key = (NUM, q.numerator if q.denominator == 1 else q)
+            i = self._ints.get(q)
+            if i is None:
+                i = self._ints[q] = self._intern((NUM, q))
+            return i
+        if t is Fraction:
+            if q.denominator == 1:
+                key = (NUM, q.numerator)
+            else:
+                pair = (q.numerator, q.denominator)
+                i = self._fractions.get(pair)
+                if i is None:
+                    i = self._fractions[pair] = self._intern((NUM, q))
+                return i
         elif t is float:  # a literal of a tape that is not exact, a rule's 2.0: 2
             i = self._floats.get(q)
             if i is None:
@@ -97,6 +107,15 @@ class Algebra(Signs):
 
     # -- building ---------------------------------------------------------------------
     def add(self, a: int, b: int) -> int:
+        if a == self.zero or b == self.zero:  # 0 + u is u where u is its own one term
+            other = b if a == self.zero else a
+            node = self.nodes[other]
+            if node[0] != NUM and (node[0] != MUL or node[1] == 1):
+                return other
+        out = self._sums.get((a, b))  # (made once a diff: ``_remembered``)
+        return out if out is not None else _remembered(self._sums, self._add, a, b)
+
+    def _add(self, a: int, b: int) -> int:
         ca, ta = self.terms(a)
         cb, tb = self.terms(b)
         if len(ta) + len(tb) > MAX_TERMS:  # a long chain: the longer part stays whole
@@ -134,10 +153,19 @@ class Algebra(Signs):
         if a == self.zero or b == self.zero:
             return self.zero  # a derivative's 0·x is 0, as the symbolic tape has it
         na, nb = nodes[a], nodes[b]
-        if a == one and nb[0] != ADD:  # (1 times a sum may take its content out)
-            return b
-        if b == one and na[0] != ADD:
-            return a
+        if a == one or b == one:  # 1 times a sum takes out a content with a denominator
+            other, node = (b, nb) if a == one else (a, na)
+            if node[0] != ADD:
+                return other
+            content = self._content(node)
+            if content is None or content.denominator == 1:
+                return other
+        out = self._products.get((a, b))  # (made once a diff: ``_remembered``)
+        return out if out is not None else _remembered(self._products, self._mul, a, b)
+
+    def _mul(self, a: int, b: int) -> int:
+        nodes, one = self.nodes, self.one
+        na, nb = nodes[a], nodes[b]
         if na[0] == NUM or nb[0] == NUM:  # a number times a product: only the coefficient
             scaled = self._scaled(a, b) if na[0] == NUM else self._scaled(b, a)
             if scaled is not None:
@@ -219,7 +247,7 @@ class Algebra(Signs):
                 self.abs_sign(out)
                 break
         if len(out) > 1:
-            coefficient = self._log_ratios(out, coefficient)
+            coefficient = _log_ratios(self, out, coefficient)
         return self._product(coefficient, tuple(out.items()))
 
     def _scaled(self, a: int, b: int) -> int | None:
@@ -238,38 +266,8 @@ class Algebra(Signs):
         if not coefficient:  # (0 or None: mul says what)
             return None
         if len(fb) > 1:
-            coefficient = self._log_ratios(fb, coefficient)
+            coefficient = _log_ratios(self, fb, coefficient)
         return self._product(coefficient, tuple(fb.items()))
-
-    def _log_ratios(self, out: dict[int, int], coefficient: Any) -> Any:
-        """log(8)/log(2) = 3: logarithms of powers of one whole number, in one product,
-        written as multiples of the log of that number, which then cancel (``out``, the
-        product's factors, is changed in place; the new coefficient is returned)."""
-        if len(out) < 2:
-            return coefficient
-        logs = {}
-        for base, e in out.items():
-            node = self.nodes[base]
-            ve = self.value(e)
-            if node[0] == FN and node[1] == _LOG and type(ve) is int:
-                q = self.value(node[2][0])
-                if type(q) is int and q > 1:
-                    logs[base] = _perfect_power(q) or (q, 1)
-        if len({m for m, _ in logs.values()}) == len(logs):
-            return coefficient  # no two share a root: nothing cancels
-        k = Fraction(coefficient)
-        for base, (_, power_) in logs.items():
-            k *= Fraction(power_) ** self.value(out[base])
-        if not small(k):  # log(8)^300/log(2)^299: a 143-digit coefficient, left as it is
-            return coefficient
-        roots: dict[int, int] = {}
-        for base, (m, k) in logs.items():
-            e = out.pop(base)
-            coefficient = int_if_whole(Fraction(coefficient) * Fraction(k) ** self.value(e))
-            root = self.fn(_LOG, (self.num(m),))
-            roots[root] = self.add(roots[root], e) if root in roots else e
-        out.update({root: e for root, e in roots.items() if e != self.zero})
-        return coefficient
 
     def _product(self, k: Any, factors: tuple) -> int:
         if not factors:
@@ -284,6 +282,10 @@ class Algebra(Signs):
         return self._intern((MUL, k, tuple(sorted(factors))))
 
     def pow(self, a: int, e: int) -> int:
+        out = self._powers.get((a, e))  # (made once a diff: ``_remembered``)
+        return out if out is not None else _remembered(self._powers, self._pow, a, e)
+
+    def _pow(self, a: int, e: int) -> int:
         ve = self.value(e)
         if ve is not None:
             if ve == 0:
@@ -422,6 +424,52 @@ class Algebra(Signs):
         return self.pow(self.as_id(a), self.num(c))
 
 
+def _log_ratios(c: Algebra, out: dict[int, int], coefficient: Any) -> Any:
+    """log(8)/log(2) = 3: logarithms of powers of one whole number, in one product,
+    written as multiples of the log of that number, which then cancel (``out``, the
+    product's factors, is changed in place; the new coefficient is returned)."""
+    if len(out) < 2:
+        return coefficient
+    nodes = c.nodes
+    for base in out:
+        node = nodes[base]
+        if node[0] == FN and node[1] == _LOG:
+            break
+    else:
+        return coefficient  # no logarithm among the factors
+    logs = {}
+    for base, e in out.items():
+        node = c.nodes[base]
+        ve = c.value(e)
+        if node[0] == FN and node[1] == _LOG and type(ve) is int:
+            q = c.value(node[2][0])
+            if type(q) is int and q > 1:
+                logs[base] = _perfect_power(q) or (q, 1)
+    if len({m for m, _ in logs.values()}) == len(logs):
+        return coefficient  # no two share a root: nothing cancels
+    k = Fraction(coefficient)
+    for base, (_, power_) in logs.items():
+        k *= Fraction(power_) ** c.value(out[base])
+    if not small(k):  # log(8)^300/log(2)^299: a 143-digit coefficient, left as it is
+        return coefficient
+    roots: dict[int, int] = {}
+    for base, (m, k) in logs.items():
+        e = out.pop(base)
+        coefficient = int_if_whole(Fraction(coefficient) * Fraction(k) ** c.value(e))
+        root = c.fn(_LOG, (c.num(m),))
+        roots[root] = c.add(roots[root], e) if root in roots else e
+    out.update({root: e for root, e in roots.items() if e != c.zero})
+    return coefficient
+
+
+def _remembered(memo: dict[tuple[int, int], int], f: Any, a: int, b: int) -> int:
+    """``f(a, b)``, remembered for the pair of ids: ``add``, ``mul`` and ``pow`` are each
+    a function of their ids alone (the table only grows; ``Table._sums``), so each pair
+    is made once a diff and looked up after."""
+    out = memo[(a, b)] = f(a, b)
+    return out
+
+
 def _perfect_power(n: int) -> tuple[int, int] | None:
     """``(m, k)`` with ``n = m^k``, ``k >= 2`` as large as it goes, or ``None``."""
     for k in range(n.bit_length(), 1, -1):
@@ -444,4 +492,6 @@ def _coefficient(a: Any, b: Any) -> Any:
 
 def _combine(a: Any, b: Any) -> Any:
     total = a + b
+    if type(total) is int:  # (``finite`` of a whole number)
+        return total if -_LIMIT < total < _LIMIT else None
     return total if finite(total) else None

@@ -40,6 +40,7 @@ _LOGISTIC = {_SIGMOID, _SOFTPLUS, _EXP}
 """Pieces it rewrites into one another (σ and softplus through exp)."""
 _RATIOS = ((_SIN, _COS, _TAN), (_SINH, _COSH, _TANH))
 """sin(u)^a/cos(u)^a = tan(u)^a, sinh(u)^a/cosh(u)^a = tanh(u)^a."""
+_TOPS = {top for top, _, _ in _RATIOS}
 
 
 class Identities(Polynomials):
@@ -278,6 +279,9 @@ class Identities(Polynomials):
         node = self.nodes[i]
         if node[0] != MUL:
             return i
+        nodes = self.nodes
+        if not any(nodes[b][0] == FN and nodes[b][1] in _TOPS for b, _ in node[2]):
+            return i  # no sin or sinh among the factors
         k, factors = self.factors(i)
         changed = False
         for top, bottom, ratio in _RATIOS:

@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from adcalc.engine.primitives import OPCODE
-from adcalc.symbolic.canonical.table import ADD, FN, MUL, POW, RATIONAL
+from adcalc.symbolic.canonical.table import ADD, FN, MUL, NUM, POW, RATIONAL, SYM
 
 if TYPE_CHECKING:
     from adcalc.symbolic.canonical.algebra import Algebra
@@ -63,6 +63,8 @@ def special(c: Algebra, i: int) -> bool:
     """Whether the normal form of ``i`` may be shorter than its polynomial forms (see
     the module's note)."""
     m = _info(c, i)
+    if m is _NOTHING:
+        return False
     if m.found or any(n > 1 for n in m.atoms.values()):
         return True  # two waves that meet in one term: sin(x)*cos(x), exp(x)*sinh(x)
     if not m.angles:
@@ -95,20 +97,32 @@ def _parts(c: Algebra, u: int) -> set[int]:
 
 def _info(c: Algebra, i: int) -> Meeting:
     memo: dict[int, Meeting] = c.__dict__.setdefault("_meet", {})
-    if i in memo:
-        return memo[i]
+    found = memo.get(i)
+    if found is not None:
+        return found
     nodes = c.nodes
     stack = [i]
     while stack:  # children first, in a loop (no recursion at any depth)
         j = stack[-1]
-        node = nodes[j]
-        kids = [] if node[0] == FN else [k for k in c.children(j) if k not in memo]
-        if kids:
-            stack.extend(kids)
+        if j in memo:
+            stack.pop()
             continue
+        node = nodes[j]
+        kind = node[0]
+        if kind in (NUM, SYM):  # a number or an input holds nothing
+            stack.pop()
+            memo[j] = _NOTHING
+            continue
+        if kind != FN:  # (an exponent is read by its value: only bases and terms)
+            if kind == POW:
+                kids = [node[1]] if node[1] not in memo else None
+            else:
+                kids = [k for k, _ in node[2] if k not in memo]
+            if kids:
+                stack.extend(kids)
+                continue
         stack.pop()
-        if j not in memo:
-            memo[j] = _of(c, node, memo)
+        memo[j] = _of(c, node, memo)
     return memo[i]
 
 
@@ -130,7 +144,10 @@ def _of(c: Algebra, node: tuple, memo: dict[int, Meeting]) -> Meeting:
         return _NOTHING
     parts = [_power(c, memo[b], e) for b, e in node[2]] if kind == MUL else [
         memo[t] for t, _ in node[2]]
-    if all(m is _NOTHING for m in parts):
+    for m in parts:
+        if m is not _NOTHING:
+            break
+    else:
         return _NOTHING
     out = Meeting(atoms={})
     for m in parts:

@@ -7,6 +7,7 @@ Every step is bounded (``limits``): past a bound, ``TooBig``, and the sum stays 
 from __future__ import annotations
 
 from fractions import Fraction
+from math import gcd, lcm
 from typing import Any
 
 from adcalc.engine.primitives import OPCODE
@@ -42,6 +43,7 @@ _PYTHAGORAS = (
     (_SINH, _COSH, -ONE, ONE),  # sinh² = cosh² - 1
     (_COSH, _SINH, ONE, ONE),  # cosh² = 1 + sinh²
 )
+_SQUARES = {square for square, *_ in _PYTHAGORAS}
 
 
 class Polynomials(Algebra):
@@ -129,10 +131,21 @@ class Polynomials(Algebra):
                 shift[var] = s - t
                 common[var] = e - t
         coefficient = ONE
-        ks = [k for k in p.values() if type(k) in RATIONAL]
+        whole = negative = bool(p)
+        for k in p.values():
+            if type(k) is not int:
+                whole = False
+                break
+            if k >= 0:
+                negative = False
+        if whole:  # whole coefficients: the content is whole, so only its sign comes out
+            if negative and len(p) > 1:
+                coefficient = -1
+                p = {m: -k for m, k in p.items()}
+            ks = []
+        else:
+            ks = [k for k in p.values() if type(k) in RATIONAL]
         if len(ks) == len(p) and ks:
-            from math import gcd, lcm
-
             g = ks[0].numerator
             den = ks[0].denominator
             for k in ks[1:]:
@@ -243,7 +256,14 @@ class Polynomials(Algebra):
     def _open(self, p: Poly) -> Poly:
         """The sums left as variables (denominators moved up) multiplied out."""
         out: Poly = {}
+        nodes = self.nodes
         for mono, k in p.items():
+            for var, e in mono:  # (a monomial with no sum in it stays as it is)
+                if nodes[var][0] == ADD or (type(e) is Fraction and e.denominator == 1):
+                    break
+            else:
+                _accumulate(out, mono, k * ONE)
+                continue
             part: Poly = {(): k}
             for var, e in mono:
                 if self.nodes[var][0] == ADD and type(e) is int and 0 < e <= MAX_EXPANDED_POWER:
@@ -295,6 +315,9 @@ class Polynomials(Algebra):
                 raise TooBig
             return out
         if kind == MUL:
+            mono = self._monomial(node)
+            if mono is not None:
+                return {mono: node[1]}
             out = {(): node[1]}
             for base, e in node[2]:
                 out = _times(out, self._expand_power(base, e, depth))
@@ -304,6 +327,20 @@ class Polynomials(Algebra):
         if self.laurent and kind == FN and node[1] == _EXP:
             return self._exp_monomial(i)
         return {((i, 1),): ONE}
+
+    def _monomial(self, node: tuple) -> tuple | None:
+        """Product ``node`` as one monomial where it is one already (no sum among its
+        factors, every exponent a rational number); else ``None``."""
+        if node[1] == 0:
+            return None
+        nodes = self.nodes
+        mono = []
+        for base, e in node[2]:
+            ne = nodes[e]
+            if nodes[base][0] == ADD or ne[0] != NUM or type(ne[1]) not in RATIONAL:
+                return None
+            mono.append((base, int_if_whole(ne[1])))
+        return tuple(sorted(mono))
 
     def _exp_monomial(self, i: int) -> Poly:
         """exp(c + Σ k·t) as the monomial exp(c)·Π exp(t)^k (for rational k)."""
@@ -354,6 +391,17 @@ class Polynomials(Algebra):
     def trig(self, p: Poly) -> Poly:
         """``sin(u)^2 = 1 - cos(u)^2`` (or the other way; ``cosh² = 1 + sinh²``) where it
         makes the sum shorter."""
+        nodes = self.nodes
+        for m in p:
+            for v, e in m:
+                node = nodes[v]
+                if node[0] == FN and node[1] in _SQUARES and e >= 2:
+                    break
+            else:
+                continue
+            break
+        else:
+            return p  # no sin, cos, sinh or cosh squared: nothing to rewrite
         best = p
         for square, other, constant, partner_sign in _PYTHAGORAS:
             found = {v for m in best for v, e in m if e >= 2 and self._is_fn(v, square)}
@@ -428,10 +476,14 @@ def divide(p: Poly, d: Poly) -> Poly | None:
     if not d:
         return None
     variables = sorted({v for m in (*p, *d) for v, _ in m})
+    orders: dict[tuple, tuple] = {}
 
     def _order(mono: tuple) -> tuple:  # graded, then lexicographic in the variables
-        e = dict(mono)
-        return (sum(e.values()), tuple(e.get(v, ZERO) for v in variables))
+        key = orders.get(mono)
+        if key is None:
+            e = dict(mono)
+            key = orders[mono] = (sum(e.values()), tuple(e.get(v, ZERO) for v in variables))
+        return key
 
     lead = max(d, key=_order)
     lead_k = d[lead]
@@ -451,8 +503,13 @@ def divide(p: Poly, d: Poly) -> Poly | None:
             else:
                 step[var] = left
         mono = tuple(sorted(step.items()))
-        k = int_if_whole(Fraction(rest[top]) / lead_k)
+        a = rest[top]
+        if type(a) is int and type(lead_k) is int:  # (Fraction(a) / lead_k, made whole)
+            k = a // lead_k if a % lead_k == 0 else Fraction(a, lead_k)
+        else:
+            k = int_if_whole(Fraction(a) / lead_k)
         _accumulate(quotient, mono, k)
+        by = dict(mono)
         for m, c in d.items():
-            _accumulate(rest, _shifted(m, dict(mono)), -k * c)
+            _accumulate(rest, _shifted(m, by), -k * c)
     return None

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from adcalc.engine.algebra import primitive_methods
+from adcalc.engine.algebra import NAMES
 from adcalc.engine.primitives import PRIMITIVES
 from adcalc.engine.sweeps import Symbols, adjoint
 from adcalc.engine.tape import Tape
@@ -30,52 +30,68 @@ def partials(tape: Tape, wrt: list[str],
     for o in tape.outputs:
         bar = adjoint(tape, ids, {o: c.one}, sweep).adjoints
         roots += [bar[tape.var_node[x]] for x in wrt]
-    if too_large is not None and too_large(untidied(c, roots)):
+    reached = c.reached(roots)
+    if too_large is not None and too_large(untidied(c, reached)):
         return None
-    return c.write(c.tidy(roots), list(tape.variables))
+    return c.write(c.tidy(roots, reached), list(tape.variables))
 
 
-def untidied(c: Canon, roots: list[int]) -> int:
-    """About how many nodes the tape of ``roots`` as they are would have (a flat sum or
-    product of n parts is n - 1 nodes, a coefficient one more; each piece once)."""
-    seen: set[int] = set()
-    stack = list(roots)
+def untidied(c: Canon, reached: list[int]) -> int:
+    """About how many nodes the tape of the roots as they are would have (a flat sum or
+    product of n parts is n - 1 nodes, a coefficient one more; each piece once), from
+    the ids they reach (``Table.reached``)."""
     total = 0
     nodes = c.nodes
-    while stack:
-        j = stack.pop()
-        if j in seen:
-            continue
-        seen.add(j)
+    for j in reached:
         node = nodes[j]
         if node[0] in (ADD, MUL):
             total += len(node[2]) + (node[1] not in (0, 1))
         else:
             total += 1
-        stack.extend(c.children(j))
     return total
 
 
 class _Rules:
     """What the derivative rules call (``A.cos(a)``, ``A.mul(c, a)``, ``A.add(1.0, p)``)
-    on a ``Canon``: an ``int`` is an expression's id, any other number a literal."""
+    on a ``Canon``: an ``int`` is an expression's id, any other number a literal.  The
+    others (sub, div, neg, powc, a primitive by name) are the Canon's own, forwarded by
+    methods made once, at import (``_forward``), not bound again on every call."""
 
     def __init__(self, canon: Canon) -> None:
         self.canon = canon
-        add, arg = canon.add, canon.as_id
+        add, num = canon.add, canon.num
         self.mul = _rules_product(canon)
-        self.add = lambda a, b: add(arg(a), arg(b))
-        # the others as the Canon makes them: sub, div, neg, powc, a primitive by name
-        primitive_methods(self, [getattr(canon, p.name) for p in PRIMITIVES])
+        self.add = lambda a, b: add(a if type(a) is int else num(a),
+                                    b if type(b) is int else num(b))
+
+    def apply(self, op: int, args: Any, const: Any = None) -> Any:
+        f = getattr(self, NAMES[op])
+        return f(*args, const) if PRIMITIVES[op].takes_const else f(*args)
+
+
+def _forward(f: Callable[..., Any]) -> Callable[..., Any]:
+    def method(self: _Rules, *args: Any) -> Any:
+        return f(self.canon, *args)
+
+    method.__name__ = method.__qualname__ = f.__name__
+    return method
+
+
+for _p in PRIMITIVES:
+    if _p.name not in ("mul", "add"):
+        setattr(_Rules, _p.name, _forward(getattr(Canon, _p.name)))
 
 
 def _rules_product(canon: Canon) -> Any:
     """The rules' product, as the derivative tape makes it: 1·u is u, whatever u is (a
     sum keeps its terms as they are: ``Canon.mul`` would take out a fraction)."""
-    mul, arg, one = canon.mul, canon.as_id, canon.one
+    mul, num, one = canon.mul, canon.num, canon.one
 
-    def times(a: Any, b: Any) -> int:
-        a, b = arg(a), arg(b)
+    def times(a: Any, b: Any) -> int:  # (a literal made a number: ``Canon.as_id``)
+        if type(a) is not int:
+            a = num(a)
+        if type(b) is not int:
+            b = num(b)
         return b if a == one else a if b == one else mul(a, b)
 
     return times

@@ -32,6 +32,10 @@ RATIONAL = (int, Fraction)
 HALF, MINUS_HALF = Fraction(1, 2), Fraction(-1, 2)
 _FIRST = ((NUM, ZERO), (NUM, ONE), (NUM, -1), (NUM, HALF))
 """The numbers every table starts with: 0, 1, -1 and 1/2 (ids 0 to 3)."""
+_ONE_ID, _HALF_ID = 1, 3
+_CAP = 1 << 40
+"""The largest size and cost counted (a deep tape's sizes would grow exponentially)."""
+_FIRST_INDEX = {key: i for i, key in enumerate(_FIRST)}
 
 _EXP = OPCODE["exp"]
 
@@ -42,18 +46,81 @@ def int_if_whole(e: Any) -> Any:
     return e.numerator if type(e) is Fraction and e.denominator == 1 else e
 
 
+def _size(size: list[int], tree: list[int], node: tuple) -> None:
+    """Append to ``size`` about how many symbols ``node`` prints as, from its parts'
+    (``Table.size``): a number 1 (3 as a fraction, one more with a sign), an input 1, a
+    function 1 and its arguments, a power its base and (but for a square root) ^ and its
+    exponent, a product its factors (with ^ and the exponent other than 1) and a * between
+    each, a sum its terms (2 more for a coefficient other than ±1, and the constant) and a
+    sign between each.  Append to ``tree`` ``Tidy.cost``'s count for it with every piece
+    counted as often as it is written (``Table.tree``)."""
+    kind = node[0]
+    if kind == NUM:
+        q = node[1]
+        s = 1 if type(q) is not Fraction or q.denominator == 1 else 3
+        s += q < 0
+        t = (1 if type(q) is not Fraction else 3) + (q < 0)
+    elif kind == SYM:
+        s = t = 1
+    elif kind == FN:
+        s = t = 1
+        for a in node[2]:
+            s += size[a]
+            t += tree[a]
+    elif kind == POW:
+        base, e = node[1], node[2]
+        s = size[base] + (0 if e == _HALF_ID else 1 + size[e])
+        t = (e != _HALF_ID) + tree[base] + tree[e]
+    elif kind == MUL:
+        s = t = len(node[2]) - 1 + (node[1] != 1)
+        for b, e in node[2]:
+            s += size[b] if e == _ONE_ID else size[b] + 1 + size[e]
+            t += tree[b] + tree[e]
+    else:
+        s = t = len(node[2]) - 1 + (node[1] != 0) * 2
+        for term, k in node[2]:
+            if abs(k) == 1:
+                s += size[term]
+            else:
+                s += size[term] + 2
+                t += 2
+            t += tree[term]
+    size.append(s if s < _CAP else _CAP)
+    tree.append(t if t < _CAP else _CAP)
+
+
+_FIRST_SIZE: list[int] = []
+_FIRST_TREE: list[int] = []
+for _key in _FIRST:
+    _size(_FIRST_SIZE, _FIRST_TREE, _key)
+
+
 class Table:
     """The nodes, their index, and the questions a node answers by itself (its value,
     its children, its sign, its content).  Building is ``Algebra``'s."""
 
     def __init__(self) -> None:
         self.nodes: list[tuple] = list(_FIRST)
-        self._index: dict[tuple, int] = {key: i for i, key in enumerate(_FIRST)}
+        self._index: dict[tuple, int] = dict(_FIRST_INDEX)  # (a copy hashes nothing)
+        self._ints: dict[int, int] = {0: 0, 1: 1, -1: 2}
+        self._fractions: dict[tuple[int, int], int] = {(1, 2): 3}
+        """Each whole number's and fraction's node (``Algebra.num``; a fraction by
+        numerator and denominator: a ``Fraction`` hashes slowly, a pair of ints quickly)."""
         self._floats: dict[float, int] = {}
         """Each float literal's number (the rules' 1.0 and -2.0, read once)."""
         self.zero, self.one, self.minus_one, self.half = range(4)
-        self.size: dict[int, int] = {}
-        """``measure`` of each node (a node's printed size never changes: memoised)."""
+        self.size: list[int] = list(_FIRST_SIZE)
+        """``Tidy.measure`` of each node, by id (``_size``: made with the node, as its
+        parts' are known then and it never changes)."""
+        self.tree: list[int] = list(_FIRST_TREE)
+        """``Tidy.cost`` of each node, by id, with no piece counted once as a name: its
+        cost wherever its size is under ``MIN_SHARED_SIZE`` (no piece of it is named)."""
+        self._sums: dict[tuple[int, int], int] = {}
+        self._products: dict[tuple[int, int], int] = {}
+        self._powers: dict[tuple[int, int], int] = {}
+        """``add``, ``mul`` and ``pow`` of each pair of ids asked before: each is a
+        function of its ids alone (the table only grows), and tidying builds the same
+        pieces again (a sum over one line, its terms with a common factor out, …)."""
         self.expand_memo: dict[tuple[int, bool], tuple[dict, int]] = {}
         """``Polynomials.expand`` of each sum or product, and the depth it was made at."""
         self.cost_memo: dict[int, int] = {}
@@ -70,6 +137,7 @@ class Table:
             i = len(self.nodes)
             self.nodes.append(key)
             self._index[key] = i
+            _size(self.size, self.tree, key)
         return i
 
     def value(self, i: int) -> Any:
@@ -82,13 +150,28 @@ class Table:
         """The ids node ``i`` is made of (each smaller than ``i``)."""
         node = self.nodes[i]
         kind = node[0]
+        if kind == MUL:
+            return [x for pair in node[2] for x in pair]
+        if kind == ADD:
+            return [t for t, _ in node[2]]
         if kind == FN:
             return list(node[2])
         if kind == POW:
             return [node[1], node[2]]
-        if kind in (MUL, ADD):
-            return [x for pair in node[2] for x in (pair if kind == MUL else pair[:1])]
         return []
+
+    def reached(self, roots: list[int]) -> list[int]:
+        """The ids ``roots`` reach (themselves and every part below), in id order: one
+        pass down the table, as each node's parts have smaller ids than it."""
+        reach = [False] * len(self.nodes)
+        for r in roots:
+            reach[r] = True
+        children = self.children
+        for i in range(len(self.nodes) - 1, -1, -1):
+            if reach[i]:
+                for child in children(i):
+                    reach[child] = True
+        return [i for i, r in enumerate(reach) if r]
 
     def _is_exp(self, i: int) -> bool:
         node = self.nodes[i]
@@ -117,12 +200,18 @@ class Table:
         """The positive rational that divides every coefficient of sum ``node`` to whole
         numbers with no common factor (2 for 2x + 2, 1/3 for x/3 + 1/3), or ``None``
         where it is 1 or a coefficient is not exact."""
-        ks = [k for k in (node[1], *(k for _, k in node[2])) if k != 0]
+        const = node[1]
+        if type(const) is int:  # the usual case, whole numbers: their gcd (0 ignored)
+            g = const
+            for _, k in node[2]:
+                if type(k) is not int:
+                    break
+                g = gcd(g, k)
+            else:
+                return None if g in (0, 1) else Fraction(abs(g))
+        ks = [k for k in (const, *(k for _, k in node[2])) if k != 0]
         if not ks:
             return None
-        if all(type(k) is int for k in ks):  # the usual case: no denominator
-            g = gcd(*ks)
-            return None if g == 1 else Fraction(g)
         if not all(type(k) in RATIONAL for k in ks):
             return None
         g, d = 0, 1

@@ -23,19 +23,14 @@ class Tidy(Identities):
     """``tidy`` and the candidates it weighs; ``cost`` and ``measure``, the printed sizes
     it weighs them by."""
 
-    def tidy(self, roots: list[int]) -> list[int]:
+    def tidy(self, roots: list[int], reached: list[int] | None = None) -> list[int]:
         """``roots`` with every sum below them brought to its shortest form (one pass,
-        bottom up: children have smaller ids than their parents)."""
-        reach = [False] * len(self.nodes)
-        for r in roots:
-            reach[r] = True
-        for i in range(len(self.nodes) - 1, -1, -1):
-            if reach[i]:
-                for child in self.children(i):
-                    reach[child] = True
+        bottom up: children have smaller ids than their parents); ``reached``, the ids
+        they reach (``Table.reached``), where the caller has it."""
         done: dict[int, int] = {}
-        for i in [i for i, r in enumerate(reach) if r]:
-            done[i] = self._tidy_node(i, done)
+        nodes = self.nodes
+        for i in self.reached(roots) if reached is None else reached:
+            done[i] = i if nodes[i][0] in (NUM, SYM) else self._tidy_node(i, done)
         return [done[r] for r in roots]
 
     def _tidy_node(self, i: int, done: dict[int, int]) -> int:
@@ -51,7 +46,13 @@ class Tidy(Identities):
                 return i
             return self.pow(done[node[1]], done[node[2]])
         if kind == MUL:
-            if all(done[b] == b and done[e] == e for b, e in node[2]):
+            for b, e in node[2]:
+                if done[b] != b or done[e] != e:
+                    changed = True
+                    break
+            else:
+                changed = False
+            if not changed:
                 if self._plain(node):
                     return i  # x*y^2: no sum, no function, nothing to rewrite
                 out = i  # nothing below changed
@@ -61,7 +62,13 @@ class Tidy(Identities):
                     out = self.mul(out, self.pow(done[base], done[e]))
             out = self._exp_over_sum(self._sums_together(self.ratios(out)))
             return self._product_identities(out) if self.nodes[out][0] == MUL else out
-        if all(done[t] == t for t, _ in node[2]):
+        for t, _ in node[2]:
+            if done[t] != t:
+                changed = True
+                break
+        else:
+            changed = False
+        if not changed:
             out = i
         else:
             out = self.num(node[1])
@@ -137,7 +144,9 @@ class Tidy(Identities):
         """Sum ``i`` over one fraction line after the sums inside its terms are (each
         alone may print longer so, yet the whole cancels: x/(x/(x + 1) + 1) + … )."""
         const, terms = self.terms(i)
-        if not any(self._fraction_inside(b) for t in terms for b in self.factors(t)[1]):
+        nodes = self.nodes
+        if not any(self._fraction_inside(b) for t in terms for b in self.factors(t)[1]
+                   if nodes[b][0] == ADD):
             raise TooBig  # no sum in a term has a fraction of its own: nothing to gain
         out = self.num(const)
         changed = False
@@ -169,17 +178,20 @@ class Tidy(Identities):
         if node[0] not in (MUL, POW) or self.measure(i) > MAX_TIDIED:
             return i
         k, factors = self.factors(i)
-        out = self.num(k)
-        changed = False
-        for base, e in factors.items():
+        together: dict[int, int] = {}  # each sum's form over one line, where it differs
+        for base in factors:
             if self.nodes[base][0] == ADD:
-                with suppress(TooBig):
+                try:
                     t = self.together(base)
-                    changed |= t != base
-                    base = t
-            out = self.mul(out, self.pow(base, e))
-        if not changed:
+                except TooBig:
+                    continue
+                if t != base:
+                    together[base] = t
+        if not together:
             return i
+        out = self.num(k)
+        for base, e in factors.items():
+            out = self.mul(out, self.pow(together.get(base, base), e))
         if always:
             return out
         before = self.cost(i)
@@ -189,12 +201,12 @@ class Tidy(Identities):
         """``exp(v)/(exp(v) + c)`` as ``1/(1 + c*exp(-v))`` where that prints shorter:
         the logistic loss's ``-y*exp(-y*u)/(exp(-y*u) + 1)`` is ``-y/(exp(y*u) + 1)``."""
         node = self.nodes[i]
-        if node[0] != MUL or self.measure(i) > MAX_TIDIED:
+        if node[0] != MUL:
+            return i
+        exps = [b for b, e in node[2] if self._is_exp(b) and e == self.one]
+        if len(exps) != 1 or self.measure(i) > MAX_TIDIED:
             return i
         k, factors = self.factors(i)
-        exps = [b for b, e in factors.items() if self._is_exp(b) and e == self.one]
-        if len(exps) != 1:
-            return i
         top = exps[0]
         inverse = self.fn(_EXP, (self.neg(self.nodes[top][2][0]),))
         best, best_cost = i, self.cost(i)
@@ -227,9 +239,19 @@ class Tidy(Identities):
         for base in {b for factors in parts for b in factors}:
             # the least power in any term (0 where it is absent): a factor of every term
             # when positive, the common denominator when negative
-            powers = [self.value(f[base]) if base in f else ZERO for f in parts]
-            if all(type(p) in RATIONAL for p in powers) and min(powers) != 0:
-                common[base] = min(powers)
+            least = None
+            for f in parts:
+                if base in f:
+                    p = self.value(f[base])
+                    if type(p) not in RATIONAL:
+                        break
+                else:
+                    p = ZERO
+                if least is None or p < least:
+                    least = p
+            else:
+                if least != 0:
+                    common[base] = least
         if not common:
             raise TooBig
         rest = self.zero
@@ -239,8 +261,11 @@ class Tidy(Identities):
                 piece = self.mul(piece, self.pow(base, self.num(-e)))
             rest = self.add(rest, piece)
         if self.nodes[rest][0] == ADD:
-            with suppress(TooBig):
-                rest = min((rest, self.together(rest)), key=self.cost)
+            try:
+                over_one_line = self.together(rest)
+            except TooBig:
+                over_one_line = rest
+            rest = min((rest, over_one_line), key=self.cost)
         out = rest
         for base, e in common.items():
             out = self.mul(out, self.pow(base, self.num(e)))
@@ -251,16 +276,24 @@ class Tidy(Identities):
         large piece written again is a name (``formula`` names pieces of
         ``MIN_SHARED_SIZE`` or more used twice); with ``bound``, some number above it
         as soon as the count passes it (a candidate that long is not kept)."""
+        size = self.size
+        if size[i] < MIN_SHARED_SIZE:  # no piece of it is named: every one counts
+            return self.tree[i]
         known = self.cost_memo.get(i)
         if known is not None:  # (above ``bound`` where the count would stop: the same)
             return known
+        for j in self.children(i):
+            if size[j] >= MIN_SHARED_SIZE:
+                break
+        else:  # no part large enough to be named (sizes only grow upwards): the same
+            return self.tree[i]
         seen: set[int] = set()
         stack = [i]
         total = 0
-        nodes = self.nodes
+        nodes, half = self.nodes, self.half
         while stack:
             j = stack.pop()
-            if j in seen and self.measure(j) >= MIN_SHARED_SIZE:
+            if j in seen and size[j] >= MIN_SHARED_SIZE:
                 total += 1
                 continue
             seen.add(j)
@@ -269,54 +302,31 @@ class Tidy(Identities):
             if kind == NUM:
                 q = node[1]
                 total += (1 if type(q) is not Fraction else 3) + (q < 0)
-            elif kind in (SYM, FN):
+            elif kind == SYM:
                 total += 1
+            elif kind == FN:
+                total += 1
+                stack.extend(node[2])
             elif kind == POW:
-                total += node[2] != self.half
+                total += node[2] != half
+                stack.append(node[1])
+                stack.append(node[2])
             elif kind == MUL:
                 total += len(node[2]) - 1 + (node[1] != 1)
+                for pair in node[2]:
+                    stack.extend(pair)
             else:
-                total += len(node[2]) - 1 + 2 * (node[1] != 0) + sum(
-                    2 * (abs(k) != 1) for _, k in node[2])
+                total += len(node[2]) - 1 + 2 * (node[1] != 0)
+                for t, k in node[2]:
+                    if abs(k) != 1:
+                        total += 2
+                    stack.append(t)
             if bound is not None and total > bound:
                 return total
-            stack.extend(self.children(j))
         self.cost_memo[i] = total
         return total
 
     def measure(self, i: int) -> int:
         """About how many symbols the printed form of ``i`` has (shared pieces count
-        every time, as they print); memoised, computed in one loop."""
-        size = self.size
-        if i in size:
-            return size[i]
-        stack = [i]
-        while stack:
-            j = stack[-1]
-            kids = [c for c in self.children(j) if c not in size]
-            if kids:
-                stack.extend(kids)
-                continue
-            stack.pop()
-            if j in size:
-                continue
-            node = self.nodes[j]
-            kind = node[0]
-            if kind == NUM:
-                q = node[1]
-                s = 1 if type(q) is not Fraction or q.denominator == 1 else 3
-                s += q < 0
-            elif kind == SYM:
-                s = 1
-            elif kind == FN:
-                s = 1 + sum(size[a] for a in node[2])
-            elif kind == POW:
-                s = size[node[1]] + (0 if node[2] == self.half else 1 + size[node[2]])
-            elif kind == MUL:
-                s = (node[1] != 1) + sum(size[b] + (0 if e == self.one else 1 + size[e])
-                                         for b, e in node[2]) + len(node[2]) - 1
-            else:
-                s = (node[1] != 0) * 2 + sum(size[t] + 2 * (abs(k) != 1) for t, k in node[2])
-                s += len(node[2]) - 1
-            size[j] = min(s, 1 << 40)
-        return size[i]
+        every time, as they print): ``Table.size``, made with the node."""
+        return self.size[i]

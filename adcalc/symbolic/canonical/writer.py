@@ -44,16 +44,9 @@ class Writer:
 
     def write(self, roots: list[int]) -> Tape:
         c = self.c
-        reach = [False] * len(c.nodes)
-        for r in roots:
-            reach[r] = True
-        for i in range(len(c.nodes) - 1, -1, -1):
-            if reach[i]:
-                for child in c.children(i):
-                    reach[child] = True
         self.degrees: dict[int, Fraction] = {}
         nodes = c.nodes
-        live = [i for i, r in enumerate(reach) if r]
+        live = c.reached(roots)
         sums = any(nodes[i][0] == ADD for i in live)
         for i in live:  # (the degrees order a sum's terms: without one, none)
             if sums:
