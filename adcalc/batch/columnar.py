@@ -341,7 +341,13 @@ def check_writable(schema: dict[str, Any], fmt: str) -> None:
     cannot = {"csv": (pl.Binary, pl.Duration, pl.List, pl.Array, pl.Struct, pl.Object),
               "jsonl": (pl.Binary, pl.Object)}.get(fmt, ())
     for name, dtype in schema.items():
-        if dtype.base_type() in cannot:
+        kinds, inside = set(), [dtype]
+        while inside:  # (a list's, an array's, a struct's types too)
+            kind = inside.pop()
+            kinds.add(kind.base_type())
+            inside += [f.dtype for f in getattr(kind, "fields", [])]
+            inside += [kind.inner] if getattr(kind, "inner", None) is not None else []
+        if kinds & set(cannot):
             raise InputError(f"the points' column {name!r} holds {dtype}, which {KINDS[fmt]} "
                              f"cannot hold: write Parquet or Arrow ({param('target_format')} "
                              "parquet or arrow, or a file of that kind), or leave the column "

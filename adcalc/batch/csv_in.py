@@ -365,9 +365,9 @@ class CsvPieces:
         while True:
             feed.fill(self.block)
             cut = record_end(feed.pending, feed.eof)
-            while not cut and not feed.eof and len(feed.pending) <= MAX_TEXT:
-                feed.fill(2 * len(feed.pending))
-                cut = record_end(feed.pending, feed.eof)
+            while not cut and not feed.eof and len(feed.pending) < MAX_TEXT:
+                feed.fill(min(2 * len(feed.pending), MAX_TEXT))  # (a longer record: no cut,
+                cut = record_end(feed.pending, feed.eof)  # and adcalc's reader says so)
             if not feed.pending:
                 return
             chunk = feed.pending[:cut]

@@ -352,7 +352,8 @@ def test_the_progress_measure_of_a_csv_file_is_its_bytes_after_the_header(tmp_pa
 
 @pytest.mark.parametrize("fmt, column", [
     ("csv", [b"\x00\xff", b"ab"]), ("csv", [[1], [2, 3]]), ("csv", [{"a": 1}, {"a": 2}]),
-    ("jsonl", [b"\x00\xff", b"ab"])])
+    ("jsonl", [b"\x00\xff", b"ab"]), ("jsonl", [[b"a"], [b"\xff"]]),
+    ("jsonl", [{"b": b"a"}, {"b": b"c"}])])
 def test_a_column_the_format_cannot_hold_is_refused_before_any_row(tmp_path, fmt, column):
     src = tmp_path / "p.parquet"
     pl.DataFrame({"x": [1.0, 2.0], "c": column}).write_parquet(src)
@@ -383,3 +384,24 @@ def test_a_block_of_blank_lines_counts_toward_the_progress_measure(tmp_path, blo
         assert sum(piece.used for piece in points.pieces) == points.total
     finally:
         points.close()
+
+
+def test_a_record_longer_than_the_line_limit_is_refused_on_polars_path(monkeypatch) -> None:
+    """A record found only by reading past the limit is not read: adcalc's reader says
+    the line is too long (the limit scaled down, as a 64 MiB line is too big to test)."""
+    from adcalc.batch import csv_in
+    from adcalc.batch.columnar import open_points
+    from adcalc.errors import InputError
+
+    monkeypatch.setattr(csv_in, "MAX_TEXT", 1024)
+    for length, refused in ((1000, False), (1500, True), (2100, True)):
+        data = b"x,id\n1,a\n2," + b"b" * length + b"\n3,c\n"
+        points = open_points(io.BytesIO(data), "csv", block=64)
+        try:
+            if refused:
+                with pytest.raises(InputError, match="longer than 1,024 bytes"):
+                    list(points.pieces)
+            else:
+                assert sum(p.frame.height for p in points.pieces) == 3
+        finally:
+            points.close()
