@@ -33,6 +33,21 @@ class ChunksOut:
         self.text = isinstance(out, io.TextIOBase)
         self.sink = Committed(out)  # type: ignore[arg-type]
         self.rows = 0
+        self._widen()
+
+    def _widen(self) -> None:
+        """Standard output on a pipe (``| wc``): its buffer widened (``feed.widen``)."""
+        import os
+        import stat
+
+        try:
+            fd = self.out.fileno()
+            if stat.S_ISFIFO(os.fstat(fd).st_mode):
+                from adcalc.batch.feed import widen
+
+                widen(fd)
+        except (AttributeError, OSError, ValueError):
+            pass  # (a Python stream: tests, an embedding application)
 
     def write(self, data: bytes, rows: int) -> None:
         import os
