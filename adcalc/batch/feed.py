@@ -43,8 +43,7 @@ class Feed:
             fd = stream.fileno()
             self.pipe = not stat.S_ISREG(os.fstat(fd).st_mode)
             self.fd = fd
-            if stat.S_ISFIFO(os.fstat(fd).st_mode):
-                widen(fd)
+            widen(fd)
         except (AttributeError, OSError, ValueError):
             self.fd = None  # a Python stream (tests, an embedding application)
 
@@ -109,13 +108,15 @@ def widen(fd: int) -> None:
     """A pipe's buffer made 1 MiB, from Linux's 64 KiB (1 MiB is the most an unprivileged
     process may ask for: ``/proc/sys/fs/pipe-max-size``), so that a read or a write moves
     16 times as much at once and the other end wakes less often; where it cannot be, it
-    stays as it is."""
+    stays as it is.  Anything but a pipe is left alone."""
     import contextlib
+    import stat
 
     with contextlib.suppress(ImportError, OSError, AttributeError):
-        import fcntl
+        if stat.S_ISFIFO(os.fstat(fd).st_mode):
+            import fcntl
 
-        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+            fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
 
 
 T = TypeVar("T")

@@ -37,17 +37,12 @@ class ChunksOut:
 
     def _widen(self) -> None:
         """Standard output on a pipe (``| wc``): its buffer widened (``feed.widen``)."""
-        import os
-        import stat
+        import contextlib
 
-        try:
-            fd = self.out.fileno()
-            if stat.S_ISFIFO(os.fstat(fd).st_mode):
-                from adcalc.batch.feed import widen
+        from adcalc.batch.feed import widen
 
-                widen(fd)
-        except (AttributeError, OSError, ValueError):
-            pass  # (a Python stream: tests, an embedding application)
+        with contextlib.suppress(AttributeError, OSError, ValueError):  # (a Python stream:
+            widen(self.out.fileno())  # tests, an embedding application)
 
     def write(self, data: bytes, rows: int) -> None:
         import os
