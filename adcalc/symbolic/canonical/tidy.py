@@ -77,7 +77,9 @@ class Tidy(Identities):
         if self.nodes[out][0] != ADD or self.measure(out) > MAX_TIDIED:
             return out
         best, best_cost = out, self.cost(out)
-        for candidate in (self.together, self.factored, self._together_within):
+        plain = self._polynomial(out)
+        for candidate in (self.together,) if plain else (
+                self.together, self.factored, self._together_within):
             if self.nodes[best][0] == NUM and type(self.nodes[best][1]) in RATIONAL:
                 return best  # exactly a constant: every other form is that number too
             try:
@@ -87,10 +89,38 @@ class Tidy(Identities):
             cost = self.cost(c, best_cost)
             if cost <= best_cost:
                 best, best_cost = c, cost
-        if self.special(out) and not all(self._is_fn(t, _SIGMOID) for t, _ in node[2]):
+        if not plain and self.special(out) and not all(
+                self._is_fn(t, _SIGMOID) for t, _ in node[2]):
             # (1 - σ(u) is as short as it gets: σ(u) is read as itself there)
             best, best_cost = self._identities(out, best, best_cost)
         return self._exp_over_sum(best) if best != out else best
+
+    def _polynomial(self, i: int) -> bool:
+        """Whether sum ``i`` is a polynomial in the inputs with whole coefficients
+        (``x*y + x``, ``y + 1``): over one line (``together``) it is its common monomial
+        times the rest, which is what ``factored`` takes out too, the same node; it has
+        no sum inside to bring together and no function for the identities."""
+        node = self.nodes[i]
+        if type(node[1]) is not int:
+            return False
+        nodes = self.nodes
+        for t, k in node[2]:
+            if type(k) is not int:
+                return False
+            term = nodes[t]
+            if term[0] == SYM:
+                continue
+            if term[0] == POW:
+                pairs: Any = (term[1:],)
+            elif term[0] == MUL and term[1] == 1:
+                pairs = term[2]
+            else:
+                return False
+            for b, e in pairs:
+                ne = nodes[e]
+                if nodes[b][0] != SYM or ne[0] != NUM or type(ne[1]) is not int or ne[1] < 1:
+                    return False
+        return True
 
     def _plain(self, node: tuple) -> bool:
         """Whether product ``node`` is of inputs and numbers alone (``2*x*y^3``): the
