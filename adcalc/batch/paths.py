@@ -31,14 +31,14 @@ from adcalc.engine.tape import Tape
 from adcalc.errors import AdcalcError, InputError, ParseError
 from adcalc.frontend.function_program import FunctionProgram
 from adcalc.frontend.program import Program
-from adcalc.frontend.tracer import CALL, LEAF, NotBound, UnrollBound, _Tracer
+from adcalc.frontend.tracer import CALL, LEAF, NotBound, Tracer, UnrollBound
 from adcalc.frontend.tracing import TracingError
 
 MAX_PATHS = 256
 """The most paths kept from one chunk to the next (others are traced again)."""
 
 BOUNDARY = "the point is on the boundary of"
-"""What the tracer's warning at a branch boundary says (``_Tracer.compare``)."""
+"""What the tracer's warning at a branch boundary says (``Tracer.compare``)."""
 
 EXACT = ("abs", "add", "div", "max", "min", "mul", "neg", "relu", "shift", "sign", "sqrt",
          "step", "stop_gradient", "sub")
@@ -53,7 +53,7 @@ NEAR_ULPS = 4
 _ARRAYS: list[Any] = []
 
 
-class _Traced(_Tracer):
+class _Traced(Tracer):
     """The tracer, noting how far the tape went when it last decided (the nodes whose
     values it computed: the guard); every column ``w[…]`` of the points stays a variable."""
 
@@ -65,7 +65,7 @@ class _Traced(_Tracer):
         return super().compare(ins, x, y, loops)
 
 
-class _Dry(_Tracer):
+class _Dry(Tracer):
     """The tracer with every condition false and no point: the shape of one path."""
 
     def compare(self, ins: tuple, x: Any, y: Any, loops: list) -> bool:
@@ -73,7 +73,7 @@ class _Dry(_Tracer):
         return super().compare(ins, x, y, loops)
 
 
-class _Probe(_Tracer):
+class _Probe(Tracer):
     """The tracer with no point: every loop runs its body once (a long constant loop
     costs one iteration), every other condition is false (the program's own errors,
     found before any row)."""

@@ -25,7 +25,7 @@ from adcalc.engine.primitives import ADD, CONST, DIV, INPUT, MUL, NEG, SUB
 from adcalc.engine.tape import Tape
 from adcalc.errors import InputError, param
 from adcalc.frontend.program import Program
-from adcalc.frontend.tracer import LOOP, _place, _Tracer
+from adcalc.frontend.tracer import LOOP, Tracer, place
 
 MAX_PIECES = 64
 """The most paths a program's branches may make for diff without a point."""
@@ -54,7 +54,7 @@ class _Open(Exception):
     """The path needs one more outcome."""
 
 
-class _PathTracer(_Tracer):
+class _PathTracer(Tracer):
     """The tracer with the given free outcomes; a decision the path settles is taken
     without one (``free`` says, for each decision, whether it was free)."""
 
@@ -216,7 +216,7 @@ def paths(program: Program) -> list[Path]:
         if ins[0] == LOOP and ins[1] == "while":
             raise InputError(
                 f"the program has a while loop (`{ins[3]}` at "
-                f"{_place(program.text, ins[2].start_pos)}), which runs as often as the "
+                f"{place(program.text, ins[2].start_pos)}), which runs as often as the "
                 "point makes it: its derivative has no formula for all points. Take it at a "
                 f"point along the path taken there: grad (or diff) with {param('point')}")
     out: list[Path] = []

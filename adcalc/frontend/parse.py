@@ -361,9 +361,9 @@ def _unused(text: str, unused: list[tuple[str, int, str]],
     for name, at, kind in unused[:_SHOWN]:
         k = bisect.bisect_right(starts, at)
         stop = starts[k] if k < len(starts) else len(text)
-        line = (f"warning: the function {name} is defined at {_place(text, at)} but never "
+        line = (f"warning: the function {name} is defined at {place(text, at)} but never "
                 f"called" if kind == "function" else
-                f"warning: {name} is defined at {_place(text, at)} but never used")
+                f"warning: {name} is defined at {place(text, at)} but never used")
         j = bisect.bisect_right(breaks, at)
         sign = breaks[j] if j < len(breaks) and breaks[j] < stop else None
         out.append(line if sign is None else f"{line}: {_sign_hint(text, sign)}")
@@ -395,7 +395,7 @@ def _lark_parse(text: str, program: bool = False) -> Any:
         hint = _HINTS.get(char, "expressions are made of numbers, names, + - * / ^ **, "
                                 "parentheses and commas")
         raise ParseError(
-            f"syntax error at {_place(text, e.pos_in_stream)}: unexpected character "
+            f"syntax error at {place(text, e.pos_in_stream)}: unexpected character "
             f"{char!r}; {hint}",
             text, e.pos_in_stream,
         ) from None
@@ -446,25 +446,25 @@ def _syntax_error(text: str, tok: Any, expected: set[str], hint: str = "") -> Pa
         bracket = _open_bracket(text, len(text))
         if bracket is None and "_SEMI" in expected:
             return ParseError(
-                f"syntax error at {_place(text, pos)}: {what}; a program ends with the "
+                f"syntax error at {place(text, pos)}: {what}; a program ends with the "
                 f"expression to compute, as in a = x + 1; a^2{hint}", text, pos)
         if bracket == "{":
             return ParseError(
-                f"syntax error at {_place(text, pos)}: {what}, inside a block; a block's "
+                f"syntax error at {place(text, pos)}: {what}, inside a block; a block's "
                 f"statements are bindings and loops; expected {_CLOSE[bracket][1]}{hint}",
                 text, pos)
         if bracket is not None and {"_RPAR", "_RBRA", "_RBRACE"} & expected:
             return ParseError(
-                f"syntax error at {_place(text, pos)}: {what}; expected {_CLOSE[bracket][1]}"
+                f"syntax error at {place(text, pos)}: {what}; expected {_CLOSE[bracket][1]}"
                 f"{hint}", text, pos)
         return ParseError(
-            f"syntax error at {_place(text, pos)}: {what}; {_expected(expected)}{hint}", text,
+            f"syntax error at {place(text, pos)}: {what}; {_expected(expected)}{hint}", text,
             pos)
     condition = _condition_error(text, tok, expected)
     if condition is not None:
         return condition
     if tok.type == "_RBRACE" and _open_bracket(text, tok.start_pos) is None:
-        return ParseError(f"syntax error at {_place(text, tok.start_pos)}: unexpected '}}': no "
+        return ParseError(f"syntax error at {place(text, tok.start_pos)}: unexpected '}}': no "
                           "block is open here (is a '{' missing?)", text, tok.start_pos)
     # LALR merges states: prune what cannot close or follow here
     expected = _prune_control(text, tok.start_pos, expected)
@@ -477,7 +477,7 @@ def _syntax_error(text: str, tok: Any, expected: set[str], hint: str = "") -> Pa
         if bracket == "{":
             expected |= {"_SEMI", "_NL"}
     kind = {"NAME": "name ", "NUMBER": "number "}.get(tok.type, "")
-    message = f"syntax error at {_place(text, tok.start_pos)}: unexpected {kind}{str(tok)!r}; "
+    message = f"syntax error at {place(text, tok.start_pos)}: unexpected {kind}{str(tok)!r}; "
     message += _expected(expected)
     if tok.type in ("NAME", "NUMBER", "_LPAR") and _OPERATORS & expected and "\n" not in str(tok):
         message += " (a product needs '*': write 2*x, not 2x)"
@@ -515,7 +515,7 @@ def _condition_error(text: str, tok: Any, expected: set[str]) -> ParseError | No
     if kind == "CMP" or (kind in ("AND", "OR", "NOT") and "CMP" not in expected):
         what = "a comparison" if kind == "CMP" else f"'{tok}'"
         return ParseError(
-            f"syntax error at {_place(text, tok.start_pos)}: {what} makes a condition, and a "
+            f"syntax error at {place(text, tok.start_pos)}: {what} makes a condition, and a "
             "condition is not a number: conditions follow only if and while (as a number, "
             "write if x > 0 then 1 else 0)", text, tok.start_pos)
     if kind in ("THEN", "LBRACE") and "CMP" in expected:
@@ -525,13 +525,13 @@ def _condition_error(text: str, tok: Any, expected: set[str]) -> ParseError | No
             start = m.end() + len(text[m.end():tok.start_pos]) - len(
                 text[m.end():tok.start_pos].lstrip())
             return ParseError(
-                f"syntax error at {_place(text, start)}: the condition of {m.group(1)} is a "
+                f"syntax error at {place(text, start)}: the condition of {m.group(1)} is a "
                 "number, not a condition: compare it, as in x > 0, y <= 1 or a != b",
                 text, start)
     return None
 
 
-def _place(text: str, pos: int) -> str:
+def place(text: str, pos: int) -> str:
     """``column C`` (1-based), or ``line L, column C`` in a program of several lines."""
     line_start = text.rfind("\n", 0, pos) + 1
     column = pos - line_start + 1

@@ -34,7 +34,7 @@ from typing import Any
 from adcalc.engine.tape import Tape
 from adcalc.errors import ParseError
 from adcalc.frontend.lalr import Word
-from adcalc.frontend.tracer import MAX_STEPS, MAX_STEPS_SETTING, _Tracer, max_steps
+from adcalc.frontend.tracer import MAX_STEPS, MAX_STEPS_SETTING, Tracer, max_steps
 
 # -- the parser's reductions, recorded -------------------------------------------------
 
@@ -356,7 +356,7 @@ class Program:
         if exact and outcomes is None:
             doubles = self.trace(point, max_steps=max_steps, exact=False)
             outcomes = [d.outcome for d in doubles.decisions]
-        tape = _Tracer(self, point, max_steps, exact, outcomes).run()
+        tape = Tracer(self, point, max_steps, exact, outcomes).run()
         if doubles is not None:  # the path the doubles took, its boundaries and warnings
             tape.decisions[:] = [replace(d, boundary=g.boundary) for d, g in zip(
                 tape.decisions, doubles.decisions, strict=True)]

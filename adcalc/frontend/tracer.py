@@ -84,8 +84,9 @@ def max_steps(n: int | None) -> Iterator[None]:
  RET, END) = range(18)
 
 
-_COMPARE = {"<": float.__lt__, "<=": float.__le__, ">": float.__gt__, ">=": float.__ge__,
-            "==": float.__eq__, "!=": float.__ne__}
+COMPARE = {"<": float.__lt__, "<=": float.__le__, ">": float.__gt__, ">=": float.__ge__,
+           "==": float.__eq__, "!=": float.__ne__}
+"""Each comparison of a condition on doubles (the tracer's, and generated code's)."""
 
 
 class _Frame:
@@ -97,7 +98,11 @@ class _Frame:
         self.count, self.limit, self.iteration, self.record = count, limit, 0, record
 
 
-class _Tracer:
+class Tracer:
+    """Runs a ``Program`` at a point, recording the path it takes as a tape (``run``);
+    the batch paths, the pieces of ``diff`` and generated code's branches subclass it to
+    follow or record other paths."""
+
     keep_given = False
     """Keep every input of the point whose name the program mentions, even where the
     program has one path that does not read it (a batch's columns ``w[…]``)."""
@@ -281,7 +286,7 @@ class _Tracer:
                 if frame.iteration >= frame.limit:
                     at = ins[2].start_pos
                     raise DomainError(
-                        f"the loop `{ins[3]}` at {_place(text, at)} did not end within "
+                        f"the loop `{ins[3]}` at {place(text, at)} did not end within "
                         f"{frame.limit:,} iterations, the limit {param('max_steps')} sets "
                         f"(default {MAX_STEPS:,}): raise it if the loop needs more, or check "
                         "that its condition turns false")
@@ -327,7 +332,7 @@ class _Tracer:
             else:
                 what = f"ran past the {self.unroll:,} iterations a program's loops may run in all"
         return (DomainError if self.whiles else UnrollBound)(
-            f"the loop `{label}` at {_place(self.text, at)}{where} {what} ({UNROLL} × "
+            f"the loop `{label}` at {place(self.text, at)}{where} {what} ({UNROLL} × "
             f"{param('max_steps')}, whose default is {MAX_STEPS:,}): raise "
             f"{param('max_steps')} if the program needs more, or make the loop shorter")
 
@@ -350,7 +355,7 @@ class _Tracer:
         else:
             vals = self.values()
             a, c = float(vals[x]), float(vals[y])
-            outcome = _COMPARE[how](a, c)
+            outcome = COMPARE[how](a, c)
             tape = self.tape
             boundary = a == c and not (tape.is_const(x) and tape.is_const(y))
             if boundary and tok.start_pos not in self.said:
@@ -487,7 +492,9 @@ def _inputs(tape: Tape, node: int) -> list[str]:
     return sorted(out)
 
 
-def _place(text: str, pos: int) -> str:
-    from adcalc.frontend.parse import _place as place
+def place(text: str, pos: int) -> str:
+    """Where ``pos`` is in ``text``, as messages say it (``parse.place``; imported
+    here when called, as ``parse`` imports this module's users)."""
+    from adcalc.frontend.parse import place as at
 
-    return place(text, pos)
+    return at(text, pos)

@@ -76,8 +76,10 @@ class Tidy(Identities):
                 out = self.add(out, self.mul(self.num(k), done[term]))
         if self.nodes[out][0] != ADD or self.measure(out) > MAX_TIDIED:
             return out
-        best, best_cost = out, self.cost(out)
         plain = self._polynomial(out)
+        if plain == "linear":
+            return out
+        best, best_cost = out, self.cost(out)
         for candidate in (self.together,) if plain else (
                 self.together, self.factored, self._together_within):
             if self.nodes[best][0] == NUM and type(self.nodes[best][1]) in RATIONAL:
@@ -95,32 +97,38 @@ class Tidy(Identities):
             best, best_cost = self._identities(out, best, best_cost)
         return self._exp_over_sum(best) if best != out else best
 
-    def _polynomial(self, i: int) -> bool:
-        """Whether sum ``i`` is a polynomial in the inputs with whole coefficients
-        (``x*y + x``, ``y + 1``): over one line (``together``) it is its common monomial
-        times the rest, which is what ``factored`` takes out too, the same node; it has
-        no sum inside to bring together and no function for the identities."""
+    def _polynomial(self, i: int) -> str | None:
+        """``"polynomial"`` where sum ``i`` is a polynomial in the inputs with whole
+        coefficients (``x*y + x``): over one line (``together``) it is its common monomial
+        times the rest, which is what ``factored`` takes out too, the same node; it has no
+        sum inside to bring together and no function for the identities.  ``"linear"``
+        where it is besides a sum of inputs each to the power 1, not every coefficient
+        negative (``y + 1``, ``2*x - y``): over one line it is itself, as short as it gets
+        (no common factor, no denominator, no sign to take out).  ``None`` otherwise."""
         node = self.nodes[i]
         if type(node[1]) is not int:
-            return False
+            return None
         nodes = self.nodes
+        linear, positive = True, node[1] > 0
         for t, k in node[2]:
             if type(k) is not int:
-                return False
+                return None
+            positive = positive or k > 0
             term = nodes[t]
             if term[0] == SYM:
                 continue
+            linear = False
             if term[0] == POW:
                 pairs: Any = (term[1:],)
             elif term[0] == MUL and term[1] == 1:
                 pairs = term[2]
             else:
-                return False
+                return None
             for b, e in pairs:
                 ne = nodes[e]
                 if nodes[b][0] != SYM or ne[0] != NUM or type(ne[1]) is not int or ne[1] < 1:
-                    return False
-        return True
+                    return None
+        return "linear" if linear and positive else "polynomial"
 
     def _plain(self, node: tuple) -> bool:
         """Whether product ``node`` is of inputs and numbers alone (``2*x*y^3``): the

@@ -41,7 +41,7 @@ from adcalc.frontend.tracer import (
     NEXT,
     NOT,
     TEST,
-    _Tracer,
+    Tracer,
 )
 
 MARK = "\x00"
@@ -221,11 +221,11 @@ class _Contexts(Builder):
         return out
 
 
-class _Merging(_Tracer):
+class _Merging(Tracer):
     """The tracer over the rewritten instructions, with conditions as values."""
 
     def compare(self, ins: tuple, x: Any, y: Any, loops: list) -> Any:  # type: ignore[override]
-        from adcalc.frontend.tracer import _COMPARE
+        from adcalc.frontend.tracer import COMPARE
 
         tok, how = ins[1], str(ins[1])
         if isinstance(x, Vector) or isinstance(y, Vector):
@@ -235,7 +235,7 @@ class _Merging(_Tracer):
                              "numbers", self.text, tok.start_pos)
         tape = self.tape
         if tape.is_const(x) and tape.is_const(y):
-            return _COMPARE[how](float(tape.consts[x]), float(tape.consts[y]))
+            return COMPARE[how](float(tape.consts[x]), float(tape.consts[y]))
         return Cond("cmp", (how, x, y), self.builder.ctx)  # type: ignore[attr-defined]
 
     def bound(self, value: Any, tree: Any, kw: Any, label: str, what: str) -> int:
@@ -265,11 +265,11 @@ def rewrite(program: Program) -> list[tuple]:
     for ins in code:
         if ins[0] == LOOP and ins[1] == "while":
             kw = ins[2]
-            from adcalc.frontend.parse import _place
+            from adcalc.frontend.parse import place
 
             raise InputError(
                 f"codegen cannot write the loop `{ins[3]}` at "
-                f"{_place(program.text, kw.start_pos)}: "
+                f"{place(program.text, kw.start_pos)}: "
                 "how often a while loop runs depends on the point, and generated code is "
                 "written before any point is known; bound it: `repeat N { … }` with an if "
                 "inside (`repeat 60 { y = if y > 1 then y/2 else y }`) runs at most N "
