@@ -74,7 +74,8 @@ def diff(expression: str | Tape, wrt: Sequence[str] | None = None, order: int = 
     s = prepare(exact if text and at is None else expression, at)
     if text:
         s.expression = expression
-    dtape, keys, results = each_derivative(exact or s.tape, wrt, order, simplify)
+    dtape, keys, results = each_derivative(exact or s.tape, wrt, order, simplify,
+                                           defined=True)
     names = s.tape.output_names
     result = Diff(s.expression, dtape, keys, list(s.tape.variables), order,
                   [names[k] for k in results], source=s.tape)

@@ -66,11 +66,14 @@ their canonical form is taken, which rewrites them whole anyway (the local rules
 
 
 def each_derivative(tape: Tape, wrt: Sequence[str] | None = None, order: int = 1,
-                    simplify: bool | str = True
+                    simplify: bool | str = True, defined: bool = False
                     ) -> tuple[Tape, list[tuple[str, ...]], list[int]]:
     """``derivatives`` of every result of ``tape`` (a vector's Jacobian, for order 1), on
     one tape: the keys, and for each the index of the result it differentiates.
-    ``simplify``: one of ``SIMPLIFY`` (``True`` is ``"full"``, ``False`` ``"none"``)."""
+    ``simplify``: one of ``SIMPLIFY`` (``True`` is ``"full"``, ``False`` ``"none"``).
+    ``defined``: first raise ``DomainError`` where ``tape`` has no value anywhere, as its
+    canonical form shows (``1/(x - x)``; ``canonical.domain``), for a tape of up to
+    ``LIMIT`` nodes, at every level of ``simplify`` alike."""
     if order < 1:
         raise InputError("the derivative order must be at least 1")
     level = {True: "full", False: "none"}.get(simplify, simplify)  # type: ignore[call-overload]
@@ -79,6 +82,12 @@ def each_derivative(tape: Tape, wrt: Sequence[str] | None = None, order: int = 1
     simplify = level != "none"
     names = check_wrt(tape, wrt)
     quick = level == "full" and len(tape) <= QUICK
+    if defined and not (quick and order == 1):  # (the quick way checks the form it reads)
+        from adcalc.symbolic.canonical.domain import nowhere_defined
+        from adcalc.symbolic.canonical.limits import LIMIT
+
+        if len(tape) <= LIMIT:
+            nowhere_defined(tape)
     if quick and order == 1:  # built in canonical form as the sweep makes them
         from adcalc.symbolic.canonical import GROWTH, UNTIDIED, partials
 
@@ -94,7 +103,7 @@ def each_derivative(tape: Tape, wrt: Sequence[str] | None = None, order: int = 1
                 derivative_tape.append(len(each_derivative(tape, names, 1, "none")[0]))
             return size > factor * (GROWTH * derivative_tape[0] + 8)
 
-        out = partials(tape, names, lambda size: larger(size, UNTIDIED))
+        out = partials(tape, names, lambda size: larger(size, UNTIDIED), defined)
         if out is None or larger(len(out)):
             return each_derivative(tape, wrt, order, "basic")
         keys = [(name,) for name in names]

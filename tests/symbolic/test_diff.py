@@ -270,6 +270,41 @@ def test_an_expression_undefined_everywhere_is_a_math_error(cli, text: str, said
         assert r.exit_code == 1 and said in r.stderr and not r.stdout, (text, extra)
 
 
+@pytest.mark.parametrize(("text", "said"), [
+    ("1/(x - x)", "1/(x - x) divides by x - x, which is 0 everywhere"),
+    ("x/(sin(x)^2 + cos(x)^2 - 1)", "divides by sin(x)^2 + cos(x)^2 - 1, which is 0"),
+    ("x^2/(tan(2*x) - sin(2*x)/cos(2*x))", "which is 0 everywhere"),
+    ("1/(cosh(y)^2 - sinh(y)^2 - 1) + x", "which is 0 everywhere"),
+    ("(x - x)^(-2)", "x - x is 0 everywhere"), ("log(x - x)", "log(x - x) has no value"),
+    ("log(-exp(x))", "-exp(x) is 0 or negative wherever it is defined"),
+    ("sqrt(-1 - x^2)", "-1 - x^2 is negative wherever it is defined"),
+    ("(-1 - x^2)^(3/2)", "is negative wherever"), ("asin(2 + x^2)", "beyond -1 and 1"),
+    ("acos(-2 - exp(x))", "beyond -1 and 1"),
+])
+@pytest.mark.parametrize("extra", [[], ["--order", "2"], ["--simplify", "basic"],
+                                   ["--simplify", "none"]])
+def test_an_expression_its_canonical_form_shows_undefined_everywhere_is_a_math_error(
+        cli, text: str, said: str, extra: list[str]) -> None:
+    """Numbers alone are not needed: the canonical form shows a denominator that is 0
+    everywhere (``x - x``, ``sin(x)^2 + cos(x)^2 - 1`` once tidied) or an argument outside
+    the domain wherever it is defined; the derivative printed would mean nothing (it was
+    ``0``, ``1/0``).  The same at every order and level of simplification."""
+    r = cli("diff", text, *extra)
+    assert r.exit_code == 1 and said in r.stderr and "no value anywhere" in r.stderr, (
+        text, extra, r.stdout, r.stderr)
+    assert not r.stdout
+
+
+@pytest.mark.parametrize("text", ["1/(x - 1)", "log(x^2 - 1)", "sqrt(1 - x^2)",
+                                  "asin(x/2)", "1/(sin(x)^2 + cos(x)^2)", "log(-x)",
+                                  "sqrt(-x^2)", "acos(1 + x^2)", "(x - x)^2 + x"])
+def test_an_expression_defined_somewhere_is_differentiated(cli, text: str) -> None:
+    """The tests are sufficient ones: a piece defined at one point at least (log(-x) for
+    x < 0, sqrt(-x^2) at 0, acos(1 + x^2) at 0) is never refused."""
+    r = cli("diff", text)
+    assert r.exit_code == 0 and "∂f/∂x" in r.stdout, (text, r.stderr)
+
+
 def test_values_at_the_point_in_latex_and_a_constant_says_so(cli) -> None:
     out = cli("diff", "x^2*y", "--at", "x=1,y=2", "--format", "latex").stdout
     assert r"\left.\frac{\partial f}{\partial x}\right|_{x = 1,\, y = 2} &= 4" in out

@@ -185,3 +185,42 @@ def test_every_primitive_holds_to_30_digits(seed: int) -> None:
 ])
 def test_rational_cancellation_holds_to_30_digits(text: str) -> None:
     assert same_at_random_points([text], random.Random(5)) >= 1
+
+
+SQUARES = ["x^2 + 2*x + 1", "x^2 - 2*x*y + y^2", "4*x^4 - 4*x^2 + 1", "x^4 - 2*x^2 + 1",
+           "x^2 + 6*x + 9"]
+"""Perfect squares multiplied out: the root of one is an abs, never the base itself."""
+
+
+@pytest.mark.parametrize("square", SQUARES)
+@pytest.mark.parametrize("form", ["1/sqrt({s})", "({s})^(-3/2)", "x/sqrt({s})",
+                                  "sqrt({s})/({s})", "exp(x)/sqrt({s})", "sqrt({s})^3",
+                                  "({s})^(3/2)/(x + 2)"])
+def test_a_root_of_a_square_multiplied_out_holds_where_its_base_is_negative(
+        square: str, form: str) -> None:
+    """``1/sqrt(x^2 + 2*x + 1)`` is ``1/abs(x + 1)``: its derivative is not ``-1/(x +
+    1)^2`` (a denominator to a fractional power is not split into the factors of its
+    gcd with the numerator, which holds only where they are positive).  Checked, first
+    and second order, at points where the square's root is negative (x < -1, x < y, …)."""
+    text = form.format(s=square)
+    points = [{"x": mp.mpf(v), "y": mp.mpf(w), "z": mp.mpf(1)} for v, w in
+              [("-1.7", "0.4"), ("-3.9", "1.3"), ("0.3", "1.9"), ("-0.6", "0.25"), ("2.2", "-1")]]
+    checked = 0
+    for order in (1, 2):
+        d_full, d_none = (diff(text, order=order, simplify=s) for s in ("full", "none"))
+        full, none = (["; ".join([*(f"{n} = {PLAIN.text(t)}" for n, t in f.lets),
+                                   PLAIN.text(o)]) for o in f.outputs]
+                      for f in (formulas(d_full.tape, PLAIN), formulas(d_none.tape, PLAIN)))
+        for point in points:
+            for a, b in zip(full, none, strict=True):
+                try:
+                    want = precise(b, point)
+                except (ZeroDivisionError, ValueError, TypeError):
+                    continue  # outside the domain
+                if not isinstance(want, mp.mpf) or not mp.isfinite(want):
+                    continue
+                got = precise(a, point)
+                assert abs(got - want) <= mp.mpf(10) ** -30 * max(1, abs(want)), (
+                    text, order, a, b, point)
+                checked += 1
+    assert checked >= 8

@@ -100,8 +100,11 @@ class Polynomials(Algebra):
                         break
                     p = q
                     shift[var] -= 1
-                # (a denominator of degree 1 has no proper factor: it divides whole or not)
-                if shift[var] >= 1 and any(sum(e for _, e in m) > 1 for m in d):
+                # (a denominator of degree 1 has no proper factor: it divides whole or not;
+                # one to a fractional power is not split: (g*h)^(3/2) is g^(3/2)*h^(3/2)
+                # only where g and h are positive, and (x + 1)^2 is g*h with both x + 1)
+                whole = Fraction(shift[var]).denominator == 1
+                if shift[var] >= 1 and whole and any(sum(e for _, e in m) > 1 for m in d):
                     p = self._cancel_gcd(p, d, var, shift, extra)
                 if shift[var] >= 1 and self.laurent:
                     p = self._cancel_conjugate(p, d, var, shift)

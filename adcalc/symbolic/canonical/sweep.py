@@ -11,18 +11,22 @@ from adcalc.engine.primitives import PRIMITIVES
 from adcalc.engine.sweeps import Symbols, adjoint
 from adcalc.engine.tape import Tape
 from adcalc.symbolic.canonical.canon import Canon
+from adcalc.symbolic.canonical.domain import nowhere_defined
 from adcalc.symbolic.canonical.table import ADD, MUL
 
 
 def partials(tape: Tape, wrt: list[str],
-             too_large: Callable[[int], bool] | None = None) -> Tape | None:
+             too_large: Callable[[int], bool] | None = None, defined: bool = False
+             ) -> Tape | None:
     """The first partials of each output of ``tape`` by ``wrt`` (output by output, in
     the order of ``wrt``), built in the canonical form as they are made: the adjoint
     sweep runs with ``Canon`` as its algebra, so there is no derivative tape to build,
     prune and read back.  (Whether the form is too large is the caller's to decide, as
     ``canonical`` does against the derivative tape; ``too_large`` is asked about the
     untidied form's size, ``untidied``, before the costly tidying, and ``None`` returned
-    where it says yes.)"""
+    where it says yes.)  ``defined``: raise ``DomainError`` where ``tape`` has no value
+    anywhere (``domain.nowhere_defined``), from the form read here, once the partials are
+    written (what it adds to the table then changes no id they were written from)."""
     c = Canon()
     ids = c.read(tape)
     sweep = _Sweep(c)
@@ -32,8 +36,12 @@ def partials(tape: Tape, wrt: list[str],
         roots += [bar[tape.var_node[x]] for x in wrt]
     reached = c.reached(roots)
     if too_large is not None and too_large(untidied(c, reached)):
-        return None
-    return c.write(c.tidy(roots, reached), list(tape.variables))
+        out = None
+    else:
+        out = c.write(c.tidy(roots, reached), list(tape.variables))
+    if defined:
+        nowhere_defined(tape, c, ids)
+    return out
 
 
 def untidied(c: Canon, reached: list[int]) -> int:

@@ -1,0 +1,97 @@
+"""Formulas with no value anywhere, found in the canonical form: a division by a piece
+that is 0 everywhere (``1/(x - x)``, ``x/(sin(x)^2 + cos(x)^2 - 1)``), a logarithm, a
+square root or a fractional power of a piece that is negative wherever it is defined
+(``log(-exp(x))``, ``sqrt(-1 - x^2)``), an asin or acos of one that is beyond ±1
+everywhere (``asin(2 + x^2)``).  Their derivatives would print as formulas that mean
+nothing (``0``, ``1/0``), so ``diff`` says why instead, as it does for ``x/0``
+(``engine.describe.undefined_anywhere``, which sees numbers only).
+
+The tests are sufficient ones (``Signs.positive``): a piece they cannot place is taken as
+defined somewhere, so nothing defined anywhere is ever refused.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from adcalc.engine.describe import subexpression
+from adcalc.engine.primitives import DIV, OPCODE, POWC, PRIMITIVES
+from adcalc.engine.tape import Tape
+from adcalc.errors import DomainError
+from adcalc.symbolic.canonical.table import NUM
+
+if TYPE_CHECKING:
+    from adcalc.symbolic.canonical.canon import Canon
+
+_LOGS = frozenset(OPCODE[n] for n in ("log", "log2", "log10"))
+_SQRT = OPCODE["sqrt"]
+_ARCS = frozenset(OPCODE[n] for n in ("asin", "acos"))
+_WATCHED = _LOGS | _ARCS | {DIV, POWC, _SQRT}
+
+
+def nowhere_defined(tape: Tape, c: Canon | None = None, ids: list[int] | None = None
+                    ) -> None:
+    """Raise ``DomainError`` at the first node of ``tape`` that has no value at any
+    point; ``c`` and ``ids``: the tape already read into a ``Canon`` (else it is read)."""
+    ops = tape.ops
+    if not any(op in _WATCHED for op in ops):
+        return
+    if c is None or ids is None:
+        from adcalc.symbolic.canonical.canon import Canon
+
+        c = Canon()
+        ids = c.read(tape)
+    for i, op in enumerate(ops):
+        if op not in _WATCHED:
+            continue
+        a = tape.a0[i]
+        if op == DIV:
+            if c.nodes[ids[tape.a1[i]]] == (NUM, 0):
+                raise _nowhere(tape, i, tape.a1[i], "0 everywhere")
+            continue
+        u = ids[a]
+        if op in _LOGS:
+            if c.nodes[u] == (NUM, 0) or c.positive(c.neg(u)):
+                raise _nowhere(tape, i, a, "0 or negative wherever it is defined")
+        elif op == POWC and c.nodes[u] == (NUM, 0) and _negative(tape.consts[i]):
+            raise _nowhere(tape, i, a, "0 everywhere")
+        elif op == _SQRT or (op == POWC and _fractional(tape.consts[i])):
+            if c.positive(c.neg(u)):
+                raise _nowhere(tape, i, a, "negative wherever it is defined")
+        elif op in _ARCS and (c.positive(c.sub(u, c.one))
+                              or c.positive(c.sub(c.minus_one, u))):
+            raise _nowhere(tape, i, a, "beyond -1 and 1 wherever it is defined")
+    # a denominator that is 0 once tidied (sin(x)^2 + cos(x)^2 - 1): all tidied at once
+    below = [(i, tape.a1[i] if op == DIV else tape.a0[i]) for i, op in enumerate(ops)
+             if op == DIV or (op == POWC and _negative(tape.consts[i]))]
+    below = [(i, a) for i, a in below if c.nodes[ids[a]][0] != NUM]
+    if below:
+        for (i, a), t in zip(below, c.tidy([ids[a] for _, a in below]), strict=True):
+            if c.nodes[t] == (NUM, 0):
+                raise _nowhere(tape, i, a, "0 everywhere")
+
+
+def _negative(k: object) -> bool:
+    try:
+        return float(k) < 0  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return False
+
+
+def _fractional(k: object) -> bool:
+    """Whether exponent ``k`` is a number that is not whole (``x^(1/2)``, ``x^1.5``)."""
+    try:
+        return float(k) != int(float(k))  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return False
+
+
+def _nowhere(tape: Tape, i: int, arg: int, where: str) -> DomainError:
+    prim = PRIMITIVES[tape.ops[i]]
+    what = subexpression(tape, i) or ("a quotient" if tape.ops[i] == DIV else f"a {prim.name}")
+    piece = subexpression(tape, arg) or "its argument"
+    if tape.ops[i] == DIV:
+        return DomainError(f"{what} divides by {piece}, which is 0 everywhere, so it has no "
+                           "value anywhere")
+    return DomainError(f"{what} has no value anywhere: {prim.domain}, and {piece} is "
+                       f"{where}")
