@@ -305,6 +305,17 @@ def test_an_expression_defined_somewhere_is_differentiated(cli, text: str) -> No
     assert r.exit_code == 0 and "∂f/∂x" in r.stdout, (text, r.stderr)
 
 
+@pytest.mark.parametrize(("text", "want"), [
+    ("abs(x - y) - abs(y - x)", ["0", "0"]), ("abs(-x) - abs(x)", ["0"]),
+    ("sign(y - x) + sign(x - y) + x", ["0", "1"]),
+])
+def test_abs_and_sign_know_their_parity(cli, text: str, want: list[str]) -> None:
+    """|-u| = |u| and sign(-u) = -sign(u): u and -u meet as one piece, and cancel."""
+    r = cli("diff", text)
+    assert r.exit_code == 0, r.stderr
+    assert [line.split(" = ")[1] for line in r.stdout.splitlines() if "∂f" in line] == want
+
+
 def test_values_at_the_point_in_latex_and_a_constant_says_so(cli) -> None:
     out = cli("diff", "x^2*y", "--at", "x=1,y=2", "--format", "latex").stdout
     assert r"\left.\frac{\partial f}{\partial x}\right|_{x = 1,\, y = 2} &= 4" in out

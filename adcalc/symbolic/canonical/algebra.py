@@ -371,6 +371,11 @@ class Algebra(Signs):
             return self.pow(args[0], self.half)
         if op == _ABS and self.nonnegative(args[0]):
             return args[0]
+        if op in (_ABS, _SIGN) and self._leads_negative(args[0]):
+            # |-u| = |u|, sign(-u) = -sign(u): of u and -u the one whose first term is
+            # positive (|y - x| and |x - y| are one node, and cancel)
+            inside = self.neg(args[0])
+            return self.fn(op, (inside,)) if op == _ABS else self.neg(self.fn(op, (inside,)))
         inner = self.nodes[args[0]]
         if op == _LOG and inner[0] == FN and inner[1] == _EXP:
             return inner[2][0]  # log(exp(u)) = u
@@ -387,6 +392,18 @@ class Algebra(Signs):
             if out is not None:
                 return out
         return self._intern((FN, op, tuple(args)))
+
+    def _leads_negative(self, i: int) -> bool:
+        """Whether ``i`` is written with a minus in front of its first term: a product
+        with a negative coefficient, or a sum whose term of the least id has a negative
+        one (``1 - x``; a constant alone is no term).  Of ``u`` and ``-u`` just one does."""
+        node = self.nodes[i]
+        if node[0] == MUL:
+            return type(node[1]) in RATIONAL and node[1] < 0
+        if node[0] == ADD:
+            k = node[2][0][1]
+            return type(k) in RATIONAL and k < 0
+        return False
 
     def _exp_of_logs(self, u: int) -> int | None:
         """exp(u) with each ``k·log(v)`` term of ``u`` taken out as ``v^k`` (an identity
