@@ -265,6 +265,12 @@ class Replacing:
             raise InputError(f"cannot write the output {target!r}: "
                              f"{exc.strerror or exc}") from None
         os.close(fd)
+        try:  # mkstemp makes it 0600: the mode a new file gets (umask), or the one replaced
+            mode = os.stat(target).st_mode & 0o7777 if os.path.isfile(target) else (
+                0o666 & ~_umask())
+            os.chmod(self.path, mode)
+        except OSError:
+            pass
         self.target = target
 
     def __enter__(self) -> str:
@@ -285,6 +291,15 @@ class Replacing:
         if kind is None:
             raise exc
         return False
+
+
+def _umask() -> int:
+    """The process's umask (read by setting it, then setting it back)."""
+    import os
+
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def batch_tape(expression: Any, variables: Sequence[str] | None, kind: str = "gradient"

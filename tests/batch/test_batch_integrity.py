@@ -162,6 +162,27 @@ def test_an_existing_output_is_refused_unless_overwrite(cli, tmp_path) -> None:
     assert src.read_text() == "x\n1\n"
 
 
+def test_an_output_file_gets_the_mode_a_new_file_gets_or_the_one_it_replaces(
+        cli, tmp_path) -> None:
+    """Written beside the target and moved onto it, yet not left 0600 (``mkstemp``'s): a
+    new file has the mode the umask gives, a replaced one keeps its own."""
+    import os
+
+    src = tmp_path / "p.csv"
+    src.write_text("x\n1\n")
+    old = os.umask(0o022)
+    try:
+        for name in ("o.csv", "o.parquet"):
+            out = tmp_path / name
+            assert cli("grad", "x", "--points", str(src), "-o", str(out)).exit_code == 0
+            assert out.stat().st_mode & 0o777 == 0o644, name
+            out.chmod(0o640)
+            r = cli("grad", "x", "--points", str(src), "-o", str(out), "--overwrite")
+            assert r.exit_code == 0 and out.stat().st_mode & 0o777 == 0o640, name
+    finally:
+        os.umask(old)
+
+
 # -- the same cells through every path -------------------------------------------------
 CELL = st.one_of(
     st.floats(allow_nan=False, allow_infinity=False).map(repr),
