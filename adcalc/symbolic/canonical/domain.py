@@ -7,7 +7,7 @@ nothing (``0``, ``1/0``), so ``diff`` says why instead, as it does for ``x/0``
 (``engine.describe.undefined_anywhere``, which sees numbers only).
 
 The tests are sufficient ones (``Signs.positive``): a piece they cannot place is taken as
-defined somewhere, so nothing defined anywhere is ever refused.
+defined somewhere, so an expression that has a value at some point is never refused.
 """
 
 from __future__ import annotations
