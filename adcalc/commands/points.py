@@ -265,12 +265,10 @@ class Replacing:
             raise InputError(f"cannot write the output {target!r}: "
                              f"{exc.strerror or exc}") from None
         os.close(fd)
-        try:  # mkstemp makes it 0600: the mode a new file gets (umask), or the one replaced
+        with contextlib.suppress(OSError):  # mkstemp makes it 0600: the mode a new file
             mode = os.stat(target).st_mode & 0o7777 if os.path.isfile(target) else (
-                0o666 & ~_umask())
+                0o666 & ~_umask())  # gets (the umask), or the one it replaces
             os.chmod(self.path, mode)
-        except OSError:
-            pass
         self.target = target
 
     def __enter__(self) -> str:

@@ -44,27 +44,23 @@ def nowhere_defined(tape: Tape, c: Canon | None = None, ids: list[int] | None = 
     for i, op in enumerate(ops):
         if op not in _WATCHED:
             continue
+        if op == DIV or (op == POWC and _negative(tape.consts[i])):
+            continue  # (a denominator: below, with the others)
         a = tape.a0[i]
-        if op == DIV:
-            if c.nodes[ids[tape.a1[i]]] == (NUM, 0):
-                raise _nowhere(tape, i, tape.a1[i], "0 everywhere")
-            continue
         u = ids[a]
         if op in _LOGS:
             if c.nodes[u] == (NUM, 0) or c.positive(c.neg(u)):
                 raise _nowhere(tape, i, a, "0 or negative wherever it is defined")
-        elif op == POWC and c.nodes[u] == (NUM, 0) and _negative(tape.consts[i]):
-            raise _nowhere(tape, i, a, "0 everywhere")
         elif op == _SQRT or (op == POWC and _fractional(tape.consts[i])):
             if c.positive(c.neg(u)):
                 raise _nowhere(tape, i, a, "negative wherever it is defined")
         elif op in _ARCS and (c.positive(c.sub(u, c.one))
                               or c.positive(c.sub(c.minus_one, u))):
             raise _nowhere(tape, i, a, "beyond -1 and 1 wherever it is defined")
-    # a denominator that is 0 once tidied (sin(x)^2 + cos(x)^2 - 1): all tidied at once
+    # a denominator that is 0 as read (x - x) or once tidied (sin(x)^2 + cos(x)^2 - 1):
+    # all tidied at once (a number is its own tidy form)
     below = [(i, tape.a1[i] if op == DIV else tape.a0[i]) for i, op in enumerate(ops)
              if op == DIV or (op == POWC and _negative(tape.consts[i]))]
-    below = [(i, a) for i, a in below if c.nodes[ids[a]][0] != NUM]
     if below:
         for (i, a), t in zip(below, c.tidy([ids[a] for _, a in below]), strict=True):
             if c.nodes[t] == (NUM, 0):
