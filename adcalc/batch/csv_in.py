@@ -44,10 +44,8 @@ class Records:
         self.chars = 0
         self.line = line
         """Lines read (``line``: lines before this stream's first, for the messages)."""
-        self.lone_cr = False
-        """Whether a line ended at a lone ``\r``."""
-        csv.field_size_limit(max(csv.field_size_limit(), MAX_TEXT))
-        self.reader = csv.reader(self._lines())
+        csv.field_size_limit(MAX_TEXT)  # (a cell of many lines: bounded as a line is)
+        self.reader = csv.reader(self._lines(), strict=True)
 
     def _lines(self) -> Iterator[str]:
         readline = self.stream.readline
@@ -68,7 +66,6 @@ class Records:
             if "\r" in line:
                 pieces = _LONE_CR.split(line)
                 self.line += len(pieces) - 1
-                self.lone_cr = self.lone_cr or len(pieces) > 1
                 yield from pieces
             else:
                 yield line
@@ -77,15 +74,26 @@ class Records:
         """Every record that has a non-blank cell (blank lines are not rows)."""
         reader = self.reader
         while True:
+            start = self.line + 1
             try:
                 record = next(reader)
             except StopIteration:
                 return
             except csv.Error as exc:
-                raise InputError(f"line {self.line} of the points is not valid CSV: "
-                                 f"{exc}") from None
+                raise InputError(self._invalid(start, str(exc))) from None
             if any(cell.strip() for cell in record):
                 yield record
+
+
+    def _invalid(self, start: int, error: str) -> str:
+        """Why the record from line ``start`` is not CSV, as the csv module says it."""
+        if "unexpected end of data" in error:
+            return (f"line {start} of the points opens a quoted cell that is never closed "
+                    "(a quote in a cell is written twice, inside quotes: \"12\"\" pipe\")")
+        if "field larger than field limit" in error:
+            return (f"the record from line {start} of the points has a cell longer than "
+                    f"{MAX_TEXT:,} bytes (a quote opened there and never closed?)")
+        return f"line {self.line} of the points is not valid CSV: {error}"
 
 
 def read_header(records: Iterator[list[str]]) -> list[str]:
@@ -208,21 +216,25 @@ def count(data: bytes, byte: bytes) -> int:
 
 
 def record_end(data: bytes, final: bool) -> int:
-    """Where the last whole record of ``data`` ends (just after its new line; the end of
-    ``data`` when ``final``), 0 if none does.  ``data`` starts outside a quoted cell, so a
-    new line ends a record where the quotes before it are even in number."""
-    if b'"' not in data:  # (memchr: no count of the block's bytes in the usual case)
-        return len(data) if final else data.rfind(b"\n") + 1
-    if final and count(data, b'"') % 2 == 0:
+    """Where the last whole record of ``data`` ends (just after its line's end: ``\n``,
+    ``\r\n`` or a lone ``\r``; the end of ``data`` when ``final``), 0 if none does.
+    ``data`` starts outside a quoted cell, so a line's end ends a record where the quotes
+    before it are even in number."""
+    quoted = b'"' in data  # (memchr: no count of the block's bytes in the usual case)
+    if final and (not quoted or count(data, b'"') % 2 == 0):
         return len(data)
     end = data.rfind(b"\n")
-    if end < 0 or count(data[:end], b'"') % 2 == 0:
-        return end + 1
+    end = max(end, data.rfind(b"\r", end + 1, len(data) - 1))  # (a lone \r after it; a
+    if not quoted or end < 0 or count(data[:end], b'"') % 2 == 0:  # last \r may be a
+        return end + 1  # \r\n's)
     import numpy as np
 
     array = np.frombuffer(data, np.uint8)
     quotes = np.flatnonzero(array == 34)
     ends = np.flatnonzero(array == 10)
+    if b"\r" in data:
+        cr = np.flatnonzero(array[:-1] == 13)
+        ends = np.union1d(ends, cr[array[cr + 1] != 10])
     ends = ends[np.searchsorted(quotes, ends) % 2 == 0]
     return int(ends[-1]) + 1 if ends.size else 0
 
@@ -359,23 +371,21 @@ class CsvPieces:
 
     def __iter__(self) -> Iterator[Piece]:
         feed, width, number, used = self.feed, len(self.header), 1, self.feed.used
-        if self.records.lone_cr:  # the header's line went on past a lone \r
-            yield from self._python(self.rows_in, number)
-            return
         while True:
             feed.fill(self.block)
-            cut = record_end(feed.pending, feed.eof)
-            while not cut and not feed.eof and len(feed.pending) < MAX_TEXT:
-                feed.fill(min(2 * len(feed.pending), MAX_TEXT))  # (a longer record: no cut,
-                cut = record_end(feed.pending, feed.eof)  # and adcalc's reader says so)
             if not feed.pending:
                 return
+            cut = record_end(feed.pending, feed.eof)
             chunk = feed.pending[:cut]
             lines = count(chunk, b"\n") + (not chunk.endswith(b"\n"))
             how = survey(chunk, width, lines) if cut else "rest"
-            if how == "rest":  # adcalc's reader from here on: it says where records end
-                yield from self._python(iter(Records(feed, self.line)), number)
-                return
+            if how == "rest":  # adcalc's reader says where records end, to past this block
+                for piece in self._python(self._until(feed.used + len(feed.pending)),
+                                          number):
+                    number += piece.frame.height
+                    yield piece
+                used = feed.used
+                continue
             feed.take(cut)
             whole = chunk if chunk.endswith(b"\n") else chunk + b"\n"  # (polars takes an
             frame = None  # extra empty cell in a last record that has no new line)
@@ -397,6 +407,18 @@ class CsvPieces:
                 pieces[-1].used = feed.used - used
                 used = feed.used
             yield from pieces
+
+    def _until(self, end: int) -> Iterator[list[str]]:
+        """The records adcalc's reader reads from the feed until it has handed on ``end``
+        bytes (a block whose quotes are not well formed, or a record longer than a block):
+        then the feed stands at a record's start, and polars reads on from there."""
+        records = Records(self.feed, self.line)
+        for record in records:
+            self.line = records.line
+            yield record
+            if self.feed.used >= end:
+                return
+        self.line = records.line
 
     def _parse(self, chunk: bytes) -> Any:
         """A chunk's cells by polars, blank rows dropped; None where polars gives up."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import threading
 from collections.abc import Iterator
 from typing import IO, Any, TypeVar
@@ -31,7 +32,10 @@ class Feed:
     def __init__(self, stream: IO[bytes] | IO[str], what: str = "the points") -> None:
         self.stream = stream
         self.what = what
-        self.pending = b""
+        self._buf = b""
+        self._at = 0
+        """What is pending is ``_buf[_at:]``: a line handed on moves ``_at``, so reading a
+        big buffer a line at a time copies each byte once, not the rest per line."""
         self.eof = False
         self.used = 0
         """Bytes handed on so far (the progress bar's measure)."""
@@ -56,6 +60,13 @@ class Feed:
             raise InputError(f"cannot read {self.what}: {exc.strerror or exc}") from None
         return data.encode("utf-8") if isinstance(data, str) else data
 
+    @property
+    def pending(self) -> bytes:
+        """What has been read but not yet handed on."""
+        if self._at:
+            self._buf, self._at = self._buf[self._at:], 0
+        return self._buf
+
     def fill(self, want: int, enough: bytes | None = b"\n") -> None:
         """Read until ``pending`` holds ``want`` bytes or the stream ends; on a pipe that
         pauses, stop early once ``enough`` (a record's end) has been read."""
@@ -77,10 +88,14 @@ class Feed:
             parts.append(data)
             size += len(data)
             ready = ready or (enough is not None and enough in data)
-        self.pending = b"".join(parts)
+        self._buf = b"".join(parts)
 
     def take(self, n: int) -> bytes:
-        data, self.pending = self.pending[:n], self.pending[n:]
+        at = self._at
+        data = self._buf[at:at + n]
+        self._at = at + len(data)
+        if self._at == len(self._buf):
+            self._buf, self._at = b"", 0
         self.used += len(data)
         return data
 
@@ -93,15 +108,27 @@ class Feed:
             yield self.take(len(self.pending))
 
     def readline(self, limit: int = -1) -> bytes:
-        """A line (for adcalc's own CSV reader, which goes on from where this stands)."""
-        start = 0
+        """A line, ended by ``\n``, ``\r\n`` or a lone ``\r`` (for adcalc's own CSV
+        reader, which goes on from where this stands); at most ``limit`` bytes."""
+        searched = 0  # bytes of what is pending known to hold no line's end
         while True:
-            end = self.pending.find(b"\n", start)
-            if end >= 0 or self.eof or 0 <= limit <= len(self.pending):
-                n = len(self.pending) if end < 0 else end + 1
+            buf, at = self._buf, self._at
+            found = _END.search(buf, at + searched)
+            if found is not None and (found.end() < len(buf) or found.group() != b"\r"
+                                      or self.eof):  # (a \r last: a \n may come next)
+                n = found.end() - at
+            else:
+                n = len(buf) - at if self.eof else -1
+            if n < 0 and 0 <= limit <= len(buf) - at:
+                n = limit
+            if n >= 0:
                 return self.take(n if limit < 0 else min(n, limit))
-            start = len(self.pending)
-            self.fill(max(2 * start, 1 << 16), None)
+            searched = max(0, len(buf) - at - 1)
+            self.fill(max(2 * (len(buf) - at), 1 << 16), None)
+
+
+_END = re.compile(rb"\r\n?|\n")
+"""A line's end: ``\n``, ``\r\n`` or a lone ``\r``, as Python's ``newline=""`` reads."""
 
 
 def widen(fd: int) -> None:
