@@ -44,6 +44,85 @@ def header_and_body(meta: bytes) -> tuple[int, int]:
             struct.unpack_from("<q", meta, root + body)[0] if body else 0)
 
 
+def field_names(message: bytes) -> list[str]:
+    """The names of the columns a schema message (continuation marker and length first)
+    declares: Message.header → Schema.fields → each Field.name, read from the flatbuffer
+    (polars panics on a repeated name: it is refused before polars sees it)."""
+    start = 8 if message.startswith(CONTINUATION) else 4
+    return _names(message[start:], 2)
+
+
+def file_field_names(path: str) -> list[str]:
+    """The names of the columns an Arrow file declares in its footer (Footer.schema),
+    which every writer writes, whatever it writes at the start."""
+    import os
+
+    try:
+        with open(path, "rb") as f:
+            f.seek(-10, os.SEEK_END)
+            tail = f.read(10)
+            length = struct.unpack_from("<i", tail, 0)[0]
+            if tail[4:] != FILE_MAGIC or not 0 < length <= MAX_MESSAGE:
+                return []
+            f.seek(-10 - length, os.SEEK_END)
+            return _names(f.read(length), 1)
+    except (OSError, struct.error):
+        return []  # (polars says what is wrong with it)
+
+
+def _names(meta: bytes, schema_field: int) -> list[str]:
+    """The field names of the Schema table at field ``schema_field`` of a flatbuffer's
+    root table ([] where it holds none that can be read)."""
+
+    def slot(table: int, k: int) -> int:  # where field k of a table is, 0 if absent
+        vtable = table - struct.unpack_from("<i", meta, table)[0]
+        size = struct.unpack_from("<H", meta, vtable)[0]
+        at = 4 + 2 * k
+        offset = struct.unpack_from("<H", meta, vtable + at)[0] if at + 2 <= size else 0
+        return table + offset if offset else 0
+
+    def follow(at: int) -> int:  # an offset to a table, vector or string
+        return at + struct.unpack_from("<I", meta, at)[0]
+
+    names = []
+    try:
+        schema = slot(follow(0), schema_field)
+        fields = slot(follow(schema), 1) if schema else 0
+        if not fields:
+            return []
+        vector = follow(fields)
+        for k in range(struct.unpack_from("<I", meta, vector)[0]):
+            name = slot(follow(vector + 4 + 4 * k), 0)
+            if not name:
+                names.append("")
+                continue
+            text = follow(name)
+            length = struct.unpack_from("<I", meta, text)[0]
+            names.append(meta[text + 4:text + 4 + length].decode("utf-8", "replace"))
+    except (struct.error, IndexError):
+        return []  # (not a schema polars reads either: it says what is wrong)
+    return names
+
+
+def check_names(names: list[str], what: str) -> None:
+    """Refuse columns named twice, as a CSV header naming a column twice is refused."""
+    seen: dict[str, int] = {}
+    for k, name in enumerate(names, start=1):
+        if name in seen:
+            raise InputError(f"{what}: column {name!r} is named twice (columns {seen[name]} "
+                             f"and {k}); every column needs its own name")
+        seen[name] = k
+
+
+def schema_message(stream: Iterator[tuple[int, bytes]], what: str) -> bytes:
+    """The first message of an Arrow stream or file (``messages``): its schema."""
+    first = next(stream, None)
+    if first is None or first[0] != SCHEMA:
+        raise InputError(f"cannot read {what} as an Arrow IPC stream: it does not start "
+                         "with a schema")
+    return first[1]
+
+
 def messages(feed: Any, what: str) -> Iterator[tuple[int, bytes]]:
     """(kind, bytes) of each message of the stream on ``feed`` (an Arrow file's magic
     skipped), to the end of the stream."""
@@ -85,14 +164,11 @@ def frames(feed: Any, what: str) -> tuple[Any, Iterator[Any]]:
     import polars as pl
 
     stream = messages(feed, what)
-    first = next(stream, None)
-    if first is None or first[0] != SCHEMA:
-        raise InputError(f"cannot read {what} as an Arrow IPC stream: it does not start "
-                         "with a schema")
-    schema = first[1]
+    schema = schema_message(stream, what)
+    check_names(field_names(schema), what)
     try:
         empty = pl.read_ipc_stream(io.BytesIO(schema + END))
-    except Exception as exc:
+    except (Exception, pl.exceptions.PanicException) as exc:
         raise InputError(f"cannot read {what} as an Arrow stream: {exc}") from None
 
     def batches() -> Iterator[Any]:
@@ -104,7 +180,7 @@ def frames(feed: Any, what: str) -> tuple[Any, Iterator[Any]]:
                 data = b"".join([schema, *dictionaries, message, END])
                 try:
                     yield pl.read_ipc_stream(io.BytesIO(data))
-                except Exception as exc:
+                except (Exception, pl.exceptions.PanicException) as exc:
                     raise InputError(f"cannot read {what} as an Arrow stream: "
                                      f"{exc}") from None
 

@@ -136,7 +136,7 @@ def open_points(source: str | IO[bytes] | IO[str], fmt: str | None, threads: int
     pl = polars(threads)
     name = source if isinstance(source, str) else "-"
     what = "the points on standard input" if name == "-" else f"the points file {name!r}"
-    if name != "-" and (fmt in ("parquet", "jsonl") or (fmt == "arrow" and _arrow_file(name))):
+    if name != "-" and fmt is not None and _scanned_file(name, fmt):
         return _scanned(pl, name, fmt, what, chunk_rows)
     if isinstance(source, str):
         stream, size = open_stream(source)
@@ -149,7 +149,7 @@ def open_points(source: str | IO[bytes] | IO[str], fmt: str | None, threads: int
         feed.fill(8, None)
         if fmt == "parquet" or (fmt == "arrow" and feed.pending.startswith(b"ARROW1")):
             path = _spooled(feed, fmt)  # its footer comes last: in a file until it comes
-            closing = [lambda: os.unlink(path)]
+            closing.append(lambda: os.unlink(path))
             points = _scanned(pl, path, fmt, what, chunk_rows)
         elif fmt == "csv":
             csv_pieces = CsvPieces(feed, block, chunk_rows)
@@ -188,19 +188,23 @@ def _scanned(pl: Any, path: str, fmt: str, what: str, chunk_rows: int | None) ->
 
     if not (Path(path).exists() or (glob.has_magic(path) and glob.glob(path))):
         raise InputError(f"the points file {path!r} does not exist")
+    if fmt == "arrow" and not glob.has_magic(path):
+        from adcalc.batch.arrow_ipc import check_names, file_field_names
+
+        check_names(file_field_names(path), what)  # (polars' scan: a name twice, rows lost)
     try:
         frame = (pl.scan_parquet(path) if fmt == "parquet" else pl.scan_ipc(path)
                  if fmt == "arrow" else pl.scan_ndjson(path, infer_schema_length=None))
         schema = dict(frame.collect_schema())
         total = int(frame.select(pl.len()).collect().item()) if fmt != "jsonl" else None
-    except Exception as exc:  # polars raises its own kinds: say which file, and why
+    except (Exception, pl.exceptions.PanicException) as exc:  # (polars: its own kinds)
         raise InputError(f"cannot read {what} as {KINDS[fmt]}: {exc}") from None
 
     def batches() -> Iterator[Any]:
         stream = frame.collect_batches(chunk_size=chunk_rows or CHUNK_ROWS)
         try:
             yield from stream
-        except Exception as exc:
+        except (Exception, pl.exceptions.PanicException) as exc:
             raise InputError(f"cannot read {what} as {KINDS[fmt]}: {exc}") from None
         finally:  # stopped early: polars' threads end before Python does
             stop = getattr(stream, "stop", None)
@@ -210,16 +214,36 @@ def _scanned(pl: Any, path: str, fmt: str, what: str, chunk_rows: int | None) ->
     return Points(schema, _sliced(batches(), chunk_rows), total=total)
 
 
-def _arrow_file(path: str) -> bool:
-    """Whether ``path`` is an Arrow IPC file (``ARROW1``, a footer last), which polars'
-    scan reads batch by batch, rather than an Arrow stream (``.arrows``)."""
+def _scanned_file(path: str, fmt: str) -> bool:
+    """Whether polars' scan reads ``path`` (a file that can be read again and sought in,
+    or a glob of files): a Parquet file or an Arrow IPC file (``ARROW1``, a footer last).
+    A pipe, a named one (``mkfifo``) or ``<(…)``, is read as standard input is: an Arrow
+    stream a batch at a time, Parquet and an Arrow file kept in a temporary file until
+    it ends; JSON Lines are read a block at a time from a file or a pipe alike, so the
+    same bytes give the same rows."""
     import glob
+    import os
+    import stat
 
-    named = glob.glob(path) if glob.has_magic(path) else [path]
+    if fmt not in ("parquet", "arrow", "jsonl"):
+        return False
+    if glob.has_magic(path):
+        named = glob.glob(path)
+        if not named:
+            return False
+        path = named[0]
+        if fmt == "jsonl":
+            return True  # (many files: polars' scan)
+    elif fmt == "jsonl":
+        return False
     try:
-        with open(named[0], "rb") as f:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return False
+        if fmt == "parquet":
+            return True
+        with open(path, "rb") as f:
             return f.read(6) == b"ARROW1"
-    except (OSError, IndexError):
+    except OSError:
         return False
 
 
@@ -240,15 +264,25 @@ def _spooled(feed: Feed, fmt: str) -> str:
 
 
 def _json_lines(pl: Any, feed: Feed, what: str, block: int, chunk_rows: int | None) -> Points:
-    """JSON Lines from a stream, a block of whole lines at a time, each read with the
-    columns and types of the first block (a later line with another key, or a value of
-    another type, stops with a message)."""
+    """JSON Lines from a file or a pipe, a block of whole lines at a time (a line at most
+    ``MAX_TEXT`` bytes; a byte-order mark first is dropped), each read with the columns
+    and types of the first block: a later line with another key, or a value that its
+    column's type does not hold, stops with a message naming its row."""
+    from adcalc.frontend.inputs import MAX_TEXT
+
+    state = {"lines": 0, "rows": 0}
 
     def blocks() -> Iterator[bytes]:
+        feed.fill(3, None)
+        if feed.pending.startswith(b"\xef\xbb\xbf"):
+            feed.take(3)
         while True:
             feed.fill(block or BLOCK)
             end = len(feed.pending) if feed.eof else feed.pending.rfind(b"\n") + 1
             while not end and not feed.eof:
+                if len(feed.pending) > MAX_TEXT:
+                    raise InputError(f"line {state['lines'] + 1:,} of the points is longer "
+                                     f"than {MAX_TEXT:,} bytes")
                 feed.fill(2 * len(feed.pending))
                 end = len(feed.pending) if feed.eof else feed.pending.rfind(b"\n") + 1
             if not feed.pending:
@@ -258,29 +292,78 @@ def _json_lines(pl: Any, feed: Feed, what: str, block: int, chunk_rows: int | No
     def read(data: bytes) -> Any:
         try:
             return pl.read_ndjson(io.BytesIO(data), infer_schema_length=None)
-        except Exception as exc:
-            raise InputError(f"cannot read {what} as JSON Lines: {exc}") from None
+        except (Exception, pl.exceptions.PanicException) as exc:
+            raise InputError(_not_json(data, state["lines"], what, exc)) from None
 
     chunks = blocks()
-    first = read(next(chunks, b""))
+    data = next(chunks, b"")
+    first = read(data)
     schema = dict(first.schema)
+    state["lines"] += data.count(b"\n")
 
     def frames() -> Iterator[Any]:
+        state["rows"] = first.height
         yield first
         for data in chunks:
             frame = read(data)
+            state["lines"] += data.count(b"\n")
             extra = [c for c in frame.columns if c not in schema]
-            try:
-                if extra:
-                    raise ValueError(f"a key {extra[0]!r} the first lines do not have")
-                yield frame.select(pl.col(c).cast(t, strict=True) if c in frame.columns
-                                   else pl.lit(None, t).alias(c) for c, t in schema.items())
-            except Exception as exc:
-                raise InputError(f"{what}: the lines after the first {len(first):,} hold "
-                                 f"{exc}; the columns and their types are the first "
-                                 "block's on a pipe: give the points in a file") from None
+            if extra:
+                k = frame.get_column(extra[0]).is_not_null().arg_true()[0]
+                raise InputError(f"{what}: row {state['rows'] + k + 1:,} has a key "
+                                 f"{extra[0]!r} that the rows before do not have")
+            frame = frame.select(pl.col(c) if c in frame.columns else pl.lit(None, t).alias(c)
+                                 for c, t in schema.items())
+            for c, t in schema.items():
+                column = frame.get_column(c)
+                if column.dtype == t:
+                    continue
+                lost = _lost(pl, column, t)
+                if lost is None:
+                    frame = frame.with_columns(column.cast(t).alias(c))
+                    continue
+                k = lost
+                raise InputError(
+                    f"{what}: row {state['rows'] + k + 1:,}, column {c!r}: "
+                    f"{column[k]!r} is not {t}, the type the first "
+                    f"{first.height:,} rows give the column (the types of JSON Lines are "
+                    "those of the first block of lines: write 1.0, not 1, in a column of "
+                    "doubles)")
+            state["rows"] += frame.height
+            yield frame
 
     return Points(schema, _sliced(frames(), chunk_rows))
+
+
+def _lost(pl: Any, column: Any, dtype: Any) -> int | None:
+    """The first row whose value ``dtype`` does not hold as it is (1.5 as an Int64, text
+    as a number, a long Int64 as a double), None if it holds them all."""
+    try:
+        cast = column.cast(dtype, strict=False)
+        back = cast.cast(column.dtype, strict=False)
+        lost = (column.is_not_null() & (cast.is_null() | (back != column).fill_null(True)))
+        rows = lost.arg_true()
+    except Exception:
+        return 0
+    return int(rows[0]) if rows.len() else None
+
+
+def _not_json(data: bytes, before: int, what: str, exc: Exception) -> str:
+    """Why a block of JSON Lines cannot be read: the first line that is not a JSON
+    object, or polars' reason in its own words."""
+    import json
+
+    for k, line in enumerate(data.split(b"\n"), start=before + 1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except ValueError as error:
+            return f"line {k:,} of {what} is not JSON: {error}"
+        if not isinstance(value, dict):
+            return f"line {k:,} of {what} is not a JSON object ({type(value).__name__})"
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return f"cannot read {what} as JSON Lines: {reason}"
 
 
 def numbers(pl: Any, name: str, series: Any, bad: dict[int, str]) -> Any:

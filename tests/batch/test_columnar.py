@@ -78,7 +78,7 @@ def test_standard_input_and_output(cli, tmp_path, points) -> None:
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--points", "PTS", "-o", "out.txt"], "names no format"),
-    (["--points", "missing.parquet"], "does not exist"),
+    (["--points", "missing.parquet"], "No such file or directory"),
     (["--points", "BROKEN"], "cannot read the points file"),
     (["--points", "PTS", "-o", "OUT"], ""),
 ])

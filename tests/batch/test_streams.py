@@ -136,7 +136,9 @@ def test_input_format_wrong_for_the_bytes_is_a_clear_error() -> None:
                       ("jsonl", as_format("arrow")), ("arrow", as_format("parquet"))):
         r = here("grad", EXPRESSION, "--points", "-", "--input-format", fmt, data=data)
         assert r.returncode == 2, (fmt, r.stderr)
-        assert r.stderr.startswith(b"error: cannot read the points on standard input as ")
+        assert r.stderr.startswith((b"error: cannot read the points on standard input as ",
+                                    b"error: line 1 of the points on standard input is not "
+                                    b"JSON"))
         assert b"Traceback" not in r.stderr and r.stdout == b""
 
 
@@ -150,7 +152,9 @@ def test_input_format_wrong_for_the_bytes_is_a_clear_error() -> None:
     (b"\xff\xff\xff\xff", b"as an Arrow IPC stream"),
     (b"ARROW1\x00\x00garbage", b"as an Arrow IPC file"),
     (b"PAR1garbage", b"as Parquet"),
-    (b'{"x": 1, "y": 2}\nnot json\n', b"as JSON Lines"),
+    (b'{"x": 1, "y": 2}\nnot json\n', b"line 2 of the points on standard input is not JSON"),
+    (b'{"x": 1, "y": 2}\n[1, 2]\n', b"line 2 of the points on standard input is not a JSON "
+                                    b"object"),
 ])
 def test_bad_standard_input_is_a_message_not_a_traceback(data, said) -> None:
     r = (adcalc if not data else here)("grad", "x*y", "--points", "-", data=data)

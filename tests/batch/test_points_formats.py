@@ -1,0 +1,134 @@
+"""Points in the typed formats and JSON Lines, from files, named pipes and standard input:
+a column named twice is refused in every one, a named pipe is read as a pipe (never
+hangs), and JSON Lines give the same rows or the same message from a file and a pipe."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from adcalc.batch.columnar import open_points
+from adcalc.errors import InputError
+
+pa = pytest.importorskip("pyarrow")
+ipc = pytest.importorskip("pyarrow.ipc")
+
+
+def adcalc(*args: str, data: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "adcalc", *args], input=data,
+                          capture_output=True, timeout=120)
+
+
+def table(names: list[str]) -> object:
+    columns = [pa.array([1.0, 2.0]), pa.array([3.0, 4.0]), pa.array(["a", "b"]),
+               pa.array(["c", "d"])]
+    return pa.Table.from_arrays(columns[:len(names)], names=names)
+
+
+def write(path: str, t: object, stream: bool) -> bytes:
+    with (ipc.new_stream if stream else ipc.new_file)(path, t.schema) as w:
+        w.write_table(t)
+    with open(path, "rb") as f:
+        return f.read()
+
+
+@pytest.mark.parametrize("stream", [True, False], ids=["stream", "file"])
+def test_an_arrow_column_named_twice_is_refused_from_a_file_and_a_pipe(tmp_path, stream):
+    path = str(tmp_path / ("dup.arrows" if stream else "dup.arrow"))
+    data = write(path, table(["x", "y", "l", "l"]), stream)
+    for args, given in (([path], b""), (["-"], data)):
+        r = adcalc("grad", "x*y", "--points", *args, data=given)
+        assert r.returncode == 2, r.stderr
+        assert b"column 'l' is named twice (columns 3 and 4)" in r.stderr
+        assert b"panicked" not in r.stderr and b"Traceback" not in r.stderr
+
+
+def feed_fifo(path: str, data: bytes) -> threading.Thread:
+    def run() -> None:
+        with open(path, "wb") as f:
+            f.write(data)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
+@pytest.mark.parametrize("name", ["p.arrows", "p.arrow", "p.parquet", "p.jsonl", "p.csv"])
+def test_a_named_pipe_is_read_as_a_pipe_in_every_format(tmp_path, name) -> None:
+    import polars as pl
+
+    frame = pl.DataFrame({"x": [1.5, 2.0], "y": [2.0, 0.5], "l": ["a", "b"]})
+    source = tmp_path / ("src" + name[1:])
+    {"arrows": lambda: frame.write_ipc_stream(source), "arrow": lambda: frame.write_ipc(source),
+     "parquet": lambda: frame.write_parquet(source), "jsonl": lambda: frame.write_ndjson(source),
+     "csv": lambda: frame.write_csv(source)}[name.split(".")[1]]()
+    expected = adcalc("grad", "x*y", "--points", str(source))
+    assert expected.returncode == 0, expected.stderr
+    fifo = str(tmp_path / name)
+    os.mkfifo(fifo)
+    feeding = feed_fifo(fifo, source.read_bytes())
+    r = adcalc("grad", "x*y", "--points", fifo)
+    feeding.join(timeout=10)
+    assert (r.returncode, r.stdout, r.stderr) == (0, expected.stdout, b"")
+
+
+def jsonl(rows: list[dict[str, object]]) -> bytes:
+    return "".join(json.dumps(r) + "\n" for r in rows).encode()
+
+
+def read(data: bytes, block: int) -> list[tuple[object, ...]]:
+    points = open_points(io.BytesIO(data), "jsonl", block=block)
+    try:
+        return [row for piece in points.pieces for row in piece.frame.rows()]
+    finally:
+        points.close()
+
+
+def test_json_lines_keep_the_first_block_s_types_where_a_later_block_fits_them() -> None:
+    rows = [{"x": k + 0.5, "y": 1.0, "id": k} for k in range(200)]
+    rows += [{"x": k, "y": 2, "id": k} for k in range(200, 400)]  # ints a double holds
+    got = read(jsonl(rows), 256)
+    assert got == [(r["x"] * 1.0, r["y"] * 1.0, r["id"]) for r in rows]
+
+
+@pytest.mark.parametrize(("later", "said"), [
+    ({"x": 1.5, "y": 2.0, "id": "s7"}, "row 301, column 'id': 's7' is not Int64"),
+    ({"x": 1.5, "y": 2.0, "id": 2.5}, "row 301, column 'id': 2.5 is not Int64"),
+    ({"x": 1.5, "y": 2.0, "id": 1, "z": 3}, "row 301 has a key 'z' that the rows before"),
+])
+def test_a_json_lines_row_the_first_block_s_types_do_not_hold_is_named(later, said) -> None:
+    rows = [{"x": k + 0.5, "y": 1.0, "id": k} for k in range(300)] + [later]
+    rows += [{"x": 1.5, "y": 1.0, "id": 1}] * 5
+    with pytest.raises(InputError, match=said):
+        read(jsonl(rows), 512)
+
+
+def test_json_lines_from_a_file_and_a_pipe_give_the_same_bytes_and_message(tmp_path) -> None:
+    rows = [{"x": k / 7, "y": 1, "tag": k} for k in range(150_000)]
+    rows += [{"x": 1.0, "y": 1, "tag": "s"}]
+    path = tmp_path / "drift.jsonl"
+    path.write_bytes(jsonl(rows))
+    from_file = adcalc("grad", "x*y", "--points", str(path))
+    from_pipe = adcalc("grad", "x*y", "--points", "-", data=path.read_bytes())
+    assert from_file.returncode == from_pipe.returncode == 2
+    assert from_file.stdout == from_pipe.stdout
+    for r in (from_file, from_pipe):
+        assert b"row 150,001, column 'tag': 's' is not Int64" in r.stderr, r.stderr
+        assert b"strict_cast" not in r.stderr and len(r.stderr.splitlines()) == 1
+
+
+def test_json_lines_with_a_byte_order_mark_and_a_line_past_the_limit(monkeypatch) -> None:
+    assert read(b'\xef\xbb\xbf{"x": 1, "y": 2}\n', 0) == [(1, 2)]
+    from adcalc.frontend import inputs
+
+    monkeypatch.setattr(inputs, "MAX_TEXT", 1024)
+    data = jsonl([{"x": 1, "y": 2}] * 3 + [{"x": 1, "y": 2, "s": "z" * 5000}])
+    with pytest.raises(InputError, match="line 4 of the points is longer than 1,024 bytes"):
+        read(data, 64)
