@@ -141,3 +141,13 @@ def caret(text: str, pos: int | None) -> str:
         line = prefix + line[start : start + width] + suffix
         col = col - start + len(prefix)
     return f"\n  {line}\n  {' ' * col}^"
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP (``kill``, ``timeout``, a closed terminal) during a batch, raised
+    as Ctrl-C is, so that the same clean-up runs (no partial file of ``-o`` stays; a
+    file on standard output keeps whole rows); the exit code is 128 + the signal's."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum

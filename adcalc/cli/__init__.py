@@ -95,6 +95,33 @@ class errors_reported:
         return False
 
 
+class ClosedOutput:
+    """Standard output when the shell closed it (``>&-``): writing to it fails as writing
+    to a closed descriptor does (a message, exit 1); a run that writes to ``-o FILE``
+    needs none of it."""
+
+    buffer: Any = None
+
+    def __init__(self) -> None:
+        self.buffer = self
+
+    def write(self, data: Any) -> int:
+        import errno
+
+        raise OSError(errno.EBADF, "standard output is closed")
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        import errno
+
+        raise OSError(errno.EBADF, "standard output is closed")
+
+
 def run() -> None:
     """Console entry point: every ending is a message and an exit code, never a traceback.
 
@@ -102,9 +129,14 @@ def run() -> None:
     usage or parse error, 130 interrupted (Ctrl-C), 141 the reader of a pipe went away
     (``| head``: quietly, as other tools do).
     """
+    import contextlib
     import errno
     import os
 
+    if sys.stdout is None:  # (>&-: the shell closed it) writing says so, nothing else does
+        sys.stdout = ClosedOutput()
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (the exit code still speaks)
     try:
         try:
             # bare adcalc on a terminal: the REPL (piped, it prints the help as ever)
@@ -123,12 +155,15 @@ def run() -> None:
     except click.ClickException as exc:
         exc.show()
         code = exc.exit_code
-    except (click.Abort, KeyboardInterrupt):
-        code = 130  # Ctrl-C: the shell's own status for SIGINT, and no "Aborted!"
+    except (click.Abort, KeyboardInterrupt) as exc:
+        cause = exc.__cause__ if isinstance(exc, click.Abort) else exc  # (click's Abort)
+        code = 128 + getattr(cause, "signum", 2)  # Ctrl-C: 130, the shell's own status
+        # for SIGINT, and no "Aborted!"; SIGTERM, SIGHUP in a batch: 143, 129
     except OSError as exc:
         # Point stdout at the null device, so the flush at exit cannot fail again.
         null = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(null, sys.stdout.fileno())
+        with contextlib.suppress(OSError, ValueError):  # (none: the shell closed it)
+            os.dup2(null, sys.stdout.fileno())
         if exc.errno == errno.EPIPE:
             code = 141  # | head: the reader has all it wants
         else:

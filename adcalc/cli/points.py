@@ -27,7 +27,7 @@ def sweep_points(kind: str, expression: Any, points: str, fmt: str, digits: int 
         if given:
             raise click.UsageError(f"{flag} does not go with --points ({why})")
     refuse_for_points(fmt, digits)
-    with errors_reported(), stage("batch"):
+    with errors_reported(), stage("batch"), terminated_as_interrupted():
         if engine == "dask":
             return dask_batch(kind, expression, points, files[0], variables, strict,
                               overwrite, fmt, files[1:])
@@ -92,6 +92,30 @@ def batch(expression: Any, points: str, fmt: str, mode: str, variables: list[str
         click.echo(spell(bad_rows_message(summary), FLAGS), err=True)
 
 
+@contextlib.contextmanager
+def terminated_as_interrupted() -> Any:
+    """SIGTERM and SIGHUP raised as Ctrl-C is (``errors.Terminated``), so that a batch
+    ended by ``kill`` or ``timeout`` cleans up as one ended by Ctrl-C does."""
+    import signal
+
+    from adcalc.errors import Terminated
+
+    def stop(signum: int, frame: Any) -> None:
+        raise Terminated(signum)
+
+    before = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is not None:
+            with contextlib.suppress(ValueError, OSError):  # (not the main thread)
+                before[number] = signal.signal(number, stop)
+    try:
+        yield
+    finally:
+        for number, handler in before.items():
+            signal.signal(number, handler)
+
+
 def open_for_writing(path: str) -> Any:
     """A pipe or a device named by ``-o``, opened to write bytes (a message if it cannot
     be)."""
@@ -119,8 +143,8 @@ def write_points(tape: Any, points: Any, target_format: str, target: Any, mode: 
         return run_points(tape, points, target_format, ChunksOut(target, target_format),
                           None, mode, names, strict, threads, kind, progress)
     try:
-        with open(target, "wb") as out:
-            return run_points(tape, points, target_format, ChunksOut(out, target_format),
+        with open(target, "wb") as out:  # (Replacing's file: gone if writing fails)
+            return run_points(tape, points, target_format, ChunksOut(out, target_format, False),
                               None, mode, names, strict, threads, kind, progress)
     except OSError as exc:
         if isinstance(exc, BrokenPipeError):

@@ -139,6 +139,7 @@ def _sink(frames: Iterator[Any], schema: dict[str, Any], target: Any, fmt: str,
 
             io_error = re.search(r"IO error: (.+?)(?: \(os error \d+\))?$", str(exc), re.M)
             reason = io_error.group(1) if io_error else str(exc).strip().splitlines()[0]
+            reason = re.sub(r"^\[Errno \d+\] ", "", reason)  # (an OSError's, through polars)
             raise OutputError(f"cannot write the output: {reason}") from None
     finally:  # the sweep ahead of the writer ends with it
         with contextlib.suppress(ValueError):
@@ -288,6 +289,10 @@ class Replacing:
             os.unlink(self.path)
         if kind is None:
             raise exc
+        if isinstance(exc, OutputError):  # what the failed write left: nothing
+            raise OutputError(f"{exc.message}; {self.target!r} " + (
+                "is as it was" if os.path.lexists(self.target) else "was not written")
+                ) from None
         return False
 
 

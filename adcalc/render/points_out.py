@@ -25,13 +25,13 @@ class ChunksOut:
     stream (standard output's bytes, a file, or a text stream: decoded).  ``fmt`` is the
     format written (``csv``, ``json``/``jsonl``, ``arrow``)."""
 
-    def __init__(self, out: IO[bytes] | IO[str], fmt: str = "csv") -> None:
+    def __init__(self, out: IO[bytes] | IO[str], fmt: str = "csv", kept: bool = True) -> None:
         import io
 
         self.out = out
         self.target = "jsonl" if fmt in ("json", "jsonl") else fmt
         self.text = isinstance(out, io.TextIOBase)
-        self.sink = Committed(out)  # type: ignore[arg-type]
+        self.sink = Committed(out, kept)  # type: ignore[arg-type]
         self.rows = 0
         self._widen()
 
@@ -84,11 +84,14 @@ class Committed:
     still in its buffer cannot land after the cut when Python flushes at exit.
     """
 
-    def __init__(self, out: IO[str]) -> None:
+    def __init__(self, out: IO[str], kept: bool = True) -> None:
         import os
         import stat
 
         self.out = out
+        self.kept = kept
+        """Whether the file stays when writing fails (``-o FILE`` writes a file beside it
+        that goes: then there are no rows to speak of)."""
         self.fd: int | None = None
         try:
             fd = out.fileno()
@@ -129,7 +132,7 @@ class Committed:
 
     def failed(self, exc: OSError, rows: int) -> OutputError:
         reason = exc.strerror or str(exc)
-        if not self.cut():
+        if not self.kept or not self.cut():
             return OutputError(f"cannot write the output: {reason}")
         return OutputError(f"cannot write the output: {reason}; it holds the header and the "
                            f"first {rows:,} rows, each one whole")

@@ -114,7 +114,7 @@ def test_an_unclosed_quote_is_refused_with_its_line_not_read_to_the_end() -> Non
 def test_a_quote_opened_and_never_closed_stops_at_the_line_limit(monkeypatch) -> None:
     monkeypatch.setattr(csv_in, "MAX_TEXT", 4096)
     data = b'x,y,l\n1,2,ok\n3,4,"abc\n' + b"".join(b"%d,2,ok\n" % k for k in range(5000))
-    with pytest.raises(InputError, match="record from line 3 .* longer than 4,096 bytes"):
+    with pytest.raises(InputError, match=r"record from line 3 .* longer than 4,096 bytes"):
         read_strict(data, 256)
 
 
