@@ -487,7 +487,8 @@ class Encoder:
             return self.stream.encode(frame)
         buffer = io.BytesIO()
         if self.fmt == "jsonl" or not self.text:
-            if self.fmt == "csv":
+            if self.fmt == "csv":  # (the outputs' doubles as from CSV; a bad row's empty)
+                frame = frame.with_columns(self._tiny(frame))
                 frame.write_csv(buffer, include_header=first)
             else:
                 frame.write_ndjson(buffer)
@@ -498,6 +499,23 @@ class Encoder:
             frame.write_csv(buffer, include_header=False, quote_style="never")
             return buffer.getvalue()
         return self._csv(frame.with_columns(self._doubles(frame, computed)), self.header)
+
+    def _tiny(self, frame: Any) -> list[Any]:
+        """The outputs with a double below 1e-4 as ``float_text`` writes it (``repr``'s
+        ``1e-05``, not polars' ``0.00001``), so that each output reads the same from
+        every format of points; a null (a bad row) stays null."""
+        import numpy as np
+
+        pl, columns = self.pl, []
+        for c in self.outputs:
+            series = frame.get_column(c)
+            values = series.to_numpy()
+            with np.errstate(invalid="ignore"):
+                if not ((np.abs(values) < 1e-4) & (values != 0)).any():
+                    continue
+            text = float_text(pl, values)
+            columns.append(pl.when(series.is_null()).then(None).otherwise(text).alias(c))
+        return columns
 
     def _doubles(self, frame: Any, computed: dict[str, Any]) -> list[Any]:
         """The outputs as CSV from CSV writes them: polars' doubles, or where one is NaN or

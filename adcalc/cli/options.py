@@ -67,7 +67,8 @@ _POINTS_OPTIONS = [
                       ".parquet, .arrow/.feather, .jsonl) instead of standard output."),
     click.option("--input-format", type=click.Choice(["csv", "parquet", "arrow", "jsonl"]),
                  default=None, help="With --points: the format of the points (default: by "
-                                    "the file's extension; CSV for -)."),
+                                    "the file's extension, CSV for any other; for - "
+                                    "standard input, by its first bytes)."),
     click.option("--output-format", type=click.Choice(["csv", "parquet", "arrow", "jsonl"]),
                  default=None, help="With --points: the format written (default: by "
                                     "--output's extension; CSV, or JSON Lines with --format "

@@ -132,3 +132,24 @@ def test_json_lines_with_a_byte_order_mark_and_a_line_past_the_limit(monkeypatch
     data = jsonl([{"x": 1, "y": 2}] * 3 + [{"x": 1, "y": 2, "s": "z" * 5000}])
     with pytest.raises(InputError, match="line 4 of the points is longer than 1,024 bytes"):
         read(data, 64)
+
+
+def test_the_outputs_are_written_the_same_from_every_format_of_points(tmp_path) -> None:
+    """CSV out: each output double as ``repr`` writes it (``1e-05``), whatever the format
+    of the points; a bad row's outputs are ``nan`` from CSV, empty (null) from the typed
+    formats, as documented."""
+    import polars as pl
+
+    frame = pl.DataFrame({"x": [1e-3, 2.0, -1.0, 3e-3], "y": [3e-3, 1.0, 1.0, 1e-300]})
+    outputs = {}
+    for name, write in (("p.csv", frame.write_csv), ("p.parquet", frame.write_parquet),
+                        ("p.arrow", frame.write_ipc), ("p.jsonl", frame.write_ndjson)):
+        write(tmp_path / name)
+        r = adcalc("grad", "x*y*1e-5 + sqrt(x)", "--points", str(tmp_path / name))
+        assert r.returncode == 0, r.stderr
+        outputs[name] = [line.split(b",")[2:] for line in r.stdout.splitlines()]
+    csv_rows = outputs.pop("p.csv")
+    assert csv_rows[2][2] == b"2e-05"  # df/dy at x = 2: below 1e-4
+    for name, rows in outputs.items():
+        for got, want in zip(rows, csv_rows, strict=True):
+            assert got == ([b""] * 3 if want == [b"nan"] * 3 else want), name
