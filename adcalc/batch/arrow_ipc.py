@@ -18,6 +18,7 @@ import struct
 from collections.abc import Iterator
 from typing import Any
 
+from adcalc.batch.csv_in import check_names
 from adcalc.errors import InputError
 
 CONTINUATION = b"\xff\xff\xff\xff"
@@ -102,16 +103,6 @@ def _names(meta: bytes, schema_field: int) -> list[str]:
     except (struct.error, IndexError):
         return []  # (not a schema polars reads either: it says what is wrong)
     return names
-
-
-def check_names(names: list[str], what: str) -> None:
-    """Refuse columns named twice, as a CSV header naming a column twice is refused."""
-    seen: dict[str, int] = {}
-    for k, name in enumerate(names, start=1):
-        if name in seen:
-            raise InputError(f"{what}: column {name!r} is named twice (columns {seen[name]} "
-                             f"and {k}); every column needs its own name")
-        seen[name] = k
 
 
 def schema_message(stream: Iterator[tuple[int, bytes]], what: str) -> bytes:

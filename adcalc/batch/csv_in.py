@@ -102,13 +102,19 @@ def read_header(records: Iterator[list[str]]) -> list[str]:
         raise InputError("the points are empty: the first line must be a header naming the "
                          "variables, like x1,x2")
     header = [h.strip() for h in first]
+    check_names(header, "the header")
+    return header
+
+
+def check_names(names: list[str], what: str) -> None:
+    """Refuse columns named twice (a CSV header's, an Arrow schema's): every column needs
+    its own name."""
     seen: dict[str, int] = {}
-    for k, name in enumerate(header, start=1):
+    for k, name in enumerate(names, start=1):
         if name in seen:
-            raise InputError(f"the header names column {name!r} twice (columns {seen[name]} "
+            raise InputError(f"{what}: column {name!r} is named twice (columns {seen[name]} "
                              f"and {k}); every column needs its own name")
         seen[name] = k
-    return header
 
 
 def chunks(records: Iterator[list[str]], width: int, chunk_rows: int = CHUNK_ROWS,

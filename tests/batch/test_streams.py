@@ -236,7 +236,7 @@ def test_a_column_named_twice_is_refused_from_a_pipe_and_a_file(tmp_path) -> Non
     for args, given in ((["--points", "-"], data), (["--points", str(src)], b""),
                         (["--points", str(src), "-o", str(tmp_path / "o.parquet")], b"")):
         r = (adcalc if given else here)("grad", "x*y", *args, data=given)
-        assert r.returncode == 2 and b"names column 'x' twice" in r.stderr
+        assert r.returncode == 2 and b"column 'x' is named twice" in r.stderr
         assert r.stdout == b""
     assert not (tmp_path / "o.parquet").exists()
 

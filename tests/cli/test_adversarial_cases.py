@@ -105,7 +105,7 @@ def test_a_vector_value_in_at_is_refused(cli) -> None:
 def test_duplicate_column_names_are_refused(cli) -> None:
     r = cli("grad", "x1*x2", "--points", "-", input="x1,x2,x1\n1,2,3\n")
     assert r.exit_code == 2
-    assert "the header names column 'x1' twice (columns 1 and 3)" in r.stderr
+    assert "the header: column 'x1' is named twice (columns 1 and 3)" in r.stderr
 
 
 # -- 6. bounded input -------------------------------------------------------------------
