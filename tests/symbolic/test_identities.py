@@ -58,6 +58,10 @@ EXERCISES = [
     ("(cos(x) - cos(5*x))/(sin(x)*sin(3*x))", "x", "-4*sin(x)"),
     ("cos(2*x)/(cos(x) - sin(x))", "x", "cos(x) - sin(x)"),  # over the conjugate
     ("cos(2*x)/(sin(x) - cos(x))^2", "x", "2/(sin(x) - cos(x))^2"),
+    # σ meets tanh, cosh and sinh of an angle with a part in common: σ(u) = (1 + tanh(u/2))/2
+    ("sigmoid(2*x) - (1 + tanh(x))/2", "x", "0"),
+    ("tanh(x/2) - (2*sigmoid(x) - 1)", "x", "0"),
+    ("sigmoid(x)*cosh(x)", "x", "(exp(x) - 1)/2 + sigmoid(x)*cosh(x)*(1 - sigmoid(x))"),
 ]
 
 

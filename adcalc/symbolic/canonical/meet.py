@@ -134,8 +134,10 @@ def _of(c: Algebra, node: tuple, memo: dict[int, Meeting]) -> Meeting:
             return Meeting(found=True)
         family = _WAVES.get(op)
         bits = _LOGISTIC.get(op, 0)
-        if family is None:
-            return Meeting(bits=bits) if bits else _NOTHING
+        if op == _SIGMOID:  # σ(u) = (1 + tanh(u/2))/2: it meets sinh, cosh, tanh and exp
+            return Meeting(bits=bits, angles=frozenset(((_HYPERBOLIC, op, u),)))  # of
+        if family is None:  # an angle with a part in common (alone, it combines with
+            return Meeting(bits=bits) if bits else _NOTHING  # nothing)
         return Meeting(bits=bits, atoms={(family, p): 1 for p in _parts(c, u)},
                        angles=frozenset(((family, op, u),)))
     if kind == POW:
