@@ -461,11 +461,13 @@ class Encoder:
 
             self.stream = StreamWriter()
 
-    def begin(self) -> bytes:
-        """The header row of CSV from CSV points (a row of text cells, as the rows)."""
+    def begin(self, cells: list[str] | None = None) -> bytes:
+        """The header row of CSV from CSV points (a row of text cells, as the rows): its
+        ``cells`` as they came where given (`` x `` names column x), then the outputs."""
         if self.fmt != "csv" or not self.text:
             return b""
-        names = self.pl.DataFrame([list(self.schema)], orient="row",
+        row = [*cells, *self.outputs] if cells is not None else list(self.schema)
+        names = self.pl.DataFrame([row], orient="row",
                                   schema=[f"c{k}" for k in range(len(self.schema))])
         return self._csv(names, list(names.columns))
 

@@ -97,13 +97,13 @@ class Records:
 
 
 def read_header(records: Iterator[list[str]]) -> list[str]:
+    """The header's cells as they came (the names are the cells stripped of spaces)."""
     first = next(records, None)
     if first is None:
         raise InputError("the points are empty: the first line must be a header naming the "
                          "variables, like x1,x2")
-    header = [h.strip() for h in first]
-    check_names(header, "the header")
-    return header
+    check_names([h.strip() for h in first], "the header")
+    return first
 
 
 def check_names(names: list[str], what: str) -> None:
@@ -372,7 +372,9 @@ class CsvPieces:
         feed.fill(self.block)
         self.records = Records(feed)
         self.rows_in = iter(self.records)
-        self.header = read_header(self.rows_in)
+        self.cells = read_header(self.rows_in)
+        """The header's cells as they came, written back so (CSV to CSV)."""
+        self.header = [h.strip() for h in self.cells]
         self.line = self.records.line
 
     def __iter__(self) -> Iterator[Piece]:

@@ -94,7 +94,7 @@ def run_points(tape: Tape, points: Any, target_format: str, out: ChunkOut | None
             if sink_to is None:
                 assert out is not None
                 encoder = Encoder(target_format, schema, outputs, points.text)
-                out.write(encoder.begin(), 0)
+                out.write(encoder.begin(points.csv.cells if points.csv else None), 0)
                 encoded = ahead((encoder.encode(f), f.height) for f in ahead(frames))
                 try:  # read, sweep, encode and write: four pieces at once, in order
                     for data, rows in encoded:

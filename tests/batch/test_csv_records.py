@@ -53,12 +53,13 @@ def test_a_feed_s_lines_end_where_python_s_newline_mode_ends_them(text, step) ->
 
 def oracle(data: bytes) -> list[list[str]] | None:
     """The records after the header, blank ones dropped, as the csv module reads them
-    from the whole file; None where it refuses the file."""
+    from the whole file, each of the header's width; None where it refuses the file."""
     try:
         rows = list(csv.reader(io.StringIO(data.decode(), newline=""), strict=True))
     except csv.Error:
         return None
-    return [r for r in rows[1:] if any(c.strip() for c in r)]
+    width = len(rows[0])  # (a row of another width is cut or padded to the header's)
+    return [(r + [""] * width)[:width] for r in rows[1:] if any(c.strip() for c in r)]
 
 
 def read(data: bytes, block: int) -> list[list[str]] | None:
@@ -147,3 +148,13 @@ def test_a_stray_quote_leaves_the_rest_of_a_big_file_linear() -> None:
         assert read_strict(data, 1 << 22) == data.count(b"\n") - 1
         times.append(time.perf_counter() - start)
     assert times[1] < 5 * times[0] + 2.0, times
+
+
+def test_the_header_s_cells_come_back_as_they_came() -> None:
+    """A header cell's spaces are not part of the name (`` y `` names column y) and stay
+    in the header written back, as every other cell does."""
+    data = b'x, y ,"my, label",z \n1,2,a,3\n'
+    r = subprocess.run([sys.executable, "-m", "adcalc", "grad", "x*y", "--points", "-"],
+                       input=data, capture_output=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == b'x, y ,"my, label",z ,f,df/dx,df/dy\n1,2,a,3,2.0,2.0,1.0\n'
