@@ -284,7 +284,7 @@ def _json_lines(pl: Any, feed: Feed, what: str, block: int, chunk_rows: int | No
                 if len(feed.pending) > MAX_TEXT:
                     raise InputError(f"line {state['lines'] + 1:,} of the points is longer "
                                      f"than {MAX_TEXT:,} bytes")
-                feed.fill(2 * len(feed.pending))
+                feed.fill(min(2 * len(feed.pending), MAX_TEXT + 1))
                 end = len(feed.pending) if feed.eof else feed.pending.rfind(b"\n") + 1
             if not feed.pending:
                 return
