@@ -64,7 +64,7 @@ class Records:
             if isinstance(line, bytes):
                 line = decode(line, f"line {self.line} of the points", self.line == 1)
             if "\r" in line:
-                pieces = _LONE_CR.split(line)
+                pieces = [p for p in _LONE_CR.split(line) if p]  # (none after a last \r)
                 self.line += len(pieces) - 1
                 yield from pieces
             else:
