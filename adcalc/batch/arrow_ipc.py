@@ -45,17 +45,22 @@ def header_and_body(meta: bytes) -> tuple[int, int]:
             struct.unpack_from("<q", meta, root + body)[0] if body else 0)
 
 
-def field_names(message: bytes) -> list[str]:
-    """The names of the columns a schema message (continuation marker and length first)
-    declares: Message.header → Schema.fields → each Field.name, read from the flatbuffer
-    (polars panics on a repeated name: it is refused before polars sees it)."""
+Fields = list[tuple[str, "Fields"]]
+"""Each column's name and its children's (a struct's fields, a list's item)."""
+
+
+def field_names(message: bytes) -> Fields:
+    """The columns a schema message (continuation marker and length first) declares:
+    Message.header → Schema.fields → each Field's name and children, read from the
+    flatbuffer (polars panics on a name given twice: it is refused before polars sees
+    it)."""
     start = 8 if message.startswith(CONTINUATION) else 4
-    return _names(message[start:], 2)
+    return _fields(message[start:], 2)
 
 
-def file_field_names(path: str) -> list[str]:
-    """The names of the columns an Arrow file declares in its footer (Footer.schema),
-    which every writer writes, whatever it writes at the start."""
+def file_field_names(path: str) -> Fields:
+    """The columns an Arrow file declares in its footer (Footer.schema), which every
+    writer writes, whatever it writes at the start."""
     import os
 
     try:
@@ -66,14 +71,25 @@ def file_field_names(path: str) -> list[str]:
             if tail[4:] != FILE_MAGIC or not 0 < length <= MAX_MESSAGE:
                 return []
             f.seek(-10 - length, os.SEEK_END)
-            return _names(f.read(length), 1)
+            return _fields(f.read(length), 1)
     except (OSError, struct.error):
         return []  # (polars says what is wrong with it)
 
 
-def _names(meta: bytes, schema_field: int) -> list[str]:
-    """The field names of the Schema table at field ``schema_field`` of a flatbuffer's
-    root table ([] where it holds none that can be read)."""
+def check_fields(fields: Fields, what: str) -> None:
+    """Refuse a name given twice among a schema's columns, or among the children of any
+    column (a struct's fields), at any depth."""
+    stack = [(fields, what)]
+    while stack:
+        level, where = stack.pop()
+        check_names([name for name, _ in level], where)
+        stack += [(children, f"{where}, inside column {name!r}")
+                  for name, children in level if children]
+
+
+def _fields(meta: bytes, schema_field: int) -> Fields:
+    """The fields of the Schema table at field ``schema_field`` of a flatbuffer's root
+    table, children and all ([] where it holds none that can be read)."""
 
     def slot(table: int, k: int) -> int:  # where field k of a table is, 0 if absent
         vtable = table - struct.unpack_from("<i", meta, table)[0]
@@ -85,24 +101,35 @@ def _names(meta: bytes, schema_field: int) -> list[str]:
     def follow(at: int) -> int:  # an offset to a table, vector or string
         return at + struct.unpack_from("<I", meta, at)[0]
 
-    names = []
+    def name_of(field: int) -> str:
+        at = slot(field, 0)  # Field.name
+        if not at:
+            return ""
+        text = follow(at)
+        length = struct.unpack_from("<I", meta, text)[0]
+        return meta[text + 4:text + 4 + length].decode("utf-8", "replace")
+
+    top: Fields = []
     try:
         schema = slot(follow(0), schema_field)
-        fields = slot(follow(schema), 1) if schema else 0
-        if not fields:
-            return []
-        vector = follow(fields)
-        for k in range(struct.unpack_from("<I", meta, vector)[0]):
-            name = slot(follow(vector + 4 + 4 * k), 0)
-            if not name:
-                names.append("")
+        vectors = [(slot(follow(schema), 1) if schema else 0, top)]  # Schema.fields
+        budget = 1 << 16  # (fields read at most: a schema is not a maze)
+        while vectors:
+            at, into = vectors.pop()
+            if not at:
                 continue
-            text = follow(name)
-            length = struct.unpack_from("<I", meta, text)[0]
-            names.append(meta[text + 4:text + 4 + length].decode("utf-8", "replace"))
+            vector = follow(at)
+            for k in range(struct.unpack_from("<I", meta, vector)[0]):
+                budget -= 1
+                if budget < 0:
+                    return top
+                field = follow(vector + 4 + 4 * k)
+                children: Fields = []
+                into.append((name_of(field), children))
+                vectors.append((slot(field, 5), children))  # Field.children
     except (struct.error, IndexError):
         return []  # (not a schema polars reads either: it says what is wrong)
-    return names
+    return top
 
 
 def schema_message(stream: Iterator[tuple[int, bytes]], what: str) -> bytes:
@@ -156,7 +183,7 @@ def frames(feed: Any, what: str) -> tuple[Any, Iterator[Any]]:
 
     stream = messages(feed, what)
     schema = schema_message(stream, what)
-    check_names(field_names(schema), what)
+    check_fields(field_names(schema), what)
     try:
         empty = pl.read_ipc_stream(io.BytesIO(schema + END))
     except (Exception, pl.exceptions.PanicException) as exc:

@@ -189,10 +189,9 @@ def _scanned(pl: Any, path: str, fmt: str, what: str, chunk_rows: int | None) ->
     if not (Path(path).exists() or (glob.has_magic(path) and glob.glob(path))):
         raise InputError(f"the points file {path!r} does not exist")
     if fmt == "arrow" and not glob.has_magic(path):
-        from adcalc.batch.arrow_ipc import file_field_names
-        from adcalc.batch.csv_in import check_names
+        from adcalc.batch.arrow_ipc import check_fields, file_field_names
 
-        check_names(file_field_names(path), what)  # (polars' scan: a name twice, rows lost)
+        check_fields(file_field_names(path), what)  # (polars' scan: a name twice, rows lost)
     try:
         frame = (pl.scan_parquet(path) if fmt == "parquet" else pl.scan_ipc(path)
                  if fmt == "arrow" else pl.scan_ndjson(path, infer_schema_length=None))

@@ -49,6 +49,24 @@ def test_an_arrow_column_named_twice_is_refused_from_a_file_and_a_pipe(tmp_path,
         assert b"panicked" not in r.stderr and b"Traceback" not in r.stderr
 
 
+@pytest.mark.parametrize("nested", ["struct", "list of structs"])
+@pytest.mark.parametrize("stream", [True, False], ids=["stream", "file"])
+def test_a_name_given_twice_inside_a_column_is_refused_too(tmp_path, stream, nested):
+    pair = pa.StructArray.from_arrays([pa.array([1, 2]), pa.array([3, 4])], names=["a", "a"])
+    column = pair if nested == "struct" else pa.ListArray.from_arrays(pa.array([0, 1, 2]), pair)
+    t = pa.Table.from_arrays([pa.array([1.0, 2.0]), pa.array([3.0, 4.0]), column],
+                             names=["x", "y", "s"])
+    path = str(tmp_path / ("dup.arrows" if stream else "dup.arrow"))
+    data = write(path, t, stream)
+    for args, given in (([path, "-o", str(tmp_path / "o.parquet")], b""),
+                        (["-", "--output-format", "arrow"], data)):
+        r = adcalc("grad", "x*y", "--points", *args, data=given)
+        assert r.returncode == 2, r.stderr
+        assert b"inside column 's'" in r.stderr and b"column 'a' is named twice" in r.stderr
+        assert b"panicked" not in r.stderr and b"Traceback" not in r.stderr
+    assert not (tmp_path / "o.parquet").exists()
+
+
 def feed_fifo(path: str, data: bytes) -> threading.Thread:
     def run() -> None:
         with open(path, "wb") as f:
