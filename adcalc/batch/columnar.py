@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -293,7 +294,8 @@ def _json_lines(pl: Any, feed: Feed, what: str, block: int, chunk_rows: int | No
         try:
             return pl.read_ndjson(io.BytesIO(data), infer_schema_length=None)
         except (Exception, pl.exceptions.PanicException) as exc:
-            raise InputError(_not_json(data, state["lines"], what, exc)) from None
+            raise InputError(_not_json(data, state["lines"], state["rows"], what, exc)
+                             ) from None
 
     chunks = blocks()
     data = next(chunks, b"")
@@ -322,10 +324,10 @@ def _json_lines(pl: Any, feed: Feed, what: str, block: int, chunk_rows: int | No
                 if lost is None:
                     frame = frame.with_columns(column.cast(t).alias(c))
                     continue
-                k = lost
+                k, value = _misfit(data, c, t) or (lost, column[lost])
                 raise InputError(
                     f"{what}: row {state['rows'] + k + 1:,}, column {c!r}: "
-                    f"{column[k]!r} is not {t}, the type the first "
+                    f"{value!r} is not {t}, the type the first "
                     f"{first.height:,} rows give the column (the types of JSON Lines are "
                     "those of the first block of lines: write 1.0, not 1, in a column of "
                     "doubles)")
@@ -348,20 +350,84 @@ def _lost(pl: Any, column: Any, dtype: Any) -> int | None:
     return int(rows[0]) if rows.len() else None
 
 
-def _not_json(data: bytes, before: int, what: str, exc: Exception) -> str:
-    """Why a block of JSON Lines cannot be read: the first line that is not a JSON
-    object, or polars' reason in its own words."""
+def _objects(data: bytes) -> Iterator[tuple[int, int, Any]]:
+    """(line, row, value) of each line of a block of JSON Lines that is not blank,
+    numbered from 0, read by Python's ``json`` (which raises ``ValueError`` where a line
+    is not JSON, or holds ``NaN``, ``Infinity`` or a number beyond a double, which
+    polars does not read either)."""
     import json
+    import math
 
-    for k, line in enumerate(data.split(b"\n"), start=before + 1):
-        if not line.strip():
-            continue
+    def constant(name: str) -> Any:
+        raise ValueError(f"{name} is not a JSON number")
+
+    def finite(text: str) -> float:
+        value = float(text)
+        if math.isinf(value):
+            raise ValueError(f"{text} is beyond the largest double")
+        return value
+
+    row = 0
+    for k, line in enumerate(data.split(b"\n")):
+        if line.strip():
+            yield k, row, json.loads(line, parse_constant=constant, parse_float=finite)
+            row += 1
+
+
+def _kind(value: Any) -> str | None:
+    """What a JSON value is, as a column's type sees it (an integer is a number)."""
+    if value is None:
+        return None
+    return {bool: "true or false", int: "a number", float: "a number", str: "text",
+            list: "a list", dict: "an object"}.get(type(value), "a value")
+
+
+def _misfit(data: bytes, column: str, dtype: Any) -> tuple[int, Any] | None:
+    """The first row of a block whose value in ``column`` a column of ``dtype`` does not
+    hold (text where numbers are, 1.5 where integers are), and the value; ``None`` if
+    none is plainly so."""
+    with suppress(ValueError):
+        for _, row, value in _objects(data):
+            v = value.get(column) if isinstance(value, dict) else None
+            if v is None:
+                continue
+            if dtype.is_integer():
+                fits = type(v) is int
+            elif dtype.is_float():
+                fits = type(v) in (int, float)
+            else:
+                fits = {"Boolean": bool, "String": str}.get(str(dtype), type(v)) is type(v)
+            if not fits:
+                return row, v
+    return None
+
+
+def _not_json(data: bytes, before: int, rows: int, what: str, exc: Exception) -> str:
+    """Why a block of JSON Lines cannot be read: the first line that is not a JSON
+    object, or the first row whose value in a column is of another kind than the rows'
+    before it (``rows`` before this block), or polars' reason in its own words."""
+    seen: dict[str, tuple[str, int]] = {}
+    lines = iter(_objects(data))
+    k = before
+    while True:
         try:
-            value = json.loads(line)
+            found = next(lines, None)
         except ValueError as error:
-            return f"line {k:,} of {what} is not JSON: {error}"
+            return f"line {k + 1:,} of {what} is not JSON: {error}"
+        if found is None:
+            break
+        line, row, value = found
+        k = before + line + 1
         if not isinstance(value, dict):
-            return f"line {k:,} of {what} is not a JSON object ({type(value).__name__})"
+            return f"line {k:,} of {what} is not a JSON object ({_kind(value)})"
+        for key, v in value.items():
+            kind = _kind(v)
+            if kind is None:
+                continue
+            first = seen.setdefault(key, (kind, row))
+            if first[0] != kind:
+                return (f"{what}: row {rows + row + 1:,}, column {key!r}: {v!r} is {kind}, "
+                        f"where row {rows + first[1] + 1:,} holds {first[0]}")
     reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return f"cannot read {what} as JSON Lines: {reason}"
 

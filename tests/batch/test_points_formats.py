@@ -171,3 +171,26 @@ def test_the_outputs_are_written_the_same_from_every_format_of_points(tmp_path) 
     for name, rows in outputs.items():
         for got, want in zip(rows, csv_rows, strict=True):
             assert got == ([b""] * 3 if want == [b"nan"] * 3 else want), name
+
+
+@pytest.mark.parametrize(("lines", "said"), [
+    # a later block read as text: the row that is text is named, not the block's first
+    ([{"x": 1.5, "y": 2.5, "t": True}] * 300 + [{"x": 1.5, "y": 2.5, "t": True}] * 50
+     + [{"x": 1.5, "y": 2.5, "t": "a"}], r"row 351, column 't': 'a' is not Boolean"),
+    # within a block, kinds that polars cannot put in one column
+    ([{"x": 1, "y": 2, "t": True}, {"x": 1, "y": 2, "t": 5}],
+     r"row 2, column 't': 5 is a number, where row 1 holds true or false"),
+])
+def test_a_json_lines_value_of_another_kind_is_named_by_its_row(lines, said) -> None:
+    with pytest.raises(InputError, match=said):
+        read(jsonl(lines), 1024)
+
+
+@pytest.mark.parametrize(("line", "said"), [
+    (b'{"x": NaN, "y": 2}', "line 2 of the points on standard input is not JSON: NaN is not"),
+    (b'{"x": 1e400, "y": 2}', "line 2 .* not JSON: 1e400 is beyond the largest double"),
+    (b'{"x": 1, "y": 2', "line 2 of the points on standard input is not JSON"),
+])
+def test_a_json_lines_line_polars_cannot_read_is_named(line, said) -> None:
+    with pytest.raises(InputError, match=said):
+        read(b'{"x": 1, "y": 2}\n' + line + b"\n", 0)
