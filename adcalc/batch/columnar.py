@@ -22,13 +22,12 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from adcalc.batch.csv_in import CHUNK_ROWS, LINE, CsvPieces, Piece
-from adcalc.batch.feed import BLOCK, Feed
+from adcalc.batch.feed import Feed
 from adcalc.errors import InputError, param
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".arrow": "arrow",
@@ -163,7 +162,10 @@ def open_points(source: str | IO[bytes] | IO[str], fmt: str | None, threads: int
             empty, batches = frames(feed, what)
             points = Points(dict(empty.schema), _sliced(batches, chunk_rows))
         else:
-            points = _json_lines(pl, feed, what, block, chunk_rows)
+            from adcalc.batch.json_lines import frames as json_frames
+
+            schema, frames = json_frames(pl, feed, what, block)
+            points = Points(schema, _sliced(frames, chunk_rows))
     except BaseException:
         for f in closing:
             f()
@@ -262,174 +264,6 @@ def _spooled(feed: Feed, fmt: str) -> str:
         os.unlink(path)
         raise
     return path
-
-
-def _json_lines(pl: Any, feed: Feed, what: str, block: int, chunk_rows: int | None) -> Points:
-    """JSON Lines from a file or a pipe, a block of whole lines at a time (a line at most
-    ``MAX_TEXT`` bytes; a byte-order mark first is dropped), each read with the columns
-    and types of the first block: a later line with another key, or a value that its
-    column's type does not hold, stops with a message naming its row."""
-    from adcalc.frontend.inputs import MAX_TEXT
-
-    state = {"lines": 0, "rows": 0}
-
-    def blocks() -> Iterator[bytes]:
-        feed.fill(3, None)
-        if feed.pending.startswith(b"\xef\xbb\xbf"):
-            feed.take(3)
-        while True:
-            feed.fill(block or BLOCK)
-            end = len(feed.pending) if feed.eof else feed.pending.rfind(b"\n") + 1
-            while not end and not feed.eof:
-                if len(feed.pending) > MAX_TEXT:
-                    raise InputError(f"line {state['lines'] + 1:,} of the points is longer "
-                                     f"than {MAX_TEXT:,} bytes")
-                feed.fill(min(2 * len(feed.pending), MAX_TEXT + 1))
-                end = len(feed.pending) if feed.eof else feed.pending.rfind(b"\n") + 1
-            if not feed.pending:
-                return
-            yield feed.take(end)
-
-    def read(data: bytes) -> Any:
-        try:
-            return pl.read_ndjson(io.BytesIO(data), infer_schema_length=None)
-        except (Exception, pl.exceptions.PanicException) as exc:
-            raise InputError(_not_json(data, state["lines"], state["rows"], what, exc)
-                             ) from None
-
-    chunks = blocks()
-    data = next(chunks, b"")
-    first = read(data)
-    schema = dict(first.schema)
-    state["lines"] += data.count(b"\n")
-
-    def frames() -> Iterator[Any]:
-        state["rows"] = first.height
-        yield first
-        for data in chunks:
-            frame = read(data)
-            state["lines"] += data.count(b"\n")
-            extra = [c for c in frame.columns if c not in schema]
-            if extra:
-                k = frame.get_column(extra[0]).is_not_null().arg_true()[0]
-                raise InputError(f"{what}: row {state['rows'] + k + 1:,} has a key "
-                                 f"{extra[0]!r} that the rows before do not have")
-            frame = frame.select(pl.col(c) if c in frame.columns else pl.lit(None, t).alias(c)
-                                 for c, t in schema.items())
-            for c, t in schema.items():
-                column = frame.get_column(c)
-                if column.dtype == t:
-                    continue
-                lost = _lost(pl, column, t)
-                if lost is None:
-                    frame = frame.with_columns(column.cast(t).alias(c))
-                    continue
-                k, value = _misfit(data, c, t) or (lost, column[lost])
-                raise InputError(
-                    f"{what}: row {state['rows'] + k + 1:,}, column {c!r}: "
-                    f"{value!r} is not {t}, the type the first "
-                    f"{first.height:,} rows give the column (the types of JSON Lines are "
-                    "those of the first block of lines: write 1.0, not 1, in a column of "
-                    "doubles)")
-            state["rows"] += frame.height
-            yield frame
-
-    return Points(schema, _sliced(frames(), chunk_rows))
-
-
-def _lost(pl: Any, column: Any, dtype: Any) -> int | None:
-    """The first row whose value ``dtype`` does not hold as it is (1.5 as an Int64, text
-    as a number, a long Int64 as a double), None if it holds them all."""
-    try:
-        cast = column.cast(dtype, strict=False)
-        back = cast.cast(column.dtype, strict=False)
-        lost = (column.is_not_null() & (cast.is_null() | (back != column).fill_null(True)))
-        rows = lost.arg_true()
-    except Exception:
-        return 0
-    return int(rows[0]) if rows.len() else None
-
-
-def _objects(data: bytes) -> Iterator[tuple[int, int, Any]]:
-    """(line, row, value) of each line of a block of JSON Lines that is not blank,
-    numbered from 0, read by Python's ``json`` (which raises ``ValueError`` where a line
-    is not JSON, or holds ``NaN``, ``Infinity`` or a number beyond a double, which
-    polars does not read either)."""
-    import json
-    import math
-
-    def constant(name: str) -> Any:
-        raise ValueError(f"{name} is not a JSON number")
-
-    def finite(text: str) -> float:
-        value = float(text)
-        if math.isinf(value):
-            raise ValueError(f"{text} is beyond the largest double")
-        return value
-
-    row = 0
-    for k, line in enumerate(data.split(b"\n")):
-        if line.strip():
-            yield k, row, json.loads(line, parse_constant=constant, parse_float=finite)
-            row += 1
-
-
-def _kind(value: Any) -> str | None:
-    """What a JSON value is, as a column's type sees it (an integer is a number)."""
-    if value is None:
-        return None
-    return {bool: "true or false", int: "a number", float: "a number", str: "text",
-            list: "a list", dict: "an object"}.get(type(value), "a value")
-
-
-def _misfit(data: bytes, column: str, dtype: Any) -> tuple[int, Any] | None:
-    """The first row of a block whose value in ``column`` a column of ``dtype`` does not
-    hold (text where numbers are, 1.5 where integers are), and the value; ``None`` if
-    none is plainly so."""
-    with suppress(ValueError):
-        for _, row, value in _objects(data):
-            v = value.get(column) if isinstance(value, dict) else None
-            if v is None:
-                continue
-            if dtype.is_integer():
-                fits = type(v) is int
-            elif dtype.is_float():
-                fits = type(v) in (int, float)
-            else:
-                fits = {"Boolean": bool, "String": str}.get(str(dtype), type(v)) is type(v)
-            if not fits:
-                return row, v
-    return None
-
-
-def _not_json(data: bytes, before: int, rows: int, what: str, exc: Exception) -> str:
-    """Why a block of JSON Lines cannot be read: the first line that is not a JSON
-    object, or the first row whose value in a column is of another kind than the rows'
-    before it (``rows`` before this block), or polars' reason in its own words."""
-    seen: dict[str, tuple[str, int]] = {}
-    lines = iter(_objects(data))
-    k = before
-    while True:
-        try:
-            found = next(lines, None)
-        except ValueError as error:
-            return f"line {k + 1:,} of {what} is not JSON: {error}"
-        if found is None:
-            break
-        line, row, value = found
-        k = before + line + 1
-        if not isinstance(value, dict):
-            return f"line {k:,} of {what} is not a JSON object ({_kind(value)})"
-        for key, v in value.items():
-            kind = _kind(v)
-            if kind is None:
-                continue
-            first = seen.setdefault(key, (kind, row))
-            if first[0] != kind:
-                return (f"{what}: row {rows + row + 1:,}, column {key!r}: {v!r} is {kind}, "
-                        f"where row {rows + first[1] + 1:,} holds {first[0]}")
-    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return f"cannot read {what} as JSON Lines: {reason}"
 
 
 def numbers(pl: Any, name: str, series: Any, bad: dict[int, str]) -> Any:

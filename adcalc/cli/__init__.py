@@ -169,4 +169,9 @@ def run() -> None:
         else:
             click.echo(f"error: cannot write the output: {exc.strerror or exc}", err=True)
             code = 1
+    if code in (129, 130, 143):  # stopped: what it wrote is cleaned up; threads still in
+        with contextlib.suppress(Exception):  # polars (reading, writing a piece) are not
+            sys.stdout.flush()  # waited for, and not unwound by Python's exit either
+            sys.stderr.flush()  # (a thread unwound inside Rust aborts the process)
+        os._exit(code)
     sys.exit(code)

@@ -94,8 +94,9 @@ def batch(expression: Any, points: str, fmt: str, mode: str, variables: list[str
 
 @contextlib.contextmanager
 def terminated_as_interrupted() -> Any:
-    """SIGTERM and SIGHUP raised as Ctrl-C is (``errors.Terminated``), so that a batch
-    ended by ``kill`` or ``timeout`` cleans up as one ended by Ctrl-C does."""
+    """SIGTERM, SIGHUP and SIGINT raised as ``errors.Terminated`` (a KeyboardInterrupt)
+    in this thread, so that a batch ended by ``kill``, ``timeout`` or Ctrl-C cleans up
+    one way (polars, handed Ctrl-C itself, stopped its writer mid-file)."""
     import signal
 
     from adcalc.errors import Terminated
@@ -104,7 +105,7 @@ def terminated_as_interrupted() -> Any:
         raise Terminated(signum)
 
     before = {}
-    for name in ("SIGTERM", "SIGHUP"):
+    for name in ("SIGTERM", "SIGHUP", "SIGINT"):
         number = getattr(signal, name, None)
         if number is not None:
             with contextlib.suppress(ValueError, OSError):  # (not the main thread)
@@ -133,12 +134,24 @@ def write_points(tape: Any, points: Any, target_format: str, target: Any, mode: 
     (``ChunksOut``, which cuts a file back to its last whole piece when writing fails);
     Parquet and Arrow files through polars' writers."""
     from adcalc.commands.points import run_points
-    from adcalc.render.points_out import ChunksOut
+    from adcalc.render.points_out import ChunksOut, Counted
 
     to_file = isinstance(target, str)
     if target_format == "parquet" or (target_format == "arrow" and to_file and not stream):
-        return run_points(tape, points, target_format, None, target, mode, names, strict,
-                          threads, kind, progress)
+        counted = None if to_file else Counted(target)
+        try:
+            return run_points(tape, points, target_format, None, counted or target, mode,
+                              names, strict, threads, kind, progress)
+        except (KeyboardInterrupt, OutputError) as exc:
+            if counted is None or not counted.written or getattr(exc, "whole", False):
+                raise  # (a file of -o goes; nothing went out; a stopped run ends whole)
+            where = ("standard output" if target is sys.stdout.buffer
+                     else repr(getattr(target, "name", "the output")))
+            cut = f"the Parquet on {where} is cut short and cannot be read (its footer comes last)"
+            if isinstance(exc, OutputError):
+                raise OutputError(f"{exc.message}; {cut}") from None
+            click.echo(f"warning: {cut}", err=True)
+            raise
     if not to_file:
         return run_points(tape, points, target_format, ChunksOut(target, target_format),
                           None, mode, names, strict, threads, kind, progress)

@@ -119,18 +119,53 @@ def _sink(frames: Iterator[Any], schema: dict[str, Any], target: Any, fmt: str,
           stopped: list[BaseException]) -> None:
     """The swept frames through polars' Parquet or Arrow file writer; an error of the
     sweep is said after the writer has stopped, not inside polars."""
+    import threading
+
     from adcalc.batch.columnar import sink
+
+    halt = threading.Event()
 
     def guarded() -> Iterator[Any]:
         try:
-            yield from frames
+            for frame in frames:
+                if halt.is_set():
+                    return
+                yield frame
+        except GeneratorExit:  # (polars let go of it: the writer stopped)
+            raise
         except BaseException as exc:
             stopped.append(exc)
 
-    try:
+    failed: list[BaseException] = []
+    done = threading.Event()
+
+    def write() -> None:
         try:
             sink(guarded(), schema, target, fmt)
-        except Exception as exc:
+        except BaseException as exc:
+            failed.append(exc)
+        finally:
+            done.set()
+
+    # polars' writer runs in a thread, this one waits in Python: Ctrl-C, SIGTERM and
+    # SIGHUP are handled here at once (inside polars, only Ctrl-C was, by polars).  (An
+    # Event, not join: a join a signal interrupts can leave the thread taken for ended.)
+    threading.Thread(target=write, name="adcalc-sink", daemon=True).start()
+    try:
+        try:
+            while not done.wait(0.1):
+                pass
+        except BaseException as stop:
+            halt.set()  # the writer ends at the next piece, a whole file of the rows so far
+            done.wait(5)
+            stop.whole = done.is_set() and not failed  # type: ignore[attr-defined]
+            raise
+        try:
+            if failed:
+                raise failed[0]
+        except BaseException as exc:  # (a panic of polars' is no Exception)
+            if isinstance(exc, KeyboardInterrupt):  # (polars' own Ctrl-C: the file is cut)
+                raise
             if stopped:
                 raise stopped[0] from None
             if "Broken pipe" in str(exc):  # | head: the reader has all it wants
@@ -139,7 +174,7 @@ def _sink(frames: Iterator[Any], schema: dict[str, Any], target: Any, fmt: str,
 
             io_error = re.search(r"IO error: (.+?)(?: \(os error \d+\))?$", str(exc), re.M)
             reason = io_error.group(1) if io_error else str(exc).strip().splitlines()[0]
-            reason = re.sub(r"^\[Errno \d+\] ", "", reason)  # (an OSError's, through polars)
+            reason = re.sub(r"^\[Errno \d+\] | \(os error \d+\)$", "", reason)  # (OSError's)
             raise OutputError(f"cannot write the output: {reason}") from None
     finally:  # the sweep ahead of the writer ends with it
         with contextlib.suppress(ValueError):

@@ -20,6 +20,23 @@ if TYPE_CHECKING:
     from adcalc.commands.points import BatchSummary
 
 
+class Counted:
+    """A binary stream that counts the bytes written through it: whether polars' Parquet
+    writer had put any of a file on standard output or a pipe before it stopped."""
+
+    def __init__(self, out: IO[bytes]) -> None:
+        self.out = out
+        self.written = 0
+
+    def write(self, data: Any) -> int:
+        n = self.out.write(data)
+        self.written += len(data)
+        return n
+
+    def flush(self) -> None:
+        self.out.flush()
+
+
 class ChunksOut:
     """What ``commands.points.run_points`` writes through: each piece's bytes, whole, on a
     stream (standard output's bytes, a file, or a text stream: decoded).  ``fmt`` is the
@@ -63,7 +80,7 @@ class ChunksOut:
         except BrokenPipeError:
             raise  # | head: the reader has all it wants (exit 141, quietly)
         except OSError as exc:
-            raise self.sink.failed(exc, self.rows) from None
+            raise self.sink.failed(exc, self.rows, self.target) from None
         except KeyboardInterrupt:  # Ctrl-C mid-piece: the file keeps whole rows only
             end = None if self.sink.good is None else self.sink.good + len(data)
             if end is None or self.sink._position() != end:  # (the piece went out whole:
@@ -130,12 +147,15 @@ class Committed:
             return False
         return True
 
-    def failed(self, exc: OSError, rows: int) -> OutputError:
+    def failed(self, exc: OSError, rows: int, fmt: str = "csv") -> OutputError:
         reason = exc.strerror or str(exc)
         if not self.kept or not self.cut():
             return OutputError(f"cannot write the output: {reason}")
-        return OutputError(f"cannot write the output: {reason}; it holds the header and the "
-                           f"first {rows:,} rows, each one whole")
+        if not self.good:
+            return OutputError(f"cannot write the output: {reason}; the file is empty")
+        head = {"csv": "the header and ", "arrow": "the schema and "}.get(fmt, "")
+        return OutputError(f"cannot write the output: {reason}; it holds {head}the first "
+                           f"{rows:,} rows, each one whole")
 
 
 def kink_warnings(tape: Tape, variables: list[str], result: BatchResult, row: int

@@ -194,3 +194,48 @@ def test_a_json_lines_value_of_another_kind_is_named_by_its_row(lines, said) -> 
 def test_a_json_lines_line_polars_cannot_read_is_named(line, said) -> None:
     with pytest.raises(InputError, match=said):
         read(b'{"x": 1, "y": 2}\n' + line + b"\n", 0)
+
+
+@pytest.mark.parametrize(("later", "said"), [
+    ({"x": 1.5, "s": {"a": 1, "b": 2}}, r"row 101, column 's': \{'a': 1, 'b': 2\} is not Struct"),
+    ({"x": 1.5, "s": {"a": "t"}}, r"row 101, column 's': \{'a': 't'\} is not Struct"),
+    ({"x": 1.5, "s": {"a": 1}, "l": ["a"]}, r"row 101, column 'l': \['a'\] is not List\(Int64\)"),
+    ({"x": 1.5, "s": {"a": 1}, "n": 3}, r"row 101, column 'n': 3 is not Null"),
+    ({"x": 1.5, "s": {"a": 1}, "z": None}, r"row 101 has a key 'z' that the rows before"),
+])
+def test_a_later_nested_value_or_null_key_the_first_block_does_not_hold_is_named(later, said
+                                                                                  ) -> None:
+    """Structs, lists and all-null columns are held to the first block's types as numbers
+    are: the row is named, never a traceback of polars' (a struct that gained a field, a
+    key whose only value is null)."""
+    rows = [{"x": 1.5, "s": {"a": 1}, "l": [1, 2], "n": None}] * 100 + [later]
+    with pytest.raises(InputError, match=said):
+        read(jsonl(rows), 512)
+    fitting = [{"x": 1.5, "s": {"a": 1, "b": 2}}] * 100 + [{"x": 2.5, "s": {"a": 3}}]
+    assert read(jsonl(fitting), 512)[-1] == (2.5, {"a": 3, "b": None})
+
+
+def test_json_lines_of_any_values_are_read_or_named_never_a_traceback() -> None:
+    """Random JSON Lines of every kind of value, nested, across small blocks: the rows
+    come back as Python's ``json`` reads them where they fit the first block's types,
+    and anything else is an ``InputError``."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    leaf = st.none() | st.booleans() | st.integers(-5, 5) | st.sampled_from([0.5, -2.25])
+    leaf |= st.sampled_from(["a", "b"])
+    value = st.recursive(leaf, lambda inner: st.lists(inner, max_size=2)
+                         | st.dictionaries(st.sampled_from("pq"), inner, max_size=2),
+                         max_leaves=4)
+    row = st.dictionaries(st.sampled_from(["x", "y", "z"]), value, min_size=1)
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.lists(row, min_size=1, max_size=40), st.sampled_from([0, 16, 64]))
+    def check(rows, block) -> None:
+        try:
+            got = read(jsonl(rows), block)
+        except InputError:
+            return
+        assert len(got) == len(rows)
+
+    check()
