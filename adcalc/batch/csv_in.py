@@ -26,6 +26,7 @@ from adcalc.frontend.inputs import MAX_TEXT, decode, open_bytes, stdin_bytes
 
 CHUNK_ROWS = 65_536
 _LONE_CR = re.compile(r"(?<=\r)(?!\n)")
+_LONE_CR_BYTES = re.compile(rb"(?<=\r)(?!\n)")
 
 
 class Records:
@@ -61,14 +62,25 @@ class Records:
                 raise InputError(f"line {self.line} of the points is longer than "
                                  f"{MAX_TEXT:,} bytes")
             self.chars += len(line)
-            if isinstance(line, bytes):
-                line = decode(line, f"line {self.line} of the points", self.line == 1)
+            if not isinstance(line, str):
+                try:
+                    line = decode(line, "", self.line == 1)
+                except InputError:
+                    yield from self._up_to_bad_byte(line)
             if "\r" in line:
                 pieces = [p for p in _LONE_CR.split(line) if p]  # (none after a last \r)
                 self.line += len(pieces) - 1
                 yield from pieces
             else:
                 yield line
+
+    def _up_to_bad_byte(self, line: bytes) -> Iterator[str]:
+        """The lines in bytes that are not UTF-8 (read up to a \n, they may hold lines
+        ended by a lone \r): those before the bad byte's, then a message naming its."""
+        for k, piece in enumerate(p for p in _LONE_CR_BYTES.split(line) if p):
+            self.line += k > 0
+            yield decode(piece, f"line {self.line} of the points", self.line == 1)
+        raise InputError(f"line {self.line} of the points is not UTF-8 text")
 
     def __iter__(self) -> Iterator[list[str]]:
         """Every record that has a non-blank cell (blank lines are not rows)."""
@@ -126,8 +138,15 @@ def chunks(records: Iterator[list[str]], width: int, chunk_rows: int = CHUNK_ROW
     to the header's width, so the output keeps its columns.
     """
     while True:
-        rows = list(islice(records, chunk_rows))
+        rows: list[list[str]] = []
+        stop = None
+        try:
+            rows.extend(islice(records, chunk_rows))
+        except InputError as exc:  # (a record that is not CSV: the rows before it go on)
+            stop = exc
         if not rows:
+            if stop is not None:
+                raise stop
             return
         bad: dict[int, str] = {}
         for k, r in enumerate(rows):
@@ -136,6 +155,8 @@ def chunks(records: Iterator[list[str]], width: int, chunk_rows: int = CHUNK_ROW
                 rows[k] = (r + [""] * width)[:width]
         yield number, rows, bad
         number += len(rows)
+        if stop is not None:
+            raise stop
 
 
 def to_columns(rows: list[list[str]], index: dict[str, int], bad: dict[int, str]
@@ -401,9 +422,13 @@ class CsvPieces:
                 frame = plain(whole, self.header, self.doubles)
             if frame is None and how == "polars":
                 frame = self._parse(whole)
+            stop = None
             if frame is None:
-                records = Records(io.BytesIO(chunk), self.line)
-                pieces = list(self._python(iter(records), number))
+                records, pieces = Records(io.BytesIO(chunk), self.line), []
+                try:
+                    pieces.extend(self._python(iter(records), number))
+                except InputError as exc:  # (the rows before a record that is not CSV
+                    stop = exc  # go on, as they do from another block)
                 self.line = records.line
             else:
                 self.line += lines
@@ -415,6 +440,8 @@ class CsvPieces:
                 pieces[-1].used = feed.used - used
                 used = feed.used
             yield from pieces
+            if stop is not None:
+                raise stop
 
     def _until(self, end: int) -> Iterator[list[str]]:
         """The records adcalc's reader reads from the feed until it has handed on ``end``

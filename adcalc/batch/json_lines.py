@@ -73,8 +73,10 @@ def frames(pl: Any, feed: Feed, what: str, block: int) -> tuple[dict[str, Any], 
             if column.dtype == t:
                 continue
             lost = _lost(column, t)
-            if lost is not None:
-                row, value = _misfit(data, c, t) or (lost, column.slice(lost, 1).to_list()[0])
+            nested = t.is_nested() and _misfit(data, c, t)  # (a field gained, null: lost too)
+            if lost is not None or nested:
+                row, value = nested or _misfit(data, c, t) or (
+                    lost, column.slice(lost, 1).to_list()[0])
                 raise InputError(f"{what}: row {state['rows'] + row + 1:,}, column {c!r}: "
                                  f"{value!r} is not {t}, the type the first "
                                  f"{first.height:,} rows give the column {ADVICE}")

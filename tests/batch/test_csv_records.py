@@ -51,31 +51,35 @@ def test_a_feed_s_lines_end_where_python_s_newline_mode_ends_them(text, step) ->
     assert feed.used == len(data)
 
 
-def oracle(data: bytes) -> list[list[str]] | int:
+def oracle(data: bytes) -> tuple[list[list[str]], int | None]:
     """The records after the header, blank ones dropped, as the csv module reads them
-    from the whole file, each of the header's width; where it refuses the file, the line
-    its message must name (a quote never closed: the line the record starts on)."""
+    from the whole file, each of the header's width; where it refuses the file, the
+    records before the one it refuses and the line its message must name (a quote never
+    closed: the line the record starts on), else ``None``."""
     reader = csv.reader(io.StringIO(data.decode(), newline=""), strict=True)
-    rows, last = [], 0
+    rows, last, line = [], 0, None
     try:
         for row in reader:
             rows.append(row)
             last = reader.line_num
     except csv.Error as exc:
-        return last + 1 if "unexpected end of data" in str(exc) else reader.line_num
+        line = last + 1 if "unexpected end of data" in str(exc) else reader.line_num
+    if not rows:
+        return [], line
     width = len(rows[0])  # (a row of another width is cut or padded to the header's)
-    return [(r + [""] * width)[:width] for r in rows[1:] if any(c.strip() for c in r)]
+    return [(r + [""] * width)[:width] for r in rows[1:] if any(c.strip() for c in r)], line
 
 
-def read(data: bytes, block: int) -> list[list[str]] | str:
+def read(data: bytes, block: int) -> tuple[list[list[str]], str | None]:
+    """The rows read, and the message that stopped the reading (``None``: none did)."""
     points = open_points(io.BytesIO(data), "csv", block=block)
+    rows: list[list[str]] = []
     try:
-        rows = []
         for piece in points.pieces:
             rows += [list(r) for r in piece.frame.rows()]
-        return rows
+        return rows, None
     except InputError as exc:
-        return str(exc)
+        return rows, str(exc)
     finally:
         points.close()
 
@@ -97,12 +101,15 @@ def files(draw: st.DrawFn) -> bytes:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=files(), block=st.sampled_from([8, 32, 128, 1 << 20]))
 def test_records_read_a_block_at_a_time_are_the_csv_module_s(data, block) -> None:
-    expected = oracle(data)
-    got = read(data, block)
-    if isinstance(expected, int):  # refused, with the line, as the csv module refuses it
-        assert isinstance(got, str) and f"line {expected} of the points" in got, got
+    """And where the csv module refuses a record, it is refused naming its line, after
+    every row before it, whichever reader read them (rows are never lost to a block)."""
+    expected, line = oracle(data)
+    got, said = read(data, block)
+    assert got == expected
+    if line is not None:  # refused, with the line, as the csv module refuses it
+        assert said is not None and f"line {line} of the points" in said, said
     else:
-        assert got == expected
+        assert said is None
 
 
 def test_an_unclosed_quote_is_refused_with_its_line_not_read_to_the_end() -> None:
@@ -163,3 +170,14 @@ def test_the_header_s_cells_come_back_as_they_came() -> None:
                        input=data, capture_output=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout == b'x, y ,"my, label",z ,f,df/dx,df/dy\n1,2,a,3,2.0,2.0,1.0\n'
+
+
+@pytest.mark.parametrize("end", [b"\n", b"\r\n", b"\r"])
+@pytest.mark.parametrize("block", [4, 1 << 20])
+def test_a_byte_that_is_not_utf_8_is_placed_on_its_line_whatever_ends_the_lines(end, block
+                                                                                 ) -> None:
+    data = end.join([b"x,y", b"1,2", b"3,4", b"5,\xff6", b"7,8"]) + end
+    rows, said = read(data, block)
+    assert rows == [["1", "2"], ["3", "4"]]  # (the rows before it, whole)
+    assert said is not None and said.startswith("line 4 of the points is not UTF-8 text "
+                                                "(byte 0xff at offset 2 cannot"), said

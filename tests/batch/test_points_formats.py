@@ -202,6 +202,7 @@ def test_a_json_lines_line_polars_cannot_read_is_named(line, said) -> None:
     ({"x": 1.5, "s": {"a": 1}, "l": ["a"]}, r"row 101, column 'l': \['a'\] is not List\(Int64\)"),
     ({"x": 1.5, "s": {"a": 1}, "n": 3}, r"row 101, column 'n': 3 is not Null"),
     ({"x": 1.5, "s": {"a": 1}, "z": None}, r"row 101 has a key 'z' that the rows before"),
+    ({"x": 1.5, "s": {"a": 1, "b": None}}, r"row 101, column 's': \{'a': 1, 'b': None\}"),
 ])
 def test_a_later_nested_value_or_null_key_the_first_block_does_not_hold_is_named(later, said
                                                                                   ) -> None:
