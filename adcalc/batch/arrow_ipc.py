@@ -158,7 +158,14 @@ def messages(feed: Any, what: str) -> Iterator[tuple[int, bytes]]:
         if len(head) < start:
             break
         length = struct.unpack_from("<i", head, start - 4)[0]
-        if length == 0:
+        if length == 0:  # the end marker: nothing may follow it (``cat a b |``)
+            feed.take(start)
+            feed.fill(1, None)
+            if feed.pending:
+                raise InputError(
+                    f"cannot read {what} as one Arrow stream: more follows the end of the "
+                    f"stream at byte {feed.used:,} (two streams one after another?): run "
+                    "adcalc on each, or write them as one stream")
             return
         if not 0 < length <= MAX_MESSAGE:
             break

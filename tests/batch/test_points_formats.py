@@ -67,6 +67,30 @@ def test_a_name_given_twice_inside_a_column_is_refused_too(tmp_path, stream, nes
     assert not (tmp_path / "o.parquet").exists()
 
 
+def test_an_arrow_stream_with_delta_dictionaries_stops_after_the_rows_before(tmp_path):
+    """pyarrow's delta dictionaries (polars reads none): the batch before the delta is
+    written, then a message in words (exit 2), from a file and a pipe alike."""
+    opts = ipc.IpcWriteOptions(emit_dictionary_deltas=True)
+    schema = pa.schema([("x", pa.float64()), ("y", pa.float64()),
+                        ("k", pa.dictionary(pa.int32(), pa.string()))])
+    path = str(tmp_path / "delta.arrows")
+    with ipc.new_stream(path, schema, options=opts) as w:
+        w.write_batch(pa.record_batch([pa.array([1.0, 2.0]), pa.array([3.0, 4.0]),
+                                       pa.array(["a", "b"]).dictionary_encode()], schema=schema))
+        grown = pa.DictionaryArray.from_arrays(pa.array([0, 2], pa.int32()),
+                                               pa.array(["a", "b", "c"]))
+        w.write_batch(pa.record_batch([pa.array([5.0, 6.0]), pa.array([1.0, 1.0]), grown],
+                                      schema=schema))
+    with open(path, "rb") as f:
+        data = f.read()
+    for args, given in (([path], b""), (["-"], data)):
+        r = adcalc("grad", "x*y", "--points", *args, data=given)
+        assert r.returncode == 2 and b"delta dictionar" in r.stderr, r.stderr
+        assert r.stdout.splitlines() == [b"x,y,k,f,df/dx,df/dy", b"1.0,3.0,a,3.0,3.0,1.0",
+                                         b"2.0,4.0,b,8.0,4.0,2.0"]
+        assert b"panicked" not in r.stderr and b"Traceback" not in r.stderr
+
+
 def feed_fifo(path: str, data: bytes) -> threading.Thread:
     def run() -> None:
         with open(path, "wb") as f:

@@ -180,6 +180,32 @@ def test_a_cut_arrow_stream_keeps_the_rows_before_and_stops(tmp_path) -> None:
     assert got["f1"].to_list() == [k + 2.0 for k in range(got.height)]
 
 
+def test_two_arrow_streams_one_after_another_are_not_read_as_one(tmp_path) -> None:
+    """``cat a.arrows b.arrows |``: the second stream was dropped without a word (exit 0,
+    the first's rows only); now the first's rows are written on standard output and the
+    run stops saying more follows its end (exit 2); from a file to -o nothing is
+    written.  One stream alone still reads to its end."""
+    a = pl.DataFrame({"x": [1.0, 2.0], "y": [3.0, 4.0]})
+    b = pl.DataFrame({"x": [5.0], "y": [6.0]})
+    one, two = io.BytesIO(), io.BytesIO()
+    a.write_ipc_stream(one)
+    b.write_ipc_stream(two)
+    alone = adcalc("grad", "x*y", "--points", "-", data=one.getvalue())
+    assert alone.returncode == 0 and alone.stdout.count(b"\n") == 3, alone.stderr
+    both = one.getvalue() + two.getvalue()
+    r = adcalc("grad", "x*y", "--points", "-", data=both)
+    assert r.returncode == 2 and r.stdout == alone.stdout
+    said = f"more follows the end of the stream at byte {len(one.getvalue()):,}".encode()
+    assert r.stderr.startswith(b"error: cannot read the points on standard input as one "
+                               b"Arrow stream") and said in r.stderr, r.stderr
+    src, out = tmp_path / "ab.arrows", tmp_path / "out.csv"
+    src.write_bytes(both)
+    r = adcalc("grad", "x*y", "--points", str(src), "-o", str(out))
+    assert r.returncode == 2 and said in r.stderr and not out.exists()
+    r = adcalc("grad", "x*y", "--points", "-", data=one.getvalue() + b"\n")
+    assert r.returncode == 2 and said in r.stderr  # (a byte is more)
+
+
 POLICY_FILES = {
     "quoted new lines": b'x,y,note\n1,2,"a\nb"\n3,4,"c\r\nd"\n',
     "BOM": b"\xef\xbb\xbfx,y,note\n1,2,a\n",
