@@ -7,6 +7,7 @@ works on."""
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 
@@ -111,18 +112,18 @@ def precise(program_text: str, point: dict[str, mp.mpf]) -> mp.mpf:
     return eval(_python(last), {}, scope)
 
 
-def printed(expression: str, simplify: str) -> list[str]:
-    d = diff(expression, simplify=simplify)
+def printed(expression: str, simplify: str, order: int = 1) -> list[str]:
+    d = diff(expression, simplify=simplify, order=order)
     f = formulas(d.tape, PLAIN)
     lets = [f"{n} = {PLAIN.text(t)}" for n, t in f.lets]
     return ["; ".join([*lets, PLAIN.text(o)]) for o in f.outputs]
 
 
-def same_at_random_points(texts: list[str], rng: random.Random) -> int:
+def same_at_random_points(texts: list[str], rng: random.Random, order: int = 1) -> int:
     checked = 0
     for text in texts:
         try:
-            full, none = printed(text, "full"), printed(text, "none")
+            full, none = printed(text, "full", order), printed(text, "none", order)
         except AdcalcError:
             continue  # no value anywhere
         for _ in range(3):
@@ -181,6 +182,35 @@ def test_every_identity_holds_to_30_digits(seed: int) -> None:
 def test_every_primitive_holds_to_30_digits(seed: int) -> None:
     rng = random.Random(seed + 10)
     assert same_at_random_points(random_expressions(seed + 20, 50, 6), rng) > 60
+
+
+def monomials(names: tuple[str, str, str]) -> list[str]:
+    """Every product of the three functions of x to powers -2 to 2, two at least."""
+    out = []
+    for powers in itertools.product([-2, -1, 0, 1, 2], repeat=3):
+        parts = [f"{f}(x)" if k == 1 else f"{f}(x)^({k})"
+                 for f, k in zip(names, powers, strict=True) if k]
+        if len(parts) >= 2:
+            out.append("*".join(parts))
+    return out
+
+
+@pytest.mark.parametrize("order", [1, 2])
+@pytest.mark.parametrize("names", [("sin", "cos", "tan"), ("sinh", "cosh", "tanh")],
+                         ids=["trig", "hyperbolic"])
+def test_every_product_of_sines_cosines_and_tangents_holds_to_30_digits(names, order):
+    """sin(x)^2/tan(x) printed 2*cos(x)^2 - tan(x)^2 (a tan made from sin/cos took the
+    place of the tan among the factors: ``ratios``), atan(1/tan(x)) -tan(x)^2 for -1,
+    tan(x)*(1/cos(x)) a wrong second derivative; the same with sinh and tanh."""
+    texts = monomials(names)
+    assert same_at_random_points(texts, random.Random(7), order) > 2 * len(texts)
+
+
+@pytest.mark.parametrize(("expression", "expected"), [
+    ("sin(x)^2/tan(x)", "cos(2*x)"), ("atan(1/tan(x))", "-1"),
+    ("sinh(x)^2/tanh(x)", "cosh(2*x)")])
+def test_a_tangent_among_sines_and_cosines_keeps_its_power(expression, expected):
+    assert printed(expression, "full") == [expected]
 
 
 @pytest.mark.parametrize("text", [

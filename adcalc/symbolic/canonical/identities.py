@@ -283,7 +283,7 @@ class Identities(Polynomials):
         if not any(nodes[b][0] == FN and nodes[b][1] in _TOPS for b, _ in node[2]):
             return i  # no sin or sinh among the factors
         k, factors = self.factors(i)
-        changed = False
+        made: list[tuple[int, int]] = []  # the tangents made, multiplied in at the end
         for top, bottom, ratio in _RATIOS:
             for base, e in list(factors.items()):
                 b = self.nodes[base]
@@ -295,13 +295,13 @@ class Identities(Polynomials):
                     continue
                 if self.value(f) == -self.value(e):
                     del factors[base], factors[partner]
-                    t = self._intern((FN, ratio, b[2]))
-                    factors[t] = e
-                    changed = True
-        if not changed:
+                    # (a tan(u) already among the factors keeps its own power: the two
+                    # meet in ``mul``, as sin²·tan⁻²/cos² is 1, not tan²)
+                    made.append((self._intern((FN, ratio, b[2])), e))
+        if not made:
             return i
         out = self.num(k)
-        for base, e in factors.items():
+        for base, e in [*factors.items(), *made]:
             out = self.mul(out, self.pow(base, e))
         return out
 
