@@ -258,3 +258,26 @@ def test_a_root_of_a_square_multiplied_out_holds_where_its_base_is_negative(
                     text, order, a, b, point)
                 checked += 1
     assert checked >= 8
+
+
+@pytest.mark.parametrize("expression", ["0^x", "0^(x^2 + 1)", "(x - x)^x"])
+def test_a_power_of_exactly_0_has_the_derivative_0(expression: str) -> None:
+    """0^x printed 0^x*log(0): a formula with no value anywhere (adcalc refused it when
+    read back), for the derivative 0 of 0^x wherever it is defined (x > 0)."""
+    assert printed(expression, "full") == ["0"]
+    assert printed(expression, "full", 2) == ["0"]
+    assert diff(expression, at={"x": 2.0}).values == [0.0]
+
+
+@pytest.mark.parametrize(("expression", "expected"), [
+    ("x*sin(pi)", "0"), ("x*cos(pi/3)", "1/2"), ("x*sin(7*pi/6)", "-1/2"),
+    ("x*cos(3*pi)", "-1"), ("x*tan(-2*pi)", "0"), ("x*sin(pi/4)", "sin(pi/4)")])
+def test_sin_cos_and_tan_of_a_multiple_of_pi_are_exact_where_rational(expression, expected):
+    assert printed(expression, "full") == [expected]
+
+
+@pytest.mark.parametrize("expression", ["x/sin(pi)", "x/tan(pi)", "x/cos(pi/2)"])
+def test_dividing_by_the_sine_of_pi_has_no_value_anywhere(expression: str) -> None:
+    """x/sin(pi) printed 1/sin(pi), and --at the rounding error 8165619676597685.0."""
+    with pytest.raises(AdcalcError, match="no value anywhere"):
+        diff(expression)

@@ -38,6 +38,16 @@ _INVERSES = {(OPCODE[f], OPCODE[g]) for f, g in (("sin", "asin"), ("cos", "acos"
 _CO = {(OPCODE["cos"], OPCODE["asin"]), (OPCODE["sin"], OPCODE["acos"])}
 """cos(asin(u)) = sin(acos(u)) = sqrt(1 - u^2) on [-1, 1]."""
 _BASES = {2: OPCODE["log2"], 10: OPCODE["log10"]}
+_SIN, _COS, _TAN = (OPCODE[n] for n in ("sin", "cos", "tan"))
+_SIXTHS: dict[int, dict[int, Any]] = {
+    _SIN: {0: 0, 1: Fraction(1, 2), 3: 1, 5: Fraction(1, 2), 6: 0, 7: Fraction(-1, 2),
+           9: -1, 11: Fraction(-1, 2)},
+    _COS: {0: 1, 2: Fraction(1, 2), 3: 0, 4: Fraction(-1, 2), 6: -1, 8: Fraction(-1, 2),
+           9: 0, 10: Fraction(1, 2)},
+    _TAN: {0: 0, 6: 0},
+}
+"""sin, cos and tan of k·π/6 (k mod 12) where the value is rational: sin(π) is 0
+exactly, so x/sin(π) has no value anywhere (a float's sin(π) is 1.2e-16)."""
 """b^(log_b(u)) = u wherever log_b(u) is defined."""
 
 
@@ -367,6 +377,10 @@ class Algebra(Signs):
                           values[1] if len(values) > 1 else None, None)
             if folded is not None:
                 return self.num(folded)
+        if op in _SIXTHS:
+            value = self._at_sixths(op, args[0])
+            if value is not None:
+                return self.num(value)
         if op == _SQRT:
             return self.pow(args[0], self.half)
         if op == _ABS and self.nonnegative(args[0]):
@@ -392,6 +406,24 @@ class Algebra(Signs):
             if out is not None:
                 return out
         return self._intern((FN, op, tuple(args)))
+
+    def _at_sixths(self, op: int, i: int) -> Any:
+        """sin, cos or tan of ``i`` where ``i`` is q·π with 6q whole and the value is
+        rational (``_SIXTHS``), else ``None``."""
+        node = self.nodes[i]
+        if node == (SYM, "pi"):
+            q: Any = 1
+        elif (node[0] == MUL and len(node[2]) == 1 and node[2][0][1] == self.one
+              and self.nodes[node[2][0][0]] == (SYM, "pi") and type(node[1]) in RATIONAL):
+            q = node[1]
+        elif node == (NUM, 0):
+            q = 0
+        else:
+            return None
+        six = Fraction(q) * 6
+        if six.denominator != 1:
+            return None
+        return _SIXTHS[op].get(six.numerator % 12)
 
     def _leads_negative(self, i: int) -> bool:
         """Whether ``i`` is written with a minus in front of its first term: a product

@@ -6,21 +6,32 @@ from collections.abc import Sequence
 from typing import Any
 
 from adcalc.engine.algebra import primitive_methods
-from adcalc.engine.primitives import CONST, INPUT, PRIMITIVES
+from adcalc.engine.primitives import CONST, INPUT, OPCODE, PRIMITIVES
 from adcalc.engine.tape import Tape
 from adcalc.symbolic.canonical.algebra import Algebra
 
 _HOW: list[Any] = [
-    p.name if p.name in ("add", "mul", "sub", "div", "neg", "powc", "pow", "shift")
+    p.name if p.name in ("add", "mul", "sub", "div", "neg", "powc", "pow", "shift", "xlogy")
     else p.prints_as for p in PRIMITIVES]
 """How ``Canon.apply`` makes each primitive: by the method of that name, by the form
 it prints as, or (``None``) as a function."""
+
+
+_XLOGY = PRIMITIVES[OPCODE["xlogy"]].prints_as
 
 
 @primitive_methods
 class Reader(Algebra):
     """Primitives of the tape on canonical ids (``apply``, and ``canon.cos(a)`` by name,
     as the derivative rules call them), and ``read``, which does so for a whole tape."""
+
+    def xlogy(self, x: Any, y: Any) -> int:
+        """x·log(y) as the textbook writes it, and 0 where y is exactly 0: xlogy is 0
+        where x is 0 and has no value elsewhere then, so 0 wherever it has one (the
+        partial of 0^u by u, 0^u·log(0), is 0 where 0^u is defined: u > 0)."""
+        x = x if type(x) is int else self.num(x)
+        y = y if type(y) is int else self.num(y)
+        return self.zero if y == self.zero else _XLOGY(self, x, y)
 
     def apply(self, op: int, args: Sequence[Any], const: Any = None) -> int:
         """Primitive ``op`` on canonical ids (or literals); a method per primitive calls
