@@ -378,7 +378,7 @@ class Algebra(Signs):
             if folded is not None:
                 return self.num(folded)
         if op in _SIXTHS:
-            value = self._at_sixths(op, args[0])
+            value = _at_sixths(nodes, self.one, op, args[0])
             if value is not None:
                 return self.num(value)
         if op == _SQRT:
@@ -406,24 +406,6 @@ class Algebra(Signs):
             if out is not None:
                 return out
         return self._intern((FN, op, tuple(args)))
-
-    def _at_sixths(self, op: int, i: int) -> Any:
-        """sin, cos or tan of ``i`` where ``i`` is q·π with 6q whole and the value is
-        rational (``_SIXTHS``), else ``None``."""
-        node = self.nodes[i]
-        if node == (SYM, "pi"):
-            q: Any = 1
-        elif (node[0] == MUL and len(node[2]) == 1 and node[2][0][1] == self.one
-              and self.nodes[node[2][0][0]] == (SYM, "pi") and type(node[1]) in RATIONAL):
-            q = node[1]
-        elif node == (NUM, 0):
-            q = 0
-        else:
-            return None
-        six = Fraction(q) * 6
-        if six.denominator != 1:
-            return None
-        return _SIXTHS[op].get(six.numerator % 12)
 
     def _leads_negative(self, i: int) -> bool:
         """Whether ``i`` is written with a minus in front of its first term: a product
@@ -544,3 +526,22 @@ def _combine(a: Any, b: Any) -> Any:
     if type(total) is int:  # (``finite`` of a whole number)
         return total if -_LIMIT < total < _LIMIT else None
     return total if finite(total) else None
+
+
+def _at_sixths(nodes: list[tuple], one: int, op: int, i: int) -> Any:
+    """sin, cos or tan of node ``i`` where it is q·π with 6q whole and the value is
+    rational (``_SIXTHS``), else ``None``."""
+    node = nodes[i]
+    if node == (SYM, "pi"):
+        q: Any = 1
+    elif (node[0] == MUL and len(node[2]) == 1 and node[2][0][1] == one
+          and nodes[node[2][0][0]] == (SYM, "pi") and type(node[1]) in RATIONAL):
+        q = node[1]
+    elif node == (NUM, 0):
+        q = 0
+    else:
+        return None
+    six = Fraction(q) * 6
+    if six.denominator != 1:
+        return None
+    return _SIXTHS[op].get(six.numerator % 12)
