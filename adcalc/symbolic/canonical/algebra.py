@@ -377,10 +377,8 @@ class Algebra(Signs):
                           values[1] if len(values) > 1 else None, None)
             if folded is not None:
                 return self.num(folded)
-        if op in _SIXTHS:
-            value = _at_sixths(nodes, self.one, op, args[0])
-            if value is not None:
-                return self.num(value)
+        if op in _SIXTHS and (value := _at_sixths(nodes, self.one, op, args[0])) is not None:
+            return self.num(value)  # sin(pi) is 0
         if op == _SQRT:
             return self.pow(args[0], self.half)
         if op == _ABS and self.nonnegative(args[0]):
