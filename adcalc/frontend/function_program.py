@@ -50,7 +50,7 @@ class FunctionProgram(Program):
     def __init__(self, name: str, parameters: Sequence[str],
                  run: Callable[[Mapping[str, float]], Traced]) -> None:
         self.text = name
-        self.mentioned = set(parameters)
+        self.mentioned = dict.fromkeys(parameters)
         self.breaks: list[int] = []
         self.exact = False
         self.code: list[tuple] = []

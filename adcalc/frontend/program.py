@@ -48,8 +48,9 @@ class Recorder:
 
     def reset(self, text: str) -> None:
         self.text = text
-        self.mentioned: set[str] = set()
-        """The names the text reads (the base of an indexed one), for the point's check."""
+        self.mentioned: dict[str, None] = {}
+        """The names the text reads (the base of an indexed one), for the point's check,
+        in the order the text first reads them (the variables' order on every path)."""
 
     def start(self, c: list) -> tuple:
         return ("program", c[0] if len(c) == 2 else [], c[-1])
@@ -108,14 +109,14 @@ class Recorder:
         return ("number", c[0])
 
     def name(self, c: list) -> tuple:
-        self.mentioned.add(str(c[0]).partition("[")[0])
+        self.mentioned.setdefault(str(c[0]).partition("[")[0])
         return ("name", c[0])
 
     def call(self, c: list) -> tuple:
         return ("call", c[0], c[1])
 
     def index(self, c: list) -> tuple:
-        self.mentioned.add(str(c[0])[:-1])
+        self.mentioned.setdefault(str(c[0])[:-1])
         return ("index", c[0], c[1])
 
     def vector(self, c: list) -> tuple:
@@ -226,7 +227,7 @@ def _span(text: str, start: int, pos: int) -> str:
 class Program:
     """A program with control flow, parsed once: ``trace(point)`` makes its tape there."""
 
-    def __init__(self, text: str, tree: tuple, mentioned: set[str], breaks: list[int],
+    def __init__(self, text: str, tree: tuple, mentioned: dict[str, None], breaks: list[int],
                  exact: bool = False) -> None:
         self.text = text
         self.mentioned = mentioned

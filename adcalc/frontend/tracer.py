@@ -456,7 +456,12 @@ class Tracer:
         defined = sorted(set(b.defined), key=lambda d: d[1])
         tape.warnings.extend(_unused(self.text, [d for d in defined if d[0] not in b.used],
                                      defined, self.program.breaks))
-        return tape.pruned()
+        out = tape.pruned()
+        # the variables in the order the text first reads them, whichever path ran (the
+        # path's order made --dir, -q's columns and codegen's parameters differ by point)
+        order = {name: k for k, name in enumerate(self.program.mentioned)}
+        out.variables.sort(key=lambda name: order.get(name.partition("[")[0], len(order)))
+        return out
 
 
 class _Stub:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from itertools import pairwise
 
 import pytest
@@ -335,3 +336,20 @@ def test_multi_indices_in_the_point_and_in_latex(cli) -> None:
     assert "∂f/∂v[1,2] = 2.0" in r.stdout
     r = cli("diff", "v[1,2]*x", "--format", "latex")
     assert "v_{1,2}" in r.stdout
+
+
+@pytest.mark.parametrize("text", [
+    "a = if y > 0 then x else z; a + 2*z",
+    "s = 0; for i in 1..3 { s = s + (if y > i then x*i else z) }; s + w",
+    "g(u) = if u > 0 then u*q else p; g(y)",
+])
+def test_the_variables_order_is_the_texts_whichever_path_the_point_takes(text) -> None:
+    """The path's order made y, x, z at y = 1 and y, z, x at y = -1: --dir, jvp's tangent,
+    jacobian -q's columns and codegen's parameters meant other inputs at other points."""
+    program = parse_program(text)
+    assert isinstance(program, Program)
+    orders = {tuple(program.trace(dict.fromkeys("xyzwqp", 1.0) | {"y": y}).variables)
+              for y in (-5.0, -1.0, 0.5, 1.5, 2.5, 5.0)}
+    assert len(orders) == 1, orders
+    (order,) = orders
+    assert list(order) == [n for n in dict.fromkeys(re.findall(r"[a-z]\w*", text)) if n in order]

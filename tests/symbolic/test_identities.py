@@ -103,13 +103,15 @@ def _python(text: str) -> str:
 
 
 def precise(program_text: str, point: dict[str, mp.mpf]) -> mp.mpf:
-    """A printed program (``t1 = …; formula``) evaluated in mpmath at 40 digits."""
+    """A printed program (``t1 = …; formula``) evaluated in mpmath at 40 digits
+    (whatever precision an earlier test left mpmath at: grad --precision sets it)."""
     scope = dict(_NAMES, mpf=mp.mpf, **point)
     *lets, last = program_text.split("; ")
-    for let in lets:
-        name, value = let.split(" = ", 1)
-        scope[name] = eval(_python(value), {}, scope)
-    return eval(_python(last), {}, scope)
+    with mp.workdps(40):
+        for let in lets:
+            name, value = let.split(" = ", 1)
+            scope[name] = eval(_python(value), {}, scope)
+        return +eval(_python(last), {}, scope)
 
 
 def printed(expression: str, simplify: str, order: int = 1) -> list[str]:
