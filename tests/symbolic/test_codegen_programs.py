@@ -38,6 +38,11 @@ PROGRAMS = [
     ("a = x; for i in 1..3 { a = if a > y then a - y*i else a*x }; a", [{"x": 1.0, "y": 1.0}]),
     ("if x == 0 then 1 else sin(x)/x", [{"x": 0.0}]),
     ("if x >= y or x*y > 1 then hypot(x, y) else exp(x - y)", [{"x": 1.0, "y": 1.0}]),
+    # a branch inside one a constant condition never takes (a traceback of codegen's)
+    ("a = if 1 > 0 then x*y else (if y <= 1 then x else y); if x > 0 then a else a + y",
+     [{"x": 0.0, "y": 1.0}]),
+    ("a = if 1 < 0 then (if y <= 1 then x else y) else x*y; if x > 0 then a else a + y",
+     [{"x": 0.0, "y": 1.0}]),
 ]
 
 

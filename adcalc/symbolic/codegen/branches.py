@@ -114,8 +114,10 @@ class _Contexts(Builder):
 
     def enter(self, cond: Any, outcome: bool) -> int:
         m = self.merged
-        if isinstance(cond, bool):  # a condition known without the point
-            k = self.ctx if cond == outcome else self._dead()
+        if isinstance(cond, bool) or (self.dead >= 0 and self.ctx == self.dead):
+            # a condition known without the point; or any branch inside a branch never
+            # taken, never taken either (its condition was left unmade)
+            k = self.ctx if cond is outcome else self._dead()
         else:
             k = len(m.parent)
             m.parent.append(self.ctx)
