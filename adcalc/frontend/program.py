@@ -236,6 +236,9 @@ class Program:
         self.code: list[tuple] = []
         self._compile(tree)
         self.bound_before = _bound_before(self.code)
+        self.free = _free(self.code, mentioned)
+        """The names (bases of indexed ones) the text reads somewhere its scope has not
+        bound them: the program's possible inputs (``y = 0.3; … y`` reads no input y)."""
         """The names read (``LEAF``, by their offset in the text) that their scope binds
         before them (a binding, a loop's variable): unbound when read, they were bound
         only in a loop that did not run, never an input."""
@@ -369,6 +372,10 @@ class Program:
         """Whether the program reads ``name`` (or its base, for an indexed name)."""
         return name.partition("[")[0] in self.mentioned
 
+    def reads_as_input(self, name: str) -> bool:
+        """Whether ``name`` (or its base) is read somewhere its scope has not bound it."""
+        return name.partition("[")[0] in self.free
+
 
 def scoped(code: list[tuple]) -> Iterator[tuple[tuple, set[str]]]:
     """Each instruction with the names its scope binds before it, in the text's order
@@ -395,6 +402,17 @@ def _bound_before(code: list[tuple]) -> dict[int, str]:
     their scope binds earlier."""
     return {ins[2].start_pos: str(ins[2]) for ins, bound in scoped(code)
             if ins[0] == LEAF and ins[1] == "name" and str(ins[2]) in bound}
+
+
+def _free(code: list[tuple], mentioned: Mapping[str, None]) -> set[str]:
+    """``Program.free``: the bases of the ``LEAF`` names read unbound, and of the names
+    read only by an index (``w[i]``: taken as inputs, as before)."""
+    free, bound = set(), set()
+    for ins, scope in scoped(code):
+        if ins[0] == LEAF and ins[1] == "name":
+            name = str(ins[2])
+            (bound if name in scope else free).add(name.partition("[")[0])
+    return free | (set(mentioned) - bound)
 
 
 def _comparison(text: str, left: Any, tok: Any) -> str:

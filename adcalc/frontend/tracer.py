@@ -450,7 +450,7 @@ class Tracer:
                              f"give it with {param('point', f'{name}=…')}")
         for name in self.point:  # inputs of the paths not taken: derivative 0 (a program
             # that decided nothing has one path: an input it did not read names nothing)
-            if name not in tape.var_node and self.program.mentions(name) and (
+            if name not in tape.var_node and self.program.reads_as_input(name) and (
                     tape.decisions or self.keep_given):
                 tape.input(name)
         defined = sorted(set(b.defined), key=lambda d: d[1])

@@ -353,3 +353,13 @@ def test_the_variables_order_is_the_texts_whichever_path_the_point_takes(text) -
     assert len(orders) == 1, orders
     (order,) = orders
     assert list(order) == [n for n in dict.fromkeys(re.findall(r"[a-z]\w*", text)) if n in order]
+
+
+def test_a_name_the_program_binds_is_no_input_whatever_the_path() -> None:
+    """With a branch, --at y=2 for a y the program binds was taken as an input at 2.0
+    while the program computed with 0.3 (∂f/∂y = 0); without one it was refused."""
+    for text in ("y = 0.3; x = sin(y); if y <= 0 then x else y", "y = 0.3; y + 1"):
+        with pytest.raises(InputError, match="which the expression does not use"):
+            gradient(text, {"x": 5.0, "y": 2.0})
+    g = gradient("y = 0.3; if y <= 0 then x else y*z", {"x": 5.0, "z": 2.0})
+    assert g.gradient == {"x": 0.0, "z": 0.3}  # x, read on the path not taken, is an input
