@@ -60,6 +60,10 @@ def blocks(d: Diff, cse: bool = False, **_: Any) -> list[Block]:
     f = formulas(d.tape, PLAIN, cse)
     blocks: list[Block] = [Para(f"f({', '.join(d.variables)}) = {d.expression.strip()}",
                                 "bold")]
+    if d.point is not None and d.source is not None and d.source.decisions + d.source.loops:
+        from adcalc.render.path import path_table  # a program at a point: the path's
+
+        blocks.append(path_table(d.source, d.source_values or None, d.variables))  # type: ignore[arg-type]
     if f.lets:
         lines = ["where"] + [f"  {name} = {PLAIN.text(t)}" for name, t in f.lets]
         blocks.append(Para("\n".join(lines), "dim"))
@@ -163,6 +167,10 @@ def to_json(d: Diff, cse: bool = False, **_: Any) -> dict[str, Any]:
         out["derivatives"].append(item)
     if d.point is not None:
         out["point"] = {n: number(v) for n, v in d.point.items()}
+        if d.source is not None:
+            from adcalc.render.path import path_json
+
+            out.update(path_json(d.source, d.source_values or None, d.variables))
     if warnings(d):
         out["warnings"] = warnings(d)
     return out

@@ -133,6 +133,21 @@ def test_a_point_still_takes_the_path(cli) -> None:
     assert r.exit_code == 0 and "∂f/∂x = -1\n" in r.stdout
 
 
+def test_diff_at_a_point_says_the_formula_is_the_paths(cli) -> None:
+    """diff --at printed 3*x^2 as f's derivative with no word of the path (language.md:
+    every command taking a program at a point starts with it), nor JSON's decisions."""
+    text = "s = 0; for i in 1..2 { s = s + x^i }; if x > 0 then x^3 + s else -x"
+    r = cli("diff", text, "--at", "x=2")
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout.index("Path taken at this point") < r.stdout.index("∂f/∂x =")
+    assert "if x > 0" in r.stdout and "true" in r.stdout and "2 iterations" in r.stdout
+    data = json.loads(cli("diff", text, "--at", "x=2", "--format", "json").stdout)
+    assert [d["outcome"] for d in data["decisions"]] == [True] and data["loops"]
+    assert "decisions" not in json.loads(cli("diff", "x^3", "--at", "x=2", "--format",
+                                              "json").stdout)
+    assert "Path taken" not in cli("diff", "x^3", "--at", "x=2").stdout
+
+
 def test_while_is_refused(cli) -> None:
     r = cli("diff", "y = x; while y > 1 { y = y/2 }; y")
     assert r.exit_code == 2
