@@ -237,6 +237,10 @@ class Program:
         self._compile(tree)
         self.bound_before = _bound_before(self.code)
         self.free = _free(self.code, mentioned)
+        self.read_anywhere = set(mentioned) | {str(ins[2]) for ins in self.code
+                                               if ins[0] == CALL and ins[1] == "call"}
+        """The names read or called on any path: a definition the path taken does not
+        use is used by another where it is among them (no "never used" for it)."""
         """The names (bases of indexed ones) the text reads somewhere its scope has not
         bound them: the program's possible inputs (``y = 0.3; … y`` reads no input y)."""
         """The names read (``LEAF``, by their offset in the text) that their scope binds

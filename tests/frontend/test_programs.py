@@ -363,3 +363,12 @@ def test_a_name_the_program_binds_is_no_input_whatever_the_path() -> None:
             gradient(text, {"x": 5.0, "y": 2.0})
     g = gradient("y = 0.3; if y <= 0 then x else y*z", {"x": 5.0, "z": 2.0})
     assert g.gradient == {"x": 0.0, "z": 0.3}  # x, read on the path not taken, is an input
+
+
+def test_a_definition_used_only_on_the_path_not_taken_is_not_called_unused() -> None:
+    """"a is defined … but never used" was said of a binding the other branch reads, and
+    "never called" of a function it calls: false; one no path reads is still named."""
+    for text in ("a = sin(x); if x <= 0 then a else x", "g(t) = t^2; if x > 0 then x else g(x)"):
+        assert parse_program(text).trace({"x": 1.0}).warnings == [], text
+    warned = parse_program("b = 2; a = sin(x); if x <= 0 then x else x").trace({"x": 1.0})
+    assert [w.split(" is defined")[0] for w in warned.warnings] == ["warning: b", "warning: a"]
