@@ -163,7 +163,10 @@ class Builder:
             kind = "constant" if name in CONSTANTS else "function"
             raise ParseError(f"{name} is a {kind}; a binding needs another name", self.text, at)
         if name in self.reads:
-            raise ParseError(f"{name} is used before it is defined", self.text, at)
+            raise ParseError(f"{name} is used before it is defined: read above as an input, "
+                             "it cannot be bound after (an input keeps its value): define it "
+                             f"before it is read, or give the new value another name ({name}2 "
+                             "= …)", self.text, at)
         if name in self.functions:
             raise ParseError(f"{name} is a function defined above; a binding needs another "
                              "name", self.text, at)

@@ -157,7 +157,8 @@ def test_binding_names_label_trace_rows(cli) -> None:
 
 @pytest.mark.parametrize(("text", "message"), [
     ("a = b + 1; b = 2; a", "b is used before it is defined"),
-    ("x = x + 1; x", "x is used before it is defined"),  # a = x; a = 2*a binds a again
+    ("x = x + 1; x", "x is used before it is defined: read above as an input, it "
+                     "cannot be bound after (an input keeps its value)"),  # a = x; a = 2*a
     ("sin = x; sin", "sin is a function; a binding needs another name"),
     ("[x, y] + [x]", "shape mismatch: + needs vectors of the same length, got 2 and 1"),
     ("dot([x, y], [x])", "shape mismatch: dot needs vectors of the same length, got 2 and 1"),
