@@ -236,16 +236,16 @@ class Program:
         self.code: list[tuple] = []
         self._compile(tree)
         self.bound_before = _bound_before(self.code)
+        """The names read (``LEAF``, by their offset in the text) that their scope binds
+        before them (a binding, a loop's variable): unbound when read, they were bound
+        only in a loop that did not run, never an input."""
         self.free = _free(self.code, mentioned)
+        """The names (bases of indexed ones) the text reads somewhere its scope has not
+        bound them: the program's possible inputs (``y = 0.3; … y`` reads no input y)."""
         self.read_anywhere = set(mentioned) | {str(ins[2]) for ins in self.code
                                                if ins[0] == CALL and ins[1] == "call"}
         """The names read or called on any path: a definition the path taken does not
         use is used by another where it is among them (no "never used" for it)."""
-        """The names (bases of indexed ones) the text reads somewhere its scope has not
-        bound them: the program's possible inputs (``y = 0.3; … y`` reads no input y)."""
-        """The names read (``LEAF``, by their offset in the text) that their scope binds
-        before them (a binding, a loop's variable): unbound when read, they were bound
-        only in a loop that did not run, never an input."""
 
     # -- the compiler ---------------------------------------------------------------
     def _compile(self, tree: tuple) -> None:

@@ -60,10 +60,12 @@ def blocks(d: Diff, cse: bool = False, **_: Any) -> list[Block]:
     f = formulas(d.tape, PLAIN, cse)
     blocks: list[Block] = [Para(f"f({', '.join(d.variables)}) = {d.expression.strip()}",
                                 "bold")]
-    if d.point is not None and d.source is not None and d.source.decisions + d.source.loops:
-        from adcalc.render.path import path_table  # a program at a point: the path's
+    if d.point is not None and d.source is not None:
+        from adcalc.render.path import path_table
 
-        blocks.append(path_table(d.source, d.source_values or None, d.variables))  # type: ignore[arg-type]
+        path = path_table(d.source, d.source_values or None, d.variables)
+        if path is not None:  # a program at a point: the formulas are its path's
+            blocks.append(path)
     if f.lets:
         lines = ["where"] + [f"  {name} = {PLAIN.text(t)}" for name, t in f.lets]
         blocks.append(Para("\n".join(lines), "dim"))

@@ -38,6 +38,7 @@ _INVERSES = {(OPCODE[f], OPCODE[g]) for f, g in (("sin", "asin"), ("cos", "acos"
 _CO = {(OPCODE["cos"], OPCODE["asin"]), (OPCODE["sin"], OPCODE["acos"])}
 """cos(asin(u)) = sin(acos(u)) = sqrt(1 - u^2) on [-1, 1]."""
 _BASES = {2: OPCODE["log2"], 10: OPCODE["log10"]}
+"""b^(log_b(u)) = u wherever log_b(u) is defined."""
 _SIN, _COS, _TAN = (OPCODE[n] for n in ("sin", "cos", "tan"))
 _SIXTHS: dict[int, dict[int, Any]] = {
     _SIN: {0: 0, 1: Fraction(1, 2), 3: 1, 5: Fraction(1, 2), 6: 0, 7: Fraction(-1, 2),
@@ -48,7 +49,6 @@ _SIXTHS: dict[int, dict[int, Any]] = {
 }
 """sin, cos and tan of k·π/6 (k mod 12) where the value is rational: sin(π) is 0
 exactly, so x/sin(π) has no value anywhere (a float's sin(π) is 1.2e-16)."""
-"""b^(log_b(u)) = u wherever log_b(u) is defined."""
 
 
 class Algebra(Signs):
@@ -535,10 +535,8 @@ def _at_sixths(nodes: list[tuple], one: int, op: int, i: int) -> Any:
     elif (node[0] == MUL and len(node[2]) == 1 and node[2][0][1] == one
           and nodes[node[2][0][0]] == (SYM, "pi") and type(node[1]) in RATIONAL):
         q = node[1]
-    elif node == (NUM, 0):
-        q = 0
     else:
-        return None
+        return None  # (of a number: ``fold``'s)
     six = Fraction(q) * 6
     if six.denominator != 1:
         return None
