@@ -316,3 +316,11 @@ def test_a_loop_past_the_bound_is_a_usage_error_with_advice_that_works(cli) -> N
     r = cli("codegen", "y = x; repeat 100000000 { y = sin(y) }; y", "--lang", "c")
     assert r.exit_code == 2 and "unroll past 1,000,000 iterations" in r.stderr
     assert "max-steps" not in r.stderr  # codegen has no such option
+
+
+def test_a_selects_comment_names_what_its_condition_compares() -> None:
+    """Every select's comment said ``if x > …`` whatever it compared (an input of another
+    name, an earlier select)."""
+    assert "# if y > 1.0 then ... else ..." in codegen("if y > 1 then y else 2*y", "python").source
+    looped = codegen("y = x; repeat 2 { y = if y > 1 then y/2 else y*x }; y", "python").source
+    assert "# if x > 1.0 then" in looped and "# if v3 > 1.0 then" in looped

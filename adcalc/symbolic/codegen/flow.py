@@ -63,7 +63,7 @@ class _Program:
                 self.path(else_ctx)
                 code.ctx = k
                 v = code.push("select", (c, vals[a], vals[b]))
-                text = _describe(cond, texts, tape)
+                text = _describe(cond, texts, tape, self.params)
             else:
                 args = [vals[a0[i]]] if a1[i] < 0 else [vals[a0[i]], vals[a1[i]]]
                 cc = None if consts[i] is None else float(consts[i])  # type: ignore[arg-type]
@@ -113,14 +113,17 @@ class _Program:
     _values: list[Value]
 
 
-def _describe(cond: Cond, texts: list[str], tape: Any) -> str:
-    """``if x > 0 ...``: the select's comment (a comparison's text, else its kind)."""
+def _describe(cond: Cond, texts: list[str], tape: Any, params: dict[str, str]) -> str:
+    """``if x > 0 ...``: the select's comment (a comparison's text, else its kind); an
+    input or an earlier select by its name in the code (``y``, ``v3``)."""
     if cond.kind != "cmp":
         return f"if ({cond.kind} of conditions) then ... else ..."
     how, left, right = cond.args
 
     def text(i: int) -> str:
-        return repr(float(tape.consts[i])) if tape.ops[i] == CONST else texts[i] or "x"
+        if tape.ops[i] == CONST:
+            return repr(float(tape.consts[i]))
+        return texts[i] or params[tape.input_name[i]]
 
     return f"if {text(left)} {how} {text(right)} then ... else ..."
 
