@@ -51,7 +51,6 @@ class FunctionProgram(Program):
                  run: Callable[[Mapping[str, float]], Traced]) -> None:
         self.text = name
         self.mentioned = dict.fromkeys(parameters)
-        self.free = set(parameters)
         self.breaks: list[int] = []
         self.exact = False
         self.code: list[tuple] = []

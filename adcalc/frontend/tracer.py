@@ -454,7 +454,7 @@ class Tracer:
                     tape.decisions or self.keep_given):
                 tape.input(name)
         defined = sorted(set(b.defined), key=lambda d: d[1])
-        other_paths = getattr(self.program, "read_anywhere", set()) if tape.decisions else ()
+        other_paths = self.program.read_anywhere if tape.decisions else ()
         tape.warnings.extend(_unused(self.text, [d for d in defined if d[0] not in b.used
                                                  and d[0] not in other_paths],
                                      defined, self.program.breaks))
