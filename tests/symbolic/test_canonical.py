@@ -303,3 +303,46 @@ def test_a_factor_taken_out_and_cancelled_is_divided_out_whole(text: str) -> Non
             assert math.isclose(got, d.values[0], rel_tol=1e-10), (text, order, x)
     tape, _ = derivatives(parse("(x + sqrt(x))^(3/2)", exact=True), order=2)
     assert program(tape, 0) == "3*(4*x + 2*sqrt(x) - 1)/(16*x*sqrt(x + sqrt(x)))"
+
+
+def _random_polynomial(rng: random.Random, names: list[str]) -> str:
+    terms = []
+    for _ in range(rng.randint(1, 4)):
+        mono = "*".join(f"{v}^{rng.randint(1, 3)}" for v in rng.sample(names, rng.randint(
+            1, len(names))))
+        terms.append(f"{rng.choice([-3, -2, -1, 1, 2, 5])}*{mono}")
+    constant = rng.choice([0, 0, 0, 1, -2])
+    return " + ".join(terms) + (f" + {constant}" if constant else "")
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_quick_ways_over_one_line_give_the_general_ones_node(seed: int) -> None:
+    """``together`` of a polynomial sum (its common monomial and sign taken out, nothing
+    multiplied out: ``_monomial_out``) and of a sum whose numerators add up to its one
+    denominator (``_over_shared``) is the node the general way (``_together``) makes."""
+    from adcalc.symbolic.canonical import Canon
+    from adcalc.symbolic.canonical.table import ADD
+
+    rng = random.Random(seed)
+    checked = {"polynomial": 0, "shared": 0}
+    for _ in range(300):
+        top = _random_polynomial(rng, ["x", "y", "z"])
+        below = rng.choice([["y", "1"], ["x", "y"], ["2*x", "3"], ["x*y", "1"],
+                            ["x^2", "z", "-x*z"]])
+        k, power = rng.choice([1, 2, -3]), rng.choice([1, 1, 2])
+        over = " + ".join(f"{k}*({t})/({' + '.join(below)})^{power}" for t in below)
+        extra = rng.choice(["", "", f" + x/({' + '.join(below)})"])
+        for text in (top, over + extra):
+            c = Canon()
+            tape = parse(text, exact=True)
+            i = c.read(tape)[tape.outputs[0]]
+            if c.nodes[i][0] != ADD:
+                continue
+            if c._polynomial(i) == "polynomial":
+                checked["polynomial"] += 1
+                assert c._monomial_out(i) == c._together(i), text
+            shared = c._over_shared(i)
+            if shared is not None:
+                checked["shared"] += 1
+                assert shared == c._together(i), text
+    assert checked["polynomial"] > 100 and checked["shared"] > 10, checked

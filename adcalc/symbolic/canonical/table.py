@@ -163,14 +163,28 @@ class Table:
     def reached(self, roots: list[int]) -> list[int]:
         """The ids ``roots`` reach (themselves and every part below), in id order: one
         pass down the table, as each node's parts have smaller ids than it."""
-        reach = [False] * len(self.nodes)
+        if not roots:
+            return []
+        top = max(roots)  # (nothing above the highest root is reached)
+        reach = [False] * (top + 1)
         for r in roots:
             reach[r] = True
-        children = self.children
-        for i in range(len(self.nodes) - 1, -1, -1):
+        nodes = self.nodes
+        for i in range(top, -1, -1):
             if reach[i]:
-                for child in children(i):
-                    reach[child] = True
+                node = nodes[i]
+                kind = node[0]
+                if kind == MUL:
+                    for b, e in node[2]:
+                        reach[b] = reach[e] = True
+                elif kind == ADD:
+                    for t, _ in node[2]:
+                        reach[t] = True
+                elif kind == FN:
+                    for a in node[2]:
+                        reach[a] = True
+                elif kind == POW:
+                    reach[node[1]] = reach[node[2]] = True
         return [i for i, r in enumerate(reach) if r]
 
     def _is_exp(self, i: int) -> bool:

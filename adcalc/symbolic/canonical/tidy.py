@@ -60,6 +60,8 @@ class Tidy(Identities):
                 out = self.num(node[1])
                 for base, e in node[2]:
                     out = self.mul(out, self.pow(done[base], done[e]))
+                if self.nodes[out][0] == MUL and self._plain(self.nodes[out]):
+                    return out
             out = self._exp_over_sum(self._sums_together(self.ratios(out)))
             return self._product_identities(out) if self.nodes[out][0] == MUL else out
         for t, _ in node[2]:
@@ -97,46 +99,17 @@ class Tidy(Identities):
             best, best_cost = self._identities(out, best, best_cost)
         return self._exp_over_sum(best) if best != out else best
 
-    def _polynomial(self, i: int) -> str | None:
-        """``"polynomial"`` where sum ``i`` is a polynomial in the inputs with whole
-        coefficients (``x*y + x``): over one line (``together``) it is its common monomial
-        times the rest, which is what ``factored`` takes out too, the same node; it has no
-        sum inside to bring together and no function for the identities.  ``"linear"``
-        where it is besides a sum of inputs each to the power 1, not every coefficient
-        negative (``y + 1``, ``2*x - y``): over one line it is itself, as short as it gets
-        (no common factor, no denominator, no sign to take out).  ``None`` otherwise."""
-        node = self.nodes[i]
-        if type(node[1]) is not int:
-            return None
-        nodes = self.nodes
-        linear, positive = True, node[1] > 0
-        for t, k in node[2]:
-            if type(k) is not int:
-                return None
-            positive = positive or k > 0
-            term = nodes[t]
-            if term[0] == SYM:
-                continue
-            linear = False
-            if term[0] == POW:
-                pairs: Any = (term[1:],)
-            elif term[0] == MUL and term[1] == 1:
-                pairs = term[2]
-            else:
-                return None
-            for b, e in pairs:
-                ne = nodes[e]
-                if nodes[b][0] != SYM or ne[0] != NUM or type(ne[1]) is not int or ne[1] < 1:
-                    return None
-        return "linear" if linear and positive else "polynomial"
-
     def _plain(self, node: tuple) -> bool:
-        """Whether product ``node`` is of inputs and numbers alone (``2*x*y^3``): the
-        rewritings of a product (tan, sums over one line, exp over a sum, the
-        identities) each need a sum or a function among its pieces."""
+        """Whether product ``node`` is of inputs, numbers and linear sums alone
+        (``2*x*y^3/(x + 1)^2``): the rewritings of a product (tan, sums over one line,
+        exp over a sum, the identities) each need a function among its pieces, or a sum
+        that over one line is other than itself (a linear sum is itself there)."""
         nodes = self.nodes
         for b, e in node[2]:
-            if nodes[b][0] not in (SYM, NUM) or nodes[e][0] not in (SYM, NUM):
+            if nodes[e][0] not in (SYM, NUM):
+                return False
+            kind = nodes[b][0]
+            if kind not in (SYM, NUM) and (kind != ADD or self._polynomial(b) != "linear"):
                 return False
         return True
 
