@@ -20,7 +20,8 @@ The modules, in the order a node meets them (each class adds one job to the one 
     table        Table: the nodes, interning, what a node says by itself
     algebra      Algebra(Table): add, mul, pow, fn … in canonical form
     read         Reader(Algebra): a tape's primitives on canonical ids
-    polynomials  Polynomials(Algebra): multiplied out, over one fraction line
+    one_line     OneLine(Algebra): the sums over one line with nothing multiplied out
+    polynomials  Polynomials(OneLine): multiplied out, over one fraction line
     tidy         Tidy(Polynomials): each sum at its shortest; cost and measure
     writer       Writer: canonical expressions back to a tape, laid out for reading
     canon        Canon(Tidy, Reader) with every job; canonical(tape)

@@ -219,7 +219,6 @@ class Algebra(Signs):
             merged[base] = e
         out: dict[int, int] = {}
         zero = self.zero
-        functions = False  # (abs, sign and log are functions: none, nothing more to do)
         for base, e in merged.items():
             if e == zero:
                 continue
@@ -242,27 +241,21 @@ class Algebra(Signs):
                         base = whole
                         coefficient = int_if_whole(Fraction(coefficient) * content)
                         node = nodes[base]
-            if node[0] == FN:
-                functions = True
             if e != one and node[0] == FN and node[1] == _EXP:  # exp(u)^n = exp(n·u)
                 base, e = self.fn(_EXP, (self.mul(node[2][0], e),)), one
                 if nodes[base][0] != FN:  # exp(0) = 1, or a number
                     k, rest = self.factors(base)
                     coefficient *= k
                     out.update(rest)
-                    functions = True  # (what exp folded to may hold one)
                     continue
             out[base] = e
         if coefficient == 0:
             return zero
-        if functions:
-            for base in out:
-                node = nodes[base]
-                if node[0] == FN and (node[1] == _ABS or node[1] == _SIGN):
-                    self.abs_sign(out)
-                    break
-            if len(out) > 1:
-                coefficient = _log_ratios(self, out, coefficient)
+        functions = [nodes[b][1] for b in out if nodes[b][0] == FN]  # (abs, sign, log)
+        if _ABS in functions or _SIGN in functions:
+            self.abs_sign(out)
+        if len(out) > 1 and functions:
+            coefficient = _log_ratios(self, out, coefficient)
         return self._product(coefficient, tuple(out.items()))
 
     def _scaled(self, a: int, b: int) -> int | None:
