@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from adcalc.batch.csv_in import CHUNK_ROWS, LINE, CsvPieces, Piece
+from adcalc.batch.csv_in import CAST, CHUNK_ROWS, LINE, CsvPieces, Piece
 from adcalc.batch.feed import Feed
 from adcalc.errors import InputError, param
 
@@ -109,11 +109,16 @@ class Points:
     closing: list[Any] = field(default_factory=list)
     csv: CsvPieces | None = None
 
-    def keep_lines(self, variables: list[str]) -> None:
-        """The rows go out as CSV: CSV points' plain blocks come as their records and the
-        doubles of ``variables`` (``csv_in.plain``), not as cells of text."""
+    def keep_lines(self, variables: list[str], lines: bool) -> None:
+        """CSV points' ``variables`` come with their cells cast to doubles
+        (``CsvPieces._parse``); with ``lines`` (the rows go out as CSV) their plain blocks
+        come as their records and the doubles of ``variables`` (``csv_in.plain``), not
+        as cells of text."""
         if self.csv is not None:
-            self.csv.doubles = list(variables)
+            if not any(h.startswith(CAST) for h in self.csv.header):
+                self.csv.variables = list(variables)
+            if lines:
+                self.csv.doubles = list(variables)
 
     @property
     def header(self) -> list[str]:
@@ -266,7 +271,7 @@ def _spooled(feed: Feed, fmt: str) -> str:
     return path
 
 
-def numbers(pl: Any, name: str, series: Any, bad: dict[int, str]) -> Any:
+def numbers(pl: Any, name: str, series: Any, bad: dict[int, str], cast: Any = None) -> Any:
     """A variable's column as float64 for the sweep, read as adcalc's CSV reader reads
     a cell (``points_in.numbers``): numbers as they are, text as Python's ``float``
     reads it (`` 2 `` is 2; ``abc`` is not a number), null is an empty cell.  The column
@@ -282,7 +287,8 @@ def numbers(pl: Any, name: str, series: Any, bad: dict[int, str]) -> Any:
     from adcalc.batch.csv_in import numbers as read_cells
 
     if series.dtype == pl.String:
-        cast = series.cast(pl.Float64, strict=False)
+        if cast is None:  # (else made with the cells: ``CsvPieces._parse``)
+            cast = series.cast(pl.Float64, strict=False)
         values = cast.to_numpy().copy()
         other = cast.is_null().arg_true().to_list()
         if other:
@@ -459,4 +465,6 @@ def sink(frames: Iterator[Any], schema: dict[str, Any], target: str | IO[bytes],
     if fmt == "parquet":
         lazy.sink_parquet(target, compression="snappy")
     else:
-        lazy.sink_ipc(target)
+        from adcalc.batch.arrow_ipc import compat
+
+        lazy.sink_ipc(target, compat_level=compat(polars()))

@@ -345,6 +345,10 @@ blank as adcalc's reader sees it."""
 LINE = "\0line"
 """The column of a plain block's records, each as it came (``plain``)."""
 
+CAST = "\0double "
+"""Before a variable's name: the column of its cells as polars' cast reads them, made
+with the cells (``CsvPieces._parse``), so that the sweep casts nothing again."""
+
 
 def plain(chunk: bytes, header: list[str], doubles: list[str]) -> Any:
     """A block of records read for CSV out, or None where it is not plain: the frame of
@@ -385,6 +389,9 @@ class CsvPieces:
         from adcalc.batch.feed import BLOCK
 
         self.feed = feed
+        self.variables: list[str] = []
+        """The sweep's variables (``Points.keep_lines``): their cells are cast to doubles
+        as they are read (``_parse``)."""
         self.doubles: list[str] | None = None
         """Set (``Points.keep_lines``) when the rows go back out as CSV: a plain block is
         then read as its lines and these columns' doubles (``plain``)."""
@@ -456,7 +463,10 @@ class CsvPieces:
         self.line = records.line
 
     def _parse(self, chunk: bytes) -> Any:
-        """A chunk's cells by polars, blank rows dropped; None where polars gives up."""
+        """A chunk's cells by polars, blank rows dropped, and the variables' cells cast to
+        doubles (``CAST``); None where polars gives up.  A blank row's cells are all
+        blank, a variable's too, which the cast reads as null: where no variable's cast is
+        null there is no blank row to look for."""
         import polars as pl
 
         try:
@@ -464,6 +474,12 @@ class CsvPieces:
                 self.header, pl.String), empty_string_is_null=False, raise_if_empty=False)
         except Exception:  # bytes that are not UTF-8, … : adcalc's reader says what
             return None
+        casts = [frame.get_column(v).cast(pl.Float64, strict=False).alias(CAST + v)
+                 for v in self.variables]
+        if casts:
+            frame = frame.hstack(casts)
+            if not any(c.null_count() for c in casts):
+                return frame
         first = frame.get_column(self.header[0])
         blank = first.str.strip_chars(SPACE).str.len_bytes() == 0
         if blank.any():

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, Protocol
 
-from adcalc.batch.csv_in import CHUNK_ROWS, row_message
+from adcalc.batch.csv_in import CAST, CHUNK_ROWS, row_message
 from adcalc.batch.sweep import (
     BatchResult,
     check_columns,
@@ -86,8 +86,8 @@ def run_points(tape: Tape, points: Any, target_format: str, out: ChunkOut | None
         schema = {**points.schema, **dict.fromkeys(outputs, pl.Float64)}
         summary = BatchSummary()
         stopped: list[BaseException] = []
-        if sink_to is None and target_format == "csv":  # CSV to CSV: records as they came
-            points.keep_lines(list(tape.variables))
+        # CSV to CSV: records as they came
+        points.keep_lines(list(tape.variables), sink_to is None and target_format == "csv")
         frames = _swept(tape, points, names, outputs, kind, mode, strict, threads, summary,
                         progress, stopped)
         try:
@@ -197,8 +197,12 @@ def _swept(tape: Tape, points: Any, names: list[str], outputs: list[str], kind: 
         """A piece and its variables' columns as doubles, read in the reading thread (so
         that reading the text of the next piece overlaps the sweep of this one)."""
         unreadable = dict(piece.unreadable)
-        columns = {v: numbers(pl, v, piece.frame.get_column(v), unreadable)
-                   for v in tape.variables}
+        frame = piece.frame
+        cast = [c for c in frame.columns if c.startswith(CAST)]
+        columns = {v: numbers(pl, v, frame.get_column(v), unreadable, frame.get_column(
+            CAST + v) if CAST + v in cast else None) for v in tape.variables}
+        if cast:  # (made for this, written nowhere)
+            piece.frame = frame.drop(cast)
         return piece, columns, unreadable
 
     pieces = ahead(map(read, points.pieces))

@@ -25,11 +25,18 @@ PLAIN = ["1", "0.5", "-2.25", "1e-7", "3e300", " 2", "nan", "-inf", "+.5", "-0",
 """Numbers polars reads as ``float`` does."""
 
 
-def run(data: bytes, block: int, plain_blocks: bool, monkeypatch: pytest.MonkeyPatch,
+def run(data: bytes, block: int, plain_blocks: bool | str, monkeypatch: pytest.MonkeyPatch,
         text: str = SEED) -> tuple[str, list[tuple[int, str]], list[int], int]:
+    """The run as adcalc makes it (``plain_blocks`` true), or with every block read as
+    cells of text (false), or as cells of text with the variables cast as they are read
+    (``"casts"``: the way to every other format)."""
+    real = columnar.Points.keep_lines
     with monkeypatch.context() as m:
-        if not plain_blocks:
-            m.setattr(columnar.Points, "keep_lines", lambda self, variables: None)
+        if plain_blocks == "casts":
+            m.setattr(columnar.Points, "keep_lines",
+                      lambda self, variables, lines: real(self, variables, False))
+        elif not plain_blocks:
+            m.setattr(columnar.Points, "keep_lines", lambda self, variables, lines: None)
         out = io.StringIO()
         summary = run_batch(parse(text), io.BytesIO(data), PointsWriter(out, "csv"),
                             block=block)
@@ -68,7 +75,9 @@ def csv_files(draw: st.DrawFn) -> bytes:
                                                                    HealthCheck.function_scoped_fixture])
 @given(data=csv_files(), block=st.sampled_from([16, 64, 256, 1 << 20]))
 def test_plain_blocks_write_the_bytes_the_cells_of_text_write(data, block, monkeypatch) -> None:
-    assert run(data, block, True, monkeypatch) == run(data, block, False, monkeypatch)
+    text = run(data, block, False, monkeypatch)
+    assert run(data, block, True, monkeypatch) == text
+    assert run(data, block, "casts", monkeypatch) == text
 
 
 def test_a_clean_file_is_read_as_plain_blocks_and_written_as_before(monkeypatch) -> None:

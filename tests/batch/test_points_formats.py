@@ -264,3 +264,25 @@ def test_json_lines_of_any_values_are_read_or_named_never_a_traceback() -> None:
         assert len(got) == len(rows)
 
     check()
+
+
+def test_text_goes_to_arrow_as_large_string_which_every_reader_reads(tmp_path) -> None:
+    """CSV cells kept as text are written to an Arrow stream (standard output, -o
+    .arrows) and an Arrow file (-o .arrow) as ``large_string`` (polars' oldest level),
+    not ``string_view``, which older pyarrow and DuckDB cannot read."""
+    src = tmp_path / "p.csv"
+    src.write_text("x,y,id\n1.5,2,a\n3,4.25,b\n")
+    piped = adcalc("grad", "x*y", "--points", str(src), "--output-format", "arrow")
+    assert piped.returncode == 0, piped.stderr
+    tables = [ipc.open_stream(piped.stdout).read_all()]
+    for name in ("out.arrows", "out.arrow"):
+        r = adcalc("grad", "x*y", "--points", str(src), "-o", str(tmp_path / name))
+        assert r.returncode == 0, r.stderr
+        data = (tmp_path / name).read_bytes()
+        reader = ipc.open_stream(data) if name.endswith("s") else ipc.open_file(data)
+        tables.append(reader.read_all())
+    for t in tables:
+        assert [str(f.type) for f in t.schema] == ["large_string"] * 3 + ["double"] * 3
+        assert t.column("id").to_pylist() == ["a", "b"]
+        assert t.column("x").to_pylist() == ["1.5", "3"]
+        assert t.column("f").to_pylist() == [3.0, 12.75]
