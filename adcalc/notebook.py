@@ -145,17 +145,21 @@ def _repr_html_(self: Any) -> str | None:
     if type(self).__name__ == "GraphResult" and _svg(self) is not None:
         return None  # the image says it all; the tables are the text view without dot
     from adcalc.render.html import render
+    from adcalc.render.output import in_its_digits
 
-    return render(_blocks(self) or [])
+    with in_its_digits(self):
+        return render(_blocks(self) or [])
 
 
 def _repr_pretty_(self: Any, p: Any, cycle: bool) -> None:
     if cycle:
         p.text(f"{type(self).__name__}(...)")
         return
+    from adcalc.render.output import in_its_digits
     from adcalc.render.plain import render
 
-    p.text(render(_blocks(self) or []).rstrip("\n"))
+    with in_its_digits(self):
+        p.text(render(_blocks(self) or []).rstrip("\n"))
 
 
 def _repr_latex_(self: Any) -> str | None:

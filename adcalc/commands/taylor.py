@@ -124,10 +124,6 @@ def taylor(expression: str | Tape, point: Mapping[str, float],
         inputs = {n: [s.point[n], float(d[n]), *([0.0] * (order - 1))] for n in s.variables}
     with stage("taylor sweep"), S.context():
         series = sweep(tape, inputs, order, S)
-    if digits is not None:
-        import mpmath
-
-        mpmath.mp.dps = digits  # what the tables show carry the digits asked for
     out = series[tape.output]
     derivatives = [_times(x, math.factorial(k)) for k, x in enumerate(out)]
     sources = [tape.var_node[n] for n in s.variables if d[n]]

@@ -18,15 +18,39 @@ own writes ``--format latex`` with it instead of the blocks' tables.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
 import click
 
 
+@contextmanager
+def in_its_digits(record: Any) -> Iterator[None]:
+    """mpmath's working precision set to the digits of a ``--precision`` record
+    (``arithmetic`` ``"N digits"``) while it is formatted, so that its tables' numbers and
+    the products they show carry them all, and set back after: whoever called keeps the
+    mpmath they had.  Any other record: nothing is set."""
+    arithmetic = getattr(record, "arithmetic", None)
+    if not (isinstance(arithmetic, str) and arithmetic.endswith(" digits")):
+        yield
+        return
+    import mpmath
+
+    with mpmath.workdps(int(arithmetic.split()[0])):
+        yield
+
+
 def emit(view: ModuleType, record: Any, fmt: str, quiet: bool = False,
          digits: int | None = None, **options: Any) -> None:
     """Print ``record`` through its record module ``view`` in the chosen format."""
+    with in_its_digits(record):
+        _emit(view, record, fmt, quiet, digits, **options)
+
+
+def _emit(view: ModuleType, record: Any, fmt: str, quiet: bool, digits: int | None,
+          **options: Any) -> None:
     for line in view.warnings(record):
         click.echo(line, err=True)
     tape = getattr(record, "tape", None)

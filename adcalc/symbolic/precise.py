@@ -218,10 +218,6 @@ def run(text: str, point: Mapping[str, float], variables: list[str], exact_: boo
     sweep.edges = [(j, i, k, convert(p) if type(p) is float else p)
                    for j, i, k, p in sweep.edges]
     gradient = {n: sweep.adjoints[tape.var_node[n]] for n in variables}
-    if not exact_:
-        import mpmath
-
-        mpmath.mp.dps = digits  # what the tables show, and their products, carry
     fallbacks = Entries()
     fallbacks.partials = []
     if exact_:
