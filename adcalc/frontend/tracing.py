@@ -244,6 +244,22 @@ def _comparison(op: str) -> Callable[[Var, Any], bool]:
     return compare
 
 
+def _arithmetic(op: int, swap: bool = False) -> Callable[[Var, Any], Var]:
+    def apply(self: Var, other: Any) -> Var:
+        return self._binary(op, other, swap)
+
+    return apply
+
+
+def _as(f: Callable[..., Any]) -> Callable[..., Any]:  # float(x), int(x), round(x), …
+    def number(self: Var, *args: Any) -> Any:
+        from adcalc.frontend.var_decisions import as_number
+
+        return as_number(self, f, *args)
+
+    return number
+
+
 class Var:
     """A value traced onto a tape.  ``Var("x1", 1.0)`` (or ``Var(1.0, "x1")``) is an
     input; ``Var(2.0)`` one with a made-up name.  Every ``Var(...)`` is a new variable:
@@ -337,13 +353,8 @@ class Var:
             value = "undefined"
         return f"Var({name!r}, {value})" if name else f"Var(value={value})"
 
-    def __float__(self) -> float:
-        if self.rec.strict_floats:
-            raise TracingError("float() of a traced value inside a traced function cuts its "
-                               "derivative (math.sin(x) does this too): use adcalc's "
-                               "functions (adcalc.sin, adcalc.exp, …), or x.value to mean "
-                               "the number on purpose")
-        return self.value
+    __float__, __int__, __round__, __trunc__, __floor__, __ceil__ = (
+        _as(f) for f in (float, int, round, math.trunc, math.floor, math.ceil))
 
     # -- comparisons: Python bools from the current values, each a recorded decision --
     def __bool__(self) -> bool:
@@ -361,29 +372,9 @@ class Var:
         x, y = (b, self.node) if swap else (self.node, b)
         return Var._of(rec, rec.tape.node(op, x, y))
 
-    def __add__(self, o: Any) -> Var:
-        return self._binary(ADD, o)
-
-    def __radd__(self, o: Any) -> Var:
-        return self._binary(ADD, o, True)
-
-    def __sub__(self, o: Any) -> Var:
-        return self._binary(SUB, o)
-
-    def __rsub__(self, o: Any) -> Var:
-        return self._binary(SUB, o, True)
-
-    def __mul__(self, o: Any) -> Var:
-        return self._binary(MUL, o)
-
-    def __rmul__(self, o: Any) -> Var:
-        return self._binary(MUL, o, True)
-
-    def __truediv__(self, o: Any) -> Var:
-        return self._binary(DIV, o)
-
-    def __rtruediv__(self, o: Any) -> Var:
-        return self._binary(DIV, o, True)
+    __add__, __sub__, __mul__, __truediv__ = (_arithmetic(op) for op in (ADD, SUB, MUL, DIV))
+    __radd__, __rsub__, __rmul__, __rtruediv__ = (
+        _arithmetic(op, True) for op in (ADD, SUB, MUL, DIV))
 
     def __pow__(self, o: Any) -> Var:
         rec, b = _operands(self, o)

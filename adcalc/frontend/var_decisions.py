@@ -56,6 +56,19 @@ _OURS = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 """adcalc's own files: a comparison's label names the first frame outside them."""
 
 
+def as_number(x: Var, f: Callable[..., Any], *args: Any) -> Any:
+    """``float(x)``, ``int(x)``, ``round(x, n)``, ``math.floor(x)``, … of a ``Var``: of its
+    value; inside a traced function a ``TracingError``, as the number cuts the derivative
+    (a whole number's is 0 where it has one, and none at the jumps)."""
+    if x.rec.strict_floats:
+        name = f"math.{f.__name__}" if f in (math.trunc, math.floor, math.ceil) else f.__name__
+        raise TracingError(f"{name}() of a traced value inside a traced function cuts its "
+                           "derivative (math.sin(x) does this too): use adcalc's functions "
+                           "(adcalc.sin, adcalc.exp, …), or x.value to mean the number on "
+                           "purpose")
+    return f(x.value, *args)
+
+
 # -- a comparison -------------------------------------------------------------------------
 def decide(left: Any, op: str, right: Any, truth: bool = False) -> bool:
     """``left op right`` from the current values (one side a ``Var``), recorded as a

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from pathlib import Path
 
 import numpy as np
@@ -157,6 +158,24 @@ def test_branches_are_decisions_and_floats_are_refused_clearly() -> None:
     other = adcalc.trace(lambda x: x * 2)(x=1.0)
     with pytest.raises(TracingError, match="different tapes"):
         _ = x + other
+
+
+def test_whole_numbers_of_a_var_are_its_values_outside_and_refused_inside() -> None:
+    """int(), round() and math's floor, ceil and trunc of a Var: outside a traced function
+    those of its value (as float() is); inside one a TracingError naming the call (the
+    whole number cuts the derivative), not Python's plain TypeError."""
+    x = Var("x", 2.6)
+    assert (int(x), round(x), round(x, 1), math.floor(x), math.ceil(x), math.trunc(x)) == (
+        2, 3, 2.6, 2, 3, 2)
+    for f, name in ((int, "int"), (round, "round"), (math.floor, "math.floor"),
+                    (math.ceil, "math.ceil"), (math.trunc, "math.trunc")):
+        with pytest.raises(TracingError, match=rf"^{re.escape(name)}\(\) of a traced value .* "
+                                               "cuts its derivative"):
+            adcalc.grad(_times_itself(f))(x=1.3)
+
+
+def _times_itself(f):  # (a closure: a default argument would be an input of the function)
+    return lambda x: f(x) * x
 
 
 def test_functions_work_on_numbers_and_lists() -> None:
