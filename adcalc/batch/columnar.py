@@ -109,7 +109,7 @@ class Points:
     closing: list[Any] = field(default_factory=list)
     csv: CsvPieces | None = None
 
-    def keep_lines(self, variables: list[str], lines: bool) -> None:
+    def read_for(self, variables: list[str], lines: bool) -> None:
         """CSV points' ``variables`` come with their cells cast to doubles
         (``CsvPieces._parse``); with ``lines`` (the rows go out as CSV) their plain blocks
         come as their records and the doubles of ``variables`` (``csv_in.plain``), not

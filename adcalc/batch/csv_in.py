@@ -390,10 +390,10 @@ class CsvPieces:
 
         self.feed = feed
         self.variables: list[str] = []
-        """The sweep's variables (``Points.keep_lines``): their cells are cast to doubles
+        """The sweep's variables (``Points.read_for``): their cells are cast to doubles
         as they are read (``_parse``)."""
         self.doubles: list[str] | None = None
-        """Set (``Points.keep_lines``) when the rows go back out as CSV: a plain block is
+        """Set (``Points.read_for``) when the rows go back out as CSV: a plain block is
         then read as its lines and these columns' doubles (``plain``)."""
         self.block = block or BLOCK
         self.chunk_rows = chunk_rows or 1 << 62

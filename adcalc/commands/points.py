@@ -86,8 +86,8 @@ def run_points(tape: Tape, points: Any, target_format: str, out: ChunkOut | None
         schema = {**points.schema, **dict.fromkeys(outputs, pl.Float64)}
         summary = BatchSummary()
         stopped: list[BaseException] = []
-        # CSV to CSV: records as they came
-        points.keep_lines(list(tape.variables), sink_to is None and target_format == "csv")
+        # (CSV to CSV: the records as they came)
+        points.read_for(list(tape.variables), sink_to is None and target_format == "csv")
         frames = _swept(tape, points, names, outputs, kind, mode, strict, threads, summary,
                         progress, stopped)
         try:

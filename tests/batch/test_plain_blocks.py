@@ -30,13 +30,13 @@ def run(data: bytes, block: int, plain_blocks: bool | str, monkeypatch: pytest.M
     """The run as adcalc makes it (``plain_blocks`` true), or with every block read as
     cells of text (false), or as cells of text with the variables cast as they are read
     (``"casts"``: the way to every other format)."""
-    real = columnar.Points.keep_lines
+    real = columnar.Points.read_for
     with monkeypatch.context() as m:
         if plain_blocks == "casts":
-            m.setattr(columnar.Points, "keep_lines",
+            m.setattr(columnar.Points, "read_for",
                       lambda self, variables, lines: real(self, variables, False))
         elif not plain_blocks:
-            m.setattr(columnar.Points, "keep_lines", lambda self, variables, lines: None)
+            m.setattr(columnar.Points, "read_for", lambda self, variables, lines: None)
         out = io.StringIO()
         summary = run_batch(parse(text), io.BytesIO(data), PointsWriter(out, "csv"),
                             block=block)

@@ -169,22 +169,11 @@ class Table:
         reach = [False] * (top + 1)
         for r in roots:
             reach[r] = True
-        nodes = self.nodes
+        children = self.children
         for i in range(top, -1, -1):
             if reach[i]:
-                node = nodes[i]
-                kind = node[0]
-                if kind == MUL:
-                    for b, e in node[2]:
-                        reach[b] = reach[e] = True
-                elif kind == ADD:
-                    for t, _ in node[2]:
-                        reach[t] = True
-                elif kind == FN:
-                    for a in node[2]:
-                        reach[a] = True
-                elif kind == POW:
-                    reach[node[1]] = reach[node[2]] = True
+                for child in children(i):
+                    reach[child] = True
         return [i for i, r in enumerate(reach) if r]
 
     def _is_exp(self, i: int) -> bool:

@@ -52,16 +52,13 @@ class Tidy(Identities):
                     break
             else:
                 changed = False
-            if not changed:
-                if self._plain(node):
-                    return i  # x*y^2: no sum, no function, nothing to rewrite
-                out = i  # nothing below changed
-            else:
+            out = i  # nothing below changed
+            if changed:
                 out = self.num(node[1])
                 for base, e in node[2]:
                     out = self.mul(out, self.pow(done[base], done[e]))
-                if self.nodes[out][0] == MUL and self._plain(self.nodes[out]):
-                    return out
+            if self.nodes[out][0] == MUL and self._plain(self.nodes[out]):
+                return out  # x*y^2/(x + 1): no function, no sum to rewrite
             out = self._exp_over_sum(self._sums_together(self.ratios(out)))
             return self._product_identities(out) if self.nodes[out][0] == MUL else out
         for t, _ in node[2]:
