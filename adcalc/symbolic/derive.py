@@ -135,7 +135,7 @@ def each_derivative(tape: Tape, wrt: Sequence[str] | None = None, order: int = 1
     if level == "full":
         from adcalc.symbolic.canonical import canonical
 
-        written = canonical(out)
+        written = canonical(out, tape)
         if quick and written is out:  # the canonical form would swell: the basic form
             return each_derivative(tape, wrt, order, "basic")
         out = written

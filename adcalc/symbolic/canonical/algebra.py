@@ -16,7 +16,7 @@ from typing import Any
 from adcalc.engine.exact import _LIMIT, Named, exact, finite, power, small
 from adcalc.engine.primitives import OPCODE, PRIMITIVES
 from adcalc.symbolic.canonical.limits import MAX_TERMS
-from adcalc.symbolic.canonical.signs import _ABS, _SIGN, Signs
+from adcalc.symbolic.canonical.signs import _ABS, _SIGN, Signs, abs_or_sign
 from adcalc.symbolic.canonical.table import (
     ADD,
     FN,
@@ -39,6 +39,7 @@ _CO = {(OPCODE["cos"], OPCODE["asin"]), (OPCODE["sin"], OPCODE["acos"])}
 """cos(asin(u)) = sin(acos(u)) = sqrt(1 - u^2) on [-1, 1]."""
 _BASES = {2: OPCODE["log2"], 10: OPCODE["log10"]}
 """b^(log_b(u)) = u wherever log_b(u) is defined."""
+_LOGS = frozenset((_LOG, *_BASES.values()))
 _SIN, _COS, _TAN = (OPCODE[n] for n in ("sin", "cos", "tan"))
 _SIXTHS: dict[int, dict[int, Any]] = {
     _SIN: {0: 0, 1: Fraction(1, 2), 3: 1, 5: Fraction(1, 2), 6: 0, 7: Fraction(-1, 2),
@@ -331,19 +332,21 @@ class Algebra(Signs):
             if type(f) in RATIONAL and f.denominator == 1 and f % 2 == 0 and f != 0:
                 # (b^(2k))^e = |b|^(2k·e): sqrt(x^2) = abs(x)
                 return self.pow(self.fn(_ABS, (node[1],)), self.num(int_if_whole(f * ve)))
-            if self.positive(node[1]):  # (b^f)^e = b^(f·e) for b > 0
-                return self.pow(node[1], self.mul(node[2], e))
+            if self.nonnegative(node[1]):  # (b^f)^e = b^(f·e) for b >= 0 (where b^f
+                return self.pow(node[1], self.mul(node[2], e))  # is defined)
         if (node[0] == MUL and type(ve) in RATIONAL and not integer
                 and type(node[1]) in RATIONAL and node[1] > 0
                 and all(self.nonnegative_factor(b, f) for b, f in node[2])):
-            # (a·b)^e = a^e·b^e for a, b >= 0: the factors whose root comes out whole
+            # (a·b)^e = a^e·b^e for a, b >= 0: the factors whose root comes out whole,
+            # and the inputs whose sign f's domain fixes (sqrt(x*y) is sqrt(x)*sqrt(y)
+            # where f has sqrt(x) and sqrt(y): one form, so that they cancel)
             k = power(node[1], ve)
             inside = self.num(1 if k is not None else node[1])
             out = self.num(k if k is not None else 1)
             taken = k is not None and k != 1
             for base, f in node[2]:
                 vf = self.value(f)
-                if type(vf) in RATIONAL and (vf * ve).denominator == 1:
+                if (type(vf) in RATIONAL and (vf * ve).denominator == 1) or base in self.known:
                     out = self.mul(out, self.pow(self.pow(base, f), e))
                     taken = True
                 else:
@@ -379,16 +382,15 @@ class Algebra(Signs):
             return self.num(value)  # sin(pi) is 0
         if op == _SQRT:
             return self.pow(args[0], self.half)
-        if op == _ABS and self.nonnegative(args[0]):
-            return args[0]
-        if op in (_ABS, _SIGN) and self._leads_negative(args[0]):
-            # |-u| = |u|, sign(-u) = -sign(u): of u and -u the one whose first term is
-            # positive (|y - x| and |x - y| are one node, and cancel)
-            inside = self.neg(args[0])
-            return self.fn(op, (inside,)) if op == _ABS else self.neg(self.fn(op, (inside,)))
+        if op in (_ABS, _SIGN):
+            signed = abs_or_sign(self, op, args[0])
+            if signed is not None:
+                return signed
         inner = self.nodes[args[0]]
         if op == _LOG and inner[0] == FN and inner[1] == _EXP:
             return inner[2][0]  # log(exp(u)) = u
+        if op in _LOGS and inner[0] == POW and self.positive(inner[1]):
+            return self.mul(inner[2], self.fn(op, (inner[1],)))  # log(b^e) = e·log(b), b > 0
         if inner[0] == FN and (op, inner[1]) in _INVERSES:
             return inner[2][0]  # sin(asin(u)) = u
         if inner[0] == FN and (op, inner[1]) in _CO:
@@ -402,18 +404,6 @@ class Algebra(Signs):
             if out is not None:
                 return out
         return self._intern((FN, op, tuple(args)))
-
-    def _leads_negative(self, i: int) -> bool:
-        """Whether ``i`` is written with a minus in front of its first term: a product
-        with a negative coefficient, or a sum whose term of the least id has a negative
-        one (``1 - x``; a constant alone is no term).  Of ``u`` and ``-u`` just one does."""
-        node = self.nodes[i]
-        if node[0] == MUL:
-            return type(node[1]) in RATIONAL and node[1] < 0
-        if node[0] == ADD:
-            k = node[2][0][1]
-            return type(k) in RATIONAL and k < 0
-        return False
 
     def _exp_of_logs(self, u: int) -> int | None:
         """exp(u) with each ``k·log(v)`` term of ``u`` taken out as ``v^k`` (an identity

@@ -22,15 +22,18 @@ class Canon(Tidy, Reader):
         return Writer(self, variables).write(roots)
 
 
-def canonical(tape: Tape) -> Tape:
+def canonical(tape: Tape, of: Tape | None = None) -> Tape:
     """``tape``'s outputs in the canonical form, tidied, written back as a tape; or
     ``tape`` itself where that form would be larger than ``GROWTH`` times it: a
     canonical sum or product is flat, so it cannot share its parts as a tape does (the
     200 partials of a product of 200 variables share their partial products on the tape,
-    each is a product of 199 factors in canonical form)."""
+    each is a product of 199 factors in canonical form).  ``of``: the function whose
+    derivatives ``tape`` holds, whose domain they are written for (``domain_signs``)."""
     if len(tape) > LIMIT:
         return tape
     c = Canon()
+    if of is not None:
+        c.domain_signs(of)
     ids = c.read(tape)
     roots = c.tidy([ids[o] for o in tape.outputs])
     out = c.write(roots, list(tape.variables))

@@ -40,7 +40,9 @@ def nowhere_defined(tape: Tape, c: Canon | None = None, ids: list[int] | None = 
         from adcalc.symbolic.canonical.canon import Canon
 
         c = Canon()
+        c.domain_signs(tape)
         ids = c.read(tape)
+    given = _given(tape, c)
     for i, op in enumerate(ops):
         if op not in _WATCHED:
             continue
@@ -50,13 +52,13 @@ def nowhere_defined(tape: Tape, c: Canon | None = None, ids: list[int] | None = 
         u = ids[a]
         if op in _LOGS:
             if c.nodes[u] == (NUM, 0) or c.positive(c.neg(u)):
-                raise _nowhere(tape, i, a, "0 or negative wherever it is defined")
+                raise _nowhere(tape, i, a, "0 or negative", given)
         elif op == _SQRT or (op == POWC and _fractional(tape.consts[i])):
             if c.positive(c.neg(u)):
-                raise _nowhere(tape, i, a, "negative wherever it is defined")
+                raise _nowhere(tape, i, a, "negative", given)
         elif op in _ARCS and (c.positive(c.sub(u, c.one))
                               or c.positive(c.sub(c.minus_one, u))):
-            raise _nowhere(tape, i, a, "beyond -1 and 1 wherever it is defined")
+            raise _nowhere(tape, i, a, "beyond -1 and 1", given)
     # a denominator that is 0 as read (x - x) or once tidied (sin(x)^2 + cos(x)^2 - 1):
     # all tidied at once (a number is its own tidy form)
     below = [(i, tape.a1[i] if op == DIV else tape.a0[i]) for i, op in enumerate(ops)
@@ -64,7 +66,20 @@ def nowhere_defined(tape: Tape, c: Canon | None = None, ids: list[int] | None = 
     if below:
         for (i, a), t in zip(below, c.tidy([ids[a] for _, a in below]), strict=True):
             if c.nodes[t] == (NUM, 0):
-                raise _nowhere(tape, i, a, "0 everywhere")
+                raise _nowhere(tape, i, a, "0", given)
+
+
+def _given(tape: Tape, c: Canon) -> str:
+    """The pieces whose domain fixed an input's sign as ``c`` read ``tape``
+    (``Signs.known``): a piece found to have no value may have one where they have
+    none, so the message says where it was looked at (empty where there are none)."""
+    pieces = list(dict.fromkeys(subexpression(tape, i) or PRIMITIVES[tape.ops[i]].name
+                                for i in c.known_at))
+    if not pieces:
+        return ""
+    return (pieces[0] if len(pieces) == 1 else
+            ", ".join(pieces[:-1]) + " and " + pieces[-1]) + (" is" if len(pieces) == 1
+                                                              else " are")
 
 
 def _negative(k: object) -> bool:
@@ -82,12 +97,21 @@ def _fractional(k: object) -> bool:
         return False
 
 
-def _nowhere(tape: Tape, i: int, arg: int, where: str) -> DomainError:
+def _nowhere(tape: Tape, i: int, arg: int, sign: str, given: str) -> DomainError:
+    """The message: the piece, where its argument is ``sign`` (``given``: the pieces
+    whose domain the finding rests on, ``_given``)."""
     prim = PRIMITIVES[tape.ops[i]]
     what = subexpression(tape, i) or ("a quotient" if tape.ops[i] == DIV else f"a {prim.name}")
     piece = subexpression(tape, arg) or "its argument"
+    if not given:
+        if tape.ops[i] == DIV:
+            return DomainError(f"{what} divides by {piece}, which is 0 everywhere, so it has "
+                               "no value anywhere")
+        return DomainError(f"{what} has no value anywhere: {prim.domain}, and {piece} is "
+                           f"{sign} {'everywhere' if sign == '0' else 'wherever it is defined'}")
+    where = f"wherever {given} defined"
     if tape.ops[i] == DIV:
-        return DomainError(f"{what} divides by {piece}, which is 0 everywhere, so it has no "
-                           "value anywhere")
-    return DomainError(f"{what} has no value anywhere: {prim.domain}, and {piece} is "
-                       f"{where}")
+        return DomainError(f"{what} divides by {piece}, which is 0 {where}, so the "
+                           "expression has no value anywhere")
+    return DomainError(f"{what} has no value {where}, so the expression has none anywhere: "
+                       f"{prim.domain}, and {piece} is {sign} there")

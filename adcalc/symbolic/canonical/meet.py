@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 _SIN, _COS, _TAN, _SINH, _COSH, _TANH, _EXP, _LOG, _SIGMOID, _SOFTPLUS = (
     OPCODE[n] for n in ("sin", "cos", "tan", "sinh", "cosh", "tanh", "exp", "log",
                         "sigmoid", "softplus"))
+_SIGNS = frozenset((OPCODE["abs"], OPCODE["sign"]))
 _TRIG, _HYPERBOLIC = 1, 2
 _WAVES = {_SIN: _TRIG, _COS: _TRIG, _TAN: _TRIG,
           _SINH: _HYPERBOLIC, _COSH: _HYPERBOLIC, _TANH: _HYPERBOLIC, _EXP: _HYPERBOLIC}
@@ -121,6 +122,9 @@ def _info(c: Algebra, i: int) -> Meeting:
             if kids:
                 stack.extend(kids)
                 continue
+        elif node[1] in _SIGNS and nodes[node[2][0]][0] == FN and node[2][0] not in memo:
+            stack.append(node[2][0])  # (|cos(u)|: cos(u) first)
+            continue
         stack.pop()
         memo[j] = _of(c, node, memo)
     return memo[i]
@@ -130,6 +134,8 @@ def _of(c: Algebra, node: tuple, memo: dict[int, Meeting]) -> Meeting:
     kind = node[0]
     if kind == FN:
         op, u = node[1], node[2][0]
+        if op in _SIGNS:  # |cos(u)| and sign(cos(u)) meet what cos(u) meets: their
+            return memo[u] if c.nodes[u][0] == FN else _NOTHING  # rules take it out
         if (op == _LOG and _logistic(c, u)) or (op == _SOFTPLUS and c._negative(u)):
             return Meeting(found=True)
         family = _WAVES.get(op)

@@ -18,6 +18,10 @@ it prints as, or (``None``) as a function."""
 
 
 _XLOGY = PRIMITIVES[OPCODE["xlogy"]].prints_as
+_POSITIVE_ARG = frozenset(OPCODE[n] for n in ("log", "log2", "log10"))
+_SIGNED_ARG = _POSITIVE_ARG | {OPCODE["sqrt"], OPCODE["powc"]}
+"""The primitives whose argument's sign their domain fixes (``Reader.domain_signs``)."""
+_POWC = OPCODE["powc"]
 
 
 @primitive_methods
@@ -62,3 +66,46 @@ class Reader(Algebra):
                 args = [out[a0[i]]] if a1[i] < 0 else [out[a0[i]], out[a1[i]]]
                 out[i] = self.apply(op, args, consts[i])
         return out
+
+    def domain_signs(self, f: Tape) -> None:
+        """Set ``known`` (``Signs``) from function ``f``, before anything is read: each
+        input ``x`` that a node its outputs read (or a decision compares) takes the log
+        of (``x > 0``), the square root or a fractional power of (``x >= 0``; ``x > 0``
+        for a negative power), directly or through an odd power (``(x^3)^(1/3)``): f
+        has a value only where ``x`` has that sign, and its derivatives mean something
+        only there.  (Of f alone: a derivative tape's ``log(x)``, from ``x^y``, says
+        nothing of the points where f has a value and ``x < 0``.)"""
+        ops, a0, consts = f.ops, f.a0, f.consts
+        if not any(op in _SIGNED_ARG for op in ops):
+            return
+        alive = f.live()
+        for i, op in enumerate(ops):
+            if op not in _SIGNED_ARG or not alive[i]:
+                continue
+            strict = op in _POSITIVE_ARG
+            if op == _POWC:
+                k = _number(consts[i])
+                if k is None or k == int(k):
+                    continue  # (x^-1 needs x != 0 alone)
+                strict = k < 0
+            a = a0[i]
+            if ops[a] == _POWC:  # an odd whole power has its base's sign
+                k = _number(consts[a])
+                if k is None or k != int(k) or int(k) % 2 == 0:
+                    continue
+                strict = strict or k < 0
+                a = a0[a]
+            if ops[a] != INPUT:
+                continue
+            x = self.sym(f.input_name[a])
+            self.known[x] = strict or self.known.get(x, False)
+            self.known_at.append(i)
+
+
+def _number(k: Any) -> float | None:
+    """A literal exponent as a float (``None`` if it is none, or beyond the doubles)."""
+    try:
+        value = float(k)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return value if value == value and abs(value) != float("inf") else None

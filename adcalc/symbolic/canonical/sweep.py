@@ -28,6 +28,7 @@ def partials(tape: Tape, wrt: list[str],
     anywhere (``domain.nowhere_defined``), from the form read here, once the partials are
     written (what it adds to the table then changes no id they were written from)."""
     c = Canon()
+    c.domain_signs(tape)
     ids = c.read(tape)
     sweep = _Sweep(c)
     roots: list[int] = []
