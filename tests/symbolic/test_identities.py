@@ -300,12 +300,14 @@ def test_a_power_of_exactly_0_has_the_derivative_0(expression: str) -> None:
 
 @pytest.mark.parametrize(("expression", "expected"), [
     ("x*sin(pi)", "0"), ("x*cos(pi/3)", "1/2"), ("x*sin(7*pi/6)", "-1/2"),
-    ("x*cos(3*pi)", "-1"), ("x*tan(-2*pi)", "0"), ("x*sin(pi/4)", "sin(pi/4)")])
+    ("x*cos(3*pi)", "-1"), ("x*tan(-2*pi)", "0"), ("x*sin(pi/4)", "sin(pi/4)"),
+    ("x*tan(pi/4)", "1"), ("x*tan(3*pi/4)", "-1"), ("x*tan(pi/3)", "tan(pi/3)")])
 def test_sin_cos_and_tan_of_a_multiple_of_pi_are_exact_where_rational(expression, expected):
     assert printed(expression, "full") == [expected]
 
 
-@pytest.mark.parametrize("expression", ["x/sin(pi)", "x/tan(pi)", "x/cos(pi/2)"])
+@pytest.mark.parametrize("expression", ["x/sin(pi)", "x/tan(pi)", "x/cos(pi/2)",
+                                        "x*tan(pi/2)", "tan(-3*pi/2) + x"])
 def test_dividing_by_the_sine_of_pi_has_no_value_anywhere(expression: str) -> None:
     """x/sin(pi) printed 1/sin(pi), and --at the rounding error 8165619676597685.0."""
     with pytest.raises(AdcalcError, match="no value anywhere"):

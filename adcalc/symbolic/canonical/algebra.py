@@ -516,7 +516,8 @@ def _combine(a: Any, b: Any) -> Any:
 
 def _at_sixths(nodes: list[tuple], one: int, op: int, i: int) -> Any:
     """sin, cos or tan of node ``i`` where it is q·π with 6q whole and the value is
-    rational (``_SIXTHS``), else ``None``."""
+    rational (``_SIXTHS``), or tan where 4q is whole (±1 at odd quarters; at an odd
+    multiple of π/2 it has none: ``domain``), else ``None``."""
     node = nodes[i]
     if node == (SYM, "pi"):
         q: Any = 1
@@ -526,6 +527,8 @@ def _at_sixths(nodes: list[tuple], one: int, op: int, i: int) -> Any:
     else:
         return None  # (of a number: ``fold``'s)
     six = Fraction(q) * 6
+    if op == _TAN and (4 * Fraction(q)).denominator == 1:  # tan(pi/4) is 1
+        return {0: 0, 1: 1, 3: -1}.get((4 * Fraction(q)).numerator % 4)
     if six.denominator != 1:
         return None
     return _SIXTHS[op].get(six.numerator % 12)

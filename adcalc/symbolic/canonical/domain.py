@@ -2,8 +2,9 @@
 that is 0 everywhere (``1/(x - x)``, ``x/(sin(x)^2 + cos(x)^2 - 1)``), a logarithm, a
 square root or a fractional power of a piece that is negative wherever it is defined
 (``log(-exp(x))``, ``sqrt(-1 - x^2)``), an asin or acos of one that is beyond ±1
-everywhere (``asin(2 + x^2)``).  Their derivatives would print as formulas that mean
-nothing (``0``, ``1/0``), so ``diff`` says why instead, as it does for ``x/0``
+everywhere (``asin(2 + x^2)``), a tan of an odd multiple of pi/2 (``tan(pi/2)``).  Their
+derivatives would print as formulas that mean nothing (``0``, ``1/0``,
+``tan(pi/2)``), so ``diff`` says why instead, as it does for ``x/0``
 (``engine.describe.undefined_anywhere``, which sees numbers only).
 
 The tests are sufficient ones (``Signs.positive``): a piece they cannot place is taken as
@@ -12,13 +13,14 @@ defined somewhere, so an expression that has a value at some point is never refu
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from adcalc.engine.describe import subexpression
 from adcalc.engine.primitives import DIV, OPCODE, POWC, PRIMITIVES
 from adcalc.engine.tape import Tape
 from adcalc.errors import DomainError
-from adcalc.symbolic.canonical.table import NUM
+from adcalc.symbolic.canonical.table import MUL, NUM, SYM
 
 if TYPE_CHECKING:
     from adcalc.symbolic.canonical.canon import Canon
@@ -26,7 +28,8 @@ if TYPE_CHECKING:
 _LOGS = frozenset(OPCODE[n] for n in ("log", "log2", "log10"))
 _SQRT = OPCODE["sqrt"]
 _ARCS = frozenset(OPCODE[n] for n in ("asin", "acos"))
-_WATCHED = _LOGS | _ARCS | {DIV, POWC, _SQRT}
+_TAN = OPCODE["tan"]
+_WATCHED = _LOGS | _ARCS | {DIV, POWC, _SQRT, _TAN}
 
 
 def nowhere_defined(tape: Tape, c: Canon | None = None, ids: list[int] | None = None
@@ -59,6 +62,9 @@ def nowhere_defined(tape: Tape, c: Canon | None = None, ids: list[int] | None = 
         elif op in _ARCS and (c.positive(c.sub(u, c.one))
                               or c.positive(c.sub(c.minus_one, u))):
             raise _nowhere(tape, i, a, "beyond -1 and 1", given)
+        elif op == _TAN and _odd_half_pi(c, u):  # (a float's tan(pi/2) is 1.6e16)
+            raise DomainError(f"{subexpression(tape, i) or 'a tan'} has no value anywhere: "
+                              "tan is undefined at odd multiples of pi/2")
     # a denominator that is 0 as read (x - x) or once tidied (sin(x)^2 + cos(x)^2 - 1):
     # all tidied at once (a number is its own tidy form)
     below = [(i, tape.a1[i] if op == DIV else tape.a0[i]) for i, op in enumerate(ops)
@@ -80,6 +86,15 @@ def _given(tape: Tape, c: Canon) -> str:
     return (pieces[0] if len(pieces) == 1 else
             ", ".join(pieces[:-1]) + " and " + pieces[-1]) + (" is" if len(pieces) == 1
                                                               else " are")
+
+
+def _odd_half_pi(c: Canon, u: int) -> bool:
+    """Whether ``u`` is ``(k + 1/2)·pi`` for a whole ``k``: where tan has no value."""
+    node = c.nodes[u]
+    if node[0] != MUL or len(node[2]) != 1 or c.nodes[node[2][0][0]] != (SYM, "pi"):
+        return False
+    q = node[1]
+    return node[2][0][1] == c.one and type(q) is Fraction and q.denominator == 2
 
 
 def _negative(k: object) -> bool:
