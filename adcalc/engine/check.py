@@ -40,7 +40,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from adcalc.engine.primitives import CONST, INPUT, OPCODE
+from adcalc.engine.primitives import CONST, OPCODE
 from adcalc.engine.sweeps import primal, tangent
 from adcalc.engine.tape import Tape
 from adcalc.errors import AdcalcError
@@ -361,18 +361,7 @@ def on_boundary(tape: Tape) -> tuple[Any, set[str]]:
     them is a kink's (one loop over the tape, no recursion)."""
     sides = [n for d in tape.decisions if d.boundary for n in (d.left, d.right)]
     first = next((d for d in tape.decisions if d.boundary), None)
-    seen, stack, moved = set(sides), list(sides), set()
-    ops, a0, a1 = tape.ops, tape.a0, tape.a1
-    while stack:
-        i = stack.pop()
-        if ops[i] == INPUT:
-            moved.add(tape.input_name[i])
-        elif ops[i] >= 0:
-            for a in (a0[i], a1[i]):
-                if a >= 0 and a not in seen:
-                    seen.add(a)
-                    stack.append(a)
-    return first, moved
+    return first, {name for n in sides for name in tape.reads(n)}
 
 
 def _on_path(tape: Tape, vals: list[float]) -> list[float]:

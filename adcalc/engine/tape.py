@@ -239,6 +239,22 @@ class Tape:
                 labels[i] = f"v{count}"
         return labels
 
+    def reads(self, node: int) -> list[str]:
+        """The inputs node ``node`` depends on, sorted (a loop over the tape, never a
+        recursion)."""
+        seen, stack, out = {node}, [node], []
+        ops, a0, a1 = self.ops, self.a0, self.a1
+        while stack:
+            i = stack.pop()
+            if ops[i] == INPUT:
+                out.append(self.input_name[i])
+                continue
+            for a in (a0[i], a1[i]) if ops[i] >= 0 else ():
+                if a >= 0 and a not in seen:
+                    seen.add(a)
+                    stack.append(a)
+        return sorted(out)
+
     def live(self) -> list[bool]:
         """Which nodes the outputs depend on (inputs always count as live)."""
         alive = [False] * len(self.ops)

@@ -319,9 +319,7 @@ class Builder:
                 raise ParseError(f"an index of {base}[…] is a vector; it must be a whole number",
                                  self.text, at)
             if not tape.is_const(a):
-                from adcalc.frontend.tracer import _inputs
-
-                used = _inputs(tape, a)
+                used = tape.reads(a)
                 if not used:
                     from adcalc.frontend.tracer import undefined
 

@@ -17,7 +17,6 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from adcalc.engine.decisions import Decision, Loop
-from adcalc.engine.primitives import INPUT
 from adcalc.engine.tape import Tape
 from adcalc.errors import DomainError, InputError, ParseError, param
 from adcalc.frontend.build import Builder, Vector
@@ -378,7 +377,7 @@ class Tracer:
             raise ParseError(f"the {what} of `{label}` is a vector; it must be a whole number",
                              self.text, at)
         if not tape.is_const(value):
-            used = _inputs(tape, value)
+            used = tape.reads(value)
             if not used:
                 raise ParseError(undefined(f"the {what} of `{label}`"), self.text, at)
             raise ParseError(f"the {what} of `{label}` must be a constant (a whole number, "
@@ -482,21 +481,6 @@ def undefined(what: str) -> str:
     """The message for a count or an index that reads no input and has no value."""
     return (f"{what} has no value: it divides by zero or leaves a function's domain "
             "(as 1/0, log(0), sqrt(-1)); it must be a whole number")
-
-
-def _inputs(tape: Tape, node: int) -> list[str]:
-    """The inputs node ``node`` depends on (a loop over the tape, never a recursion)."""
-    seen, stack, out = {node}, [node], []
-    while stack:
-        i = stack.pop()
-        if tape.ops[i] == INPUT:
-            out.append(tape.input_name[i])
-            continue
-        for a in (tape.a0[i], tape.a1[i]) if tape.ops[i] >= 0 else ():
-            if a >= 0 and a not in seen:
-                seen.add(a)
-                stack.append(a)
-    return sorted(out)
 
 
 def place(text: str, pos: int) -> str:

@@ -362,6 +362,10 @@ def test_every_rewrite_by_an_inputs_sign_holds_to_30_digits_inside_fs_domain(see
      "expression has none anywhere"),
     ("log(x) + 1/(abs(x) - x)", "which is 0 wherever log(x) is defined, so the "
      "expression has no value anywhere"),
+    ("log(y) + log(x) + sqrt(-x)", "sqrt(-x) has no value wherever log(x) is defined"),
+    # a finding that rests on no input's sign says so, whatever f reads besides
+    ("sqrt(x) + 1/(y - y)", "divides by y - y, which is 0 everywhere, so it has no value"),
+    ("log(x) + log(abs(y - y))", "abs(y - y) is 0 or negative wherever it is defined"),
 ])
 def test_a_piece_found_undefined_by_an_inputs_sign_says_where(expression, said) -> None:
     """``1/(abs(x) - x)`` has values (x < 0), but none where log(x) has one: the message

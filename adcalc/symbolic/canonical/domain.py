@@ -35,19 +35,35 @@ _WATCHED = _LOGS | _ARCS | {DIV, POWC, _SQRT, _TAN}
 def nowhere_defined(tape: Tape, c: Canon | None = None, ids: list[int] | None = None
                     ) -> None:
     """Raise ``DomainError`` at the first node of ``tape`` that has no value at any
-    point; ``c`` and ``ids``: the tape already read into a ``Canon`` (else it is read)."""
-    ops = tape.ops
-    if not any(op in _WATCHED for op in ops):
+    point; ``c`` and ``ids``: the tape already read into a ``Canon`` (else it is read,
+    with what its domain says of its inputs' signs: ``Reader.domain_signs``)."""
+    if not any(op in _WATCHED for op in tape.ops):
         return
-    if c is None or ids is None:
-        from adcalc.symbolic.canonical.canon import Canon
+    from adcalc.symbolic.canonical.canon import Canon
 
+    if c is None or ids is None:
         c = Canon()
         c.domain_signs(tape)
         ids = c.read(tape)
-    given = _given(tape, c)
+    found = _first(tape, c, ids)
+    if found is None:
+        return
+    i, a, sign = found
+    given = ""
+    if c.known:  # the finding may rest on an input's sign: say so, where it does
+        plain = Canon()
+        if _first(tape, plain, plain.read(tape), i) is None:
+            given = _given(tape, c, a)
+    raise _nowhere(tape, i, a, sign, given)
+
+
+def _first(tape: Tape, c: Canon, ids: list[int], only: int | None = None
+           ) -> tuple[int, int, str] | None:
+    """The first node of ``tape`` (or node ``only``) with no value anywhere, as ``c``
+    reads it: the node, its argument, and what that argument is (``"negative"``)."""
+    ops = tape.ops
     for i, op in enumerate(ops):
-        if op not in _WATCHED:
+        if op not in _WATCHED or (only is not None and i != only):
             continue
         if op == DIV or (op == POWC and _negative(tape.consts[i])):
             continue  # (a denominator: below, with the others)
@@ -55,32 +71,34 @@ def nowhere_defined(tape: Tape, c: Canon | None = None, ids: list[int] | None = 
         u = ids[a]
         if op in _LOGS:
             if c.nodes[u] == (NUM, 0) or c.positive(c.neg(u)):
-                raise _nowhere(tape, i, a, "0 or negative", given)
+                return i, a, "0 or negative"
         elif op == _SQRT or (op == POWC and _fractional(tape.consts[i])):
             if c.positive(c.neg(u)):
-                raise _nowhere(tape, i, a, "negative", given)
+                return i, a, "negative"
         elif op in _ARCS and (c.positive(c.sub(u, c.one))
                               or c.positive(c.sub(c.minus_one, u))):
-            raise _nowhere(tape, i, a, "beyond -1 and 1", given)
+            return i, a, "beyond -1 and 1"
         elif op == _TAN and _odd_half_pi(c, u):  # (a float's tan(pi/2) is 1.6e16)
-            raise DomainError(f"{subexpression(tape, i) or 'a tan'} has no value anywhere: "
-                              "tan is undefined at odd multiples of pi/2")
+            return i, a, "an odd multiple of pi/2"
     # a denominator that is 0 as read (x - x) or once tidied (sin(x)^2 + cos(x)^2 - 1):
     # all tidied at once (a number is its own tidy form)
     below = [(i, tape.a1[i] if op == DIV else tape.a0[i]) for i, op in enumerate(ops)
-             if op == DIV or (op == POWC and _negative(tape.consts[i]))]
+             if (op == DIV or (op == POWC and _negative(tape.consts[i])))
+             and (only is None or i == only)]
     if below:
         for (i, a), t in zip(below, c.tidy([ids[a] for _, a in below]), strict=True):
             if c.nodes[t] == (NUM, 0):
-                raise _nowhere(tape, i, a, "0", given)
+                return i, a, "0"
+    return None
 
 
-def _given(tape: Tape, c: Canon) -> str:
-    """The pieces whose domain fixed an input's sign as ``c`` read ``tape``
-    (``Signs.known``): a piece found to have no value may have one where they have
-    none, so the message says where it was looked at (empty where there are none)."""
+def _given(tape: Tape, c: Canon, arg: int) -> str:
+    """The pieces of f whose domain fixed the sign of an input that ``arg`` reads
+    (``Signs.known_at``): the finding rests on them, and holds only where they have a
+    value (``log(x) + 1/(abs(x) - x)``: "0 wherever log(x) is defined")."""
+    read = set(tape.reads(arg))
     pieces = list(dict.fromkeys(subexpression(tape, i) or PRIMITIVES[tape.ops[i]].name
-                                for i in c.known_at))
+                                for i, name in c.known_at if name in read))
     if not pieces:
         return ""
     return (pieces[0] if len(pieces) == 1 else
@@ -118,6 +136,9 @@ def _nowhere(tape: Tape, i: int, arg: int, sign: str, given: str) -> DomainError
     prim = PRIMITIVES[tape.ops[i]]
     what = subexpression(tape, i) or ("a quotient" if tape.ops[i] == DIV else f"a {prim.name}")
     piece = subexpression(tape, arg) or "its argument"
+    if tape.ops[i] == _TAN:
+        return DomainError(f"{what} has no value anywhere: tan is undefined at odd "
+                           "multiples of pi/2")
     if not given:
         if tape.ops[i] == DIV:
             return DomainError(f"{what} divides by {piece}, which is 0 everywhere, so it has "

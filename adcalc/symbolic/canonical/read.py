@@ -99,7 +99,7 @@ class Reader(Algebra):
                 continue
             x = self.sym(f.input_name[a])
             self.known[x] = strict or self.known.get(x, False)
-            self.known_at.append(i)
+            self.known_at.append((i, f.input_name[a]))
 
 
 def _number(k: Any) -> float | None:

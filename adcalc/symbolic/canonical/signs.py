@@ -38,9 +38,9 @@ class Signs(Table):
         self.known: dict[int, bool] = {}
         """The inputs whose sign f's domain fixes, by id: ``True`` where it says > 0,
         ``False`` where it says >= 0 (``Reader.read``)."""
-        self.known_at: list[int] = []
-        """The nodes of the tape read that say so (``log(x)``, ``sqrt(x)``), for the
-        messages that rest on them."""
+        self.known_at: list[tuple[int, str]] = []
+        """The nodes of f that say so (``log(x)``, ``sqrt(x)``), each with its input, for
+        the messages that rest on them (``domain``)."""
 
     def positive(self, i: int, depth: int = 0) -> bool:
         """Whether ``i`` is > 0 wherever it is defined (a sufficient test)."""

@@ -243,11 +243,9 @@ class _Merging(Tracer):
     def bound(self, value: Any, tree: Any, kw: Any, label: str, what: str) -> int:
         """A loop's count or bound, which codegen needs known without the point: one an
         if picks is refused with its own message (adcalc's trace knows the side)."""
-        from adcalc.frontend.tracer import _inputs
-
         tape = self.tape
         if not isinstance(value, Vector) and not tape.is_const(value) and any(
-                name.startswith(MARK) for name in _inputs(tape, value)):
+                name.startswith(MARK) for name in tape.reads(value)):
             raise InputError(f"codegen cannot write `{label}`: its {what} depends on which "
                              "side of an if is taken, which generated code learns only at "
                              "the point; give the loop a constant bound and put the if "
