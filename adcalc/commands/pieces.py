@@ -17,13 +17,14 @@ joined by ``or``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from adcalc.engine.primitives import ADD, CONST, DIV, INPUT, MUL, NEG, SUB
 from adcalc.engine.tape import Tape
-from adcalc.errors import InputError, param
+from adcalc.errors import DomainError, InputError, param
 from adcalc.frontend.program import Program
 from adcalc.frontend.tracer import LOOP, Tracer, place
 
@@ -322,14 +323,23 @@ def piecewise(program: Program, wrt: Sequence[str] | None, order: int, simplify:
     keys: list[tuple[str, ...]] = []
     results: list[int] = []
     per_path: list[tuple[list[int], list[Literal]]] = []
+    nowhere: list[DomainError] = []
     for p in found:
         tape = p.tape
         for n in names:  # an input another path reads: derivative 0 on this one
             tape.input(n)
         variables = check_wrt(tape, wrt or names)
-        dtape, keys, results = each_derivative(tape, variables, order, simplify)
-        formulas = [output(n) for n in graft(out, dtape, dtape.outputs)]
+        try:
+            dtape, keys, results = each_derivative(tape, variables, order, simplify,
+                                                   defined=True)
+            formulas = [output(n) for n in graft(out, dtape, dtape.outputs)]
+        except DomainError as exc:  # a path with no value anywhere (1/(y - y)): no
+            nowhere.append(exc)  # formula for it, nan in its place
+            dtape, keys, results = each_derivative(tape, variables, order, "none")
+            formulas = [output(out.const(math.nan))] * len(dtape.outputs)
         per_path.append((formulas, _conditions(out, tape, p.literals, output)))
+    if len(nowhere) == len(found):
+        raise nowhere[0]
     out.outputs = shown
 
     def value(side: int) -> Any:
@@ -342,4 +352,7 @@ def piecewise(program: Program, wrt: Sequence[str] | None, order: int, simplify:
         pieces.append(merge([(_tightest(value, lits), f) for lits, f in fold(leaves)]))
     out = out.pruned()
     warned = [w for w in found[0].tape.warnings if all(w in p.tape.warnings for p in found)]
+    warned += [f"warning: a path of the program has no value anywhere, and its pieces are "
+               f"nan: {e}"
+               for e in nowhere]
     return out, keys, results, names, pieces, warned

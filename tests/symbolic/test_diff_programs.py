@@ -171,3 +171,22 @@ def test_order_two_and_vectors() -> None:
     assert quiet_text(diff("if x > y then [x*y, x] else [y, x^2]")).splitlines() == [
         "∂f1/∂x = y if x > y; 0 otherwise", "∂f1/∂y = x if x > y; 1 otherwise",
         "∂f2/∂x = 1 if x > y; 2*x otherwise", "∂f2/∂y = 0"]
+
+
+@pytest.mark.parametrize(("text", "said", "printed"), [
+    ("if y > 0 then x/(y - y) else x", "x/(y - y) divides by y - y", "nan if y > 0; 1 otherwise"),
+    ("if x > 0 then x else tan(pi/2)*x", "tan(pi/2) has no value anywhere",
+     "1 if x > 0; nan otherwise"),
+    ("if y > 0 then log(x) + sqrt(-x) else x", "sqrt(-x) has no value wherever log(x)",
+     "nan if y > 0; 1 otherwise"),
+])
+def test_a_path_with_no_value_anywhere_has_no_formula(cli, text, said, printed) -> None:
+    """A path whose own formula has no value at any point (1/0 once tidied) prints nan
+    for its pieces, with a warning saying why, not a formula that means nothing
+    (``1/0 if y > 0`` before); with every path so, the program is refused as a formula
+    is.  ``--at`` on the other path gives that path's derivative."""
+    r = cli("diff", text, "--wrt", "x")
+    assert r.exit_code == 0 and r.stdout.strip().endswith(f"∂f/∂x = {printed}"), r.stdout
+    assert "a path of the program has no value anywhere" in r.stderr and said in r.stderr
+    r = cli("diff", "if y > 0 then 1/(y - y) else 1/(x - x)")
+    assert r.exit_code == 1 and "no value anywhere" in r.stderr
