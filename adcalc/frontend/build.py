@@ -484,6 +484,9 @@ class Builder:
         return out
 
     def fold(self, op: int, entries: Sequence[int]) -> int:
+        if op == OPCODE["hypot"]:  # a number other than 0 first: hypot(x, y, 1) is
+            tape = self.tape  # hypot(hypot(1, x), y), smooth at x = y = 0 as it is
+            entries = sorted(entries, key=lambda e: not (tape.is_const(e) and tape.consts[e]))
         acc = entries[0]
         for x in entries[1:]:
             acc = self.tape.node(op, acc, x)

@@ -260,6 +260,22 @@ def test_norm_neither_underflows_nor_overflows() -> None:
         assert g == pytest.approx({"x": 1 / math.sqrt(5), "y": 2 / math.sqrt(5)}, rel=1e-15)
 
 
+@pytest.mark.parametrize("text", ["hypot(x, y, 1)", "norm([x, y, 1])", "hypot(x, 2, y)"])
+def test_a_hypot_of_many_with_a_number_is_smooth_where_the_others_are_0(text: str) -> None:
+    """hypot(x, y, 1) is sqrt(x^2 + y^2 + 1), smooth at x = y = 0: its Hessian there is
+    the identity over the number, as sqrt's is (folded as hypot(hypot(x, y), 1) it was a
+    division by 0: hypot(x, y)'s own kink at the origin; an auditor's find)."""
+    from adcalc.commands.vector import hessian
+
+    c = 2.0 if "2" in text else 1.0
+    h = hessian(text, {"x": 0.0, "y": 0.0}).matrix
+    assert h == [[1 / c, 0.0], [0.0, 1 / c]]
+    assert hessian(f"sqrt(x^2 + y^2 + {c:g}^2)", {"x": 0.0, "y": 0.0}).matrix == h
+    g = gradient(text, {"x": 3.0, "y": 4.0}).gradient
+    r = math.sqrt(25 + c * c)
+    assert g == pytest.approx({"x": 3 / r, "y": 4 / r}, rel=1e-15)
+
+
 @pytest.mark.parametrize("x", [0.7, -3.0, 19.0])
 def test_second_derivatives_of_tanh_and_sigmoid(x: float) -> None:
     """Through dtanh's and dsigmoid's own rules (forward-over-reverse and symbolic)."""
