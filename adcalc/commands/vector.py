@@ -254,10 +254,10 @@ def hessian(expression: str | Tape, point: Mapping[str, float],
     matrix = [[symmetric(columns[j][i], columns[i][j]) for j in range(n)] for i in range(n)]
     # The gradient's own kinks, as grad reports them (the second derivatives at a kink
     # follow the same convention: the rules are the same).
-    kinks = adjoint(tape, vals, {tape.output: 1.0}).nondiff
+    first = adjoint(tape, vals, {tape.output: 1.0})  # the gradient and its kinks, grad's own
     return HessianResult(text, tape, gtape, names, pt, vals, vals[tape.output],
-                         [gvals[o] for o in gtape.outputs], matrix, eigenvalues(matrix), sweeps,
-                         kinks)
+                         [first.adjoints[tape.var_node[n]] for n in names], matrix,
+                         eigenvalues(matrix), sweeps, first.nondiff)
 
 
 def eigenvalues(matrix: list[list[float]]) -> list[float]:

@@ -279,7 +279,8 @@ def recorded_gradient(tape: Tape, output: int, wrt: Sequence[str],
     g = tape.copy()
     g.symbolic = True  # the recorded reverse sweep: 0·x is 0, or it swells
     g.outputs = gradient_nodes(g, g, output, wrt)
-    return g, primal(g, point)
+    g = g.pruned()  # (a constant's adjoint is never needed: 0^x's x·0^(x - 1) has no
+    return g, primal(g, point)  # value at x < 1, where 0^x's derivatives are all 0)
 
 
 def gradient_nodes(tape: Tape, rules: Any, output: int, wrt: Sequence[str]) -> list[int]:

@@ -269,3 +269,24 @@ def test_eigenvalues_of_a_hessian_near_the_largest_double(cli) -> None:
     r = cli("hessian", "1e308*(x*y+y*z+x*z)", "--at", "x=0,y=0,z=0")
     assert r.exit_code == 0 and "eigenvalues are not finite doubles" in r.stdout
     assert "flat in some direction" not in cli("hessian", "2").stdout
+
+
+def test_a_constants_adjoint_is_never_evaluated_for_second_derivatives() -> None:
+    """0^x has every derivative 0 for x > 0; the recorded reverse sweep also held the
+    base's partial x*0^(x - 1), which no output reads and which has no value at x < 1:
+    hessian and diff --order 2 --at raised there (an auditor's find)."""
+    from adcalc.commands.diff import diff
+
+    h = hessian("0^x + y", {"x": 0.5, "y": 0.5})
+    assert h.matrix == [[0.0, 0.0], [0.0, 0.0]] and h.gradient == [0.0, 1.0]
+    assert diff("0^x + y", order=2, at={"x": 0.5, "y": 0.5}).values == [0.0, 0.0, 0.0]
+
+
+def test_the_hessians_gradient_is_grads_to_the_last_digit() -> None:
+    """The recorded sweep is written as its own tape (0·x folded, pieces shared), whose
+    values may differ from the plain reverse sweep's in the last digit: the gradient
+    reported is the plain sweep's, as grad gives it (1/3 here, not 0.33333333333333304)."""
+    text, point = "atan2(y - y, min(x, 0.25)) - x/y", {"x": 3.0, "y": 3.0}
+    g = gradient(text, point).gradient
+    h = hessian(text, point)
+    assert dict(zip(h.variables, h.gradient, strict=True)) == g and g["y"] == 1 / 3
