@@ -158,6 +158,34 @@ def test_kinks_follow_the_sweeps_conventions(text: str, at: dict, tmp_path: Path
     assert [float(x) for x in g] == expected
 
 
+@pytest.mark.parametrize("text,at", [
+    ("(x*y)^(1/3)", {"x": 0.0, "y": 0.0}), ("x^0.5*y", {"x": 0.0, "y": 0.0}),
+    ("x^(1/3)*y + y", {"x": 0.0, "y": 0.0}),
+])
+def test_an_infinite_local_partial_times_0_is_0_in_python_too(text, at, tmp_path) -> None:
+    """A partial such as (x*y)^(-2/3)/3 at x*y = 0 is IEEE's infinity, which a 0 adjoint
+    or a 0 factor makes 0 on every path; Python's math.pow raised ValueError ('math
+    domain error') there instead (an auditor's find)."""
+    names = list(at)
+    ref = adcalc.gradient(text, at, variables=names)
+    expected = [ref.gradient[n] for n in names]
+    _, g = run_python(codegen(text, "python", variables=names).source)["f_grad"](*at.values())
+    assert g == expected
+    _, g = CLib(codegen(text, "c", variables=names).source, tmp_path, len(names)).grad(
+        "f", *at.values())
+    assert g == expected
+
+
+def test_a_partial_with_no_value_is_the_documented_error_in_python() -> None:
+    """Where the sweeps say a derivative does not exist (x^y by y at x = -1), generated
+    Python raises its own message, not math's 'math domain error'."""
+    with pytest.raises(adcalc.DomainError):
+        adcalc.gradient("pow(x, y)", {"x": -1.0, "y": 2.0})
+    py = run_python(codegen("pow(x, y)", "python").source)
+    with pytest.raises(ValueError, match="not differentiable at this point"):
+        py["f_grad"](-1.0, 2.0)
+
+
 @pytest.mark.parametrize("text,x", [("log(x)", -1.0), ("log(x)", 0.0), ("sqrt(x) + 1", -2.0),
                                     ("1/x", 0.0), ("asin(x)", 2.0), ("x^0.5", -1.0)])
 def test_domain_errors(text: str, x: float, tmp_path: Path) -> None:

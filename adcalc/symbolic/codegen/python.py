@@ -62,7 +62,13 @@ _HELPERS = {
         if out != 0 and abs(out) >= 2.2250738585072014e-308 and math.isfinite(out):
             ratio = out / x
             return y * ratio if math.isfinite(ratio) else (y / x) * out
-    return y * math.pow(x, y - 1.0)
+    return y * _pow(x, y - 1.0)
+''', ("_pow",)),
+    "_pow": ('''def _pow(a, b):
+    """a^b with IEEE's results where a is 0 and b < 0 (a derivative's infinite partial)."""
+    if a == 0 and b < 0:
+        return math.copysign(math.inf, a) if b == int(b) and int(b) % 2 else math.inf
+    return math.pow(a, b)
 ''', ()),
     "_xlogy": ('''def _xlogy(x, y):
     """x*log(y), and 0 where x = 0."""
@@ -131,10 +137,13 @@ class PythonTarget(Target):
         return f"{self.TOTAL}(\n{' ' * 12}{wrap(terms, width=84, indent=' ' * 12)})", prec
 
     def expr(self, op: str, xs: list[tuple[str, int]], c: float | None) -> tuple[str, int]:
-        """A derivative's quotient by 0 is IEEE's infinity (as the careful sweep), not
-        Python's ``ZeroDivisionError``: ``_div``."""
+        """A derivative's quotient by 0, and 0 to a negative power, are IEEE's infinity
+        (as the careful sweep), not Python's ``ZeroDivisionError`` or ``ValueError``:
+        ``_div``, ``_pow``."""
         if op == "div" and self.deriving and self.lang == "python":
             return self.call("_div", [xs[0][0], xs[1][0]])
+        if op in ("pow", "powc") and self.deriving and self.lang == "python":  # 0^-k: inf
+            return self.call("_pow", [xs[0][0], xs[1][0] if op == "pow" else self.number(c)])
         return super().expr(op, xs, c)
 
     def times0(self, d: tuple[str, int], p: tuple[str, int]) -> tuple[str, int]:
@@ -196,7 +205,7 @@ class PythonTarget(Target):
         if derivative:
             lines.append("try:")
             lines += [i1 + line for line in derivative]
-            lines += ["except ArithmeticError:",
+            lines += ["except (ArithmeticError, ValueError):",
                       f"{i1}raise ValueError(",
                       *(f"{i1 * 2}{chunk}" for chunk in _string(
                           f"{f.name}: not differentiable at this point (a local derivative "
