@@ -199,9 +199,10 @@ def _digits(n: int) -> int:
 
 
 def text(q: Fraction) -> str:
-    """``3``, ``1/3``, ``-2/3``; a power-of-ten denominator as the decimal it is (``0.1``,
-    ``1.5e-05`` as typed), exactly; a rational too long to print (past Python's 4,300
-    digits an integer has no decimal text) as its double with the lengths of its terms."""
+    """``3``, ``1/3``, ``-2/3``; a power-of-ten denominator in lowest terms as the decimal
+    it is (``0.1``, ``0.123``; ``0.1234567890123456789`` and ``1e-400``, past a double's
+    digits or range), exactly; a rational too long to print (past Python's 4,300 digits
+    an integer has no decimal text) as its double with the lengths of its terms."""
     big = max(q.numerator.bit_length(), q.denominator.bit_length())
     if big > _PRINTABLE_BITS:
         sizes = [_digits(abs(q.numerator))] + ([] if q.denominator == 1 else
@@ -227,4 +228,10 @@ def text(q: Fraction) -> str:
         x = float(q)
         if Fraction(repr(x)) == q:
             return repr(x)
+        mantissa = str(abs(q.numerator))  # beyond a double's digits or range: exactly,
+        e = len(mantissa) - 1 - digits  # as a decimal (1e-400, not 1/10^400)
+        if -7 <= e < 21:
+            return f"{sign}{whole}.{frac:0{digits}d}"
+        point = "." + mantissa[1:] if len(mantissa) > 1 else ""
+        return f"{sign}{mantissa[0]}{point}e{'-' if e < 0 else '+'}{abs(e):02d}"
     return f"{q.numerator}/{q.denominator}"

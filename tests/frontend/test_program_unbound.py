@@ -59,3 +59,29 @@ def test_an_exact_result_too_long_to_print_is_no_traceback():
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
     assert r.stdout.startswith("∂f/∂x = 0.353553390593273") and "too long to print" in r.stdout
+
+
+@pytest.mark.parametrize(("q", "said"), [
+    (Fraction(1, 10**400), "1e-400"), (Fraction(-3, 10**400), "-3e-400"),
+    (Fraction(1234567890123456789, 10**19), "0.1234567890123456789"),
+    (Fraction(12345678901234567891, 10**7), "1234567890123.4567891"),
+    (Fraction(123456789, 10**40), "1.23456789e-32"), (Fraction(1, 10), "0.1"),
+    (Fraction(123, 1000), "0.123"), (Fraction(15, 10**6), "3/200000"), (Fraction(1, 3), "1/3"),
+])
+def test_a_decimal_past_a_doubles_digits_or_range_prints_as_one_exactly(q, said):
+    """A power-of-ten denominator prints as the decimal it is, exactly, also past a
+    double's 17 digits or its range (1e-400 printed as 1/1000…0, 401 digits; the
+    derivative of a 1000-step loop multiplying by 0.999 as 3,300 characters): read back,
+    it is the same rational."""
+    assert text(q) == said and Fraction(said) == q
+
+
+@pytest.mark.parametrize(("typed", "printed"), [
+    ("1e-400*x", "1e-400"), ("x*0.1234567890123456789", "0.1234567890123456789")])
+def test_diff_prints_a_long_literal_as_it_was_typed(typed, printed):
+    from adcalc.commands.diff import diff
+    from adcalc.engine.describe import PLAIN
+    from adcalc.symbolic.formula import formulas
+
+    f = formulas(diff(typed).tape, PLAIN)
+    assert [PLAIN.text(t) for t in f.outputs] == [printed]
