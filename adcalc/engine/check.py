@@ -361,7 +361,7 @@ def on_boundary(tape: Tape) -> tuple[Any, set[str]]:
     them is a kink's (one loop over the tape, no recursion)."""
     sides = [n for d in tape.decisions if d.boundary for n in (d.left, d.right)]
     first = next((d for d in tape.decisions if d.boundary), None)
-    return first, {name for n in sides for name in tape.reads(n)}
+    return first, set(tape.reads(*sides))
 
 
 def _on_path(tape: Tape, vals: list[float]) -> list[float]:

@@ -223,15 +223,16 @@ def text(q: Fraction) -> str:
         digits = len(str(d)) - 1
         sign = "-" if q < 0 else ""
         whole, frac = divmod(abs(q.numerator), d)
+        positional = f"{sign}{whole}.{frac:0{digits}d}"
         if digits <= 6:
-            return f"{sign}{whole}.{frac:0{digits}d}"
+            return positional
         x = float(q)
         if Fraction(repr(x)) == q:
             return repr(x)
         mantissa = str(abs(q.numerator))  # beyond a double's digits or range: exactly,
         e = len(mantissa) - 1 - digits  # as a decimal (1e-400, not 1/10^400)
         if -7 <= e < 21:
-            return f"{sign}{whole}.{frac:0{digits}d}"
+            return positional
         point = "." + mantissa[1:] if len(mantissa) > 1 else ""
         return f"{sign}{mantissa[0]}{point}e{'-' if e < 0 else '+'}{abs(e):02d}"
     return f"{q.numerator}/{q.denominator}"

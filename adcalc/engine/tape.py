@@ -239,10 +239,10 @@ class Tape:
                 labels[i] = f"v{count}"
         return labels
 
-    def reads(self, node: int) -> list[str]:
-        """The inputs node ``node`` depends on, sorted (a loop over the tape, never a
-        recursion)."""
-        seen, stack, out = {node}, [node], []
+    def reads(self, *nodes: int) -> list[str]:
+        """The inputs ``nodes`` depend on, sorted (one loop over the tape for all of
+        them, never a recursion)."""
+        seen, stack, out = set(nodes), list(nodes), []
         ops, a0, a1 = self.ops, self.a0, self.a1
         while stack:
             i = stack.pop()

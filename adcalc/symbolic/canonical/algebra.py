@@ -39,7 +39,8 @@ _CO = {(OPCODE["cos"], OPCODE["asin"]), (OPCODE["sin"], OPCODE["acos"])}
 """cos(asin(u)) = sin(acos(u)) = sqrt(1 - u^2) on [-1, 1]."""
 _BASES = {2: OPCODE["log2"], 10: OPCODE["log10"]}
 """b^(log_b(u)) = u wherever log_b(u) is defined."""
-_LOGS = frozenset((_LOG, *_BASES.values()))
+LOGS = frozenset((_LOG, *_BASES.values()))
+"""log, log2 and log10: log(b^e) = e·log(b) for b > 0; each needs a positive argument."""
 _SIN, _COS, _TAN = (OPCODE[n] for n in ("sin", "cos", "tan"))
 _SIXTHS: dict[int, dict[int, Any]] = {
     _SIN: {0: 0, 1: Fraction(1, 2), 3: 1, 5: Fraction(1, 2), 6: 0, 7: Fraction(-1, 2),
@@ -389,7 +390,7 @@ class Algebra(Signs):
         inner = self.nodes[args[0]]
         if op == _LOG and inner[0] == FN and inner[1] == _EXP:
             return inner[2][0]  # log(exp(u)) = u
-        if op in _LOGS and inner[0] == POW and self.positive(inner[1]):
+        if op in LOGS and inner[0] == POW and self.positive(inner[1]):
             return self.mul(inner[2], self.fn(op, (inner[1],)))  # log(b^e) = e·log(b), b > 0
         if inner[0] == FN and (op, inner[1]) in _INVERSES:
             return inner[2][0]  # sin(asin(u)) = u

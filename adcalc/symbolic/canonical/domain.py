@@ -20,16 +20,16 @@ from adcalc.engine.describe import subexpression
 from adcalc.engine.primitives import DIV, OPCODE, POWC, PRIMITIVES
 from adcalc.engine.tape import Tape
 from adcalc.errors import DomainError
+from adcalc.symbolic.canonical.algebra import LOGS
 from adcalc.symbolic.canonical.table import MUL, NUM, SYM
 
 if TYPE_CHECKING:
     from adcalc.symbolic.canonical.canon import Canon
 
-_LOGS = frozenset(OPCODE[n] for n in ("log", "log2", "log10"))
 _SQRT = OPCODE["sqrt"]
 _ARCS = frozenset(OPCODE[n] for n in ("asin", "acos"))
 _TAN = OPCODE["tan"]
-_WATCHED = _LOGS | _ARCS | {DIV, POWC, _SQRT, _TAN}
+_WATCHED = LOGS | _ARCS | {DIV, POWC, _SQRT, _TAN}
 
 
 def nowhere_defined(tape: Tape, c: Canon | None = None, ids: list[int] | None = None
@@ -69,7 +69,7 @@ def _first(tape: Tape, c: Canon, ids: list[int], only: int | None = None
             continue  # (a denominator: below, with the others)
         a = tape.a0[i]
         u = ids[a]
-        if op in _LOGS:
+        if op in LOGS:
             if c.nodes[u] == (NUM, 0) or c.positive(c.neg(u)):
                 return i, a, "0 or negative"
         elif op == _SQRT or (op == POWC and _fractional(tape.consts[i])):

@@ -8,7 +8,7 @@ from typing import Any
 from adcalc.engine.algebra import primitive_methods
 from adcalc.engine.primitives import CONST, INPUT, OPCODE, PRIMITIVES
 from adcalc.engine.tape import Tape
-from adcalc.symbolic.canonical.algebra import Algebra
+from adcalc.symbolic.canonical.algebra import LOGS, Algebra
 
 _HOW: list[Any] = [
     p.name if p.name in ("add", "mul", "sub", "div", "neg", "powc", "pow", "shift", "xlogy")
@@ -18,8 +18,7 @@ it prints as, or (``None``) as a function."""
 
 
 _XLOGY = PRIMITIVES[OPCODE["xlogy"]].prints_as
-_POSITIVE_ARG = frozenset(OPCODE[n] for n in ("log", "log2", "log10"))
-_SIGNED_ARG = _POSITIVE_ARG | {OPCODE["sqrt"], OPCODE["powc"]}
+_SIGNED_ARG = LOGS | {OPCODE["sqrt"], OPCODE["powc"]}
 """The primitives whose argument's sign their domain fixes (``Reader.domain_signs``)."""
 _POWC = OPCODE["powc"]
 
@@ -82,7 +81,7 @@ class Reader(Algebra):
         for i, op in enumerate(ops):
             if op not in _SIGNED_ARG or not alive[i]:
                 continue
-            strict = op in _POSITIVE_ARG
+            strict = op in LOGS
             if op == _POWC:
                 k = _number(consts[i])
                 if k is None or k == int(k):
