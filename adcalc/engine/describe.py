@@ -135,7 +135,7 @@ def argument_values(tape: Tape, labels: list[str | None], i: int, vals: list) ->
     parts = [
         f"{labels[a]} = {vals[a]!r}"
         for a in (tape.a0[i], tape.a1[i])
-        if a >= 0 and not isinstance(operand(tape, labels, a), float)
+        if a >= 0 and labels[a] is not None  # (a literal prints inside the operation)
     ]
     return f" ({', '.join(parts)})" if parts else ""
 

@@ -212,8 +212,28 @@ def _tie(a: float, b: float, c: Any = None) -> bool:
     return a == b
 
 
+def _at_one(a: float, b: Any = None, c: Any = None) -> bool:
+    return abs(a) == 1
+
+
+def _root_at_zero(a: float, b: Any = None, c: Any = None) -> bool:
+    """x^c at 0 for a literal 0 < c < 1, where the value is 0 and the slope infinite."""
+    return (a == 0) & (0 < c < 1)
+
+
+def _both_zero(a: float, b: float, c: Any = None) -> bool:
+    return (a == 0) & (b == 0)
+
+
+def _infinite(where: str, example: str) -> str:
+    return (f"its derivative is infinite {where}, and 0 times it is taken as 0 where a zero "
+            f"derivative meets it, which need not be the true derivative ({example})")
+
+
 _LOG_DOMAIN = "the logarithm is defined only for positive numbers"
 _POW_DOMAIN = "a negative number to a non-integer power, or 0 to a negative power, is undefined"
+_ZERO_OVER_ZERO = ("its partials are 0/0 where both arguments are 0, and are taken as 0 where "
+                   "a zero derivative meets them, which need not be the true derivative")
 _TIE = ("a tie splits the derivative 0.5/0.5 between both arguments (as JAX and PyTorch "
         "do; max(a, b, c) folds as max(max(a, b), c), so a three-way tie splits it "
         "0.25/0.25/0.5 where JAX gives a third each)")
@@ -238,7 +258,9 @@ PRIMITIVES: list[Primitive] = [
     Primitive("powc", 1, math.pow,
               lambda A, out, a, b, c: (A.mul(c, A.powc(a, c - 1)),),
               domain=_POW_DOMAIN, symbol="^", prec=PREC_POW, takes_const=True, user=False,
-              array=_power_array,
+              array=_power_array, nondiff=_root_at_zero,
+              convention=_infinite("at 0 for a power between 0 and 1",
+                                   "x^(1/3)*x^(2/3)'s at 0 is 1"),
               doc="a to a literal power (x^2, x^-1, x^0.5)"),
     Primitive("pow", 2, math.pow,
               lambda A, out, a, b, c: (A.pow_dx(a, b), A.xlogy(out, a)),
@@ -257,10 +279,13 @@ PRIMITIVES: list[Primitive] = [
     Primitive("asin", 1, math.asin,
               lambda A, out, a, b, c: (A.dasin(a),),
               domain="asin is defined only on [-1, 1]", latex=r"\arcsin", array="arcsin",
+              nondiff=_at_one,
+              convention=_infinite("at 1 and -1", "(asin(x) - pi/2)^2's at 1 is -2"),
               doc="arcsine, on [-1, 1]"),
     Primitive("acos", 1, math.acos,
               lambda A, out, a, b, c: (A.neg(A.dasin(a)),),
               domain="acos is defined only on [-1, 1]", latex=r"\arccos", array="arccos",
+              nondiff=_at_one, convention=_infinite("at 1 and -1", "acos(x)^2's at 1 is -2"),
               doc="arccosine, on [-1, 1]"),
     Primitive("atan", 1, math.atan, lambda A, out, a, b, c: (A.over_sumsq(1.0, a),),
               latex=r"\arctan", array="arctan",
@@ -286,6 +311,7 @@ PRIMITIVES: list[Primitive] = [
               doc="logarithm to base 10"),
     Primitive("sqrt", 1, math.sqrt, lambda A, out, a, b, c: (A.div(0.5, out),),
               domain="sqrt is defined only for numbers >= 0", latex=r"\sqrt",
+              nondiff=_at_zero, convention=_infinite("at 0", "sqrt(x)^2's at 0 is 1"),
               doc="square root"),
     Primitive("abs", 1, abs, lambda A, out, a, b, c: (A.sign(a),),
               nondiff=_at_zero,
@@ -311,6 +337,7 @@ PRIMITIVES: list[Primitive] = [
     Primitive("atan2", 2, math.atan2,
               lambda A, out, a, b, c: (A.over_sumsq(b, a), A.neg(A.over_sumsq(a, b))),
               latex=r"\operatorname{atan2}", array="arctan2",
+              nondiff=_both_zero, convention=_ZERO_OVER_ZERO,
               signature="atan2(y, x)", doc="the angle of the point (x, y) from the x-axis"),
     Primitive("min", 2, min,
               lambda A, out, a, b, c: (
@@ -389,7 +416,7 @@ PRIMITIVES: list[Primitive] = [
                   "overflows (stop_gradient: the result does not depend on it)"),
     Primitive("hypot", 2, math.hypot,
               lambda A, out, a, b, c: (A.div(a, out), A.div(b, out)),
-              latex=r"\operatorname{hypot}",
+              latex=r"\operatorname{hypot}", nondiff=_both_zero, convention=_ZERO_OVER_ZERO,
               variadic=True, signature="hypot(a, b, …)",
               doc="sqrt(a^2 + b^2 + …) without overflow"),
 ]

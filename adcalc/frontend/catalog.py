@@ -30,8 +30,8 @@ def entries() -> list[Entry]:
     out = []
     for name, p in FUNCTIONS.items():
         signature = p.signature or (f"{name}(x)" if p.arity == 1 else f"{name}(a, b)")
-        notes = "; ".join(x for x in (p.domain, p.derivative_domain,
-                                      f"at a kink: {p.convention}" if p.convention else "") if x)
+        kink = f"where not differentiable: {p.convention}" if p.convention else ""
+        notes = "; ".join(x for x in (p.domain, p.derivative_domain, kink) if x)
         out.append(Entry(name, signature, p.doc, "function", notes))
     for name, (signature, doc) in REDUCTIONS.items():
         out.append(Entry(name, signature, doc, "reduction"))

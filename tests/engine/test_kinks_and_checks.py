@@ -12,6 +12,7 @@ import pytest
 from adcalc import gradient
 from adcalc.batch.sweep import sweep_arrays
 from adcalc.commands.vector import hessian, jacobian
+from adcalc.errors import DomainError
 from adcalc.frontend.parse import parse
 from adcalc.render.points_out import kink_warnings
 from adcalc.render.trace import warnings
@@ -61,6 +62,61 @@ def test_no_warning_where_no_derivative_can_flow_through_the_kink() -> None:
     for mode in ("reverse", "forward"):
         assert gradient("stop(abs(x))*x", {"x": 0.0}, mode=mode).nondiff == []
     assert gradient("abs(y) + x", {"x": 0.0, "y": 1.0}).nondiff == []
+
+
+INFINITE_PARTIALS = [
+    # (expression, point, the conventional derivatives, the true ones or None where f has
+    # none, the nodes that warn): a zero derivative meets an infinite (or 0/0) partial
+    ("sqrt(x)^2 + y", {"x": 0.0, "y": 2.0}, {"x": 0.0, "y": 1.0}, 1.0, ["sqrt(v-1)"]),
+    ("sqrt(x)*sqrt(x)", {"x": 0.0}, {"x": 0.0}, 1.0, ["sqrt(v0)"]),
+    ("x^(1/3)*x^(2/3)", {"x": 0.0}, {"x": 0.0}, 1.0,
+     ["v0^0.6666666666666666", "v0^0.3333333333333333"]),
+    ("acos(x)^2", {"x": 1.0}, {"x": 0.0}, -2.0, ["acos(v0)"]),
+    ("(asin(x) - pi/2)^2", {"x": 1.0}, {"x": 0.0}, -2.0, ["asin(v0)"]),
+    ("sqrt(x^2)", {"x": 0.0}, {"x": 0.0}, None, ["sqrt(v1)"]),
+    ("hypot(x, y)^2", {"x": 0.0, "y": 0.0}, {"x": 0.0, "y": 0.0}, 0.0, ["hypot(v-1, v0)"]),
+    ("atan2(y, x)^2", {"x": 0.0, "y": 0.0}, {"x": 0.0, "y": 0.0}, None, ["atan2(v-1, v0)"]),
+]
+
+
+@pytest.mark.parametrize(("text", "point", "conventional", "true", "nodes"),
+                         INFINITE_PARTIALS)
+def test_an_infinite_partial_met_by_a_zero_warns_on_every_path(
+        text: str, point: dict, conventional: dict, true: float | None, nodes: list) -> None:
+    """0 times an infinite partial is taken as 0 (the documented convention): it decided
+    the value, so every path says so, as at a kink: sqrt(x)^2 at 0 printed 0.0 with no
+    word, where its one-sided derivative is 1 (an auditor's find)."""
+    from adcalc.engine.sweeps import primal
+    from tests.oracles.test_every_primitive import each_path
+
+    paths = each_path(text, point)
+    reverse = paths["reverse"][1]
+    assert [w.split(" = ", 1)[1].split(" is not")[0] for w in reverse] == nodes
+    assert all("0 times it is taken as 0" in w or "0/0" in w for w in reverse), reverse
+    for path, (got, warned) in paths.items():
+        assert got == conventional and warned == reverse, path
+    if true is not None and len(point) == 1:  # the convention is not the derivative
+        (name, at), = point.items()
+        tape = parse(text)
+        h = -1e-8 if at == 1.0 else 1e-8  # one-sided, into the domain
+        slope = (primal(tape, {name: at + h})[tape.output] - primal(tape, point)[tape.output]) / h
+        assert slope == pytest.approx(true, rel=1e-4) and true != conventional[name]
+
+
+def test_an_infinite_partial_reaching_the_result_is_still_an_error() -> None:
+    for text, point in (("sqrt(x)", {"x": 0.0}), ("asin(x)", {"x": 1.0}),
+                        ("x^(1/3)", {"x": 0.0}), ("hypot(x, y)", {"x": 0.0, "y": 0.0})):
+        for mode in ("reverse", "forward"):
+            with pytest.raises(DomainError, match="not differentiable"):
+                gradient(text, point, mode=mode)
+
+
+def test_no_warning_where_the_infinite_partial_is_not_reached() -> None:
+    """Away from its point, or where no derivative flows through it, or a power whose
+    slope at 0 is finite: no word."""
+    assert gradient("sqrt(x)^2", {"x": 1.0}).nondiff == []
+    assert gradient("stop(sqrt(x))*y", {"x": 0.0, "y": 1.0}).nondiff == []
+    assert gradient("x^1.5 + x^2", {"x": 0.0}).nondiff == []
 
 
 # -- 2. a small contribution between two huge opposite ones ---------------------------
@@ -152,3 +208,11 @@ def test_a_tiny_negative_eigenvalue_makes_the_hessian_indefinite(cli) -> None:
         "positive definite")
     assert hessian("-(x^2) - 1e-300*y^2", {"x": 0.0, "y": 0.0}).curvature.startswith(
         "negative definite")
+
+
+def test_a_refusal_names_no_literal_as_a_value(cli) -> None:
+    """The second derivative of sqrt(x)^2 at 0 divides by sqrt(0): the message gave the
+    literal 1/2 as '(None = 0.5, v1 = 0.0)'."""
+    r = cli("hessian", "sqrt(x)^2 + y^2", "--at", "x=0,y=1")
+    assert r.exit_code == 1 and "division by zero (v1 = 0.0)" in r.stderr, r.stderr
+    assert "None" not in r.stderr

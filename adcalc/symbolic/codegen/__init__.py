@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from adcalc.engine.primitives import BY_NAME, PRIMITIVES
+from adcalc.engine.primitives import BY_NAME, POWC, PRIMITIVES
 from adcalc.engine.tape import Tape
 from adcalc.errors import InputError, param
 from adcalc.symbolic.codegen.branches import Merged
@@ -170,7 +170,8 @@ def _header(tape: Tape, lang: str, what: str, fname: str, names: list[str],
     lines += _fold("Variables, in this order: " + (", ".join(params) or "none")
                    + (f" (named {', '.join(renamed)})" if renamed else ""), 88)
     lines += _fold("Functions: " + ", ".join(functions), 88)
-    used = sorted({PRIMITIVES[op].name for op in set(tape.ops) if op >= 0} & KINKED_NAMES)
+    used = sorted({PRIMITIVES[op].name for op, c in zip(tape.ops, tape.consts, strict=True)
+                   if op >= 0 and (op != POWC or 0 < c < 1)} & KINKED_NAMES)
     if used:
         lines.append("Conventions at kinks (as adcalc's sweeps):")
         for p in used:
