@@ -7,11 +7,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from adcalc.engine.algebra import SweepPolicies
-from adcalc.engine.primitives import BLOCKING, NONDIFF
+from adcalc.engine.primitives import BLOCKING, NONDIFF, PRIMITIVES
 from adcalc.engine.tape import Tape
 
 KINKED = frozenset(i for i, f in enumerate(NONDIFF) if f is not None)
 """The primitives with non-differentiable points."""
+_SECOND = [1 in p.kink_args for p in PRIMITIVES]
+"""Whether a primitive's non-differentiable point is one for its second argument too."""
 
 
 def kinks(tape: Tape, vals: Sequence[Any], S: SweepPolicies, sources: Sequence[int],
@@ -61,7 +63,8 @@ def kinks(tape: Tape, vals: Sequence[Any], S: SweepPolicies, sources: Sequence[i
                 reach[a1[i]] = 1
     one = None
     for i, where in at:
-        if reach[i] and (depends[a0[i]] or (a1[i] >= 0 and depends[a1[i]])):
+        if reach[i] and (depends[a0[i]] or (a1[i] >= 0 and _SECOND[ops[i]]
+                                            and depends[a1[i]])):
             if one is None:
                 one = S.one
             S.kink(found, i, where, one)

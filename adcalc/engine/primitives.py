@@ -39,6 +39,9 @@ class Primitive:
     """``nondiff(a, b, c)``: whether the primitive is not differentiable there; the rule
     still gives the conventional partials, and the trace warns with ``convention``."""
     convention: str = ""
+    kink_args: tuple[int, ...] = (0, 1)
+    """The arguments a ``nondiff`` point is one for: a derivative flowing in through
+    another passes on as usual (x^y at x = 0 has an infinite slope in x, not in y)."""
     derivative_domain: str = ""
     """Where the derivative exists, when that is less than where the value does."""
     symbol: str | None = None
@@ -159,6 +162,8 @@ def _over_sumsq_array(u: Any, v: Any) -> Any:
 def _pow_dx(x: float, y: float) -> float:
     if y == 0:
         return 0.0
+    if x == 0 and y < 1:  # 0 to a negative power (math.pow says only 'math domain error')
+        raise ZeroDivisionError("0 to a negative power")
     if x != 0:
         out = math.pow(x, y)
         if out != 0 and abs(out) >= 2.2250738585072014e-308 and math.isfinite(out):
@@ -221,6 +226,11 @@ def _root_at_zero(a: float, b: Any = None, c: Any = None) -> bool:
     return (a == 0) & (0 < c < 1)
 
 
+def _base_at_zero(a: float, b: float, c: Any = None) -> bool:
+    """x^y at x = 0 for 0 < y < 1, where the value is 0 and the slope in x infinite."""
+    return (a == 0) & (b > 0) & (b < 1)
+
+
 def _both_zero(a: float, b: float, c: Any = None) -> bool:
     return (a == 0) & (b == 0)
 
@@ -264,7 +274,9 @@ PRIMITIVES: list[Primitive] = [
               doc="a to a literal power (x^2, x^-1, x^0.5)"),
     Primitive("pow", 2, math.pow,
               lambda A, out, a, b, c: (A.pow_dx(a, b), A.xlogy(out, a)),
-              domain=_POW_DOMAIN,
+              domain=_POW_DOMAIN, nondiff=_base_at_zero, kink_args=(0,),
+              convention=_infinite("in its base at 0 for a power between 0 and 1",
+                                   "(x^y)^2's in x at x = 0, y = 1/2 is 1"),
               derivative_domain="x^y has a derivative in y only for a base x >= 0 (PyTorch and "
                                 "JAX return NaN for a negative base; at x = 0 it is 0)",
               symbol="^", prec=PREC_POW, array="power",

@@ -76,6 +76,7 @@ INFINITE_PARTIALS = [
     ("sqrt(x^2)", {"x": 0.0}, {"x": 0.0}, None, ["sqrt(v1)"]),
     ("hypot(x, y)^2", {"x": 0.0, "y": 0.0}, {"x": 0.0, "y": 0.0}, 0.0, ["hypot(v-1, v0)"]),
     ("atan2(y, x)^2", {"x": 0.0, "y": 0.0}, {"x": 0.0, "y": 0.0}, None, ["atan2(v-1, v0)"]),
+    ("(x^y)^2", {"x": 0.0, "y": 0.5}, {"x": 0.0, "y": 0.0}, None, ["v-1^v0"]),
 ]
 
 
@@ -117,6 +118,17 @@ def test_no_warning_where_the_infinite_partial_is_not_reached() -> None:
     assert gradient("sqrt(x)^2", {"x": 1.0}).nondiff == []
     assert gradient("stop(sqrt(x))*y", {"x": 0.0, "y": 1.0}).nondiff == []
     assert gradient("x^1.5 + x^2", {"x": 0.0}).nondiff == []
+    # 0^y's slope in y is 0 (the infinite one is in the base, a literal here)
+    assert gradient("(0^y)^2 + y", {"y": 0.5}).gradient == {"y": 1.0}
+    assert gradient("(0^y)^2 + y", {"y": 0.5}).nondiff == []
+
+
+def test_the_refusal_of_an_infinite_slope_names_its_cause() -> None:
+    """x^y at x = 0, y = 1/2: the slope in x is 1/0; the message blamed the derivative
+    in y's domain ('x^y has a derivative in y only for a base x >= 0')."""
+    for mode in ("reverse", "forward"):
+        with pytest.raises(DomainError, match=r"undefined here \(division by zero\)"):
+            gradient("x^y", {"x": 0.0, "y": 0.5}, mode=mode)
 
 
 # -- 2. a small contribution between two huge opposite ones ---------------------------
