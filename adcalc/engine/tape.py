@@ -50,13 +50,17 @@ class Tape:
 
     __slots__ = ("_index", "a0", "a1", "consts", "decisions", "input_name", "loops", "names",
                  "ops", "outputs", "program", "symbolic", "var_node", "variables", "warnings",
-                 "where")
+                 "where", "zero_products")
 
     def __init__(self, symbolic: bool = False) -> None:
         self.symbolic = symbolic
         """A derivative tape: ``0·x`` is 0 and ``0 + x`` is x, as algebra has it.  Otherwise
         (what a user's expression builds) only rewrites that keep every IEEE result are
         made, the sign of zero included: ``0 - y`` stays, since for y = 0 it is +0, not -0."""
+        self.zero_products = symbolic
+        """Whether ``0·u`` is made 0 (a derivative tape's own nodes).  Not in a user's
+        expression read exactly: ``log(-1)*0`` has no value, as ``grad`` says, and
+        ``0*log(-x^2 - 1)`` none anywhere; made 0, it would print a derivative."""
         self.ops: list[int] = []
         self.a0: list[int] = []
         self.a1: list[int] = []
@@ -158,7 +162,7 @@ class Tape:
             if va == 0 and (self.symbolic or _negative_zero(va)):
                 return self.node(NEG, b)
         elif op == MUL:  # 0·x is -0 for x < 0 and NaN for x = ±inf: kept but symbolically
-            if self.symbolic and (va == 0 or vb == 0):
+            if self.zero_products and (va == 0 or vb == 0):
                 return self.const(0.0)
             if va == 1:
                 return b
@@ -201,6 +205,7 @@ class Tape:
     def copy(self) -> Tape:
         """An independent tape with the same nodes (to extend without touching this one)."""
         new = Tape(self.symbolic)
+        new.zero_products = self.zero_products
         new.ops, new.a0, new.a1 = list(self.ops), list(self.a0), list(self.a1)
         new.consts = list(self.consts)
         new._index = dict(self._index)
@@ -284,6 +289,7 @@ class Tape:
         remap.append(-1)  # remap[-1]: an absent argument stays absent
         ops, a0, a1, consts = self.ops, self.a0, self.a1, self.consts
         new = Tape(self.symbolic)
+        new.zero_products = self.zero_products
         new.ops = [ops[i] for i in keep]
         new.a0 = [remap[a0[i]] for i in keep]
         new.a1 = [remap[a1[i]] for i in keep]

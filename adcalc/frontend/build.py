@@ -131,6 +131,7 @@ class Builder:
 
     def reset(self, text: str, exact: bool = False) -> None:
         self.tape = Tape(symbolic=exact)
+        self.tape.zero_products = False  # (log(-1)*0 has no value: a user's 0·u stays)
         self.exact = exact
         """Literals as typed (``0.1`` is 1/10), constants by name (``adcalc.exact``)."""
         self.text = text

@@ -280,6 +280,9 @@ def test_an_expression_undefined_everywhere_is_a_math_error(cli, text: str, said
     ("sqrt(-1 - x^2)", "-1 - x^2 is negative wherever it is defined"),
     ("(-1 - x^2)^(3/2)", "is negative wherever"), ("asin(2 + x^2)", "beyond -1 and 1"),
     ("acos(-2 - exp(x))", "beyond -1 and 1"),
+    # a piece with no value, times 0: still no value (the exact reading made 0·u 0 and
+    # printed 1, where grad refuses at every point)
+    ("0*log(-x^2 - 1) + x", "is 0 or negative"), ("x*tan(pi/2)*0 + x", "tan(pi/2) has no"),
 ])
 @pytest.mark.parametrize("extra", [[], ["--order", "2"], ["--simplify", "basic"],
                                    ["--simplify", "none"]])
@@ -293,6 +296,13 @@ def test_an_expression_its_canonical_form_shows_undefined_everywhere_is_a_math_e
     assert r.exit_code == 1 and said in r.stderr and "no value anywhere" in r.stderr, (
         text, extra, r.stdout, r.stderr)
     assert not r.stdout
+
+
+def test_a_number_with_no_value_times_0_is_refused_as_grad_refuses_it(cli) -> None:
+    for args in (["diff", "log(-1)*0 + x"], ["diff", "log(-1)*0 + x", "--simplify", "none"],
+                 ["grad", "log(-1)*0 + x", "--at", "x=1"]):
+        r = cli(*args)
+        assert r.exit_code == 1 and "log(-1)" in r.stderr and not r.stdout, args
 
 
 @pytest.mark.parametrize("text", ["1/(x - 1)", "log(x^2 - 1)", "sqrt(1 - x^2)",
