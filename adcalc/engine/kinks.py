@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from adcalc.engine.algebra import SweepPolicies
-from adcalc.engine.primitives import BLOCKING, NONDIFF, PRIMITIVES
+from adcalc.engine.primitives import BLOCKING, KINKS_FOR, NONDIFF, PRIMITIVES
 from adcalc.engine.tape import Tape
 
 KINKED = frozenset(i for i, f in enumerate(NONDIFF) if f is not None)
@@ -37,7 +37,7 @@ def kinks(tape: Tape, vals: Sequence[Any], S: SweepPolicies, sources: Sequence[i
     ops, a0, a1, consts = tape.ops, tape.a0, tape.a1, tape.consts
     at = []
     for i, op in enumerate(ops):
-        if op in KINKED:
+        if op in KINKED and (KINKS_FOR[op] is None or KINKS_FOR[op](consts[i])):
             b = a1[i]
             where = NONDIFF[op](vals[a0[i]], vals[b] if b >= 0 else None, consts[i])
             if S.at_kink(where):

@@ -39,6 +39,9 @@ class Primitive:
     """``nondiff(a, b, c)``: whether the primitive is not differentiable there; the rule
     still gives the conventional partials, and the trace warns with ``convention``."""
     convention: str = ""
+    kinks_for: Callable[[Any], bool] | None = None
+    """For a primitive with a literal (``takes_const``), whether that literal gives it
+    a ``nondiff`` point at all (x^2 has none: its nodes are not looked at)."""
     kink_args: tuple[int, ...] = (0, 1)
     """The arguments a ``nondiff`` point is one for: a derivative flowing in through
     another passes on as usual (x^y at x = 0 has an infinite slope in x, not in y)."""
@@ -221,9 +224,9 @@ def _at_one(a: float, b: Any = None, c: Any = None) -> bool:
     return abs(a) == 1
 
 
-def _root_at_zero(a: float, b: Any = None, c: Any = None) -> bool:
-    """x^c at 0 for a literal 0 < c < 1, where the value is 0 and the slope infinite."""
-    return (a == 0) & (0 < c < 1)
+def _root(c: Any) -> bool:
+    """Whether x^c has a point with an infinite slope: at 0, for a literal 0 < c < 1."""
+    return 0 < c < 1
 
 
 def _base_at_zero(a: float, b: float, c: Any = None) -> bool:
@@ -268,7 +271,7 @@ PRIMITIVES: list[Primitive] = [
     Primitive("powc", 1, math.pow,
               lambda A, out, a, b, c: (A.mul(c, A.powc(a, c - 1)),),
               domain=_POW_DOMAIN, symbol="^", prec=PREC_POW, takes_const=True, user=False,
-              array=_power_array, nondiff=_root_at_zero,
+              array=_power_array, nondiff=_at_zero, kinks_for=_root,
               convention=_infinite("at 0 for a power between 0 and 1",
                                    "x^(1/3)*x^(2/3)'s at 0 is 1"),
               doc="a to a literal power (x^2, x^-1, x^0.5)"),
@@ -441,6 +444,7 @@ BY_NAME: dict[str, Primitive] = {p.name: p for p in PRIMITIVES}
 
 RULES = [p.partials for p in PRIMITIVES]
 NONDIFF = [p.nondiff for p in PRIMITIVES]
+KINKS_FOR = [p.kinks_for for p in PRIMITIVES]
 KIND = [3 if p.takes_const else p.arity for p in PRIMITIVES]
 """How a primitive's value is called: 1 ``f(a)``, 2 ``f(a, b)``, 3 ``f(a, c)``."""
 

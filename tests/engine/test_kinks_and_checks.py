@@ -228,3 +228,16 @@ def test_a_refusal_names_no_literal_as_a_value(cli) -> None:
     r = cli("hessian", "sqrt(x)^2 + y^2", "--at", "x=0,y=1")
     assert r.exit_code == 1 and "division by zero (v1 = 0.0)" in r.stderr, r.stderr
     assert "None" not in r.stderr
+
+
+def test_only_a_power_between_0_and_1_is_looked_at_for_an_infinite_slope() -> None:
+    """x^2 has no such point: its nodes cost the batch path no check on every block, and
+    the generated code's header names no convention for them."""
+    from adcalc.batch.array_code import ArrayCode
+    from adcalc.commands.codegen import codegen
+
+    for mode in ("reverse", "forward"):
+        assert ArrayCode(parse("x^2*y + y^3 + x^-1"), ["x", "y"], mode).checks == []
+        assert len(ArrayCode(parse("x^0.5*y + y^2"), ["x", "y"], mode).checks) == 1
+    assert "Conventions" not in codegen("x^2 + y^3", "python").source
+    assert "powc: its derivative is infinite" in codegen("x^0.5 + y", "python").source

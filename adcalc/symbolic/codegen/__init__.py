@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from adcalc.engine.primitives import BY_NAME, POWC, PRIMITIVES
+from adcalc.engine.primitives import BY_NAME, KINKS_FOR, PRIMITIVES
 from adcalc.engine.tape import Tape
 from adcalc.errors import InputError, param
 from adcalc.symbolic.codegen.branches import Merged
@@ -171,7 +171,7 @@ def _header(tape: Tape, lang: str, what: str, fname: str, names: list[str],
                    + (f" (named {', '.join(renamed)})" if renamed else ""), 88)
     lines += _fold("Functions: " + ", ".join(functions), 88)
     used = sorted({PRIMITIVES[op].name for op, c in zip(tape.ops, tape.consts, strict=True)
-                   if op >= 0 and (op != POWC or 0 < c < 1)} & KINKED_NAMES)
+                   if op >= 0 and (KINKS_FOR[op] is None or KINKS_FOR[op](c))} & KINKED_NAMES)
     if used:
         lines.append("Conventions at kinks (as adcalc's sweeps):")
         for p in used:
