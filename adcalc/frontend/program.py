@@ -372,6 +372,13 @@ class Program:
         tape.program = self
         return tape
 
+    def in_text_order(self, names: Sequence[str]) -> list[str]:
+        """``names`` in the order the text first reads them (an indexed one by its base;
+        ``w[1], w[2]`` keep their order), whichever path made them: grad's order, and
+        the generated code's parameters."""
+        order = {name: k for k, name in enumerate(self.mentioned)}
+        return sorted(names, key=lambda name: order.get(name.partition("[")[0], len(order)))
+
     def mentions(self, name: str) -> bool:
         """Whether the program reads ``name`` (or its base, for an indexed name)."""
         return name.partition("[")[0] in self.mentioned

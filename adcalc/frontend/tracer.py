@@ -460,8 +460,7 @@ class Tracer:
         out = tape.pruned()
         # the variables in the order the text first reads them, whichever path ran (the
         # path's order made --dir, -q's columns and codegen's parameters differ by point)
-        order = {name: k for k, name in enumerate(self.program.mentioned)}
-        out.variables.sort(key=lambda name: order.get(name.partition("[")[0], len(order)))
+        out.variables = self.program.in_text_order(out.variables)
         return out
 
 

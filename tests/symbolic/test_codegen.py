@@ -416,3 +416,20 @@ def test_o_never_replaces_a_file_unasked(cli, tmp_path: Path) -> None:
     new = tmp_path / "new.c"
     assert cli("codegen", "x^2", "--lang", "c", "-o", str(new)).exit_code == 0
     assert "double f_grad(double x, double *grad)" in new.read_text()
+
+
+@pytest.mark.parametrize(("text", "at"), [
+    ("s = 0; for i in 1..3 { s = s + w[i]*x^i }; s",
+     {"x": 0.5, "w[3]": 3.0, "w[1]": 1.0, "w[2]": 2.0}),
+    ("y = x; if z > 0 then y*w[2] + w[1] else y", {"z": 1.0, "w[1]": 2.0, "x": 3.0,
+                                                   "w[2]": 5.0}),
+])
+def test_a_programs_parameters_are_in_grads_order(text: str, at: dict) -> None:
+    """--help: 'default: as grad orders the variables'; an unrolled loop wrote
+    f(w_1, x, w_2, w_3) where grad's order is w[1], w[2], w[3], x, so a call in the
+    documented order gave wrong numbers with no error (an auditor's find)."""
+    ref = adcalc.gradient(text, at)
+    order = list(ref.gradient)
+    py = run_python(codegen(text, "python").source)
+    value, grad = py["f_grad"](*(at[n] for n in order))
+    assert value == ref.value and grad == [ref.gradient[n] for n in order]

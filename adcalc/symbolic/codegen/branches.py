@@ -332,7 +332,8 @@ def merge(program: Program) -> Merged:
     tracer.builder, tracer.tape = builder, builder.tape
     tape = tracer.run()
     merged.context = builder.contexts()
-    merged.variables = [v for v in tape.variables if not v.startswith(MARK)]
+    merged.variables = program.in_text_order([v for v in tape.variables
+                                              if not v.startswith(MARK)])
     return merged
 
 
