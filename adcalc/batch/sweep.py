@@ -81,12 +81,16 @@ class BatchResult:
                            self.at, self.explain)
 
     def kink_rows(self) -> list[int]:
-        """The rows (indices in this batch) where any node met a kink."""
+        """The rows (indices in this batch) where any node met a kink and the row has
+        numbers: a row that is NaN (``bad``) got nothing from a convention."""
         if not self.kinks:
             return []
         import numpy as np
 
-        return np.flatnonzero(np.logical_or.reduce(list(self.kinks.values()))).tolist()
+        at = np.logical_or.reduce(list(self.kinks.values()))  # (a new array)
+        if self.bad:
+            at[[r for r, _ in self.bad]] = False
+        return np.flatnonzero(at).tolist()
 
 
 def sweep_arrays(tape: Tape, columns: Mapping[str, Any], mode: str = "reverse",

@@ -358,3 +358,13 @@ def test_json_lines_write_a_double_that_is_not_finite_as_null() -> None:
     encoder = Encoder("jsonl", dict(frame.schema), ["f"], True)
     lines = encoder.encode(frame).decode().splitlines()
     assert [json.loads(line)["f"] for line in lines] == [None, None, None, 5e-324]
+
+
+def test_a_row_that_is_nan_is_not_said_to_have_a_conventional_derivative(cli) -> None:
+    """sqrt(x)*y at x = 0: the row has no derivative (NaN, with its reason); it said
+    'a convention gave the derivative' of the same row too (an auditor's find)."""
+    r = cli("grad", "sqrt(x)*y", "--points", "-", input="x,y\n0,0.5\n1,2\n")
+    assert r.exit_code == 0 and "could not be evaluated and are NaN (row 1)" in r.stderr
+    assert "convention" not in r.stderr
+    r = cli("grad", "sqrt(x)^2*y", "--points", "-", input="x,y\n0,0.5\n4,2\n")
+    assert "1 of 2 rows are at a point where the expression is not differentiable" in r.stderr
