@@ -253,7 +253,7 @@ def ode_series(rhs: str, initial: Mapping[str, float], order: int, time: str | N
     zero = S.zero if S.zero is not None else 0.0
     coeffs = {n: [lift(initial[n])] for n in names}
     for k in range(order):
-        inputs = {n: coeffs[n] + [zero] for n in names if n in tape.var_node}
+        inputs = {n: coeffs[n] for n in names if n in tape.var_node}  # x_0 … x_k
         if time is not None and time in tape.var_node:
             inputs[time] = ([zero, lift(1)] + [zero] * k)[:k + 1]
         with S.context():

@@ -54,6 +54,38 @@ class Singular(ArithmeticError):
     """The function has no Taylor series at the point (along the line)."""
 
 
+class Fixed(list):
+    """A series known to be constant along the line, not only 0 past coefficient 0 up
+    to the order asked: a literal, an input the direction does not move, and what is made
+    of those alone.  ``x^4`` at 0 to order 3 is ``[0, 0, 0, 0]`` too, but not ``Fixed``:
+    where a primitive is not smooth at the value, its terms past the order decide the
+    series (``sqrt(x^4)`` is x²)."""
+
+
+_NOT_SMOOTH: dict[str, Callable[[Any, Any, Any], bool]] = {
+    "sqrt": lambda a, b, c: a == 0,
+    "powc": lambda a, b, c: a == 0 and not (_is_int(c) and c >= 0),
+    "pow": lambda a, b, c: a == 0, "pow_dx": lambda a, b, c: a == 0,
+    "asin": lambda a, b, c: abs(a) == 1, "acos": lambda a, b, c: abs(a) == 1,
+    "dasin": lambda a, b, c: abs(a) == 1,
+    "atan2": lambda a, b, c: a == 0 and b == 0, "hypot": lambda a, b, c: a == 0 and b == 0,
+    "over_sumsq": lambda a, b, c: a == 0 and b == 0,
+    "sign": lambda a, b, c: a == 0, "step": lambda a, b, c: a == 0,
+}
+"""Where a primitive has no Taylor series in its argument's own (a root's, a jump's):
+there an argument 0 past coefficient 0 up to the order asked says nothing of the
+result, unless it is ``Fixed``."""
+
+
+def _truncated(K: int) -> Singular:
+    orders = "order 1" if K == 1 else f"orders 1 to {K}"
+    return Singular(
+        f"its series here cannot be told to order {K}: its argument has no term of "
+        f"{orders}, and the function is not smooth at that value, so the argument's terms "
+        f"past order {K} decide it (sqrt(x^4) at 0 is x^2, sqrt(x^2) has no series); "
+        "adcalc does not find such a series")
+
+
 def _const(a: Series) -> bool:
     """Whether ``a`` is constant along the line (coefficients 1…K all 0)."""
     return not any(islice(a, 1, None))
@@ -508,22 +540,36 @@ class SeriesAlgebra(SweepAlgebra):
 
         if rule is None:
             return missing
+        smooth = _NOT_SMOOTH.get(name)
+        fixed = rule is _constant  # (stop_gradient, sign and step: constant by definition)
+
+        def constant(u0: Any, a: Series, b: Series | None, c: Any) -> Series:
+            """The series of a primitive whose arguments have no term past order 0."""
+            if type(a) is Fixed and (b is None or type(b) is Fixed):
+                return Fixed([u0, *([T.zero] * T.K)])
+            if smooth is not None and smooth(a[0], b and b[0], c):
+                raise _truncated(T.K)
+            return [u0, *([T.zero] * T.K)]
+
         if kind == 1:
             def unary(a: Series) -> Series:
                 u0 = f(a[0])
-                return [u0, *([T.zero] * T.K)] if _const(a) else rule(T, u0, a, None, None)
+                if _const(a):
+                    return constant(u0, a, None, None)
+                out = rule(T, u0, a, None, None)
+                return Fixed(out) if fixed and not (a[0] == 0 and smooth) else out
             return unary
         if kind == 2:
             def binary(a: Series, b: Series) -> Series:
                 u0 = f(a[0], b[0])
                 if _const(a) and _const(b):
-                    return [u0, *([T.zero] * T.K)]
+                    return constant(u0, a, b, None)
                 return rule(T, u0, a, b, None)
             return binary
 
         def with_const(a: Series, c: Any) -> Series:
             u0 = f(a[0], c)
-            return [u0, *([T.zero] * T.K)] if _const(a) else rule(T, u0, a, None, c)
+            return constant(u0, a, None, c) if _const(a) else rule(T, u0, a, None, c)
         return with_const
 
     def apply(self, op: int, args: Sequence[Series], const: Any = None) -> Series:
@@ -534,7 +580,8 @@ class SeriesAlgebra(SweepAlgebra):
 
     def literals(self, tape: Tape, start: int = 0) -> list[Any]:
         zeros = [self.T.zero] * self.T.K
-        return [None if x is None else [x, *zeros] for x in self.scalar.literals(tape, start)]
+        return [None if x is None else Fixed([x, *zeros])
+                for x in self.scalar.literals(tape, start)]
 
     def context(self) -> Any:
         return self.scalar.context()
@@ -574,7 +621,8 @@ def sweep(tape: Tape, inputs: Mapping[str, Series], order: int, S: Any = FLOATS
     """Every node's Taylor series to ``order``, from the inputs' series (by variable
     name, each ``order + 1`` coefficients: ``[x_0, d_x, 0, …]`` along a line)."""
     algebra = SeriesAlgebra(S, order)
-    return primal(tape, {n: list(s) for n, s in inputs.items()}, algebra)
+    return primal(tape, {n: Fixed(s) if _const(s) else list(s) for n, s in inputs.items()},
+                  algebra)
 
 
 def kink_nodes(tape: Tape, series: Sequence[Series], sources: Sequence[int]) -> list[int]:

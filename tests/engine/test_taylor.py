@@ -337,3 +337,42 @@ def test_hvp_is_the_hessian_times_d() -> None:
     assert adcalc.hvp("x^2*y", {"x": 1, "y": 2}, {"x": 1}) == {"x": 4.0, "y": 2.0}
     with pytest.raises(InputError):
         adcalc.hvp("x*y", {"x": 1, "y": 2}, None)
+
+
+@pytest.mark.parametrize(("text", "at", "order"), [
+    ("sqrt(x^4)", 0.0, 3), ("acos(1 - x^4)", 0.0, 3), ("(x^6)^(1/3)", 0.0, 4),
+    ("atan2(x^3, x^3)", 0.0, 2), ("sign(x^4)", 0.0, 2), ("sqrt(x^2)", 0.0, 1),
+    ("hypot(x^3, x^4) + x", 0.0, 2), ("(x^4)^(y + 1/2) + 0*y", 0.0, 3),
+])
+def test_an_argument_cut_off_at_the_order_is_not_taken_as_constant_where_it_decides(
+        text: str, at: float, order: int) -> None:
+    """x^4 at 0 to order 3 is [0, 0, 0, 0]: smooth functions of it are right to that order,
+    but sqrt(x^4) = x^2 printed f_2 = 0 and acos(1 - x^4) too (its f_2 is sqrt(2)): where
+    the function is not smooth the terms past the order decide, so it is an error, not a
+    wrong number (an auditor's find)."""
+    point, direction = ({"x": at, "y": 0.0}, {"x": 1.0, "y": 0.0}) if "*y" in text else (
+        {"x": at}, None)
+    with pytest.raises(adcalc.DomainError, match="cannot be told to order"):
+        taylor(text, point, order=order, direction=direction)
+
+
+def test_what_is_constant_along_the_line_stays_constant() -> None:
+    """An input the direction does not move, a literal, stop_gradient: constant indeed,
+    so a root of it at 0 is 0 all along."""
+    t = taylor("sqrt(y) + x", {"x": 1.0, "y": 0.0}, order=3, direction={"x": 1.0})
+    assert t.coefficients == [1.0, 1.0, 0.0, 0.0]
+    assert taylor("stop_gradient(x)^0.5 + x", {"x": 0.0}, order=2).coefficients == [
+        0.0, 1.0, 0.0]
+    assert taylor("abs(x^4) + x^4", {"x": 0.0}, order=3).coefficients == [0.0] * 4
+    assert taylor("sqrt(0*x + 4) + x", {"x": 0.0}, order=2).coefficients == [2.0, 1.0, 0.0]
+
+
+def test_the_taylor_method_takes_a_constant_term_and_time() -> None:
+    """x' = x + 1 and x' = x - t raised 'zip() argument 2 is shorter than argument 1'
+    (each sweep got one coefficient too many; an auditor's find)."""
+    assert ode_series("x + 1", {"x": 0.0}, 4).coefficients["x"] == [
+        0.0, 1.0, 0.5, 1 / 6, 1 / 24]
+    assert ode_series("x - t", {"x": 1.0}, 3, time="t").coefficients["x"] == [1.0, 1.0, 0, 0]
+    assert ode_series("max(x, 2)", {"x": 0.0}, 3).coefficients["x"] == [0.0, 2.0, 0.0, 0.0]
+    s = ode_series("[x + y, x - y + 1]", {"x": 0.0, "y": 0.0}, 3).coefficients
+    assert s == {"x": [0.0, 0.0, 0.5, 0.0], "y": [0.0, 1.0, -0.5, 1 / 3]}
