@@ -406,8 +406,8 @@ def free_names(program: Program) -> list[tuple[str, bool]]:
         op = ins[0]
         found: tuple[str, bool] | None = None
         if op == LEAF and ins[1] == "name":
-            name = str(ins[2])
-            if name not in bound and name not in CONSTANTS:
+            name = str(ins[2])  # (a[1] of a bound vector a reads no input: its base)
+            if name.partition("[")[0] not in bound and name not in CONSTANTS:
                 found = (name, False)
         elif op == CALL and ins[1] == "index":
             base = str(ins[2]).rstrip("[")

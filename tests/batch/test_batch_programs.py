@@ -300,3 +300,15 @@ def test_a_straight_line_expression_is_a_tape_as_before() -> None:
     paths, _ = batch_tape("if x > 0 then y else 0", None)
     with pytest.raises(InputError, match="no column for y"):
         paths.fix_columns(["x"])
+
+
+def test_an_entry_of_a_bound_vector_is_no_input(cli) -> None:
+    """a = [x, y]; a[1]: the program reads x and y; --points asked for columns a[1] and
+    a[2] once it had an if (an auditor's find), where --at took it."""
+    text = "a = [x, y]; b = a[1]*a[2]; if b > 0 then b else -b"
+    r = cli("grad", text, "--points", "-", input="x,y\n-1,2\n1,2\n")
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout.splitlines() == ["x,y,f,df/dx,df/dy", "-1,2,2.0,-2.0,1.0",
+                                     "1,2,2.0,2.0,1.0"]
+    one = cli("grad", text, "--at", "x=-1,y=2", "-q")
+    assert one.stdout == "∂f/∂x = -2.0\n∂f/∂y = 1.0\n"
