@@ -277,7 +277,7 @@ def recorded_gradient(tape: Tape, output: int, wrt: Sequence[str],
     outputs are ∂output/∂x for ``wrt``) and its values at ``point``: what forward-over-
     reverse second derivatives sweep (hessian, diff --order 2)."""
     g = tape.copy()
-    g.symbolic = True  # the recorded reverse sweep: 0·x is 0, or it swells
+    g.symbolic = g.zero_products = True  # the recorded reverse sweep: 0·x is 0, or it swells
     g.outputs = gradient_nodes(g, g, output, wrt)
     g = g.pruned()  # (a constant's adjoint is never needed: 0^x's x·0^(x - 1) has no
     return g, primal(g, point)  # value at x < 1, where 0^x's derivatives are all 0)

@@ -39,19 +39,13 @@ from typing import Any
 
 from adcalc.engine.algebra import SweepAlgebra
 from adcalc.engine.primitives import KIND, PRIMITIVES
+from adcalc.engine.series import Series, Singular, Taylor, first_term, is_constant, is_int
 from adcalc.engine.sweeps import FLOATS, kinks, primal
 from adcalc.engine.tape import Tape
 from adcalc.errors import DomainError
 
-Series = list
-"""The coefficients ``[u_0, …, u_K]`` of one node."""
-
 MAX_ORDER = 1000
 """The highest order the sweep takes (the work grows as K²; factorials as K!)."""
-
-
-class Singular(ArithmeticError):
-    """The function has no Taylor series at the point (along the line)."""
 
 
 class Fixed(list):
@@ -64,7 +58,7 @@ class Fixed(list):
 
 _NOT_SMOOTH: dict[str, Callable[[Any, Any, Any], bool]] = {
     "sqrt": lambda a, b, c: a == 0,
-    "powc": lambda a, b, c: a == 0 and not (_is_int(c) and c >= 0),
+    "powc": lambda a, b, c: a == 0 and not (is_int(c) and c >= 0),
     "pow": lambda a, b, c: a == 0, "pow_dx": lambda a, b, c: a == 0,
     "asin": lambda a, b, c: abs(a) == 1, "acos": lambda a, b, c: abs(a) == 1,
     "dasin": lambda a, b, c: abs(a) == 1,
@@ -86,196 +80,6 @@ def _truncated(K: int) -> Singular:
         "adcalc does not find such a series")
 
 
-def _const(a: Series) -> bool:
-    """Whether ``a`` is constant along the line (coefficients 1…K all 0)."""
-    return not any(islice(a, 1, None))
-
-
-def _first(a: Series) -> int:
-    """The order of the first non-zero coefficient after 0 (``len(a)`` if none)."""
-    for k in range(1, len(a)):
-        if a[k]:
-            return k
-    return len(a)
-
-
-def _is_int(c: Any) -> bool:
-    try:
-        return bool(c == int(c))
-    except (TypeError, ValueError, OverflowError):
-        return False
-
-
-class Taylor:
-    """The context of one Taylor sweep: the scalar algebra ``F`` (its primitives on
-    numbers), the order ``K``, the zero of its numbers and whether they are exact."""
-
-    def __init__(self, S: Any, order: int) -> None:
-        self.F = S.rules
-        self.K = order
-        self.zero = S.zero if S.zero is not None else 0.0
-        self.exact = type(S).__name__ == "Exact"
-        self.floats = isinstance(S.zero, float)
-        self._pairs: dict[tuple[str, int], tuple[Series, Series, Series]] = {}
-
-    def conv(self, a: Series, b: Series, k: int) -> Any:
-        """Coefficient ``k`` of ``a·b``: Σ_{j=0..k} a_j·b_{k-j}."""
-        return sum(map(mul, a[:k + 1], b[k::-1]), self.zero)
-
-    def product(self, a: Series, b: Series) -> Series:
-        if _const(b):
-            b0 = b[0]
-            return [x * b0 for x in a]
-        if _const(a):
-            a0 = a[0]
-            return [a0 * y for y in b]
-        zero = self.zero
-        return [sum(map(mul, a[:k + 1], b[k::-1]), zero) for k in range(self.K + 1)]
-
-    def square(self, a: Series) -> Series:
-        """``a²`` with half the products (the convolution is symmetric)."""
-        out, zero = [], self.zero
-        for k in range(self.K + 1):
-            h = (k + 1) // 2  # pairs a_j·a_{k-j} with j < k - j, then the middle one
-            s = 2 * sum(map(mul, a[:h], a[k:k - h:-1]), zero) if h else zero
-            out.append(s + a[k // 2] * a[k // 2] if k % 2 == 0 else s)
-        return out
-
-    def weighted(self, a: Series) -> Series:
-        """``[0, 1·a_1, 2·a_2, …]``: the coefficients of t·a'(t)."""
-        out = [j * x for j, x in enumerate(a)]
-        out[0] = self.zero
-        return out
-
-    def divide(self, a: Series, b: Series, c0: Any) -> Series:
-        """``a/b`` with coefficient 0 given: c_k = (a_k - Σ_{j=1..k} b_j·c_{k-j}) / b_0."""
-        b0 = b[0]
-        if _const(b):
-            return [c0, *(x / b0 for x in islice(a, 1, None))]
-        out = [c0]
-        for k in range(1, self.K + 1):
-            out.append((a[k] - sum(map(mul, b[1:k + 1], out[k - 1::-1]), self.zero)) / b0)
-        return out
-
-    def sqrt(self, a: Series, u0: Any, why: str) -> Series:
-        """``sqrt(a)`` with coefficient 0 given (``u0`` != 0, else ``Singular(why)``)."""
-        if not u0:
-            raise Singular(why)
-        out = [u0]
-        two = 2 * u0
-        for k in range(1, self.K + 1):
-            out.append((a[k] - sum(map(mul, out[1:k], out[k - 1:0:-1]), self.zero)) / two)
-        return out
-
-    def exp(self, a: Series, u0: Any) -> Series:
-        ja, out, zero = self.weighted(a), [u0], self.zero
-        for k in range(1, self.K + 1):  # u' = u·a': (1/k)·Σ j·a_j·u_{k-j}, written out (hot)
-            out.append(sum(map(mul, ja[1:k + 1], out[k - 1::-1]), zero) / k)
-        return out
-
-    def log(self, a: Series, u0: Any) -> Series:
-        """ln(a): a·u' = a', so a_0·k·u_k = k·a_k - Σ_{j=1..k-1} j·u_j·a_{k-j}."""
-        a0, out = a[0], [u0]
-        ju = [self.zero]
-        for k in range(1, self.K + 1):
-            s = sum(map(mul, ju[1:k], a[k - 1:0:-1]), self.zero)
-            out.append((a[k] - s / k) / a0)
-            ju.append(k * out[k])
-        return out
-
-    def power(self, a: Series, c: Any, u0: Any) -> Series:
-        """a^c for a constant c: a·u' = c·a'·u, so
-        k·a_0·u_k = Σ_{j=1..k} (c·j - (k - j))·a_j·u_{k-j}."""
-        K = self.K
-        if c == 2:
-            out = self.square(a)
-            out[0] = u0
-            return out
-        a0 = a[0]
-        if not a0:
-            if not (_is_int(c) and c > 0):
-                raise Singular(f"x^{c} has no Taylor series where x is 0 (only whole "
-                               "powers do)")
-            m, n = _first(a), int(c)  # a = t^m·rest with rest_0 != 0: u = t^(m·n)·rest^c
-            if m * n > K:
-                return [u0, *([self.zero] * K)]
-            rest = a[m:] + [self.zero] * m
-            inner = self.power(rest, c, self.F.powc(rest[0], c))
-            return [u0, *([self.zero] * (m * n - 1)), *inner[:K + 1 - m * n]]
-        out = [u0]
-        for k in range(1, K + 1):
-            s = sum((c * j - (k - j)) * a[j] * out[k - j] for j in range(1, k + 1))
-            out.append(s / (k * a0))
-        return out
-
-    def pair(self, kind: str, a: Series) -> tuple[Series, Series]:
-        """sin and cos (or sinh and cosh) of ``a`` together, once for both nodes."""
-        key = (kind, id(a))
-        got = self._pairs.get(key)
-        if got is not None and got[2] is a:
-            return got[0], got[1]
-        F, a0 = self.F, a[0]
-        if kind == "trig":
-            s, c, sign = [F.sin(a0)], [F.cos(a0)], -1
-        else:
-            s, c, sign = [F.sinh(a0)], [F.cosh(a0)], 1
-        ja, zero = self.weighted(a), self.zero
-        for k in range(1, self.K + 1):
-            jk = ja[1:k + 1]
-            s.append(sum(map(mul, jk, c[k - 1::-1]), zero) / k)
-            ck = sum(map(mul, jk, s[k - 1::-1]), zero) / k
-            c.append(ck if sign > 0 else -ck)
-        self._pairs[key] = (s, c, a)
-        return s, c
-
-    def riccati(self, a: Series, u0: Any, w0: Any, sign: int) -> tuple[Series, Series]:
-        """u' = w·a' with w = 1 ± u² (tan: +, tanh: -); ``w0`` given (sech² computed
-        stably).  Returns u and w."""
-        ja, u, w, zero = self.weighted(a), [u0], [w0], self.zero
-        for k in range(1, self.K + 1):
-            u.append(sum(map(mul, ja[1:k + 1], w[k - 1::-1]), zero) / k)
-            h = (k + 1) // 2  # u² by its symmetric half
-            sq = 2 * sum(map(mul, u[:h], u[k:k - h:-1]), zero)
-            if k % 2 == 0:
-                sq = sq + u[h] * u[h]
-            w.append(sq if sign > 0 else -sq)
-        return u, w
-
-    def logistic(self, a: Series) -> tuple[Series, Series]:
-        """σ(a) and w = σ·(1 - σ), with σ' = w·a'."""
-        F, a0 = self.F, a[0]
-        u0 = F.sigmoid(a0)
-        if self.exact:  # through exp, which exact arithmetic knows: σ(0) = 1/2
-            u0 = 1 / (1 + F.exp(-a0))
-            w0, slope = u0 * (1 - u0), 1 - 2 * u0
-        else:  # σ(-x)·σ(x) and σ(-x) - σ(x): no cancellation for large |x|
-            w0, slope = F.dsigmoid(a0), F.sigmoid(-a0) - u0
-        ja, u, w, zero = self.weighted(a), [u0], [w0], self.zero
-        for k in range(1, self.K + 1):
-            u.append(sum(map(mul, ja[1:k + 1], w[k - 1::-1]), zero) / k)
-            w.append(u[k] * slope - sum(map(mul, u[1:k], u[k - 1:0:-1]), zero))
-        return u, w
-
-    def root_one_minus_square(self, a: Series, why: str) -> Series:
-        """sqrt((1 - a)(1 + a)), the series asin and acos divide by."""
-        F, a0 = self.F, a[0]
-        q0 = F.sqrt((1 - a0) * (1 + a0))
-        sq = self.square(a)
-        s = [q0 * q0, *(-x for x in islice(sq, 1, None))]
-        return self.sqrt(s, q0, why)
-
-    def scaled(self, *xs: Series) -> tuple[Any, list[Series]]:
-        """The arguments scaled by a power of two so that the largest coefficient 0 is
-        near 1 (doubles only: squares neither overflow nor vanish), and the scale."""
-        top = max(abs(x[0]) for x in xs)
-        if not self.floats or not top or 1e-100 < top < 1e100:
-            return 1, list(xs)
-        s = math.ldexp(1.0, -math.frexp(top)[1])
-        return s, [[v * s for v in x] for x in xs]
-
-
-# -- the rules: rule(T, u0, a, b, c) -> the series, with u0 = the primitive's value -----
-
 Rule = Callable[[Taylor, Any, Series, Any, Any], Series]
 
 
@@ -294,15 +98,15 @@ def _mul(T: Taylor, u0: Any, a: Series, b: Series, c: Any) -> Series:
 
 
 def _pow(T: Taylor, u0: Any, a: Series, b: Series, c: Any) -> Series:
-    if _const(b):
+    if is_constant(b):
         return T.power(a, b[0], u0)
     a0 = a[0]
     if not a0 > 0:
-        if not a0 and _const(a) and b[0] > 0:
+        if not a0 and is_constant(a) and b[0] > 0:
             return [u0, *([T.zero] * T.K)]  # 0^y = 0 near y > 0
         raise Singular("x^y with a varying exponent y has a real Taylor series only for a "
                        "base x > 0")
-    log_a = T.log(a, T.F.log(a0)) if not _const(a) else [T.F.log(a0), *([T.zero] * T.K)]
+    log_a = T.log(a, T.F.log(a0)) if not is_constant(a) else [T.F.log(a0), *([T.zero] * T.K)]
     return T.exp(T.product(b, log_a), u0)
 
 
@@ -421,7 +225,7 @@ def _hypot(T: Taylor, u0: Any, a: Series, b: Series, c: Any) -> Series:
 
 def _pow_dx(T: Taylor, u0: Any, a: Series, b: Series, c: Any) -> Series:
     """y·x^(y-1)."""
-    if _const(b) and not b[0]:
+    if is_constant(b) and not b[0]:
         return [u0, *([T.zero] * T.K)]
     b1 = [b[0] - 1, *islice(b, 1, None)]
     p = _pow(T, T.F.pow(a[0], b1[0]), a, b1, None)
@@ -431,9 +235,9 @@ def _pow_dx(T: Taylor, u0: Any, a: Series, b: Series, c: Any) -> Series:
 
 
 def _xlogy(T: Taylor, u0: Any, a: Series, b: Series, c: Any) -> Series:
-    if _const(a) and not a[0]:
+    if is_constant(a) and not a[0]:
         return [u0, *([T.zero] * T.K)]
-    out = T.product(a, T.log(b, T.F.log(b[0])) if not _const(b)
+    out = T.product(a, T.log(b, T.F.log(b[0])) if not is_constant(b)
                     else [T.F.log(b[0]), *([T.zero] * T.K)])
     out[0] = u0
     return out
@@ -449,7 +253,7 @@ def branch(a: Series) -> tuple[int, bool]:
     order decides (even: one side; odd: both).  ``(0, False)``: 0 all along."""
     if a[0]:
         return (1 if a[0] > 0 else -1), False
-    m = _first(a)
+    m = first_term(a)
     if m == len(a):
         return 0, False
     return (1 if a[m] > 0 else -1), m % 2 == 1
@@ -513,7 +317,7 @@ def kinked(name: str, a: Series, b: Series | None) -> bool:
     """Whether the series of primitive ``name`` used its convention (a kink the line
     crosses), given its arguments' series."""
     if name in JUMPS:
-        return not a[0] and not _const(a)
+        return not a[0] and not is_constant(a)
     if name in ("abs", "relu"):
         return branch(a)[1]
     if name in ("max", "min") and b is not None:
@@ -554,7 +358,7 @@ class SeriesAlgebra(SweepAlgebra):
         if kind == 1:
             def unary(a: Series) -> Series:
                 u0 = f(a[0])
-                if _const(a):
+                if is_constant(a):
                     return constant(u0, a, None, None)
                 out = rule(T, u0, a, None, None)
                 return Fixed(out) if fixed and not (a[0] == 0 and smooth) else out
@@ -562,14 +366,14 @@ class SeriesAlgebra(SweepAlgebra):
         if kind == 2:
             def binary(a: Series, b: Series) -> Series:
                 u0 = f(a[0], b[0])
-                if _const(a) and _const(b):
+                if is_constant(a) and is_constant(b):
                     return constant(u0, a, b, None)
                 return rule(T, u0, a, b, None)
             return binary
 
         def with_const(a: Series, c: Any) -> Series:
             u0 = f(a[0], c)
-            return constant(u0, a, None, c) if _const(a) else rule(T, u0, a, None, c)
+            return constant(u0, a, None, c) if is_constant(a) else rule(T, u0, a, None, c)
         return with_const
 
     def apply(self, op: int, args: Sequence[Series], const: Any = None) -> Series:
@@ -621,7 +425,7 @@ def sweep(tape: Tape, inputs: Mapping[str, Series], order: int, S: Any = FLOATS
     """Every node's Taylor series to ``order``, from the inputs' series (by variable
     name, each ``order + 1`` coefficients: ``[x_0, d_x, 0, …]`` along a line)."""
     algebra = SeriesAlgebra(S, order)
-    return primal(tape, {n: Fixed(s) if _const(s) else list(s) for n, s in inputs.items()},
+    return primal(tape, {n: Fixed(s) if is_constant(s) else list(s) for n, s in inputs.items()},
                   algebra)
 
 

@@ -366,3 +366,22 @@ def test_diff_at_a_kink_warns_as_grad_does(cli) -> None:
     assert json.loads(j.stdout)["warnings"] == [g.stderr.strip()]
     assert "warnings" not in json.loads(cli("diff", "abs(x)", "--at", "x=1", "--format",
                                             "json").stdout)
+
+
+@pytest.mark.parametrize(("text", "x", "want"), [
+    # mpmath at 150 digits; taylor gives 3!·f_3 the same
+    ("sigmoid(x)", 40.0, 4.248354255291589e-18), ("softplus(x)", 30.0, -9.357622968836675e-14),
+])
+def test_a_third_derivative_at_a_point_keeps_its_digits(cli, text: str, x: float,
+                                                        want: float) -> None:
+    """The printed formula's 1 - sigmoid(40) is 0 in doubles: evaluated as printed,
+    sigmoid'''(40) was 0.0 and softplus'''(30) 1e-3 off (an auditor's find); the rules'
+    derivative tape keeps every digit, as Taylor mode does."""
+    from adcalc.commands.diff import diff
+
+    d = diff(text, order=3, at={"x": x})
+    assert d.values == [pytest.approx(want, rel=1e-12)]
+    t = cli("taylor", text, "--at", f"x={x}", "--order", "3", "--format", "json")
+    import json
+
+    assert json.loads(t.stdout)["derivatives"][3] == pytest.approx(want, rel=1e-12)
