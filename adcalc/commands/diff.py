@@ -125,7 +125,7 @@ def numbers(tape: Tape, vals: list[float], point: dict[str, float],
                 columns[(k, second)] = [sweep.tangents[o] for o in g.outputs]
             out.append(columns[(k, second)][tape.variables.index(first)])
         return out
-    wrt = sorted({n for key in keys for n in key}, key=tape.variables.index)
+    wrt = list(dict.fromkeys(n for key in keys for n in key))  # (--wrt's order: the keys')
     rules, rule_keys, rule_results = each_derivative(tape, wrt, order, "basic")
     dvals = primal(rules, point)
     by_key = {(key, k): dvals[o] for key, k, o in zip(rule_keys, rule_results, rules.outputs,

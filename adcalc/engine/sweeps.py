@@ -93,7 +93,7 @@ class AdjointSweep:
     receive nothing: no contribution goes to them.  ``nondiff`` as in ``TangentSweep``.
     """
 
-    __slots__ = ("adjoints", "edges", "nondiff", "seeds")
+    __slots__ = ("adjoints", "by_tangent", "edges", "nondiff", "seeds")
 
     def __init__(self, seeds: dict[int, Any], adjoints: list[Any],
                  edges: list[tuple[int, int, int, Any]] | None = None, nondiff: Any = None
@@ -102,6 +102,9 @@ class AdjointSweep:
         self.adjoints = adjoints
         self.edges = [] if edges is None else edges
         self.nondiff = [] if nondiff is None else nondiff
+        self.by_tangent: list[int] = []
+        """The inputs whose adjoint the sweep left ∞ - ∞, given by a tangent sweep
+        instead (``_cancelled``)."""
 
 
 def primal(tape: Tape, inputs: Mapping[str, Any], S: SweepPolicies = FLOATS,
@@ -263,12 +266,31 @@ def adjoint(tape: Tape, vals: Sequence[Any], seeds: Mapping[int, Any], S: SweepP
             if careful is None:
                 raise S.not_differentiable(tape, j, list(vals), exc) from None
             sweep = adjoint(tape, vals, seeds, careful, record)
-            if not all(math.isfinite(sweep.adjoints[i]) for i in tape.input_name):
-                raise S.not_differentiable(tape, j, list(vals), exc) from None
+            for i, name in tape.input_name.items():
+                if not math.isfinite(sweep.adjoints[i]):  # ∞ - ∞: see _cancelled
+                    sweep.adjoints[i] = _cancelled(tape, vals, seeds, name, S, j, exc)
+                    sweep.by_tangent.append(i)
             return sweep
     sinks = [o for o, w in seeds.items() if not nothing(w)]
     found = kinks(tape, vals, S, list(tape.var_node.values()), sinks)
     return AdjointSweep(dict(seeds), S.finish(tape, bar, "adjoint"), recorded, found)
+
+
+def _cancelled(tape: Tape, vals: Sequence[Any], seeds: Mapping[int, Any], name: str,
+               S: SweepPolicies, j: int, exc: BaseException) -> float:
+    """An input's partial where the careful reverse sweep left it ∞ - ∞ or NaN: an
+    infinite local partial reached along paths whose derivatives cancel (``(x - x)^(1/3)``:
+    the 0 of x - x is a sum the adjoints never form).  The tangent sweep forms it, so
+    the partial is the forward mode's, as the documented convention has both modes give
+    the same; where that is not finite either, the reverse sweep's error stands."""
+    try:
+        sweep = tangent(tape, vals, {name: 1.0})
+        value = sum(w * sweep.tangents[o] for o, w in seeds.items())
+    except S.errors:
+        value = math.nan
+    if not math.isfinite(value):
+        raise S.not_differentiable(tape, j, list(vals), exc) from None
+    return value
 
 
 def recorded_gradient(tape: Tape, output: int, wrt: Sequence[str],

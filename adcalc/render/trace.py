@@ -133,7 +133,10 @@ def adjoint_table(tape: Tape, labels: Labels, sweep: AdjointSweep, title: str) -
             rows.append([f"{bar(label)} {sign} {bar(str(labels[j]))}·∂{labels[j]}/∂{label}",
                          formulas[j][k], num(partial), num(sweep.adjoints[j] * partial),
                          adj if len(uses) == 1 and seed is None else ""])
-        if len(rows) > 1:
+        if i in sweep.by_tangent:  # the sum is ∞ - ∞: the tangent sweep's number
+            rows.append([f"{bar(label)} = ∂f/∂{label} by a tangent sweep (this sum is ∞ - ∞: "
+                         "the paths' derivatives cancel)", "", "", "", adj])
+        elif len(rows) > 1:
             rows.append([f"{bar(label)} = sum of {len(rows)} contributions", "", "", "", adj])
         for n, row in enumerate(rows):
             last_sum = n == len(rows) - 1 and len(rows) > 1

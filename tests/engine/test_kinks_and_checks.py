@@ -241,3 +241,32 @@ def test_only_a_power_between_0_and_1_is_looked_at_for_an_infinite_slope() -> No
         assert len(ArrayCode(parse("x^0.5*y + y^2"), ["x", "y"], mode).checks) == 1
     assert "Conventions" not in codegen("x^2 + y^3", "python").source
     assert "powc: its derivative is infinite" in codegen("x^0.5 + y", "python").source
+
+
+ANGLE = "acos((a*c + b*d)/(hypot(a,b)*hypot(c,d)))"
+
+
+@pytest.mark.parametrize(("text", "point", "want"), [
+    ("(x-x)^(1/3) + x", {"x": 0.7}, {"x": 1.0}),
+    (ANGLE, {"a": 1.0, "b": 0.0, "c": 1.0, "d": 0.0},
+     {"a": 0.0, "c": 0.0, "b": 0.0, "d": 0.0}),
+])
+def test_an_infinite_partial_on_paths_that_cancel_gives_both_modes_one_answer(
+        cli, text: str, point: dict, want: dict) -> None:
+    """x - x is 0, so its infinite partial meets a zero derivative: the tangent sweep
+    forms that 0, the adjoints never do (1·∞ - 1·∞): reverse mode refused where forward
+    mode gave the derivative (an auditor's find, the angle between two equal vectors)."""
+    for mode in ("reverse", "forward"):
+        g = gradient(text, point, mode=mode)
+        assert g.gradient == want, mode
+    assert jacobian(f"[{text}]", point, mode="reverse").matrix == [list(want.values())]
+    header = ",".join(point)
+    r = cli("grad", text, "--points", "-", input=f"{header}\n"
+            + ",".join(str(v) for v in point.values()) + "\n")
+    assert r.stdout.splitlines()[1].split(",")[len(point) + 1:] == [
+        str(want[n]) for n in gradient(text, point).gradient]
+    trace = cli("grad", text, "--at", ",".join(f"{k}={v}" for k, v in point.items()))
+    if text.startswith("(x-x)"):
+        assert "by a tangent sweep (this sum is ∞ - ∞" in trace.stdout
+    with pytest.raises(DomainError, match="not differentiable"):  # no cancelling: refused
+        gradient("(x - 0.7)^(1/3) + x", {"x": 0.7})

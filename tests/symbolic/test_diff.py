@@ -385,3 +385,13 @@ def test_a_third_derivative_at_a_point_keeps_its_digits(cli, text: str, x: float
     import json
 
     assert json.loads(t.stdout)["derivatives"][3] == pytest.approx(want, rel=1e-12)
+
+
+def test_third_derivatives_at_a_point_follow_wrts_order(cli) -> None:
+    r = cli("diff", "x^3*y^2", "--wrt", "y,x", "--order", "3", "--at", "x=1,y=2",
+            "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    import json
+
+    values = [d["value"] for d in json.loads(r.stdout)["derivatives"]]
+    assert values == [0.0, 6.0, 24.0, 24.0]
