@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from adcalc.commands.common import prepare
 from adcalc.engine.describe import undefined_anywhere
-from adcalc.engine.sweeps import adjoint, primal, recorded_gradient, tangent
+from adcalc.engine.sweeps import adjoint, primal, recorded_gradient, recorded_tangent
 from adcalc.engine.tape import Tape
 from adcalc.errors import DomainError
 from adcalc.frontend.parse import parse, parse_program
@@ -121,7 +121,7 @@ def numbers(tape: Tape, vals: list[float], point: dict[str, float],
                 recorded[k] = recorded_gradient(tape, tape.outputs[k], tape.variables, point)
             if (k, second) not in columns:
                 g, gvals = recorded[k]
-                sweep = tangent(g, gvals, {second: 1.0})
+                sweep = recorded_tangent(g, gvals, {second: 1.0})
                 columns[(k, second)] = [sweep.tangents[o] for o in g.outputs]
             out.append(columns[(k, second)][tape.variables.index(first)])
         return out

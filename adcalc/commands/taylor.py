@@ -188,12 +188,12 @@ def hvp(expression: str | Tape, point: Mapping[str, float], direction: Direction
 
     ``adcalc.hvp("x^2*y", {"x": 1, "y": 2}, {"x": 1})`` is ``{'x': 4.0, 'y': 2.0}``;
     a second-order Taylor sweep gives only dᵀ·∇²f·d (``quadratic_form``)."""
-    from adcalc.engine.sweeps import recorded_gradient, tangent
+    from adcalc.engine.sweeps import recorded_gradient, recorded_tangent
 
     s = prepare(expression, point, variables, scalar="hvp")
     d = line(s.variables, direction)
     g, gvals = recorded_gradient(s.tape, s.tape.output, s.variables, s.point)
-    t = tangent(g, gvals, {n: float(v) for n, v in d.items()})
+    t = recorded_tangent(g, gvals, {n: float(v) for n, v in d.items()})
     return {n: t.tangents[o] for n, o in zip(s.variables, g.outputs, strict=True)}
 
 

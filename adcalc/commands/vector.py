@@ -13,7 +13,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from adcalc.commands.common import prepare
-from adcalc.engine.sweeps import AdjointSweep, TangentSweep, adjoint, recorded_gradient, tangent
+from adcalc.engine.sweeps import (
+    AdjointSweep,
+    TangentSweep,
+    adjoint,
+    recorded_gradient,
+    recorded_tangent,
+    tangent,
+)
 from adcalc.engine.tape import Tape
 from adcalc.errors import InputError, param
 from adcalc.symbolic.derive import symmetric
@@ -247,7 +254,7 @@ def hessian(expression: str | Tape, point: Mapping[str, float],
     gtape, gvals = recorded_gradient(tape, tape.output, names, pt)
     columns, sweeps = [], []
     for name in names:
-        sweep = tangent(gtape, gvals, {name: 1.0})
+        sweep = recorded_tangent(gtape, gvals, {name: 1.0})
         sweeps.append(sweep)
         columns.append([sweep.tangents[o] for o in gtape.outputs])
     n = len(names)

@@ -134,6 +134,17 @@ class Careful(Floats):
         return xs  # the caller checks what reaches the result
 
 
+class CarefulValues(Careful):
+    """A primal walk in IEEE arithmetic with 0·x = 0: the values of a recorded reverse
+    sweep (``sweeps.recorded_gradient``) where a partial has none, times a zero adjoint
+    (``min(y^x, y)`` at y < 0: y^x·log(y) is undefined, and min takes y), as the sweep
+    itself never evaluates a partial its zero adjoint does not need."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values = [getattr(self.rules, p.name) for p in PRIMITIVES]  # type: ignore[misc]
+
+
 _ARRAY: list[list[Any]] = []
 _ARRAY_LOCK = threading.Lock()
 

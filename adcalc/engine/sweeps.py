@@ -50,6 +50,7 @@ from adcalc.engine.sweep_algebras import (
     ArrayAlgebra,
     Arrays,
     Careful,
+    CarefulValues,
     Floats,
     IEEEAlgebra,
     Symbols,
@@ -57,11 +58,12 @@ from adcalc.engine.sweep_algebras import (
     compensated,
 )
 from adcalc.engine.tape import Tape
+from adcalc.errors import DomainError
 
 __all__ = [  # the walks and records; the algebras and the kink finder, where they were
     "FLOATS", "KIND", "KINKED", "AdjointSweep", "ArrayAlgebra", "Arrays", "Careful", "Floats",
     "IEEEAlgebra", "Symbols", "TangentSweep", "adjoint", "array_functions", "compensated",
-    "gradient_nodes", "kinks", "primal", "recorded_gradient", "tangent"]
+    "gradient_nodes", "kinks", "primal", "recorded_gradient", "recorded_tangent", "tangent"]
 
 
 class TangentSweep:
@@ -302,7 +304,34 @@ def recorded_gradient(tape: Tape, output: int, wrt: Sequence[str],
     g.symbolic = g.zero_products = True  # the recorded reverse sweep: 0·x is 0, or it swells
     g.outputs = gradient_nodes(g, g, output, wrt)
     g = g.pruned()  # (a constant's adjoint is never needed: 0^x's x·0^(x - 1) has no
-    return g, primal(g, point)  # value at x < 1, where 0^x's derivatives are all 0)
+    try:  # value at x < 1, where 0^x's derivatives are all 0)
+        return g, primal(g, point)
+    except DomainError:  # a partial with no value times a zero adjoint: see CarefulValues
+        vals = primal(g, point, CarefulValues())
+        if not all(math.isfinite(vals[o]) for o in g.outputs):
+            raise
+        return g, vals
+
+
+def recorded_tangent(g: Tape, gvals: Sequence[float], seed: Mapping[str, float]
+                     ) -> TangentSweep:
+    """A tangent sweep over a recorded reverse sweep (``recorded_gradient``): where its
+    values hold a NaN (a partial a zero adjoint multiplies), carefully, 0·x = 0, as that
+    sweep had it, and each output checked."""
+    if all(map(math.isfinite, gvals)):
+        return tangent(g, gvals, seed)
+    sweep = tangent(g, gvals, seed, Careful())
+    dots = sweep.tangents
+    if not all(math.isfinite(dots[o]) for o in g.outputs):
+        from adcalc.engine.describe import argument_values, operation, where
+
+        i = next(i for i, t in enumerate(dots) if t is not None and not math.isfinite(t))
+        labels = g.labels()
+        raise DomainError(
+            f"no second derivative here: the derivative of {labels[i]} = "
+            f"{operation(g, labels, i)} is {dots[i]!r}{argument_values(g, labels, i, gvals)}"
+            f"{where(g, i)}", labels[i])
+    return sweep
 
 
 def gradient_nodes(tape: Tape, rules: Any, output: int, wrt: Sequence[str]) -> list[int]:
