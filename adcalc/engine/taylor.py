@@ -181,8 +181,9 @@ def _quotient_ode(T: Taylor, u0: Any, n: Callable[[int], Any], d: Series) -> Ser
 
 
 def _atan(T: Taylor, u0: Any, a: Series, b: Any, c: Any) -> Series:
-    """(s² + â²)·u' = s·â' with â = s·a (s scales |a_0| near 1: no overflow)."""
-    s, (x,) = T.scaled(a)
+    """(s² + â²)·u' = s·â' with â = s·a (s scales a large |a_0| near 1: no overflow; a
+    small one needs none, as 1 + a² is 1 there, and s² would overflow)."""
+    s, (x,) = T.scaled(a) if abs(a[0]) > 1 else (1, [a])
     d = T.square(x)
     d[0] = d[0] + s * s
     jx = T.weighted(x)

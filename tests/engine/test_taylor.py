@@ -376,3 +376,11 @@ def test_the_taylor_method_takes_a_constant_term_and_time() -> None:
     assert ode_series("max(x, 2)", {"x": 0.0}, 3).coefficients["x"] == [0.0, 2.0, 0.0, 0.0]
     s = ode_series("[x + y, x - y + 1]", {"x": 0.0, "y": 0.0}, 3).coefficients
     assert s == {"x": [0.0, 0.0, 0.5, 0.0], "y": [0.0, 1.0, -0.5, 1 / 3]}
+
+
+def test_atan_of_a_tiny_number_needs_no_scaling() -> None:
+    """atan at 1e-160 raised 'the coefficient of order 1 … is nan': the scaling meant for a
+    large argument squared 2^531 (an auditor's find)."""
+    for x in (1e-160, -1e-200, 1e-300):
+        c = taylor("atan(x)", {"x": x}, order=3).coefficients
+        assert c == [x, 1.0, -x, -1 / 3]  # atan's series: a, 1/(1+a²), -a/(1+a²)², …
