@@ -250,6 +250,12 @@ def check_outputs(header: Sequence[str], outputs: Sequence[str]) -> None:
     if taken:
         raise InputError(f"the points already have a column {taken[0]!r}, which the output "
                          "would write again: rename it")
+    seen: set[str] = set()
+    for c in outputs:  # d2f/dpddq: the pair (p, dq) and the pair (pd, q) alike
+        if c in seen:
+            raise InputError(f"two output columns would both be named {c!r}: the names of "
+                             "the variables run together; rename one (and its column)")
+        seen.add(c)
 
 
 KINDS = ("gradient", "jacobian", "hessian")

@@ -16,7 +16,7 @@ from adcalc.cli.options import (
     expression_or_python,
     refuse_without_points,
 )
-from adcalc.cli.types import NAMES, POINT
+from adcalc.cli.types import NAMES, POINT, TOLERANCE
 from adcalc.frontend.catalog import help_paragraph
 
 GRAD_HELP = """Value and gradient of EXPRESSION at a point, with the step-by-step trace.
@@ -54,7 +54,7 @@ Examples:
               help="Order of the variables (default: order of first appearance).")
 @click.option("--check", is_flag=True,
               help="Verify against finite differences (Ridders' extrapolation).")
-@click.option("--tol", type=click.FloatRange(min=0.0), default=1e-6, show_default=True,
+@click.option("--tol", type=TOLERANCE, default=1e-6, show_default=True,
               help="Relative tolerance of --check: |AD - FD| <= tol·max(|AD|, |FD|) + 4·err.")
 @click.option("--format", "fmt", type=click.Choice(["auto", "plain", "rich", "json", "markdown",
                                                    "latex"]),

@@ -164,7 +164,24 @@ class ExpressionType(click.ParamType):
         return read_source(value)
 
 
+class ToleranceType(click.ParamType):
+    """A finite number >= 0 (click's FloatRange lets nan through, and with it every
+    comparison of --check passes)."""
+
+    name = "tolerance"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> float:
+        try:
+            tol = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not (math.isfinite(tol) and tol >= 0):
+            self.fail(f"{value!r} is not a finite number >= 0", param, ctx)
+        return tol
+
+
 POINT = PointType()
+TOLERANCE = ToleranceType()
 NAMES = NamesType()
 VECTOR = VectorType()
 EXPRESSION = ExpressionType()

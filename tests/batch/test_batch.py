@@ -368,3 +368,13 @@ def test_a_row_that_is_nan_is_not_said_to_have_a_conventional_derivative(cli) ->
     assert "convention" not in r.stderr
     r = cli("grad", "sqrt(x)^2*y", "--points", "-", input="x,y\n0,0.5\n4,2\n")
     assert "1 of 2 rows are at a point where the expression is not differentiable" in r.stderr
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
+def test_two_outputs_of_one_name_are_a_usage_error(cli, fmt: str) -> None:
+    """The Hessian's (p, dq) and (pd, q) are both d2f/dpddq: a polars traceback, or a
+    DuplicateError, exit 1 (an auditor's find)."""
+    r = cli("hessian", "p*dq + 10*pd*q", "--points", "-", "--output-format", fmt,
+            input="p,dq,pd,q\n1,2,3,4\n")
+    assert r.exit_code == 2 and "would both be named 'd2f/dpddq'" in r.stderr
+    assert "Traceback" not in r.stderr

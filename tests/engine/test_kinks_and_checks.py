@@ -288,3 +288,10 @@ def test_second_derivatives_skip_a_partial_a_zero_adjoint_multiplies(cli) -> Non
     # where the undefined partial reaches a second derivative, still refused
     r = cli("hessian", "log(x)*y + y^2", "--at", "x=-1,y=1")
     assert r.exit_code == 1
+
+
+@pytest.mark.parametrize("tol", ["nan", "inf", "-1", "x"])
+def test_a_tolerance_that_is_no_finite_number_is_refused(cli, tol: str) -> None:
+    """--tol nan made every check pass: AD 0, FD 1, 'pass' (an auditor's find)."""
+    r = cli("grad", "sign(x)*abs(x)", "--at", "x=0", "--check", "--tol", tol, "-q")
+    assert r.exit_code == 2 and "--tol" in r.stderr and "pass" not in r.stdout
