@@ -27,7 +27,7 @@ from adcalc.engine.algebra import SweepAlgebra, primitive_methods
 from adcalc.engine.primitives import PRIMITIVES
 from adcalc.engine.sweeps import adjoint, primal
 from adcalc.engine.tape import Tape
-from adcalc.errors import InputError, param
+from adcalc.errors import DomainError, InputError, param
 from adcalc.symbolic.closed import (  # the closed forms, where the renderers took them
     FORMULA,
     HIGH,
@@ -136,11 +136,14 @@ class Precise(SweepAlgebra):
     """mpmath numbers with ``digits`` significant digits (the defaults of
     ``SweepAlgebra``: products, sums and zeros as mpmath has them)."""
 
-    def __init__(self, digits: int) -> None:
+    def __init__(self, digits: int, work: int | None = None) -> None:
         import mpmath
 
         self.mpmath = mpmath
         self.digits = digits
+        self.work = digits + 5 if work is None else work
+        """The working precision (digits): ``run`` raises it until the results' first
+        ``digits`` digits stop changing (cancellation eats working digits)."""
         table = _mp_table(mpmath)
         self.values = [_real(table[p.name]) for p in PRIMITIVES]
         self.rules = MpRules(self.values)
@@ -149,7 +152,7 @@ class Precise(SweepAlgebra):
         self.errors = (ValueError, ArithmeticError)
 
     def context(self):  # type: ignore[override]
-        return self.mpmath.workdps(self.digits + 5)
+        return self.mpmath.workdps(self.work)
 
     def number(self, c: Any) -> Any:
         mp = self.mpmath
@@ -196,16 +199,37 @@ def run(text: str, point: Mapping[str, float], variables: list[str], exact_: boo
 
     tape = parse(text, exact=True, at=point)  # a program with control flow: its path there
     if exact_:
-        S: Exact | Precise = Exact()
+        return _sweeps(tape, point, variables, Exact(), record)
+    if digits is None or not 1 <= digits <= MAX_DIGITS:
+        raise InputError(f"{param('digits')} takes 1 to {MAX_DIGITS} significant digits")
+    try:
+        import mpmath
+    except ImportError:
+        raise InputError(f"{param('digits')} needs mpmath: pip install 'adcalc[precise]' "
+                         "(or pip install mpmath)") from None
+    # digits lost to cancellation (exp(x) - 1 at 1e-13) are found by running again with
+    # more working digits: the result stands once its first `digits` digits, and every
+    # value's, stop changing (4 rounds, to 16 times the digits, at most)
+    work, shown = digits + 5, None
+    for _ in range(5):
+        result = _sweeps(tape, point, variables, Precise(digits, work), record)
+        with mpmath.workdps(digits):
+            now = [mpmath.nstr(x, digits) for x in (*result.gradient.values(), *(
+                v for v in result.values if v is not None))]
+        if now == shown:
+            return result
+        shown, work = now, 2 * work + 10
+    raise DomainError(f"{digits} digits cannot be settled here: each more precise run "
+                      "changed them (a value too close to a cancellation or a boundary)")
+
+
+def _sweeps(tape: Tape, point: Mapping[str, float], variables: list[str],
+            S: Exact | Precise, record: bool) -> Sweeps:
+    """One primal and one adjoint sweep in ``S``'s arithmetic."""
+    exact_ = isinstance(S, Exact)
+    if exact_:
         inputs: dict[str, Any] = {n: typed(point[n], S) for n in tape.variables}  # type: ignore[arg-type]
     else:
-        if digits is None or not 1 <= digits <= MAX_DIGITS:
-            raise InputError(f"{param('digits')} takes 1 to {MAX_DIGITS} significant digits")
-        try:
-            S = Precise(digits)
-        except ImportError:
-            raise InputError(f"{param('digits')} needs mpmath: pip install 'adcalc[precise]' "
-                             "(or pip install mpmath)") from None
         with S.context():
             inputs = {n: S.number(_precise_input(point[n], S)) for n in tape.variables}
     vals = primal(tape, inputs, S)

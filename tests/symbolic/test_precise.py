@@ -129,3 +129,19 @@ def test_a_reference_too_coarse_for_the_tolerance_cannot_verify(cli) -> None:
     assert "cannot check: 3 digits cannot tell at tol = 1e-06" in r.stdout
     r = cli("grad", "exp(x)*x", "--at", "x=1.234", "--precision", "30", "--check", "-q")
     assert r.exit_code == 0 and "pass" in r.stdout
+
+
+def test_digits_lost_to_cancellation_are_found_by_more_working_digits(cli) -> None:
+    """exp(x) - x at 1e-13 by 10 digits: the derivative exp(x) - 1 cancels 13 of them;
+    the printed value was 9.992007222e-14 and --check passed the doubles' value, off by
+    8e-4 (an auditor's find).  mpmath at 60 digits: 1.00000000000005e-13."""
+    import mpmath
+
+    with mpmath.workdps(60):
+        want = float(mpmath.expm1(mpmath.mpf("1e-13")))
+    r = cli("grad", "exp(x) - x", "--at", "x=1e-13", "--precision", "10", "-q")
+    assert float(r.stdout.split("=")[1]) == pytest.approx(want, rel=1e-9)
+    r = cli("grad", "exp(x) - x", "--at", "x=1e-13", "--precision", "10", "--check", "-q")
+    assert r.exit_code == 1 and "FAIL" in r.stdout
+    r = cli("grad", "exp(x) - x", "--at", "x=1e-10", "--precision", "12", "-q")
+    assert r.stdout == "∂f/∂x = 1.00000000005e-10\n"
