@@ -1,6 +1,7 @@
 """Points in: the records of a CSV stream, bounded and decoded, as frames of their cells.
 
-Rows are the CSV records after the header, numbered from 1 (blank lines are not rows).
+Rows are the CSV records after the header, numbered from 1 (blank lines are not rows, nor
+records whose every cell is blank: a spreadsheet's empty row, ``,,``).
 Columns that name no variable pass through to the output untouched; a missing variable
 column stops with a message, and a row of the wrong width or a cell that is not a number
 is a bad row, with a message naming the row and the column.

@@ -378,3 +378,15 @@ def test_two_outputs_of_one_name_are_a_usage_error(cli, fmt: str) -> None:
             input="p,dq,pd,q\n1,2,3,4\n")
     assert r.exit_code == 2 and "would both be named 'd2f/dpddq'" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_a_record_of_blank_cells_is_no_row_as_the_guide_says(cli, tmp_path) -> None:
+    """docs/batch.md: a spreadsheet's empty row (',', '"",') is no row, like a blank
+    line, on the file and the pipe alike, and the rows after it are numbered without it."""
+    text = 'x,l\n1,a\n"",\n,\n-1,b\n'
+    path = tmp_path / "p.csv"
+    path.write_text(text)
+    for args, kw in ((["--points", str(path)], {}), (["--points", "-"], {"input": text})):
+        r = cli("grad", "log(x)", *args, **kw)
+        assert r.stdout.splitlines() == ["x,l,f,df/dx", "1,a,0.0,1.0", "-1,b,nan,nan"]
+        assert "(row 2)" in r.stderr
