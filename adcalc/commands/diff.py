@@ -60,6 +60,10 @@ def diff(expression: str | Tape, wrt: Sequence[str] | None = None, order: int = 
     pi), the values from the same sweeps as ``grad``.  ``simplify``: ``"full"``,
     ``"basic"`` or ``"none"`` (``adcalc.derive.SIMPLIFY``)."""
     text = isinstance(expression, str)
+    program = getattr(expression, "program", None)
+    if not text and at is None and getattr(program, "text", None) and getattr(
+            expression, "decisions", None):  # a program traced at a point: every path
+        return _piecewise(program.text, program, wrt, order, simplify)
     exact = None
     if text and at is None:
         read = parse_program(expression, exact=True)  # type: ignore[arg-type]

@@ -210,15 +210,15 @@ def run(text: str, point: Mapping[str, float], variables: list[str], exact_: boo
     # digits lost to cancellation (exp(x) - 1 at 1e-13) are found by running again with
     # more working digits: the result stands once its first `digits` digits, and every
     # value's, stop changing (4 rounds, to 16 times the digits, at most)
-    work, shown = digits + 5, None
+    work, shown, last = digits + 5, None, None
     for _ in range(5):
         result = _sweeps(tape, point, variables, Precise(digits, work), record)
         with mpmath.workdps(digits):
             now = [mpmath.nstr(x, digits) for x in (*result.gradient.values(), *(
                 v for v in result.values if v is not None))]
-        if now == shown:
-            return result
-        shown, work = now, 2 * work + 10
+        if now == shown:  # (the first of the two: its decisions are the usual run's)
+            return last
+        last, shown, work = result, now, 2 * work + 10
     raise DomainError(f"{digits} digits cannot be settled here: each more precise run "
                       "changed them (a value too close to a cancellation or a boundary)")
 

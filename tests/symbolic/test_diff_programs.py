@@ -190,3 +190,15 @@ def test_a_path_with_no_value_anywhere_has_no_formula(cli, text, said, printed) 
     assert "a path of the program has no value anywhere" in r.stderr and said in r.stderr
     r = cli("diff", "if y > 0 then 1/(y - y) else 1/(x - x)")
     assert r.exit_code == 1 and "no value anywhere" in r.stderr
+
+
+def test_a_program_traced_at_a_point_is_differentiated_on_every_path() -> None:
+    """adcalc.diff of adcalc.parse(program, at=…) printed the path's formula, 2*x, as if
+    it held everywhere (an auditor's find): it gives the pieces, as the text does."""
+    import adcalc
+
+    text = "if x > 0 then x^2 else -x"
+    traced = adcalc.diff(adcalc.parse(text, at={"x": 2.0}))
+    whole = adcalc.diff(text)
+    assert traced.pieces is not None and len(traced.pieces[0]) == 2
+    assert traced.keys == whole.keys and traced.pieces == whole.pieces
