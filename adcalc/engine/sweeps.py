@@ -300,8 +300,7 @@ def recorded_gradient(tape: Tape, output: int, wrt: Sequence[str],
     """The reverse sweep of ``output`` recorded as a tape (a copy of ``tape`` whose
     outputs are ∂output/∂x for ``wrt``) and its values at ``point``: what forward-over-
     reverse second derivatives sweep (hessian, diff --order 2)."""
-    g = tape.copy()
-    g.symbolic = g.zero_products = True  # the recorded reverse sweep: 0·x is 0, or it swells
+    g = tape.copy().for_derivatives()
     g.outputs = gradient_nodes(g, g, output, wrt)
     g = g.pruned()  # (a constant's adjoint is never needed: 0^x's x·0^(x - 1) has no
     try:  # value at x < 1, where 0^x's derivatives are all 0)

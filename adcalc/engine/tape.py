@@ -202,6 +202,12 @@ class Tape:
         ids = [x if type(x) is int else self.const(x) for x in args]
         return self.node(op, ids[0], ids[1] if len(ids) > 1 else -1, const)
 
+    def for_derivatives(self) -> Tape:
+        """This tape, its new nodes built as a derivative's: exact literals and
+        ``0·x = 0`` (or a recorded reverse sweep swells)."""
+        self.symbolic = self.zero_products = True
+        return self
+
     def copy(self) -> Tape:
         """An independent tape with the same nodes (to extend without touching this one)."""
         new = Tape(self.symbolic)

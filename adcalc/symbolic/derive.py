@@ -112,7 +112,7 @@ def each_derivative(tape: Tape, wrt: Sequence[str] | None = None, order: int = 1
     # the canonical form rewrites the whole tape anyway: only the derivative's own nodes
     # need the local rules (or the tape swells as it is built)
     work = simplified(tape) if level == "basic" else tape.copy()
-    work.symbolic = work.zero_products = True  # derivative nodes: 0·x is 0, or it swells
+    work.for_derivatives()  # (the derivative's own nodes)
     algebra = Simplifier(work) if simplify and not quick else work
     wanted = list(combinations_with_replacement(names, order))
     outputs: list[int] = []

@@ -371,8 +371,7 @@ def hessian_function(tape: Tape, names: Sequence[str], params: dict[str, str]) -
     """Forward over reverse, as ``adcalc.hessian``: the reverse sweep recorded as a tape
     (``sweeps.gradient_nodes``), its primal written out, then one tangent sweep over it per
     variable; each entry the symmetric part (H_ab + H_ba)/2."""
-    g = tape.copy()
-    g.symbolic = g.zero_products = True
+    g = tape.copy().for_derivatives()
     g.outputs = gradient_nodes(g, g, tape.output, names)
     labels = g.labels(list(names))
     code = Code()
