@@ -122,6 +122,12 @@ class ClosedOutput:
         raise OSError(errno.EBADF, "standard output is closed")
 
 
+def reader_gone() -> bool:
+    """Whether the reader of standard output went away (``| head``): click ends a broken
+    pipe (EPIPE) with exit 1, putting a quiet wrapper on stdout."""
+    return type(sys.stdout).__name__.endswith("PacifyFlushWrapper")
+
+
 def run() -> None:
     """Console entry point: every ending is a message and an exit code, never a traceback.
 
@@ -145,9 +151,7 @@ def run() -> None:
                              standalone_mode=False)
             code = code if isinstance(code, int) else 0
         except SystemExit as exc:
-            # click ends a broken pipe (EPIPE) with exit 1 behind a quiet stdout wrapper
-            piped = type(sys.stdout).__name__.endswith("PacifyFlushWrapper")
-            code = 141 if piped and exc.code == 1 else exc.code
+            code = 141 if reader_gone() and exc.code == 1 else exc.code
         finally:
             sys.stdout.flush()
     except click.exceptions.Exit as exc:

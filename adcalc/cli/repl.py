@@ -240,11 +240,15 @@ def run_line(session: Session, line: str) -> int | None:
 
 def script(session: Session, lines: io.TextIOBase) -> int:
     """Piped input: every line runs; an error is reported with its line number."""
+    from adcalc.cli import reader_gone
+
     failed = False
     for number, line in enumerate(lines, 1):
         err = io.StringIO()
         with contextlib.redirect_stderr(err):
             code = run_line(session, line)
+        if reader_gone():  # | head: the rest would go nowhere (and each line's failure
+            return 141  # wrapped stdout once more, until Python's recursion limit)
         said = err.getvalue()
         if code:
             failed = True

@@ -122,3 +122,15 @@ def test_a_session_through_a_pseudo_terminal(tmp_path) -> None:
     except BaseException:
         t.kill()
         raise
+
+
+def test_a_piped_script_into_head_ends_quietly_with_141(tmp_path) -> None:
+    """1,100 lines into `| head -1` ended in RecursionError after 976 'line N: failed'
+    (each broken-pipe failure wrapped stdout once more; an auditor's find)."""
+    script = tmp_path / "lines.txt"
+    script.write_text('grad "x^2" --at x=3 -q\n' * 1100)
+    shell = (f'"{sys.executable}" -m adcalc repl < "{script}" 2> "{tmp_path}/err" | head -1; '
+             'echo "status ${PIPESTATUS[0]}"')
+    r = subprocess.run(["bash", "-c", shell], capture_output=True, text=True, timeout=120)
+    assert r.stdout == "∂f/∂x = 6.0\nstatus 141\n"
+    assert (tmp_path / "err").read_text() == ""
